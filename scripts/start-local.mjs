@@ -1,0 +1,25 @@
+// The README's "run the service" command: installs, starts Kafka and PostgreSQL, migrates, builds and runs.
+import { execSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { ensureDependencies } from './ensure-deps.mjs';
+
+/** A development secret kept on this machine only, so a fresh clone starts without hand-written config. */
+function devJwtSecret() {
+  const file = '.infra/dev-jwt-secret';
+  if (!existsSync(file)) {
+    mkdirSync('.infra', { recursive: true });
+    writeFileSync(file, randomBytes(32).toString('hex'), { mode: 0o600 });
+  }
+  return readFileSync(file, 'utf8').trim();
+}
+
+const run = (command) => execSync(command, { stdio: 'inherit' });
+
+ensureDependencies();
+run('node scripts/infra.mjs up');
+run('npm run --silent migration:run');
+const env = { ...process.env, AUTH_JWT_SECRET: process.env.AUTH_JWT_SECRET ?? devJwtSecret() };
+const service = spawn(process.execPath, ['dist/src/main.js'], { stdio: 'inherit', env });
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => service.kill(signal));
+service.on('exit', (code) => process.exit(code ?? 0));

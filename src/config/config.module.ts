@@ -1,0 +1,19 @@
+import { DynamicModule, Global, Module } from '@nestjs/common';
+import { AppConfig, AuthConfig, BillingConfig, DatabaseConfig, HttpConfig, KafkaConfig, RetentionConfig } from './configuration';
+
+/** Each concern is injected by its own class, so services read typed values and never process.env. */
+@Global()
+@Module({})
+export class ConfigModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    const providers = [
+      { provide: DatabaseConfig, useValue: config.database },
+      { provide: KafkaConfig, useValue: config.kafka },
+      { provide: HttpConfig, useValue: config.http },
+      { provide: AuthConfig, useValue: config.auth },
+      { provide: RetentionConfig, useValue: config.retention },
+      { provide: BillingConfig, useValue: config.billing },
+    ];
+    return { module: ConfigModule, providers, exports: providers.map((p) => p.provide) };
+  }
+}

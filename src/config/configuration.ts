@@ -1,0 +1,118 @@
+import { CronTime } from 'cron';
+import { readDatabaseUrl } from './database-url';
+import { Env, EnvReader } from './env-reader';
+
+export class DatabaseConfig {
+  constructor(readonly url: string) {}
+}
+
+export class KafkaConfig {
+  constructor(
+    readonly brokers: string[],
+    readonly clientId: string,
+    readonly groupId: string,
+    readonly topic: string,
+    readonly deadLetterTopic: string,
+    readonly partitionsConsumedConcurrently: number,
+    /** Used only when the service creates a missing input topic. */
+    readonly topicPartitions: number,
+  ) {}
+}
+
+export class HttpConfig {
+  constructor(readonly port: number) {}
+}
+
+export class AuthConfig {
+  constructor(readonly jwtSecret: string) {}
+}
+
+export class RetentionConfig {
+  constructor(
+    readonly retentionDays: number,
+    readonly cleanupCron: string,
+    readonly cleanupBatchSize: number,
+  ) {}
+}
+
+export class BillingConfig {
+  constructor(readonly defaultCurrency: string) {}
+}
+
+export interface AppConfig {
+  database: DatabaseConfig;
+  kafka: KafkaConfig;
+  http: HttpConfig;
+  auth: AuthConfig;
+  retention: RetentionConfig;
+  billing: BillingConfig;
+}
+
+export const ORDER_COMPLETED_TOPIC = 'order.completed';
+export const MIN_JWT_SECRET_LENGTH = 32;
+/** Kafka's default offsets.retention.minutes: a group can replay at least this far back. */
+export const MIN_SAFE_RETENTION_DAYS = 7;
+
+export function isIsoCurrency(code: string): boolean {
+  return /^[A-Z]{3}$/.test(code) && Intl.supportedValuesOf('currency').includes(code);
+}
+
+function isCronExpression(expression: string): boolean {
+  try {
+    new CronTime(expression);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function readKafka(env: EnvReader): KafkaConfig {
+  const brokers = env
+    .string('KAFKA_BROKERS', '127.0.0.1:9092')
+    .split(',')
+    .map((b) => b.trim())
+    .filter(Boolean);
+  env.check('KAFKA_BROKERS', brokers.length > 0 && brokers.every((b) => /^[^\s:]+:\d{1,5}$/.test(b)), 'must be a comma-separated list of host:port');
+  const topic = env.string('KAFKA_TOPIC', ORDER_COMPLETED_TOPIC);
+  return new KafkaConfig(
+    brokers,
+    env.string('KAFKA_CLIENT_ID', 'billing-service'),
+    env.string('KAFKA_GROUP_ID', 'billing-service'),
+    topic,
+    env.string('KAFKA_DLT_TOPIC', `${topic}.dlt`),
+    env.integer('KAFKA_PARTITIONS_CONCURRENCY', 12, { min: 1, max: 256 }),
+    env.integer('KAFKA_TOPIC_PARTITIONS', 12, { min: 1, max: 1000 }),
+  );
+}
+
+function readRetention(env: EnvReader): RetentionConfig {
+  const retentionDays = env.integer('RETENTION_DAYS', 30, { min: 1, max: 3650 });
+  const unsafeAllowed = env.boolean('RETENTION_ALLOW_UNSAFE', false);
+  env.check(
+    'RETENTION_DAYS',
+    retentionDays >= MIN_SAFE_RETENTION_DAYS || unsafeAllowed,
+    `must be at least ${MIN_SAFE_RETENTION_DAYS} (Kafka's default offset retention) unless RETENTION_ALLOW_UNSAFE=true, got ${retentionDays}`,
+  );
+  const cleanupCron = env.string('CLEANUP_CRON', '0 3 * * *');
+  env.check('CLEANUP_CRON', isCronExpression(cleanupCron), `must be a cron expression, got "${cleanupCron}"`);
+  return new RetentionConfig(retentionDays, cleanupCron, env.integer('CLEANUP_BATCH_SIZE', 5000, { min: 1, max: 100000 }));
+}
+
+export function loadConfig(rawEnv: Env): AppConfig {
+  const env = new EnvReader(rawEnv);
+  const databaseUrl = readDatabaseUrl(env);
+  const jwtSecret = env.string('AUTH_JWT_SECRET');
+  env.check('AUTH_JWT_SECRET', jwtSecret === '' || jwtSecret.length >= MIN_JWT_SECRET_LENGTH, `must be at least ${MIN_JWT_SECRET_LENGTH} characters`);
+  const defaultCurrency = env.string('BILLING_DEFAULT_CURRENCY', 'USD');
+  env.check('BILLING_DEFAULT_CURRENCY', isIsoCurrency(defaultCurrency), `must be an ISO 4217 code such as USD, got "${defaultCurrency}"`);
+  const config: AppConfig = {
+    database: new DatabaseConfig(databaseUrl),
+    kafka: readKafka(env),
+    http: new HttpConfig(env.integer('PORT', 3000, { min: 1, max: 65535 })),
+    auth: new AuthConfig(jwtSecret),
+    retention: readRetention(env),
+    billing: new BillingConfig(defaultCurrency),
+  };
+  env.assertValid();
+  return config;
+}

@@ -1,0 +1,88 @@
+import { CallHandler, ExecutionContext } from '@nestjs/common';
+import { KafkaContext } from '@nestjs/microservices';
+import { lastValueFrom, of } from 'rxjs';
+import { Clock } from '../common/clock';
+import { EventConflictError, PoisonMessageError } from '../common/errors';
+import { BillingConfig } from '../config/configuration';
+import { TransactionRunner } from '../database/transaction-runner';
+import { EventOutcomeRecorder } from '../observability/event-outcome.recorder';
+import { OrderEventParser } from '../order-events/order-event.parser';
+import { IdempotencyInterceptor } from './idempotency.interceptor';
+import { IdempotencyService } from './idempotency.service';
+import { ClaimResult, ProcessedEventsRepository } from './processed-events.repository';
+import { IdempotentEvent } from './idempotent-event';
+
+class InMemoryClaims {
+  readonly rows = new Map<string, { fingerprint: string; processedAt: Date }>();
+  claim(event: IdempotentEvent): Promise<ClaimResult> {
+    const existing = this.rows.get(event.eventId);
+    if (existing) return Promise.resolve({ kind: 'already_claimed', fingerprint: existing.fingerprint, firstProcessedAt: existing.processedAt });
+    this.rows.set(event.eventId, { fingerprint: event.fingerprint, processedAt: new Date('2026-11-23T10:00:00Z') });
+    return Promise.resolve({ kind: 'claimed' });
+  }
+}
+
+const directTransactions = { run: <T>(work: () => Promise<T>) => work() } as unknown as TransactionRunner;
+const fixedClock: Clock = { now: () => new Date('2026-11-23T10:00:05Z') };
+
+function kafkaContextFor(value: unknown): ExecutionContext {
+  const kafka = new KafkaContext([{ offset: '7', value } as never, 2, 'order.completed', null as never, null as never, null as never]);
+  return { switchToRpc: () => ({ getData: () => value, getContext: () => kafka }) } as unknown as ExecutionContext;
+}
+
+const payload = (overrides: Record<string, unknown> = {}) =>
+  Buffer.from(JSON.stringify({ event_id: '0b7f5b1e-8a5e-4c1e-9f0a-2f7d8c9e1a2b', order_id: 'o-1', tenant_id: 'acme', total: '5.00', ...overrides }));
+
+describe('IdempotencyInterceptor', () => {
+  let claims: InMemoryClaims;
+  let recorded: { outcome: string; duplicateAgeMs?: number }[];
+  let interceptor: IdempotencyInterceptor;
+  let handlerCalls: number;
+  const handler: CallHandler = { handle: () => (handlerCalls++, of('invoiced')) };
+
+  beforeEach(() => {
+    claims = new InMemoryClaims();
+    recorded = [];
+    handlerCalls = 0;
+    const recorder = { record: (outcome: string, d: { duplicateAgeMs?: number }) => recorded.push({ outcome, duplicateAgeMs: d.duplicateAgeMs }) };
+    interceptor = new IdempotencyInterceptor(
+      new OrderEventParser(new BillingConfig('USD')),
+      new IdempotencyService(directTransactions, claims as unknown as ProcessedEventsRepository),
+      recorder as unknown as EventOutcomeRecorder,
+      fixedClock,
+    );
+  });
+
+  const run = (value: Buffer) => lastValueFrom(interceptor.intercept(kafkaContextFor(value), handler));
+
+  it('claims a new event and runs the handler once', async () => {
+    await expect(run(payload())).resolves.toBe('invoiced');
+    expect(handlerCalls).toBe(1);
+    expect(claims.rows.size).toBe(1);
+    expect(recorded).toEqual([{ outcome: 'invoiced', duplicateAgeMs: undefined }]);
+  });
+
+  it('skips a replay with a value, never an empty stream, and reports how old the duplicate is', async () => {
+    await run(payload());
+    await expect(run(payload())).resolves.toBe('duplicate');
+    expect(handlerCalls).toBe(1);
+    expect(recorded[1]).toEqual({ outcome: 'duplicate', duplicateAgeMs: 5000 });
+  });
+
+  it('refuses a reused event_id with different billing fields', async () => {
+    await run(payload());
+    await expect(run(payload({ total: '6.00' }))).rejects.toBeInstanceOf(EventConflictError);
+    expect(handlerCalls).toBe(1);
+  });
+
+  it('rejects poison before claiming anything', async () => {
+    await expect(run(Buffer.from('{oops'))).rejects.toBeInstanceOf(PoisonMessageError);
+    expect(claims.rows.size).toBe(0);
+    expect(handlerCalls).toBe(0);
+  });
+
+  it('lets a handler failure escape so the transaction rolls back', async () => {
+    const failing: CallHandler = { handle: () => { throw new Error('db down'); } };
+    await expect(lastValueFrom(interceptor.intercept(kafkaContextFor(payload()), failing))).rejects.toThrow('db down');
+  });
+});

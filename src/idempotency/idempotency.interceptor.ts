@@ -1,0 +1,47 @@
+import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
+import { KafkaContext } from '@nestjs/microservices';
+import { from, lastValueFrom, Observable } from 'rxjs';
+import { Clock } from '../common/clock';
+import { EventOutcome, EventOutcomeRecorder } from '../observability/event-outcome.recorder';
+import { coordinatesOf } from '../order-events/kafka-message';
+import { IdempotentEventParser } from './idempotent-event';
+import { IdempotencyService } from './idempotency.service';
+
+/**
+ * Wraps an event handler so that the claim of event_id and everything the handler writes share one
+ * transaction. A skipped duplicate resolves with a value: an empty stream would make the Kafka
+ * transport throw EmptyError and redeliver it forever.
+ */
+@Injectable()
+export class IdempotencyInterceptor implements NestInterceptor {
+  constructor(
+    private readonly parser: IdempotentEventParser,
+    private readonly idempotency: IdempotencyService,
+    private readonly outcomes: EventOutcomeRecorder,
+    private readonly clock: Clock,
+  ) {}
+
+  intercept(context: ExecutionContext, next: CallHandler): Observable<EventOutcome> {
+    return from(this.process(context, next));
+  }
+
+  private async process(context: ExecutionContext, next: CallHandler): Promise<EventOutcome> {
+    const rpc = context.switchToRpc();
+    const started = this.clock.now().getTime();
+    const event = this.parser.parse(rpc.getData());
+    const result = await this.idempotency.runOnce(event, () => lastValueFrom(next.handle(), { defaultValue: undefined }));
+    const finished = this.clock.now().getTime();
+    const outcome: EventOutcome = result.kind === 'duplicate' ? 'duplicate' : toOutcome(result.result);
+    this.outcomes.record(outcome, {
+      message: coordinatesOf(rpc.getContext<KafkaContext>()),
+      event,
+      durationMs: finished - started,
+      duplicateAgeMs: result.kind === 'duplicate' ? finished - result.firstProcessedAt.getTime() : undefined,
+    });
+    return outcome;
+  }
+}
+
+function toOutcome(handlerResult: unknown): EventOutcome {
+  return handlerResult === 'duplicate_order' ? 'duplicate_order' : 'invoiced';
+}

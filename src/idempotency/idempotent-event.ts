@@ -1,0 +1,16 @@
+import { createHash } from 'node:crypto';
+
+/** What the idempotency layer needs from any event: its id, and a fingerprint of the fields that bill. */
+export interface IdempotentEvent {
+  eventId: string;
+  fingerprint: string;
+}
+
+export function fingerprintOf(fields: readonly string[]): string {
+  return createHash('sha256').update(fields.join('\u0000')).digest('hex');
+}
+
+/** Turns a transport payload into a validated event, or throws PoisonMessageError. */
+export abstract class IdempotentEventParser<T extends IdempotentEvent = IdempotentEvent> {
+  abstract parse(payload: unknown): T;
+}

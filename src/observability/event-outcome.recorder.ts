@@ -1,0 +1,56 @@
+import { Injectable, Logger } from '@nestjs/common';
+
+export type EventOutcome = 'invoiced' | 'duplicate' | 'duplicate_order' | 'conflict' | 'poison' | 'failed';
+
+export interface MessageCoordinates {
+  topic: string;
+  partition: number;
+  offset: string;
+}
+
+export interface EventIdentity {
+  eventId?: string;
+  orderId?: string;
+  tenantId?: string;
+}
+
+export interface OutcomeDetails {
+  message: MessageCoordinates;
+  event?: EventIdentity;
+  error?: unknown;
+  durationMs?: number;
+  /** For a duplicate: how long after its first processing the replay arrived. */
+  duplicateAgeMs?: number;
+}
+
+const LEVEL: Record<EventOutcome, 'log' | 'warn' | 'error'> = {
+  invoiced: 'log',
+  duplicate: 'log',
+  duplicate_order: 'log',
+  conflict: 'error',
+  poison: 'warn',
+  failed: 'error',
+};
+
+/** The single place where the consumer reports what it decided for each message. */
+@Injectable()
+export class EventOutcomeRecorder {
+  private readonly logger = new Logger('OrderEventsConsumer');
+
+  record(outcome: EventOutcome, details: OutcomeDetails): void {
+    const { message, event, error } = details;
+    this.logger[LEVEL[outcome]]({
+      msg: `order.completed ${outcome}`,
+      outcome,
+      event_id: event?.eventId ?? null,
+      order_id: event?.orderId ?? null,
+      tenant_id: event?.tenantId ?? null,
+      topic: message.topic,
+      partition: message.partition,
+      offset: message.offset,
+      duration_ms: details.durationMs,
+      duplicate_age_ms: details.duplicateAgeMs,
+      error: error instanceof Error ? { name: error.name, code: (error as { code?: unknown }).code, message: error.message } : undefined,
+    });
+  }
+}

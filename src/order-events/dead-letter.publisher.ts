@@ -1,0 +1,68 @@
+import { Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { Kafka, Producer } from 'kafkajs';
+import { PoisonMessageError } from '../common/errors';
+import { KafkaConfig } from '../config/configuration';
+import { MessageCoordinates } from '../observability/event-outcome.recorder';
+
+export interface OriginalMessage {
+  key: Buffer | string | null;
+  value: Buffer | string | null;
+  headers?: Record<string, unknown>;
+}
+
+/** Writes a poison message to the dead-letter topic byte for byte, with headers that say why. */
+@Injectable()
+export class DeadLetterPublisher implements OnApplicationShutdown {
+  private producer?: Producer;
+  private connecting?: Promise<Producer>;
+
+  constructor(private readonly config: KafkaConfig) {}
+
+  async publish(original: OriginalMessage, source: MessageCoordinates, error: PoisonMessageError): Promise<void> {
+    const producer = await this.connectedProducer();
+    await producer.send({
+      topic: this.config.deadLetterTopic,
+      acks: -1,
+      messages: [
+        {
+          key: original.key,
+          value: original.value,
+          headers: {
+            ...toHeaderValues(original.headers),
+            'x-dlt-reason': error.reason,
+            'x-dlt-error': error.message.slice(0, 2000),
+            'x-dlt-source-topic': source.topic,
+            'x-dlt-source-partition': String(source.partition),
+            'x-dlt-source-offset': source.offset,
+          },
+        },
+      ],
+    });
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.producer?.disconnect();
+  }
+
+  private connectedProducer(): Promise<Producer> {
+    this.connecting ??= this.connect().catch((error: unknown) => {
+      this.connecting = undefined;
+      throw error;
+    });
+    return this.connecting;
+  }
+
+  private async connect(): Promise<Producer> {
+    const kafka = new Kafka({ clientId: `${this.config.clientId}-dlt`, brokers: this.config.brokers });
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    this.producer = producer;
+    return producer;
+  }
+}
+
+function toHeaderValues(headers: Record<string, unknown> = {}): Record<string, Buffer | string> {
+  return Object.fromEntries(
+    Object.entries(headers).filter(([, v]) => Buffer.isBuffer(v) || typeof v === 'string') as [string, Buffer | string][],
+  );
+}

@@ -1,0 +1,29 @@
+import { KafkaConfig, ORDER_COMPLETED_TOPIC } from '../config/configuration';
+import { BillingKafkaServer } from './billing-kafka.server';
+
+export function createKafkaServer(config: KafkaConfig): BillingKafkaServer {
+  return new BillingKafkaServer(
+    {
+      client: {
+        clientId: config.clientId,
+        brokers: config.brokers,
+        retry: { initialRetryTime: 300, retries: 8, maxRetryTime: 30_000 },
+      },
+      consumer: {
+        groupId: config.groupId,
+        sessionTimeout: 30_000,
+        heartbeatInterval: 3_000,
+        // A database outage outlasts any retry budget; restarting keeps the offset uncommitted and retries later.
+        retry: { retries: 8, maxRetryTime: 30_000, restartOnFailure: () => Promise.resolve(true) },
+      },
+      // A new group must bill what was published before it first started.
+      subscribe: { fromBeginning: true },
+      run: { partitionsConsumedConcurrently: config.partitionsConsumedConcurrently },
+    },
+    new Map([[config.topic, ORDER_COMPLETED_TOPIC]]),
+    [
+      { topic: config.topic, numPartitions: config.topicPartitions },
+      { topic: config.deadLetterTopic, numPartitions: 1 },
+    ],
+  );
+}

@@ -1,0 +1,107 @@
+import { BillingConfig } from '../config/configuration';
+import { PoisonMessageError } from '../common/errors';
+import { OrderEventParser } from './order-event.parser';
+
+const valid = {
+  event_id: '8C1F0F7E-3D5B-4D7A-9A43-0D3F2B8F9E10',
+  order_id: 'o-1',
+  tenant_id: 'acme.eu_1-x',
+  total: '149.9',
+  currency: 'EUR',
+  occurred_at: '2026-11-20T10:00:00Z',
+};
+
+function parse(value: unknown) {
+  return new OrderEventParser(new BillingConfig('USD')).parse(value);
+}
+
+function poisonReason(value: unknown): string {
+  try {
+    parse(value);
+  } catch (error) {
+    if (error instanceof PoisonMessageError) return `${error.reason}: ${error.message}`;
+    throw error;
+  }
+  throw new Error('expected a PoisonMessageError');
+}
+
+describe('OrderEventParser', () => {
+  it('parses raw bytes into a normalised event', () => {
+    const event = parse(Buffer.from(JSON.stringify(valid)));
+    expect(event).toMatchObject({
+      eventId: '8c1f0f7e-3d5b-4d7a-9a43-0d3f2b8f9e10',
+      orderId: 'o-1',
+      tenantId: 'acme.eu_1-x',
+      amount: '149.90',
+      currency: 'EUR',
+      occurredAt: new Date('2026-11-20T10:00:00Z'),
+    });
+    expect(event.fingerprint).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('applies the default currency and ignores unknown fields', () => {
+    const { currency: _c, ...rest } = valid;
+    expect(parse(Buffer.from(JSON.stringify({ ...rest, extra: { nested: true } })))).toMatchObject({ currency: 'USD' });
+  });
+
+  it('gives the same fingerprint to a string and a number total of the same amount', () => {
+    expect(parse({ ...valid, total: 149.9 }).fingerprint).toBe(parse({ ...valid, total: '149.90' }).fingerprint);
+  });
+
+  it.each([
+    ['tenant_id', { tenant_id: 'other' }],
+    ['order_id', { order_id: 'o-2' }],
+    ['total', { total: '149.91' }],
+    ['currency', { currency: 'USD' }],
+  ])('changes the fingerprint when %s changes', (_field, change) => {
+    expect(parse({ ...valid, ...change }).fingerprint).not.toBe(parse(valid).fingerprint);
+  });
+
+  it('keeps the fingerprint when only non-billing fields change', () => {
+    expect(parse({ ...valid, occurred_at: '2026-11-21T00:00:00Z', note: 'x' }).fingerprint).toBe(parse(valid).fingerprint);
+  });
+
+  it.each([
+    [Buffer.from('{"event_id": '), /^invalid_json/],
+    ['not json at all', /^invalid_json/],
+    [Buffer.from([0x00, 0x01]), /^invalid_json/],
+    [null, /^invalid_json: message value is empty/],
+    [Buffer.from('[1,2]'), /^invalid_payload: message value must be a JSON object/],
+    [Buffer.from('"text"'), /^invalid_payload/],
+  ])('rejects %p as poison', (value, reason) => {
+    expect(poisonReason(value)).toMatch(reason);
+  });
+
+  it.each([
+    [{ event_id: 'nope' }, /event_id must be a UUID/],
+    [{ event_id: undefined }, /event_id must be a UUID/],
+    [{ order_id: '' }, /order_id must be longer than or equal to 1/],
+    [{ order_id: 'x'.repeat(129) }, /order_id must be shorter than or equal to 128/],
+    [{ order_id: 42 }, /order_id must be a string/],
+    [{ tenant_id: 'a b' }, /tenant_id must be 1-64 characters/],
+    [{ tenant_id: 'x'.repeat(65) }, /tenant_id must be 1-64 characters/],
+    [{ total: '-1.00' }, /total must be a decimal string/],
+    [{ total: '1.001' }, /total must be a decimal string/],
+    [{ total: undefined }, /total must be a decimal string/],
+    [{ currency: 'usd' }, /currency must be an upper-case ISO 4217 code/],
+    [{ currency: 'XYZ' }, /currency must be an upper-case ISO 4217 code/],
+    [{ occurred_at: 'yesterday' }, /occurred_at must be a valid ISO 8601/],
+  ])('rejects %p with a clear reason', (change, message) => {
+    expect(poisonReason({ ...valid, ...change })).toMatch(message);
+  });
+
+  it('keeps the identity of a rejected event for its log line', () => {
+    try {
+      parse({ ...valid, total: 'free' });
+      throw new Error('expected poison');
+    } catch (error) {
+      expect((error as PoisonMessageError).details).toMatchObject({ event_id: valid.event_id, order_id: 'o-1', tenant_id: 'acme.eu_1-x' });
+    }
+  });
+
+  it('parses a payload object only once', () => {
+    const parser = new OrderEventParser(new BillingConfig('USD'));
+    const payload = Buffer.from(JSON.stringify(valid));
+    expect(parser.parse(payload)).toBe(parser.parse(payload));
+  });
+});

@@ -1,0 +1,110 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { Admin, Kafka, logLevel, Producer } from 'kafkajs';
+
+export const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
+
+export function uniqueName(prefix: string): string {
+  return `${prefix}.${randomBytes(4).toString('hex')}`;
+}
+
+export interface OutgoingMessage {
+  key?: string | Buffer | null;
+  value: string | Buffer | null;
+  headers?: Record<string, string>;
+  partition?: number;
+}
+
+export interface DeadLetter {
+  key: string | null;
+  value: Buffer | null;
+  headers: Record<string, string>;
+}
+
+/** A real broker connection for tests: topics, a producer, and a reader for what landed on a topic. */
+export class TestKafka {
+  private readonly kafka = new Kafka({ clientId: uniqueName('test'), brokers: BROKERS, logLevel: logLevel.NOTHING });
+  private readonly admin: Admin = this.kafka.admin();
+  private readonly producer: Producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+
+  async connect(): Promise<this> {
+    await Promise.all([this.admin.connect(), this.producer.connect()]);
+    return this;
+  }
+
+  async createTopic(topic: string, numPartitions = 1): Promise<void> {
+    await this.admin.createTopics({ topics: [{ topic, numPartitions }], waitForLeaders: true });
+  }
+
+  async publish(topic: string, messages: OutgoingMessage[]): Promise<void> {
+    await this.producer.send({ topic, acks: -1, messages });
+  }
+
+  /** Committed offsets of a group, summed over partitions: what the consumer has acknowledged. */
+  async committedOffsets(groupId: string, topic: string): Promise<number> {
+    const [result] = await this.admin.fetchOffsets({ groupId, topics: [topic] });
+    return result.partitions.reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
+  }
+
+  async endOffsets(topic: string): Promise<number> {
+    const offsets = await this.admin.fetchTopicOffsets(topic);
+    return offsets.reduce((sum, p) => sum + Number(p.high), 0);
+  }
+
+  /** Reads every message on a topic from the beginning, waiting until at least `expected` arrived. */
+  async readAll(topic: string, expected: number, timeoutMs = 30_000): Promise<DeadLetter[]> {
+    const consumer = this.kafka.consumer({ groupId: uniqueName('reader') });
+    const received: DeadLetter[] = [];
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      eachMessage: ({ message }) => {
+        const headers = Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)]));
+        received.push({ key: message.key?.toString() ?? null, value: message.value, headers });
+        return Promise.resolve();
+      },
+    });
+    try {
+      await waitFor(() => received.length >= expected, timeoutMs, `${expected} messages on ${topic}`);
+      return received;
+    } finally {
+      await consumer.disconnect();
+    }
+  }
+
+  async disconnect(): Promise<void> {
+    await Promise.all([this.admin.disconnect(), this.producer.disconnect()]);
+  }
+}
+
+export async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+export interface OrderCompletedFields {
+  event_id: string;
+  order_id: string;
+  tenant_id: string;
+  total: string | number;
+  currency?: string;
+  occurred_at?: string;
+  [extra: string]: unknown;
+}
+
+export function orderCompleted(overrides: Partial<OrderCompletedFields> = {}): OrderCompletedFields {
+  return {
+    event_id: randomUUID(),
+    order_id: `order-${randomBytes(6).toString('hex')}`,
+    tenant_id: 'acme',
+    total: '149.90',
+    currency: 'USD',
+    ...overrides,
+  };
+}
+
+export function asMessage(event: OrderCompletedFields): OutgoingMessage {
+  return { key: event.order_id, value: JSON.stringify(event) };
+}
