@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { BillingMetrics } from './billing-metrics';
 
 export type EventOutcome = 'invoiced' | 'duplicate' | 'duplicate_order' | 'conflict' | 'poison' | 'failed';
 
@@ -37,8 +38,13 @@ const LEVEL: Record<EventOutcome, 'log' | 'warn' | 'error'> = {
 export class EventOutcomeRecorder {
   private readonly logger = new Logger('OrderEventsConsumer');
 
+  constructor(private readonly metrics: BillingMetrics) {}
+
   record(outcome: EventOutcome, details: OutcomeDetails): void {
     const { message, event, error } = details;
+    this.metrics.events.inc({ outcome });
+    if (details.durationMs !== undefined) this.metrics.processingSeconds.observe(details.durationMs / 1000);
+    if (details.duplicateAgeMs !== undefined) this.metrics.duplicateAgeSeconds.observe(details.duplicateAgeMs / 1000);
     this.logger[LEVEL[outcome]]({
       msg: `order.completed ${outcome}`,
       outcome,

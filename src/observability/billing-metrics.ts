@@ -1,0 +1,63 @@
+import { Injectable } from '@nestjs/common';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { EventOutcome } from './event-outcome.recorder';
+
+const OUTCOMES: EventOutcome[] = ['invoiced', 'duplicate', 'duplicate_order', 'conflict', 'poison', 'failed'];
+
+/** Every Prometheus metric of the service, on a registry of its own so tests can build as many apps as they like. */
+@Injectable()
+export class BillingMetrics {
+  readonly registry = new Registry();
+
+  readonly events = new Counter({
+    name: 'billing_events_total',
+    help: 'order.completed messages by what the consumer decided',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly processingSeconds = new Histogram({
+    name: 'billing_event_processing_seconds',
+    help: 'Time from receiving a message to its outcome (claim, invoice, commit)',
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
+
+  readonly duplicateAgeSeconds = new Histogram({
+    name: 'billing_duplicate_age_seconds',
+    help: 'Now minus the first processing of the event_id, for each duplicate: compare with the retention',
+    buckets: [1, 10, 60, 600, 3600, 6 * 3600, 86400, 7 * 86400, 30 * 86400],
+    registers: [this.registry],
+  });
+
+  readonly staleEvents = new Counter({
+    name: 'billing_stale_events_total',
+    help: 'Events older than the claim retention: only the (tenant_id, order_id) backstop deduplicates them',
+    registers: [this.registry],
+  });
+
+  readonly cleanupDeletedRows = new Counter({
+    name: 'billing_cleanup_deleted_rows_total',
+    help: 'processed_events rows removed by the retention purge',
+    registers: [this.registry],
+  });
+
+  readonly cleanupSeconds = new Histogram({
+    name: 'billing_cleanup_duration_seconds',
+    help: 'Duration of each retention purge',
+    buckets: [0.01, 0.1, 1, 10, 60, 300, 1800],
+    registers: [this.registry],
+  });
+
+  readonly consumerLag = new Gauge({
+    name: 'billing_consumer_lag',
+    help: 'Messages not yet committed by the consumer group, per partition',
+    labelNames: ['topic', 'partition'] as const,
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+    for (const outcome of OUTCOMES) this.events.inc({ outcome }, 0);
+  }
+}
