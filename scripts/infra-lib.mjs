@@ -97,7 +97,7 @@ function checkTool(cmd, args, hint) {
 }
 
 /** Runtime classpath of the broker, resolved by Maven once per version of infra/kafka/pom.xml. */
-function kafkaClasspath() {
+export function kafkaClasspath() {
   const pom = path.join(SRC, 'pom.xml');
   const hash = createHash('sha256').update(fs.readFileSync(pom)).digest('hex');
   if (fs.existsSync(CP_FILE) && fs.existsSync(CP_HASH_FILE) && fs.readFileSync(CP_HASH_FILE, 'utf8') === hash) {

@@ -39,6 +39,11 @@ export class BillingConfig {
   constructor(readonly defaultCurrency: string) {}
 }
 
+/** Fault injection for the chaos suite (test/chaos); 0 means off, which is the only production value. */
+export class TestHooksConfig {
+  constructor(readonly crashAfterCommitEvery: number) {}
+}
+
 export interface AppConfig {
   database: DatabaseConfig;
   kafka: KafkaConfig;
@@ -46,6 +51,7 @@ export interface AppConfig {
   auth: AuthConfig;
   retention: RetentionConfig;
   billing: BillingConfig;
+  testHooks: TestHooksConfig;
 }
 
 export const ORDER_COMPLETED_TOPIC = 'order.completed';
@@ -112,6 +118,7 @@ export function loadConfig(rawEnv: Env): AppConfig {
     auth: new AuthConfig(jwtSecret),
     retention: readRetention(env),
     billing: new BillingConfig(defaultCurrency),
+    testHooks: new TestHooksConfig(env.integer('BILLING_CHAOS_CRASH_AFTER_COMMIT_EVERY', 0, { min: 0, max: 1_000_000 })),
   };
   env.assertValid();
   return config;
