@@ -1,7 +1,9 @@
 import { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { AppConfig } from './config/configuration';
+import { KafkaLogging } from './observability/logging.module';
 import { createKafkaServer } from './order-events/kafka-server.factory';
 
 export async function createApp(config: AppConfig): Promise<INestApplication> {
@@ -11,8 +13,12 @@ export async function createApp(config: AppConfig): Promise<INestApplication> {
 
 /** Attaches the Kafka consumer and app-wide settings; main.ts and the e2e tests share it. */
 export function configureApp(app: INestApplication, config: AppConfig): INestApplication {
-  app.connectMicroservice({ strategy: createKafkaServer(config.kafka) }, { inheritAppConfig: true });
-  app.enableShutdownHooks();
+  app.useLogger(app.get(Logger));
+  app.connectMicroservice({ strategy: createKafkaServer(config.kafka, app.get(KafkaLogging).logCreator) }, { inheritAppConfig: true });
+  // On SIGTERM Nest closes HTTP, then the consumer (stops fetching, awaits the in-flight eachMessage calls,
+  // commits, leaves the group), and only then runs the shutdown hooks that close the DLT producer and the
+  // database. useProcessExit ends with exit code 0 instead of re-raising the signal.
+  app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
   return app;
 }
 

@@ -44,6 +44,18 @@ export class TestHooksConfig {
   constructor(readonly crashAfterCommitEvery: number) {}
 }
 
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+export type LogFormat = 'json' | 'pretty';
+
+export class LoggingConfig {
+  constructor(
+    readonly level: LogLevel,
+    /** json: one JSON object per line (production); pretty: human-readable (development). */
+    readonly format: LogFormat,
+  ) {}
+}
+
 export interface AppConfig {
   database: DatabaseConfig;
   kafka: KafkaConfig;
@@ -52,6 +64,7 @@ export interface AppConfig {
   retention: RetentionConfig;
   billing: BillingConfig;
   testHooks: TestHooksConfig;
+  logging: LoggingConfig;
 }
 
 export const ORDER_COMPLETED_TOPIC = 'order.completed';
@@ -104,6 +117,15 @@ function readRetention(env: EnvReader): RetentionConfig {
   return new RetentionConfig(retentionDays, cleanupCron, env.integer('CLEANUP_BATCH_SIZE', 5000, { min: 1, max: 100000 }));
 }
 
+function readLogging(env: EnvReader): LoggingConfig {
+  const production = env.optionalString('NODE_ENV') === 'production';
+  const format = env.string('LOG_FORMAT', production ? 'json' : 'pretty').toLowerCase();
+  env.check('LOG_FORMAT', format === 'json' || format === 'pretty', `must be json or pretty, got "${format}"`);
+  const level = env.string('LOG_LEVEL', 'info').toLowerCase();
+  env.check('LOG_LEVEL', (LOG_LEVELS as readonly string[]).includes(level), `must be one of ${LOG_LEVELS.join(', ')}, got "${level}"`);
+  return new LoggingConfig(level as LogLevel, format as LogFormat);
+}
+
 export function loadConfig(rawEnv: Env): AppConfig {
   const env = new EnvReader(rawEnv);
   const databaseUrl = readDatabaseUrl(env);
@@ -119,6 +141,7 @@ export function loadConfig(rawEnv: Env): AppConfig {
     retention: readRetention(env),
     billing: new BillingConfig(defaultCurrency),
     testHooks: new TestHooksConfig(env.integer('BILLING_CHAOS_CRASH_AFTER_COMMIT_EVERY', 0, { min: 0, max: 1_000_000 })),
+    logging: readLogging(env),
   };
   env.assertValid();
   return config;

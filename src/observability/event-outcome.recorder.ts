@@ -1,5 +1,7 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { Logger } from 'pino';
 import { BillingMetrics } from './billing-metrics';
+import { ROOT_LOGGER } from './root-logger';
 
 export type EventOutcome = 'invoiced' | 'duplicate' | 'duplicate_order' | 'conflict' | 'poison' | 'failed';
 
@@ -24,39 +26,46 @@ export interface OutcomeDetails {
   duplicateAgeMs?: number;
 }
 
-const LEVEL: Record<EventOutcome, 'log' | 'warn' | 'error'> = {
-  invoiced: 'log',
-  duplicate: 'log',
-  duplicate_order: 'log',
+const LEVEL: Record<EventOutcome, 'info' | 'warn' | 'error'> = {
+  invoiced: 'info',
+  duplicate: 'info',
+  duplicate_order: 'info',
   conflict: 'error',
   poison: 'warn',
   failed: 'error',
 };
 
-/** The single place where the consumer reports what it decided for each message. */
+/** The single place where the consumer reports what it decided for each message: one structured line and the counters. */
 @Injectable()
 export class EventOutcomeRecorder {
-  private readonly logger = new Logger('OrderEventsConsumer');
+  private readonly logger: Logger;
 
-  constructor(private readonly metrics: BillingMetrics) {}
+  constructor(
+    private readonly metrics: BillingMetrics,
+    @Inject(ROOT_LOGGER) root: Logger,
+  ) {
+    this.logger = root.child({ context: 'OrderEventsConsumer' });
+  }
 
   record(outcome: EventOutcome, details: OutcomeDetails): void {
     const { message, event, error } = details;
     this.metrics.events.inc({ outcome });
     if (details.durationMs !== undefined) this.metrics.processingSeconds.observe(details.durationMs / 1000);
     if (details.duplicateAgeMs !== undefined) this.metrics.duplicateAgeSeconds.observe(details.duplicateAgeMs / 1000);
-    this.logger[LEVEL[outcome]]({
-      msg: `order.completed ${outcome}`,
-      outcome,
-      event_id: event?.eventId ?? null,
-      order_id: event?.orderId ?? null,
-      tenant_id: event?.tenantId ?? null,
-      topic: message.topic,
-      partition: message.partition,
-      offset: message.offset,
-      duration_ms: details.durationMs,
-      duplicate_age_ms: details.duplicateAgeMs,
-      error: error instanceof Error ? { name: error.name, code: (error as { code?: unknown }).code, message: error.message } : undefined,
-    });
+    this.logger[LEVEL[outcome]](
+      {
+        outcome,
+        event_id: event?.eventId ?? null,
+        order_id: event?.orderId ?? null,
+        tenant_id: event?.tenantId ?? null,
+        topic: message.topic,
+        partition: message.partition,
+        offset: message.offset,
+        duration_ms: details.durationMs,
+        duplicate_age_ms: details.duplicateAgeMs,
+        error: error instanceof Error ? { name: error.name, code: (error as { code?: unknown }).code, message: error.message } : undefined,
+      },
+      `order.completed ${outcome}`,
+    );
   }
 }

@@ -1,13 +1,18 @@
 import { Controller, Get, Header } from '@nestjs/common';
 import { BillingMetrics } from './billing-metrics';
+import { LAG_SCRAPE_BUDGET_MS, LagMonitor } from './lag-monitor';
 
 @Controller('metrics')
 export class MetricsController {
-  constructor(private readonly metrics: BillingMetrics) {}
+  constructor(
+    private readonly metrics: BillingMetrics,
+    private readonly lag: LagMonitor,
+  ) {}
 
   @Get()
   @Header('Content-Type', 'text/plain; version=0.0.4; charset=utf-8')
-  scrape(): Promise<string> {
+  async scrape(): Promise<string> {
+    await this.lag.refreshWithin(LAG_SCRAPE_BUDGET_MS);
     return this.metrics.registry.metrics();
   }
 }

@@ -1,12 +1,15 @@
 import { Global, Module } from '@nestjs/common';
 import { BillingMetrics } from './billing-metrics';
 import { EventOutcomeRecorder } from './event-outcome.recorder';
+import { LagMonitor } from './lag-monitor';
+import { LoggingModule } from './logging.module';
 import { MetricsController } from './metrics.controller';
 
 @Global()
 @Module({
+  imports: [LoggingModule],
   controllers: [MetricsController],
-  providers: [BillingMetrics, EventOutcomeRecorder],
-  exports: [BillingMetrics, EventOutcomeRecorder],
+  providers: [BillingMetrics, EventOutcomeRecorder, LagMonitor],
+  exports: [BillingMetrics, EventOutcomeRecorder, LoggingModule],
 })
 export class ObservabilityModule {}

@@ -3,6 +3,7 @@ import { Kafka, Producer } from 'kafkajs';
 import { PoisonMessageError } from '../common/errors';
 import { KafkaConfig } from '../config/configuration';
 import { MessageCoordinates } from '../observability/event-outcome.recorder';
+import { KafkaLogging } from '../observability/logging.module';
 
 export interface OriginalMessage {
   key: Buffer | string | null;
@@ -16,7 +17,10 @@ export class DeadLetterPublisher implements OnApplicationShutdown {
   private producer?: Producer;
   private connecting?: Promise<Producer>;
 
-  constructor(private readonly config: KafkaConfig) {}
+  constructor(
+    private readonly config: KafkaConfig,
+    private readonly kafkaLogging: KafkaLogging,
+  ) {}
 
   async publish(original: OriginalMessage, source: MessageCoordinates, error: PoisonMessageError): Promise<void> {
     const producer = await this.connectedProducer();
@@ -53,7 +57,7 @@ export class DeadLetterPublisher implements OnApplicationShutdown {
   }
 
   private async connect(): Promise<Producer> {
-    const kafka = new Kafka({ clientId: `${this.config.clientId}-dlt`, brokers: this.config.brokers });
+    const kafka = new Kafka({ clientId: `${this.config.clientId}-dlt`, brokers: this.config.brokers, logCreator: this.kafkaLogging.logCreator });
     const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
     this.producer = producer;

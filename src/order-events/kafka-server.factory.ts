@@ -1,13 +1,15 @@
+import { logCreator } from 'kafkajs';
 import { KafkaConfig, ORDER_COMPLETED_TOPIC } from '../config/configuration';
 import { BillingKafkaServer } from './billing-kafka.server';
 
-export function createKafkaServer(config: KafkaConfig): BillingKafkaServer {
+export function createKafkaServer(config: KafkaConfig, kafkaLogs?: logCreator): BillingKafkaServer {
   return new BillingKafkaServer(
     {
       client: {
         clientId: config.clientId,
         brokers: config.brokers,
         retry: { initialRetryTime: 300, retries: 8, maxRetryTime: 30_000 },
+        ...(kafkaLogs && { logCreator: kafkaLogs }),
       },
       consumer: {
         groupId: config.groupId,

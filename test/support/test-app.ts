@@ -24,6 +24,8 @@ export function testConfig(options: Pick<TestAppOptions, 'databaseUrl' | 'topic'
     KAFKA_TOPIC: options.topic,
     KAFKA_GROUP_ID: options.groupId ?? uniqueName('group'),
     AUTH_JWT_SECRET: TEST_JWT_SECRET,
+    // Keeps test output to problems; a test that inspects log lines sets LOG_LEVEL itself.
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
     ...options.env,
   });
 }

@@ -1,0 +1,25 @@
+import { Writable } from 'node:stream';
+import { logLevel } from 'kafkajs';
+import { LoggingConfig } from '../config/configuration';
+import { kafkaLogCreator } from './kafka-log-creator';
+import { createRootLogger } from './root-logger';
+
+describe('kafkaLogCreator', () => {
+  const lines: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write: (chunk: Buffer, _e, done) => (lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>), done()),
+  });
+  const log = kafkaLogCreator(createRootLogger(new LoggingConfig('info', 'json'), sink))(logLevel.INFO);
+
+  beforeEach(() => (lines.length = 0));
+
+  it('writes kafkajs entries as structured lines of the service logger', () => {
+    log({ namespace: 'Consumer', level: logLevel.WARN, label: 'WARN', log: { message: 'rebalancing', timestamp: 'x', groupId: 'billing-service' } });
+    expect(lines).toEqual([expect.objectContaining({ level: 'warn', context: 'kafkajs', namespace: 'Consumer', msg: 'rebalancing', groupId: 'billing-service' })]);
+  });
+
+  it('does not report an already existing topic as an error', () => {
+    log({ namespace: 'Connection', level: logLevel.ERROR, label: 'ERROR', log: { message: 'Response CreateTopics(key: 19, version: 3)', timestamp: 'x' } });
+    expect(lines).toEqual([]);
+  });
+});

@@ -1,0 +1,29 @@
+import { logCreator, LogEntry, logLevel } from 'kafkajs';
+import { Logger } from 'pino';
+
+const PINO_LEVEL: Record<logLevel, 'error' | 'warn' | 'info' | 'debug'> = {
+  [logLevel.NOTHING]: 'error',
+  [logLevel.ERROR]: 'error',
+  [logLevel.WARN]: 'warn',
+  [logLevel.INFO]: 'info',
+  [logLevel.DEBUG]: 'debug',
+};
+
+/**
+ * kafkajs logs every error response at the connection level although the caller handles it; creating
+ * topics that already exist (done at every boot) would otherwise print an error each time.
+ */
+function isHandledByCaller(namespace: string, message: string): boolean {
+  return namespace === 'Connection' && message.startsWith('Response CreateTopics');
+}
+
+/** Routes kafkajs's own logging into the service logger as structured lines instead of console output. */
+export function kafkaLogCreator(root: Logger): logCreator {
+  const logger = root.child({ context: 'kafkajs' });
+  return () =>
+    ({ namespace, level, log }: LogEntry) => {
+      const { message, timestamp: _timestamp, logger: _name, ...fields } = log as LogEntry['log'] & { logger?: string };
+      const pinoLevel = isHandledByCaller(namespace, message) ? 'debug' : PINO_LEVEL[level];
+      logger[pinoLevel]({ namespace, ...fields }, message);
+    };
+}

@@ -1,0 +1,105 @@
+import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown, OnModuleDestroy } from '@nestjs/common';
+import { Admin, Kafka } from 'kafkajs';
+import { Logger } from 'pino';
+import { KafkaConfig } from '../config/configuration';
+import { BillingMetrics } from './billing-metrics';
+import { KafkaLogging } from './logging.module';
+import { ROOT_LOGGER } from './root-logger';
+
+export interface PartitionLag {
+  partition: number;
+  lag: number;
+}
+
+/** How often the gauge is refreshed between scrapes, and how long a scrape waits for a fresh value. */
+export const LAG_REFRESH_INTERVAL_MS = 15_000;
+export const LAG_SCRAPE_BUDGET_MS = 2_000;
+
+/**
+ * Sets billing_consumer_lag per partition: the topic's end offset minus what the group has committed.
+ * A partition the group never committed counts from the earliest offset, as the consumer starts from the beginning.
+ */
+@Injectable()
+export class LagMonitor implements OnApplicationBootstrap, OnModuleDestroy, OnApplicationShutdown {
+  private readonly logger: Logger;
+  private admin?: Promise<Admin>;
+  private inFlight?: Promise<PartitionLag[]>;
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly config: KafkaConfig,
+    private readonly metrics: BillingMetrics,
+    private readonly kafkaLogging: KafkaLogging,
+    @Inject(ROOT_LOGGER) root: Logger,
+  ) {
+    this.logger = root.child({ context: LagMonitor.name });
+  }
+
+  onApplicationBootstrap(): void {
+    this.timer = setInterval(() => void this.refreshQuietly(), LAG_REFRESH_INTERVAL_MS).unref();
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.timer);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    const admin = this.admin;
+    this.admin = undefined;
+    await admin?.then((a) => a.disconnect()).catch(() => undefined);
+  }
+
+  /** One computation at a time: concurrent scrapes share it. */
+  refresh(): Promise<PartitionLag[]> {
+    this.inFlight ??= this.compute().finally(() => (this.inFlight = undefined));
+    return this.inFlight;
+  }
+
+  /** For a scrape: a broker outage must not hang /metrics, so the last known values are served after the budget. */
+  async refreshWithin(budgetMs: number): Promise<void> {
+    let timeout: NodeJS.Timeout | undefined;
+    const expired = new Promise<void>((resolve) => (timeout = setTimeout(resolve, budgetMs)));
+    await Promise.race([this.refreshQuietly(), expired]).finally(() => clearTimeout(timeout));
+  }
+
+  private async refreshQuietly(): Promise<void> {
+    try {
+      await this.refresh();
+    } catch (error) {
+      this.logger.warn({ error: (error as Error).message }, 'consumer lag not refreshed');
+    }
+  }
+
+  private async compute(): Promise<PartitionLag[]> {
+    const admin = await this.connectedAdmin();
+    const { topic, groupId } = this.config;
+    const [ends, [committed]] = await Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId, topics: [topic] })]);
+    const committedByPartition = new Map(committed.partitions.map((p) => [p.partition, Number(p.offset)]));
+    const lags = ends.map(({ partition, high, low }) => {
+      const position = committedByPartition.get(partition) ?? -1;
+      return { partition, lag: Math.max(0, Number(high) - (position >= 0 ? position : Number(low))) };
+    });
+    for (const { partition, lag } of lags) this.metrics.consumerLag.set({ topic, partition: String(partition) }, lag);
+    return lags;
+  }
+
+  private connectedAdmin(): Promise<Admin> {
+    this.admin ??= this.connect().catch((error: unknown) => {
+      this.admin = undefined;
+      throw error;
+    });
+    return this.admin;
+  }
+
+  private async connect(): Promise<Admin> {
+    const kafka = new Kafka({
+      clientId: `${this.config.clientId}-lag`,
+      brokers: this.config.brokers,
+      logCreator: this.kafkaLogging.logCreator,
+      retry: { retries: 2 },
+    });
+    const admin = kafka.admin();
+    await admin.connect();
+    return admin;
+  }
+}
