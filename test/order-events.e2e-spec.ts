@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { INestApplication } from '@nestjs/common';
+import { CONSUME_MODES } from '../src/config/configuration';
 import { InvoicesRepository, NewInvoice, InvoiceInsertResult } from '../src/invoices/invoices.repository';
 import { asMessage, orderCompleted, TestKafka, uniqueName, waitFor } from './support/kafka';
 import { startTestApp } from './support/test-app';
@@ -18,9 +19,19 @@ class FailingOnceInvoicesRepository extends InvoicesRepository {
     }
     return super.insert(invoice);
   }
+
+  override async insertMany(invoices: readonly NewInvoice[]): Promise<Set<string>> {
+    const fresh = invoices.filter((invoice) => !this.failed.has(invoice.eventId));
+    if (fresh.length > 0) {
+      fresh.forEach((invoice) => this.failed.add(invoice.eventId));
+      FailingOnceInvoicesRepository.failures += 1;
+      throw new Error('injected fault: invoice insert failed');
+    }
+    return super.insertMany(invoices);
+  }
 }
 
-describe('order.completed consumer (real Kafka, real PostgreSQL)', () => {
+describe.each(CONSUME_MODES)('order.completed consumer in %s mode (real Kafka, real PostgreSQL)', (mode) => {
   let db: TestDatabase;
   let kafka: TestKafka;
   let topic: string;
@@ -28,7 +39,8 @@ describe('order.completed consumer (real Kafka, real PostgreSQL)', () => {
   const apps: INestApplication[] = [];
 
   async function startConsumer(options: Partial<Parameters<typeof startTestApp>[0]> = {}) {
-    const { app } = await startTestApp({ databaseUrl: db.url, topic, groupId: uniqueName('billing'), ...options });
+    const env = { KAFKA_CONSUME_MODE: mode, ...options.env };
+    const { app } = await startTestApp({ databaseUrl: db.url, topic, groupId: uniqueName('billing'), ...options, env });
     apps.push(app);
     return app;
   }
@@ -36,7 +48,7 @@ describe('order.completed consumer (real Kafka, real PostgreSQL)', () => {
   const invoicesFor = (orderId: string) => db.count('invoices', 'order_id = $1', [orderId]);
 
   beforeAll(async () => {
-    db = await TestDatabase.create('order_events');
+    db = await TestDatabase.create(`order_events_${mode}`);
     kafka = await new TestKafka().connect();
   });
 

@@ -16,8 +16,13 @@ export class KafkaConfig {
     readonly partitionsConsumedConcurrently: number,
     /** Used only when the service creates a missing input topic. */
     readonly topicPartitions: number,
+    /** batch: one claim statement and one transaction per fetched batch; message: one per message. */
+    readonly consumeMode: ConsumeMode = 'batch',
   ) {}
 }
+
+export const CONSUME_MODES = ['batch', 'message'] as const;
+export type ConsumeMode = (typeof CONSUME_MODES)[number];
 
 export class HttpConfig {
   constructor(readonly port: number) {}
@@ -101,7 +106,14 @@ function readKafka(env: EnvReader): KafkaConfig {
     env.string('KAFKA_DLT_TOPIC', `${topic}.dlt`),
     env.integer('KAFKA_PARTITIONS_CONCURRENCY', 12, { min: 1, max: 256 }),
     env.integer('KAFKA_TOPIC_PARTITIONS', 12, { min: 1, max: 1000 }),
+    readConsumeMode(env),
   );
+}
+
+function readConsumeMode(env: EnvReader): ConsumeMode {
+  const mode = env.string('KAFKA_CONSUME_MODE', 'batch');
+  env.check('KAFKA_CONSUME_MODE', (CONSUME_MODES as readonly string[]).includes(mode), `must be one of ${CONSUME_MODES.join(', ')}, got "${mode}"`);
+  return mode as ConsumeMode;
 }
 
 function readRetention(env: EnvReader): RetentionConfig {

@@ -3,18 +3,20 @@ import { EventConflictError } from '../common/errors';
 import { TestHooksConfig } from '../config/configuration';
 import { TransactionRunner } from '../database/transaction-runner';
 import { IdempotentEvent } from './idempotent-event';
-import { ProcessedEventsRepository } from './processed-events.repository';
+import { BatchClaimResult, ProcessedEventsRepository } from './processed-events.repository';
 
 export type IdempotentResult<T> =
   | { kind: 'processed'; result: T }
   | { kind: 'duplicate'; firstProcessedAt: Date };
+
+export type BatchDecision<T> = IdempotentResult<T> | { kind: 'conflict'; error: EventConflictError };
 
 @Injectable()
 export class IdempotencyService {
   constructor(
     private readonly transactions: TransactionRunner,
     private readonly processedEvents: ProcessedEventsRepository,
-    private readonly testHooks = new TestHooksConfig(0),
+    private readonly testHooks: TestHooksConfig = new TestHooksConfig(0),
   ) {}
 
   private commits = 0;
@@ -41,4 +43,57 @@ export class IdempotencyService {
     const every = this.testHooks.crashAfterCommitEvery;
     if (every > 0 && ++this.commits % every === 0) process.kill(process.pid, 'SIGKILL');
   }
+
+  /**
+   * The batch form of runOnce, with the same decisions per event: the distinct events are claimed with
+   * one statement, the work runs once for those claimed, and both commit together or not at all.
+   * The work returns one result per claimed event, in order. Decisions come back in input order.
+   */
+  async runBatchOnce<E extends IdempotentEvent, T>(events: readonly E[], work: (claimed: readonly E[]) => Promise<readonly T[]>): Promise<BatchDecision<T>[]> {
+    if (events.length === 0) return [];
+    const decisions = await this.transactions.run(async () => {
+      const distinct = firstDeliveries(events);
+      const claims = await this.processedEvents.claimMany(distinct);
+      const claimed = distinct.filter((e) => claims.get(e.eventId)?.kind === 'claimed');
+      const results = claimed.length > 0 ? await work(claimed) : [];
+      return decideBatch(events, claims, claimed, results);
+    });
+    if (decisions.some((d) => d.kind === 'processed')) this.crashIfDue();
+    return decisions;
+  }
+}
+
+function firstDeliveries<E extends IdempotentEvent>(events: readonly E[]): E[] {
+  const first = new Map<string, E>();
+  for (const event of events) if (!first.has(event.eventId)) first.set(event.eventId, event);
+  return [...first.values()];
+}
+
+/**
+ * Within a batch the first delivery of an event_id is the one processed; a later copy is a duplicate of
+ * it, or a conflict when its billing fields differ from what was (or is being) claimed.
+ */
+export function decideBatch<E extends IdempotentEvent, T>(
+  events: readonly E[],
+  claims: ReadonlyMap<string, BatchClaimResult>,
+  claimed: readonly E[],
+  results: readonly T[],
+): BatchDecision<T>[] {
+  if (results.length !== claimed.length) throw new Error(`batch work returned ${results.length} results for ${claimed.length} events`);
+  const processedBy = new Map(claimed.map((event, i) => [event.eventId, { event, result: results[i] }] as const));
+  return events.map((event): BatchDecision<T> => {
+    const claim = claims.get(event.eventId);
+    if (!claim) throw new Error(`no claim decision for ${event.eventId}`);
+    if (claim.kind === 'already_claimed') return replayOf(event, claim.fingerprint, claim.firstProcessedAt);
+    const processed = processedBy.get(event.eventId);
+    if (!processed) throw new Error(`claimed event ${event.eventId} was not processed`);
+    if (processed.event === event) return { kind: 'processed', result: processed.result };
+    return replayOf(event, processed.event.fingerprint, claim.processedAt);
+  });
+}
+
+function replayOf<T>(event: IdempotentEvent, claimedFingerprint: string, firstProcessedAt: Date): BatchDecision<T> {
+  return claimedFingerprint === event.fingerprint
+    ? { kind: 'duplicate', firstProcessedAt }
+    : { kind: 'conflict', error: new EventConflictError(event.eventId) };
 }

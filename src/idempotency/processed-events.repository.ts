@@ -6,6 +6,10 @@ export type ClaimResult =
   | { kind: 'claimed' }
   | { kind: 'already_claimed'; fingerprint: string; firstProcessedAt: Date };
 
+export type BatchClaimResult =
+  | { kind: 'claimed'; processedAt: Date }
+  | { kind: 'already_claimed'; fingerprint: string; firstProcessedAt: Date };
+
 /** A claim row that vanished between our insert and our read: a purge raced us; retrying settles it. */
 export class ClaimRaceError extends Error {
   readonly code = 'idempotency.claim_race';
@@ -30,5 +34,31 @@ export class ProcessedEventsRepository {
     );
     if (existing.length === 0) throw new ClaimRaceError(`claim for ${event.eventId} vanished while being read`);
     return { kind: 'already_claimed', fingerprint: existing[0].fingerprint, firstProcessedAt: existing[0].processed_at };
+  }
+
+  /**
+   * Claims many distinct events with one statement. Rows go in in event_id order, so two transactions
+   * claiming overlapping batches lock them in the same order and cannot deadlock on each other.
+   */
+  async claimMany(events: readonly IdempotentEvent[]): Promise<Map<string, BatchClaimResult>> {
+    const manager = this.transactions.manager();
+    const sorted = [...events].sort((a, b) => (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0));
+    const inserted: { event_id: string; processed_at: Date }[] = await manager.query(
+      `INSERT INTO processed_events (event_id, fingerprint)
+       SELECT * FROM unnest($1::uuid[], $2::char(64)[])
+       ON CONFLICT (event_id) DO NOTHING RETURNING event_id, processed_at`,
+      [sorted.map((e) => e.eventId), sorted.map((e) => e.fingerprint)],
+    );
+    const results = new Map<string, BatchClaimResult>(inserted.map((row) => [row.event_id, { kind: 'claimed', processedAt: row.processed_at }]));
+    const taken = sorted.filter((e) => !results.has(e.eventId)).map((e) => e.eventId);
+    if (taken.length === 0) return results;
+    const existing: { event_id: string; fingerprint: string; processed_at: Date }[] = await manager.query(
+      `SELECT event_id, fingerprint, processed_at FROM processed_events WHERE event_id = ANY($1::uuid[])`,
+      [taken],
+    );
+    for (const row of existing) results.set(row.event_id, { kind: 'already_claimed', fingerprint: row.fingerprint, firstProcessedAt: row.processed_at });
+    const vanished = taken.find((id) => !results.has(id));
+    if (vanished) throw new ClaimRaceError(`claim for ${vanished} vanished while being read`);
+    return results;
   }
 }

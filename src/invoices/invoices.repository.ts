@@ -24,4 +24,24 @@ export class InvoicesRepository {
     );
     return rows.length > 0 ? { kind: 'created', id: rows[0].id } : { kind: 'duplicate_order' };
   }
+
+  /**
+   * Inserts many invoices with one statement and returns the event_ids that got one; the others hit the
+   * (tenant_id, order_id) backstop. Rows go in sorted by order so concurrent batches lock in one order;
+   * the sort is stable, so of two events for one order the earlier one wins, as one at a time would.
+   */
+  async insertMany(invoices: readonly NewInvoice[]): Promise<Set<string>> {
+    const sorted = [...invoices].sort((a, b) => compareText(a.tenantId, b.tenantId) || compareText(a.orderId, b.orderId));
+    const rows: { event_id: string }[] = await this.transactions.manager().query(
+      `INSERT INTO invoices (event_id, tenant_id, order_id, amount, currency)
+       SELECT * FROM unnest($1::uuid[], $2::varchar[], $3::varchar[], $4::numeric[], $5::char(3)[])
+       ON CONFLICT DO NOTHING RETURNING event_id`,
+      [sorted.map((i) => i.eventId), sorted.map((i) => i.tenantId), sorted.map((i) => i.orderId), sorted.map((i) => i.amount), sorted.map((i) => i.currency)],
+    );
+    return new Set(rows.map((row) => row.event_id));
+  }
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -1,8 +1,11 @@
-import { KafkaOptions, ServerKafka } from '@nestjs/microservices';
+import { KafkaContext, KafkaOptions, ServerKafka } from '@nestjs/microservices';
 import { KafkaParser } from '@nestjs/microservices/helpers/kafka-parser';
 import { KafkaRequestDeserializer } from '@nestjs/microservices/deserializers/kafka-request.deserializer';
 import { KafkaRequest } from '@nestjs/microservices/serializers/kafka-request.serializer';
-import { Consumer, ITopicConfig } from 'kafkajs';
+import { Consumer, EachBatchPayload, ITopicConfig } from 'kafkajs';
+import { ConsumeMode } from '../config/configuration';
+import { BatchMessage, EventBatch } from '../idempotency/event-batch';
+import { batchPatternOf } from '../idempotency/idempotent-event-pattern.decorator';
 
 type KafkaServerOptions = NonNullable<KafkaOptions['options']>;
 
@@ -27,14 +30,16 @@ class TopicBindingDeserializer extends KafkaRequestDeserializer {
 }
 
 /**
- * Nest's Kafka server, with three changes: it subscribes to configured topics rather than to the
- * handler patterns, it keeps raw bytes, and the consumer group id is used as given (no "-server").
+ * Nest's Kafka server, with four changes: it subscribes to configured topics rather than to the
+ * handler patterns, it keeps raw bytes, the consumer group id is used as given (no "-server"), and in
+ * batch mode it hands each fetched batch to the handler of the pattern's batch form.
  */
 export class BillingKafkaServer extends ServerKafka {
   constructor(
     options: KafkaServerOptions,
     private readonly patternByTopic: ReadonlyMap<string, string>,
     private readonly topicsToCreate: ITopicConfig[] = [],
+    private readonly consumeMode: ConsumeMode = 'message',
   ) {
     super({ ...options, postfixId: '', deserializer: new TopicBindingDeserializer(patternByTopic) });
     this.parser = new RawBytesParser();
@@ -43,7 +48,23 @@ export class BillingKafkaServer extends ServerKafka {
   override async bindEvents(consumer: Consumer): Promise<void> {
     await this.createMissingTopics();
     await consumer.subscribe({ ...this.options.subscribe, topics: [...this.patternByTopic.keys()] });
-    await consumer.run({ ...this.options.run, eachMessage: this.getMessageHandler() });
+    if (this.consumeMode === 'message') {
+      await consumer.run({ ...this.options.run, eachMessage: this.getMessageHandler() });
+      return;
+    }
+    // Offsets are resolved only after the handler succeeds: a failed batch is redelivered whole.
+    await consumer.run({ ...this.options.run, eachBatchAutoResolve: false, eachBatch: (payload) => this.handleBatch(payload) });
+  }
+
+  private async handleBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch } = payload;
+    if (batch.messages.length === 0) return;
+    const messages: BatchMessage[] = batch.messages.map((m) => ({ key: m.key, value: m.value, headers: { ...(m.headers ?? {}) }, offset: m.offset }));
+    const pattern = batchPatternOf(this.patternByTopic.get(batch.topic) ?? batch.topic);
+    const context = new KafkaContext([batch.messages[0], batch.partition, batch.topic, this.consumer!, () => payload.heartbeat(), this.producer!]);
+    await this.handleEvent(pattern, { pattern, data: new EventBatch(batch.topic, batch.partition, messages) }, context);
+    payload.resolveOffset(batch.lastOffset());
+    await payload.heartbeat();
   }
 
   /** A consumer cannot subscribe to a topic that does not exist yet, and a DLT must exist before poison arrives. */

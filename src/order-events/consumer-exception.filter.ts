@@ -2,35 +2,48 @@ import { ArgumentsHost, Catch, Injectable, RpcExceptionFilter } from '@nestjs/co
 import { KafkaContext } from '@nestjs/microservices';
 import { from, map, Observable, throwError } from 'rxjs';
 import { PoisonMessageError } from '../common/errors';
-import { EventIdentity, EventOutcomeRecorder } from '../observability/event-outcome.recorder';
+import { BatchMessage, EventBatch } from '../idempotency/event-batch';
+import { RejectedEventSink } from '../idempotency/rejected-event.sink';
+import { EventIdentity, EventOutcomeRecorder, MessageCoordinates } from '../observability/event-outcome.recorder';
 import { DeadLetterPublisher, OriginalMessage } from './dead-letter.publisher';
 import { coordinatesOf } from './kafka-message';
 
 /**
  * The one place that decides the fate of a failed message. Poison can never succeed: it goes to the
  * dead-letter topic and is then acknowledged, so it cannot block its partition. Anything else may be
- * transient: it is rethrown, so the offset is not committed and Kafka redelivers it.
+ * transient: it is rethrown, so the offset is not committed and Kafka redelivers it (a whole batch, in
+ * batch mode; poison inside a batch reaches reject() instead).
  */
 @Catch()
 @Injectable()
-export class ConsumerExceptionFilter implements RpcExceptionFilter {
+export class ConsumerExceptionFilter implements RpcExceptionFilter, RejectedEventSink {
   constructor(
     private readonly deadLetters: DeadLetterPublisher,
     private readonly outcomes: EventOutcomeRecorder,
   ) {}
 
   catch(error: unknown, host: ArgumentsHost): Observable<void> {
+    const data = host.switchToRpc().getData<unknown>();
+    if (data instanceof EventBatch) return this.failBatch(error, data);
     const context = host.switchToRpc().getContext<KafkaContext>();
     const message = coordinatesOf(context);
-    const event = identityOf(error);
     if (!(error instanceof PoisonMessageError)) {
-      this.outcomes.record('failed', { message, event, error });
+      this.outcomes.record('failed', { message, event: identityOf(error), error });
       return throwError(() => error);
     }
-    const original = context.getMessage() as unknown as OriginalMessage;
-    return from(this.deadLetters.publish(original, message, error)).pipe(
-      map(() => this.outcomes.record(error.reason === 'conflict' ? 'conflict' : 'poison', { message, event, error })),
-    );
+    return from(this.reject(context.getMessage() as unknown as OriginalMessage, message, error)).pipe(map(() => undefined));
+  }
+
+  async reject(original: OriginalMessage | BatchMessage, source: MessageCoordinates, error: PoisonMessageError): Promise<void> {
+    await this.deadLetters.publish(original, source, error);
+    this.outcomes.record(error.reason === 'conflict' ? 'conflict' : 'poison', { message: source, event: identityOf(error), error });
+  }
+
+  private failBatch(error: unknown, batch: EventBatch): Observable<void> {
+    for (const { offset } of batch.messages) {
+      this.outcomes.record('failed', { message: { topic: batch.topic, partition: batch.partition, offset }, error });
+    }
+    return throwError(() => error);
   }
 }
 

@@ -27,5 +27,6 @@ export function createKafkaServer(config: KafkaConfig, kafkaLogs?: logCreator): 
       { topic: config.topic, numPartitions: config.topicPartitions },
       { topic: config.deadLetterTopic, numPartitions: 1 },
     ],
+    config.consumeMode,
   );
 }

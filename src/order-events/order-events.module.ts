@@ -1,7 +1,9 @@
 import { Module } from '@nestjs/common';
 import { IdempotentEventParser } from '../idempotency/idempotent-event';
 import { IdempotencyModule } from '../idempotency/idempotency.module';
+import { RejectedEventSink } from '../idempotency/rejected-event.sink';
 import { InvoicesModule } from '../invoices/invoices.module';
+import { ConsumerExceptionFilter } from './consumer-exception.filter';
 import { DeadLetterPublisher } from './dead-letter.publisher';
 import { OrderEventParser } from './order-event.parser';
 import { OrderEventsController } from './order-events.controller';
@@ -13,6 +15,8 @@ import { OrderEventsController } from './order-events.controller';
     OrderEventParser,
     { provide: IdempotentEventParser, useExisting: OrderEventParser },
     DeadLetterPublisher,
+    ConsumerExceptionFilter,
+    { provide: RejectedEventSink, useExisting: ConsumerExceptionFilter },
   ],
 })
 export class OrderEventsModule {}

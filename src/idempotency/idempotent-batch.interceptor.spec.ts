@@ -1,0 +1,168 @@
+import { CallHandler, ExecutionContext } from '@nestjs/common';
+import { lastValueFrom, of } from 'rxjs';
+import { PoisonMessageError } from '../common/errors';
+import { BillingConfig } from '../config/configuration';
+import { TransactionRunner } from '../database/transaction-runner';
+import { EventOutcomeRecorder, MessageCoordinates } from '../observability/event-outcome.recorder';
+import { OrderEventParser } from '../order-events/order-event.parser';
+import { BatchMessage, EventBatch } from './event-batch';
+import { IdempotentBatchInterceptor } from './idempotent-batch.interceptor';
+import { IdempotentEvent } from './idempotent-event';
+import { IdempotencyService } from './idempotency.service';
+import { BatchClaimResult, ProcessedEventsRepository } from './processed-events.repository';
+import { RejectedEventSink } from './rejected-event.sink';
+
+const FIRST_PROCESSED = new Date('2026-11-23T10:00:00Z');
+const NOW = new Date('2026-11-23T10:00:05Z');
+
+/** Claims as the database would: a row per event_id, first writer wins; rolled back when the work fails. */
+class InMemoryClaims {
+  readonly rows = new Map<string, { fingerprint: string; processedAt: Date }>();
+  statements = 0;
+
+  claimMany(events: readonly IdempotentEvent[]): Promise<Map<string, BatchClaimResult>> {
+    this.statements += 1;
+    const results = new Map<string, BatchClaimResult>();
+    for (const event of events) {
+      const existing = this.rows.get(event.eventId);
+      if (existing) {
+        results.set(event.eventId, { kind: 'already_claimed', fingerprint: existing.fingerprint, firstProcessedAt: existing.processedAt });
+      } else {
+        this.rows.set(event.eventId, { fingerprint: event.fingerprint, processedAt: NOW });
+        results.set(event.eventId, { kind: 'claimed', processedAt: NOW });
+      }
+    }
+    return Promise.resolve(results);
+  }
+}
+
+const ID = {
+  a: '0b7f5b1e-8a5e-4c1e-9f0a-2f7d8c9e1a2b',
+  b: '1c8a6c2f-9b6f-4d2f-8a1b-3a8e9d0f2b3c',
+  c: '2d9b7d3a-0c7a-4e3a-9b2c-4b9f0e1a3c4d',
+};
+
+const payload = (eventId: string, overrides: Record<string, unknown> = {}) =>
+  Buffer.from(JSON.stringify({ event_id: eventId, order_id: `o-${eventId.slice(0, 4)}`, tenant_id: 'acme', total: '5.00', ...overrides }));
+
+function batchOf(...values: Buffer[]): EventBatch {
+  const messages: BatchMessage[] = values.map((value, i) => ({ key: null, value, headers: {}, offset: String(100 + i) }));
+  return new EventBatch('order.completed', 3, messages);
+}
+
+function contextFor(batch: EventBatch): ExecutionContext {
+  return { switchToRpc: () => ({ getData: () => batch, getContext: () => undefined }) } as unknown as ExecutionContext;
+}
+
+describe('IdempotentBatchInterceptor', () => {
+  let claims: InMemoryClaims;
+  let recorded: { outcome: string; offset: string; duplicateAgeMs?: number }[];
+  let rejected: { offset: string; reason: string }[];
+  let handled: string[][];
+  let interceptor: IdempotentBatchInterceptor;
+
+  /** Invoices each admitted event, except orders already invoiced, as the invoices backstop would. */
+  const invoicedOrders = new Set<string>();
+  const invoicingHandler = (batch: EventBatch): CallHandler => ({
+    handle: () => {
+      const events = batch.admitted<IdempotentEvent & { orderId: string }>();
+      handled.push(events.map((e) => e.eventId));
+      return of(
+        events.map((e) => {
+          if (invoicedOrders.has(e.orderId)) return 'duplicate_order';
+          invoicedOrders.add(e.orderId);
+          return 'invoiced';
+        }),
+      );
+    },
+  });
+
+  beforeEach(() => {
+    claims = new InMemoryClaims();
+    recorded = [];
+    rejected = [];
+    handled = [];
+    invoicedOrders.clear();
+    const recorder = {
+      record: (outcome: string, d: { message: MessageCoordinates; duplicateAgeMs?: number }) =>
+        recorded.push({ outcome, offset: d.message.offset, duplicateAgeMs: d.duplicateAgeMs }),
+    };
+    const sink: RejectedEventSink = {
+      reject: (_message: BatchMessage, source: MessageCoordinates, error: PoisonMessageError) => {
+        rejected.push({ offset: source.offset, reason: error.reason });
+        return Promise.resolve();
+      },
+    };
+    const transactions = { run: <T>(work: () => Promise<T>) => work() } as unknown as TransactionRunner;
+    interceptor = new IdempotentBatchInterceptor(
+      new OrderEventParser(new BillingConfig('USD')),
+      new IdempotencyService(transactions, claims as unknown as ProcessedEventsRepository),
+      recorder as unknown as EventOutcomeRecorder,
+      { now: () => NOW },
+      sink,
+    );
+  });
+
+  const run = (batch: EventBatch, handler: CallHandler = invoicingHandler(batch)) => lastValueFrom(interceptor.intercept(contextFor(batch), handler));
+
+  it('claims a batch with one statement and hands the handler each new event once', async () => {
+    await expect(run(batchOf(payload(ID.a), payload(ID.b)))).resolves.toEqual({ messages: 2, claimed: 2 });
+    expect(claims.statements).toBe(1);
+    expect(handled).toEqual([[ID.a, ID.b]]);
+    expect(recorded.map((r) => [r.offset, r.outcome])).toEqual([['100', 'invoiced'], ['101', 'invoiced']]);
+  });
+
+  it('treats a copy later in the same batch as a duplicate and a changed copy as a conflict', async () => {
+    await run(batchOf(payload(ID.a), payload(ID.a), payload(ID.a, { total: '6.00' }), payload(ID.b)));
+    expect(handled).toEqual([[ID.a, ID.b]]);
+    expect(recorded.map((r) => [r.offset, r.outcome])).toEqual([['100', 'invoiced'], ['101', 'duplicate'], ['103', 'invoiced']]);
+    expect(recorded[1].duplicateAgeMs).toBe(0);
+    expect(rejected).toEqual([{ offset: '102', reason: 'conflict' }]);
+  });
+
+  it('skips events claimed by an earlier batch and compares them with the stored fingerprint', async () => {
+    claims.rows.set(ID.a, { fingerprint: 'other', processedAt: FIRST_PROCESSED });
+    await run(batchOf(payload(ID.b)));
+    await run(batchOf(payload(ID.b), payload(ID.a), payload(ID.c)));
+    expect(handled).toEqual([[ID.b], [ID.c]]);
+    expect(recorded.slice(1).map((r) => [r.offset, r.outcome, r.duplicateAgeMs])).toEqual([
+      ['100', 'duplicate', 0],
+      ['102', 'invoiced', undefined],
+    ]);
+    expect(rejected).toEqual([{ offset: '101', reason: 'conflict' }]);
+  });
+
+  it('reports an order re-published under a new event_id as duplicate_order', async () => {
+    await run(batchOf(payload(ID.a, { order_id: 'same' }), payload(ID.b, { order_id: 'same' })));
+    expect(recorded.map((r) => r.outcome)).toEqual(['invoiced', 'duplicate_order']);
+  });
+
+  it('rejects poison without claiming it and still processes the rest of the batch', async () => {
+    await run(batchOf(Buffer.from('{oops'), payload(ID.a), payload('not-a-uuid')));
+    expect(rejected).toEqual([
+      { offset: '100', reason: 'invalid_json' },
+      { offset: '102', reason: 'invalid_payload' },
+    ]);
+    expect([...claims.rows.keys()]).toEqual([ID.a]);
+    expect(recorded.map((r) => [r.offset, r.outcome])).toEqual([['101', 'invoiced']]);
+  });
+
+  it('does not call the handler or the database work for a batch of only duplicates and poison', async () => {
+    await run(batchOf(payload(ID.a)));
+    await run(batchOf(payload(ID.a), Buffer.from('[]')));
+    expect(handled).toEqual([[ID.a]]);
+    expect(recorded.map((r) => r.outcome)).toEqual(['invoiced', 'duplicate']);
+  });
+
+  it('lets a handler failure escape before anything is recorded or dead-lettered', async () => {
+    const failing: CallHandler = { handle: () => { throw new Error('db down'); } };
+    await expect(run(batchOf(payload(ID.a), Buffer.from('{oops')), failing)).rejects.toThrow('db down');
+    expect(recorded).toEqual([]);
+    expect(rejected).toEqual([]);
+  });
+
+  it('refuses a handler that does not return one result per admitted event', async () => {
+    const wrong: CallHandler = { handle: () => of(['invoiced']) };
+    await expect(run(batchOf(payload(ID.a), payload(ID.b)), wrong)).rejects.toThrow(/1 results for 2 events/);
+  });
+});

@@ -1,0 +1,93 @@
+import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
+import { from, lastValueFrom, Observable } from 'rxjs';
+import { Clock } from '../common/clock';
+import { PoisonMessageError } from '../common/errors';
+import { EventOutcome, EventOutcomeRecorder, MessageCoordinates } from '../observability/event-outcome.recorder';
+import { BatchMessage, EventBatch } from './event-batch';
+import { IdempotentEvent, IdempotentEventParser } from './idempotent-event';
+import { BatchDecision, IdempotencyService } from './idempotency.service';
+import { RejectedEventSink } from './rejected-event.sink';
+
+type ParsedMessage = { message: BatchMessage; event: IdempotentEvent } | { message: BatchMessage; poison: PoisonMessageError };
+
+export interface BatchSummary {
+  messages: number;
+  claimed: number;
+}
+
+/**
+ * The batch form of IdempotencyInterceptor: the same decision for every message, with one claim
+ * statement and one transaction for the whole batch. Poison and conflicts are handed to the
+ * RejectedEventSink only after the transaction commits; a failure rethrows, so nothing is acknowledged.
+ */
+@Injectable()
+export class IdempotentBatchInterceptor implements NestInterceptor {
+  constructor(
+    private readonly parser: IdempotentEventParser,
+    private readonly idempotency: IdempotencyService,
+    private readonly outcomes: EventOutcomeRecorder,
+    private readonly clock: Clock,
+    private readonly rejections: RejectedEventSink,
+  ) {}
+
+  intercept(context: ExecutionContext, next: CallHandler): Observable<BatchSummary> {
+    return from(this.process(context.switchToRpc().getData<EventBatch>(), next));
+  }
+
+  private async process(batch: EventBatch, next: CallHandler): Promise<BatchSummary> {
+    const started = this.clock.now().getTime();
+    const parsed = batch.messages.map((message) => this.parse(message));
+    const events = parsed.flatMap((p) => ('event' in p ? [p.event] : []));
+    let claimed = 0;
+    const decisions = await this.idempotency.runBatchOnce(events, async (admitted) => {
+      claimed = admitted.length;
+      batch.admit(admitted);
+      return handlerResults(await lastValueFrom(next.handle(), { defaultValue: undefined }));
+    });
+    await this.settle(batch, parsed, decisions, started);
+    return { messages: batch.messages.length, claimed };
+  }
+
+  private parse(message: BatchMessage): ParsedMessage {
+    try {
+      return { message, event: this.parser.parse(message.value) };
+    } catch (error) {
+      if (error instanceof PoisonMessageError) return { message, poison: error };
+      throw error;
+    }
+  }
+
+  /** Rejections go out in offset order, each before the batch is acknowledged. */
+  private async settle(batch: EventBatch, parsed: ParsedMessage[], decisions: BatchDecision<unknown>[], started: number): Promise<void> {
+    const finished = this.clock.now().getTime();
+    let next = 0;
+    for (const item of parsed) {
+      const source: MessageCoordinates = { topic: batch.topic, partition: batch.partition, offset: item.message.offset };
+      if ('poison' in item) {
+        await this.rejections.reject(item.message, source, item.poison);
+        continue;
+      }
+      const decision = decisions[next++];
+      if (decision.kind === 'conflict') {
+        await this.rejections.reject(item.message, source, decision.error);
+        continue;
+      }
+      this.outcomes.record(outcomeOf(decision), {
+        message: source,
+        event: item.event,
+        durationMs: finished - started,
+        duplicateAgeMs: decision.kind === 'duplicate' ? finished - decision.firstProcessedAt.getTime() : undefined,
+      });
+    }
+  }
+}
+
+function handlerResults(value: unknown): readonly unknown[] {
+  if (!Array.isArray(value)) throw new TypeError('a batch handler must return one result per admitted event');
+  return value;
+}
+
+function outcomeOf(decision: Exclude<BatchDecision<unknown>, { kind: 'conflict' }>): EventOutcome {
+  if (decision.kind === 'duplicate') return 'duplicate';
+  return decision.result === 'duplicate_order' ? 'duplicate_order' : 'invoiced';
+}
