@@ -1,0 +1,194 @@
+import { randomBytes } from 'node:crypto';
+import { Admin, IHeaders, Kafka, KafkaMessage, logLevel, Producer } from 'kafkajs';
+import { cliKafkaDefaults } from '../config/cli-env';
+import { brokersFlag, integerFlag, parseFlags, runCli, textFlag } from './cli-args';
+
+export const DLT_REPLAY_USAGE = `usage: npm run dlt:replay -- [--reason R] [--dry-run] [--from-beginning] [--topic order.completed] [--dlt order.completed.dlt] [--group billing-dlt-replay] [--brokers host:port,...]
+
+  --reason          replay only messages whose x-dlt-reason is R (invalid_json, invalid_payload, conflict); default all
+  --dry-run         print what would be replayed; publishes nothing and moves no offset
+  --from-beginning  re-read the whole dead-letter topic, not only what this tool has not seen yet
+  --topic           where replayed messages go; default KAFKA_TOPIC or order.completed
+  --dlt             default <topic>.dlt
+  --group           the tool's own consumer group, default billing-dlt-replay
+  --idle-timeout-ms give up when no message arrives for this long before the end offsets, default 30000`;
+
+export const DLT_HEADER_PREFIX = 'x-dlt-';
+
+export interface ReplayOptions {
+  reason?: string;
+  dryRun: boolean;
+  fromBeginning: boolean;
+  topic: string;
+  deadLetterTopic: string;
+  groupId: string;
+  brokers: string[];
+  idleTimeoutMs: number;
+}
+
+export interface ReplayedMessage {
+  partition: number;
+  offset: string;
+  key: string | null;
+  reason: string | null;
+  action: 'republished' | 'would_republish' | 'skipped';
+}
+
+export interface ReplaySummary {
+  scanned: number;
+  selected: number;
+  republished: number;
+  dryRun: boolean;
+  messages: ReplayedMessage[];
+}
+
+export function parseReplayArgs(argv: string[], defaults = cliKafkaDefaults()): ReplayOptions {
+  const flags = parseFlags(argv, {
+    reason: { type: 'string' },
+    'dry-run': { type: 'boolean' },
+    'from-beginning': { type: 'boolean' },
+    topic: { type: 'string' },
+    dlt: { type: 'string' },
+    group: { type: 'string' },
+    brokers: { type: 'string' },
+    'idle-timeout-ms': { type: 'string' },
+  });
+  const topic = textFlag('topic', flags.topic, defaults.topic);
+  return {
+    reason: flags.reason === undefined ? undefined : textFlag('reason', flags.reason, ''),
+    dryRun: flags['dry-run'] === true,
+    fromBeginning: flags['from-beginning'] === true,
+    topic,
+    deadLetterTopic: textFlag('dlt', flags.dlt, `${topic}.dlt`),
+    groupId: textFlag('group', flags.group, 'billing-dlt-replay'),
+    brokers: brokersFlag(textFlag('brokers', flags.brokers, defaults.brokers)),
+    idleTimeoutMs: integerFlag('idle-timeout-ms', flags['idle-timeout-ms'], 30_000, 1_000, 3_600_000),
+  };
+}
+
+/** The original headers, without the ones the dead-letter publisher added. */
+export function originalHeaders(headers: IHeaders = {}): IHeaders {
+  return Object.fromEntries(Object.entries(headers).filter(([name, value]) => !name.startsWith(DLT_HEADER_PREFIX) && value !== undefined));
+}
+
+function headerText(headers: IHeaders | undefined, name: string): string | null {
+  const value = headers?.[name];
+  if (value === undefined) return null;
+  return (Array.isArray(value) ? value[0] : value).toString();
+}
+
+type Positions = Map<number, { start: number; end: number }>;
+
+/** Where reading starts (the group's commit, or the earliest offset) and the end offsets captured now: the run stops there. */
+async function capturePositions(admin: Admin, options: ReplayOptions): Promise<Positions> {
+  const [ends, [committed]] = await Promise.all([
+    admin.fetchTopicOffsets(options.deadLetterTopic),
+    admin.fetchOffsets({ groupId: options.groupId, topics: [options.deadLetterTopic] }),
+  ]);
+  const committedBy = new Map(committed.partitions.map((p) => [p.partition, Number(p.offset)]));
+  return new Map(
+    ends.map(({ partition, low, high }) => {
+      const commit = committedBy.get(partition) ?? -1;
+      const start = options.fromBeginning || commit < 0 ? Number(low) : Math.max(commit, Number(low));
+      return [partition, { start, end: Number(high) }];
+    }),
+  );
+}
+
+/**
+ * Re-publishes selected dead-lettered messages to the input topic with their original key, value and
+ * headers. The consumer's claim makes this safe: an event that was already invoiced is skipped as a duplicate.
+ * A dry run reads through a throwaway group placed at the same offsets, so the real group does not move.
+ */
+export async function replayDeadLetters(options: ReplayOptions, report: (line: string) => void = () => undefined): Promise<ReplaySummary> {
+  const kafka = new Kafka({ clientId: 'billing-dlt-replay', brokers: options.brokers, logLevel: logLevel.WARN });
+  const admin = kafka.admin();
+  await admin.connect();
+  const summary: ReplaySummary = { scanned: 0, selected: 0, republished: 0, dryRun: options.dryRun, messages: [] };
+  const readGroup = options.dryRun ? `${options.groupId}.dry-run.${randomBytes(4).toString('hex')}` : options.groupId;
+  try {
+    const positions = await capturePositions(admin, options);
+    const pending = [...positions].filter(([, p]) => p.start < p.end);
+    if (pending.length === 0) return summary;
+    if (options.dryRun || options.fromBeginning) {
+      await admin.setOffsets({ groupId: readGroup, topic: options.deadLetterTopic, partitions: pending.map(([partition, p]) => ({ partition, offset: String(p.start) })) });
+    }
+    await consume(kafka, readGroup, options, positions, summary, report);
+  } finally {
+    if (options.dryRun) await admin.deleteGroups([readGroup]).catch(() => undefined);
+    await admin.disconnect();
+  }
+  return summary;
+}
+
+async function consume(kafka: Kafka, groupId: string, options: ReplayOptions, positions: Positions, summary: ReplaySummary, report: (line: string) => void) {
+  const consumer = kafka.consumer({ groupId });
+  const producer = options.dryRun ? undefined : kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  const remaining = new Set([...positions].filter(([, p]) => p.start < p.end).map(([partition]) => partition));
+  let finish!: (error?: Error) => void;
+  const finished = new Promise<void>((resolve, reject) => (finish = (error) => (error ? reject(error) : resolve())));
+  let idle: NodeJS.Timeout | undefined;
+  const armIdleTimer = () => {
+    clearTimeout(idle);
+    idle = setTimeout(() => finish(new Error(`no message for ${options.idleTimeoutMs} ms before the end offsets of ${options.deadLetterTopic}`)), options.idleTimeoutMs);
+  };
+
+  await Promise.all([consumer.connect(), producer?.connect()]);
+  try {
+    await consumer.subscribe({ topic: options.deadLetterTopic, fromBeginning: true });
+    armIdleTimer();
+    await consumer.run({
+      autoCommit: false,
+      eachMessage: async (payload) => {
+        const { partition, message } = payload;
+        const pause = () => payload.pause();
+        const end = positions.get(partition)?.end ?? 0;
+        if (Number(message.offset) >= end) {
+          pause();
+          return;
+        }
+        armIdleTimer();
+        summary.scanned += 1;
+        const entry = await replayOne(message, partition, options, producer);
+        summary.messages.push(entry);
+        if (entry.action !== 'skipped') summary.selected += 1;
+        if (entry.action === 'republished') summary.republished += 1;
+        report(`${entry.action} ${options.deadLetterTopic}[${partition}]@${entry.offset} key=${entry.key ?? '-'} reason=${entry.reason ?? '-'}`);
+        // Committed one by one (dry runs never commit): an interrupted replay resumes after the last message it handled.
+        if (!options.dryRun) await consumer.commitOffsets([{ topic: options.deadLetterTopic, partition, offset: String(Number(message.offset) + 1) }]);
+        if (Number(message.offset) + 1 >= end) {
+          pause();
+          remaining.delete(partition);
+          if (remaining.size === 0) finish();
+        }
+      },
+    });
+    await finished;
+  } finally {
+    clearTimeout(idle);
+    await consumer.disconnect();
+    await producer?.disconnect();
+  }
+}
+
+async function replayOne(message: KafkaMessage, partition: number, options: ReplayOptions, producer?: Producer): Promise<ReplayedMessage> {
+  const reason = headerText(message.headers, `${DLT_HEADER_PREFIX}reason`);
+  const entry = { partition, offset: message.offset, key: message.key?.toString() ?? null, reason };
+  if (options.reason !== undefined && reason !== options.reason) return { ...entry, action: 'skipped' };
+  if (!producer) return { ...entry, action: 'would_republish' };
+  await producer.send({ topic: options.topic, acks: -1, messages: [{ key: message.key, value: message.value, headers: originalHeaders(message.headers) }] });
+  return { ...entry, action: 'republished' };
+}
+
+export function formatReplaySummary(s: ReplaySummary, options: Pick<ReplayOptions, 'topic' | 'deadLetterTopic'>): string {
+  const verb = s.dryRun ? 'would re-publish' : 're-published';
+  return `${s.scanned} dead letters read from ${options.deadLetterTopic}, ${s.selected} selected, ${verb} ${s.dryRun ? s.selected : s.republished} to ${options.topic}`;
+}
+
+async function main(): Promise<void> {
+  const options = parseReplayArgs(process.argv.slice(2));
+  const summary = await replayDeadLetters(options, (line) => console.log(line));
+  console.log(formatReplaySummary(summary, options));
+}
+
+if (require.main === module) runCli(main, DLT_REPLAY_USAGE);
