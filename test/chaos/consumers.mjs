@@ -1,0 +1,116 @@
+// Runs the built service as separate OS processes in one consumer group, and records how each one ended.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { BROKERS, CHAOS_DIR, DATABASE_URL, ROOT, isAlive, portInUse, sleep } from './private-infra.mjs';
+
+const MAIN = path.join(ROOT, 'dist', 'src', 'main.js');
+const READY_TIMEOUT_MS = 90_000;
+const STOP_TIMEOUT_MS = 30_000;
+
+export class ConsumerFleet {
+  processes = new Map(); // slot -> { child, pid, port, crashHook, expected }
+  spawned = [];
+  events = { killedByUs: 0, crashedByHook: 0, unexpectedExits: [], restarts: 0, starts: 0 };
+
+  constructor({ topic, groupId, partitions, log }) {
+    this.topic = topic;
+    this.groupId = groupId;
+    this.partitions = partitions;
+    this.log = log;
+    this.jwtSecret = randomBytes(32).toString('hex');
+    this.logDir = path.join(CHAOS_DIR, 'logs');
+    fs.mkdirSync(this.logDir, { recursive: true });
+  }
+
+  running() {
+    return [...this.processes.entries()].filter(([, p]) => p.child.exitCode === null && p.child.signalCode === null).map(([slot]) => slot);
+  }
+
+  /** Starts the service in `slot` and waits until its HTTP port answers (the consumer is subscribed by then). */
+  async start(slot, { crashAfterCommitEvery = 0, mode = 'batch' } = {}) {
+    const port = 38100 + slot;
+    const env = {
+      PATH: process.env.PATH,
+      NODE_ENV: 'production',
+      DATABASE_URL,
+      KAFKA_BROKERS: BROKERS.join(','),
+      KAFKA_GROUP_ID: this.groupId,
+      KAFKA_TOPIC: this.topic,
+      KAFKA_TOPIC_PARTITIONS: String(this.partitions),
+      KAFKA_CLIENT_ID: `billing-chaos-${slot}`,
+      KAFKA_CONSUME_MODE: mode,
+      AUTH_JWT_SECRET: this.jwtSecret,
+      PORT: String(port),
+      ...(crashAfterCommitEvery > 0 ? { BILLING_CHAOS_CRASH_AFTER_COMMIT_EVERY: String(crashAfterCommitEvery) } : {}),
+    };
+    const logFile = path.join(this.logDir, `consumer-${slot}.log`);
+    const out = fs.openSync(logFile, 'a');
+    fs.writeSync(out, `\n=== start slot ${slot} at ${new Date().toISOString()} mode=${mode} crashAfterCommitEvery=${crashAfterCommitEvery}\n`);
+    const child = spawn(process.execPath, [MAIN], { cwd: ROOT, env, stdio: ['ignore', out, out] });
+    fs.closeSync(out);
+    const entry = { child, pid: child.pid, port, crashHook: crashAfterCommitEvery > 0, expected: null, logFile, slot };
+    entry.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve(this.onExit(entry, code, signal))));
+    this.processes.set(slot, entry);
+    this.spawned.push(child.pid);
+    this.events.starts++;
+    this.log(`consumer slot ${slot} started (pid ${child.pid}, ${mode} mode${entry.crashHook ? `, crash after every ${crashAfterCommitEvery}th commit` : ''})`);
+    const deadline = Date.now() + READY_TIMEOUT_MS;
+    while (Date.now() < deadline) {
+      if (child.exitCode !== null || child.signalCode !== null) return entry;
+      if (await portInUse(port)) return entry;
+      await sleep(250);
+    }
+    throw new Error(`consumer slot ${slot} (pid ${child.pid}) not listening on :${port} within ${READY_TIMEOUT_MS / 1000} s`);
+  }
+
+  onExit(entry, code, signal) {
+    const how = signal ?? `exit ${code}`;
+    if (entry.expected === 'kill' && signal === 'SIGKILL') this.events.killedByUs++;
+    else if (entry.expected === 'stop' && (code === 0 || signal === 'SIGTERM')) void 0;
+    else if (entry.crashHook && signal === 'SIGKILL') this.events.crashedByHook++;
+    else this.events.unexpectedExits.push({ slot: entry.slot, pid: entry.pid, how, logTail: tail(entry.logFile) });
+    this.log(`consumer slot ${entry.slot} (pid ${entry.pid}) ended: ${how}${entry.expected ? ` (${entry.expected})` : ''}`);
+    return { code, signal };
+  }
+
+  async kill(slot) {
+    const entry = this.processes.get(slot);
+    entry.expected = 'kill';
+    entry.child.kill('SIGKILL');
+    await entry.exited;
+  }
+
+  /** Graceful stop (SIGTERM); a process that ignores it is killed and reported as stuck. */
+  async stop(slot) {
+    const entry = this.processes.get(slot);
+    if (entry.child.exitCode !== null || entry.child.signalCode !== null) return true;
+    entry.expected = 'stop';
+    entry.child.kill('SIGTERM');
+    const stopped = await Promise.race([entry.exited.then(() => true), sleep(STOP_TIMEOUT_MS).then(() => false)]);
+    if (!stopped) {
+      entry.expected = 'kill';
+      entry.child.kill('SIGKILL');
+      await entry.exited;
+    }
+    return stopped;
+  }
+
+  async stopAll() {
+    const results = await Promise.all(this.running().map(async (slot) => [slot, await this.stop(slot)]));
+    return results.filter(([, ok]) => !ok).map(([slot]) => slot);
+  }
+
+  killAllNow() {
+    for (const { child } of this.processes.values()) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  }
+
+  leftBehind() {
+    return this.spawned.filter(isAlive);
+  }
+}
+
+function tail(file, lines = 15) {
+  return fs.existsSync(file) ? fs.readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n') : '';
+}

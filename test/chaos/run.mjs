@@ -1,0 +1,402 @@
+#!/usr/bin/env node
+// Chaos suite: the built service as 2-3 OS processes in one group, on a private broker and a private
+// PostgreSQL, while consumers are SIGKILLed (one of them right after a database commit, before its
+// offset commit), the group is scaled up and down, and the database and the broker restart.
+// It then proves: one invoice per (tenant, order), every valid event claimed, every poison message
+// on the DLT and nothing else there, lag 0, no process left behind.
+// Usage: npm run test:chaos [-- --seed N]   (or CHAOS_SEED=N)
+import { spawnSync } from 'node:child_process';
+import kafkajs from 'kafkajs';
+import pg from 'pg';
+import { ConsumerFleet } from './consumers.mjs';
+import { DATABASE_URL, PrivateKafka, PrivatePostgres, ROOT, isAlive, kafkaClient, sleep } from './private-infra.mjs';
+import { buildWorkload, seededRandom } from './workload.mjs';
+
+const TOPIC = 'order.completed';
+const DLT = `${TOPIC}.dlt`;
+const GROUP = 'billing-chaos';
+const PARTITIONS = 8;
+const WINDOW_MS = 70_000;
+const KILLS = 5;
+const HARD_TIMEOUT_MS = 12 * 60_000;
+const CONVERGE_TIMEOUT_MS = 4 * 60_000;
+const MAX_RESTARTS_PER_SLOT = 12;
+
+const started = Date.now();
+const log = (msg) => console.log(`[chaos +${((Date.now() - started) / 1000).toFixed(1)}s] ${msg}`);
+
+function readSeed() {
+  const i = process.argv.indexOf('--seed');
+  const raw = i > 0 ? process.argv[i + 1] : process.env.CHAOS_SEED;
+  if (raw === undefined || raw === '') return 1 + Math.floor(Math.random() * 2 ** 31);
+  if (!/^\d+$/.test(raw)) throw new Error(`seed must be a non-negative integer, got "${raw}"`);
+  return Number(raw);
+}
+
+function run(what, cmd, args, env = {}) {
+  const r = spawnSync(cmd, args, { cwd: ROOT, encoding: 'utf8', env: { ...process.env, ...env } });
+  if (r.status !== 0) throw new Error(`${what} failed (${r.status}):\n${r.stdout}${r.stderr}`);
+}
+
+// ---------- producer ----------
+
+async function publishAll(workload, { onProgress }) {
+  const producer = kafkaClient('chaos-producer', { retry: { retries: 5, initialRetryTime: 200 } }).producer({
+    allowAutoTopicCreation: false,
+    createPartitioner: kafkajs.Partitioners.DefaultPartitioner,
+  });
+  await producer.connect();
+  const t0 = Date.now();
+  let next = 0;
+  let failingSince = null;
+  const { messages } = workload;
+  try {
+    while (next < messages.length) {
+      const now = Date.now() - t0;
+      let end = next;
+      while (end < messages.length && messages[end].dueMs <= now && end - next < 1000) end++;
+      if (end === next) {
+        await sleep(Math.min(100, messages[next].dueMs - now));
+        continue;
+      }
+      const batch = messages.slice(next, end).map((m) => ({ key: m.key, value: m.value, headers: { 'x-chaos-id': m.chaosId } }));
+      try {
+        await producer.send({ topic: TOPIC, acks: -1, messages: batch });
+        failingSince = null;
+        next = end;
+        onProgress(next);
+      } catch (error) {
+        // A resend after a failed send may duplicate messages: exactly the producer retry the service must absorb.
+        failingSince ??= Date.now();
+        if (Date.now() - failingSince > 120_000) throw new Error(`producer could not publish for 120 s: ${error.message}`);
+        await sleep(1000);
+      }
+    }
+  } finally {
+    await producer.disconnect().catch(() => {});
+  }
+}
+
+// ---------- faults ----------
+
+function faultPlan(rng) {
+  const kills = [];
+  for (let i = 0; i < KILLS; i++) kills.push({ atMs: 6_000 + i * 14_000 + rng.int(0, 8_000), action: 'kill' });
+  return [
+    ...kills,
+    { atMs: rng.int(16_000, 24_000), action: 'scale-up' },
+    { atMs: rng.int(30_000, 38_000), action: 'pg-restart', downMs: rng.int(2_000, 6_000) },
+    { atMs: rng.int(48_000, 56_000), action: 'scale-down' },
+    { atMs: rng.int(60_000, 68_000), action: 'broker-restart', downMs: rng.int(1_000, 4_000) },
+  ].sort((a, b) => a.atMs - b.atMs);
+}
+
+class Chaos {
+  infraRestarts = 0;
+  infraDown = false;
+  desired = new Set([1, 2]);
+  hookCrashesAllowed = 2;
+  restartsBySlot = new Map();
+  closing = false;
+
+  constructor(rng, fleet, kafka, postgres) {
+    Object.assign(this, { rng, fleet, kafka, postgres });
+  }
+
+  /** The hooked slot runs in batch mode, where one commit covers a whole fetched batch: a few dozen commits take seconds. */
+  hookSetting() {
+    return this.fleet.events.crashedByHook < this.hookCrashesAllowed ? this.rng.int(15, 40) : 0;
+  }
+
+  /** A supervisor: a desired slot whose process died comes back after a short pause (and once the infra is up). */
+  watch(entry) {
+    void entry.exited.then(async () => {
+      if (this.closing || !this.desired.has(entry.slot) || entry.expected === 'stop') return;
+      const restarts = (this.restartsBySlot.get(entry.slot) ?? 0) + 1;
+      this.restartsBySlot.set(entry.slot, restarts);
+      if (restarts > MAX_RESTARTS_PER_SLOT) return log(`slot ${entry.slot} restarted too often; leaving it down`);
+      await sleep(this.rng.int(500, 3_000));
+      while (this.infraDown && !this.closing) await sleep(200);
+      if (this.closing || !this.desired.has(entry.slot) || this.fleet.running().includes(entry.slot)) return;
+      this.fleet.events.restarts++;
+      await this.startSlot(entry.slot, entry.crashHook ? this.hookSetting() : 0).catch((error) => log(`restart of slot ${entry.slot} failed: ${error.message}`));
+    });
+  }
+
+  /** Slot 1 runs the per-message mode, the others the default batch mode: a mixed group, as in a rolling upgrade. */
+  async startSlot(slot, crashAfterCommitEvery = 0) {
+    this.watch(await this.fleet.start(slot, { crashAfterCommitEvery, mode: slot === 1 ? 'message' : 'batch' }));
+  }
+
+  async execute(step) {
+    const running = this.fleet.running();
+    switch (step.action) {
+      case 'kill': {
+        if (running.length === 0) return log('kill: no consumer running, skipped');
+        const slot = this.rng.pick(running);
+        log(`fault: SIGKILL consumer slot ${slot}`);
+        return this.fleet.kill(slot);
+      }
+      case 'scale-up': {
+        const slot = [1, 2, 3].find((s) => !this.desired.has(s));
+        log(`fault: scale up, slot ${slot}`);
+        this.desired.add(slot);
+        return this.startSlot(slot);
+      }
+      case 'scale-down': {
+        const slot = this.rng.pick([...this.desired]);
+        log(`fault: scale down, stopping slot ${slot} (SIGTERM)`);
+        this.desired.delete(slot);
+        return this.fleet.stop(slot);
+      }
+      case 'pg-restart': {
+        log(`fault: PostgreSQL crash (stop -m immediate), down ${step.downMs} ms`);
+        this.infraDown = true;
+        try {
+          await this.postgres.restart(step.downMs, 'immediate');
+        } finally {
+          this.infraDown = false;
+        }
+        this.infraRestarts++;
+        return log('PostgreSQL back');
+      }
+      case 'broker-restart': {
+        log(`fault: Kafka broker restart (SIGTERM), down ${step.downMs} ms`);
+        this.infraDown = true;
+        try {
+          await this.kafka.restart(step.downMs);
+        } finally {
+          this.infraDown = false;
+        }
+        this.infraRestarts++;
+        return log('Kafka broker back');
+      }
+    }
+  }
+
+  async runPlan(plan, t0) {
+    for (const step of plan) {
+      const wait = step.atMs - (Date.now() - t0);
+      if (wait > 0) await sleep(wait);
+      await this.execute(step);
+    }
+  }
+}
+
+// ---------- checks ----------
+
+async function groupLag(admin) {
+  const ends = await admin.fetchTopicOffsets(TOPIC);
+  const [committed] = await admin.fetchOffsets({ groupId: GROUP, topics: [TOPIC] });
+  const byPartition = new Map(committed.partitions.map((p) => [p.partition, Number(p.offset)]));
+  return ends.reduce((sum, p) => {
+    const done = byPartition.get(p.partition) ?? -1;
+    return sum + Number(p.high) - (done < 0 ? Number(p.low) : done);
+  }, 0);
+}
+
+async function waitForZeroLag(admin, fleet) {
+  const deadline = Date.now() + CONVERGE_TIMEOUT_MS;
+  let zeroes = 0;
+  let lastLogged = 0;
+  while (Date.now() < deadline) {
+    let lag;
+    try {
+      lag = await groupLag(admin);
+    } catch (error) {
+      lag = `unknown (${error.message})`;
+    }
+    zeroes = lag === 0 ? zeroes + 1 : 0;
+    if (zeroes >= 3) return 0;
+    if (Date.now() - lastLogged > 10_000) {
+      log(`waiting for the group to catch up: lag ${lag}, consumers running ${fleet.running().join(',') || 'none'}`);
+      lastLogged = Date.now();
+    }
+    await sleep(2_000);
+  }
+  return groupLag(admin);
+}
+
+async function readDeadLetters(admin) {
+  const ends = await admin.fetchTopicOffsets(DLT);
+  const pending = new Map(ends.filter((p) => Number(p.high) > Number(p.low)).map((p) => [p.partition, Number(p.high)]));
+  const ids = [];
+  if (pending.size === 0) return ids;
+  const consumer = kafkaClient('chaos-dlt-reader').consumer({ groupId: `chaos-dlt-reader-${Date.now()}` });
+  await consumer.connect();
+  await consumer.subscribe({ topic: DLT, fromBeginning: true });
+  const done = new Promise((resolve) => {
+    void consumer.run({
+      eachMessage: async ({ partition, message }) => {
+        ids.push(message.headers?.['x-chaos-id']?.toString() ?? `(no x-chaos-id at ${partition}/${message.offset})`);
+        if (Number(message.offset) + 1 >= pending.get(partition)) pending.delete(partition);
+        if (pending.size === 0) resolve();
+      },
+    });
+  });
+  await Promise.race([done, sleep(60_000)]);
+  await consumer.disconnect();
+  if (pending.size > 0) throw new Error('could not read the whole DLT within 60 s');
+  return ids;
+}
+
+async function verify(workload, admin) {
+  const db = new pg.Client({ connectionString: DATABASE_URL });
+  await db.connect();
+  const claimed = new Set((await db.query('select event_id::text as id from processed_events')).rows.map((r) => r.id));
+  const invoices = (await db.query('select tenant_id, order_id, event_id::text as event_id, amount::text as amount, currency from invoices')).rows;
+  await db.end();
+
+  const byOrder = new Map();
+  for (const inv of invoices) {
+    const key = `${inv.tenant_id}|${inv.order_id}`;
+    byOrder.set(key, [...(byOrder.get(key) ?? []), inv]);
+  }
+  const problems = [];
+  let lostOrders = 0;
+  let doubled = 0;
+  for (const [key, order] of workload.expectedOrders) {
+    const found = byOrder.get(key) ?? [];
+    if (found.length === 0) lostOrders++;
+    if (found.length > 1) doubled += found.length - 1;
+    for (const inv of found) {
+      if (!order.eventIds.has(inv.event_id)) problems.push(`${key}: invoice from foreign event ${inv.event_id}`);
+      if (inv.amount !== order.amount || inv.currency !== order.currency) {
+        problems.push(`${key}: invoice ${inv.amount} ${inv.currency}, expected ${order.amount} ${order.currency}`);
+      }
+    }
+  }
+  const strayInvoices = invoices.filter((inv) => !workload.expectedOrders.has(`${inv.tenant_id}|${inv.order_id}`)).length;
+  const lostEvents = [...workload.validEventIds].filter((id) => !claimed.has(id)).length;
+  const strayClaims = [...claimed].filter((id) => !workload.validEventIds.has(id)).length;
+
+  const dltIds = await readDeadLetters(admin);
+  const dltSet = new Set(dltIds);
+  const poisonMissing = [...workload.poisonIds].filter((id) => !dltSet.has(id)).length;
+  const validOnDlt = [...dltSet].filter((id) => !workload.poisonIds.has(id));
+
+  if (lostOrders) problems.push(`${lostOrders} (tenant, order) without an invoice`);
+  if (doubled) problems.push(`${doubled} extra invoices for an already invoiced (tenant, order)`);
+  if (strayInvoices) problems.push(`${strayInvoices} invoices for orders that were never validly published`);
+  if (lostEvents) problems.push(`${lostEvents} valid event_ids never claimed in processed_events`);
+  if (strayClaims) problems.push(`${strayClaims} claims for event_ids that were not valid events`);
+  if (poisonMissing) problems.push(`${poisonMissing} poison messages missing from the DLT`);
+  if (validOnDlt.length) problems.push(`${validOnDlt.length} non-poison messages on the DLT, e.g. ${validOnDlt.slice(0, 3).join(', ')}`);
+  return {
+    problems,
+    lost: lostOrders + lostEvents,
+    double: doubled + strayInvoices,
+    invoices: invoices.length,
+    dlt: dltSet.size,
+    dltCopies: dltIds.length,
+  };
+}
+
+// ---------- main ----------
+
+async function main() {
+  const seed = readSeed();
+  log(`seed=${seed} (rerun with CHAOS_SEED=${seed})`);
+  const rng = seededRandom(seed ^ 0x5eed);
+  const workload = buildWorkload(seed, { windowMs: WINDOW_MS });
+  const { stats } = workload;
+  log(`workload: ${stats.events} messages, ${stats.tenants} tenants, ${workload.expectedOrders.size} orders, ` +
+    `${stats.duplicates} exact duplicates, ${stats.republished} re-published under a new event_id, ${stats.poison} poison`);
+
+  const kafka = new PrivateKafka();
+  const postgres = new PrivatePostgres();
+  const fleet = new ConsumerFleet({ topic: TOPIC, groupId: GROUP, partitions: PARTITIONS, log });
+  const chaos = new Chaos(rng, fleet, kafka, postgres);
+  let admin;
+  const teardown = async () => {
+    chaos.closing = true;
+    fleet.killAllNow();
+    await admin?.disconnect().catch(() => {});
+    await kafka.stop().catch(() => {});
+    try {
+      postgres.stop('fast');
+    } catch {
+      postgres.stop('immediate');
+    }
+    postgres.remove();
+  };
+  const watchdog = setTimeout(() => {
+    console.error(`chaos: hard timeout of ${HARD_TIMEOUT_MS / 60_000} min reached`);
+    void teardown().finally(() => process.exit(1));
+  }, HARD_TIMEOUT_MS);
+  for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => void teardown().finally(() => process.exit(130)));
+
+  const violations = [];
+  let result;
+  try {
+    log('building the service (npm run build)');
+    run('npm run build', 'npm', ['run', '--silent', 'build']);
+    await postgres.start();
+    await postgres.createDatabase();
+    run('migrations', process.execPath, ['node_modules/typeorm/cli.js', 'migration:run', '-d', 'dist/src/database/data-source.js'], { DATABASE_URL });
+    log(`private PostgreSQL ready on 127.0.0.1:25432 (${postgres.dir}), migrations applied`);
+    await kafka.start();
+    admin = kafkaClient('chaos-admin', { retry: { retries: 10 } }).admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: TOPIC, numPartitions: PARTITIONS }, { topic: DLT, numPartitions: 1 }], waitForLeaders: true });
+    log(`private Kafka ready on 127.0.0.1:29092, topic ${TOPIC} with ${PARTITIONS} partitions`);
+
+    await Promise.all([chaos.startSlot(1), chaos.startSlot(2, chaos.hookSetting())]);
+    if (fleet.running().length < 2) throw new Error(`the service does not start:\n${fleet.events.unexpectedExits.map((e) => e.logTail).join('\n')}`);
+    const plan = faultPlan(rng);
+    log(`fault plan: ${plan.map((s) => `${s.action}@${(s.atMs / 1000).toFixed(0)}s`).join(', ')}`);
+    const t0 = Date.now();
+    let lastProgress = 0;
+    await Promise.all([
+      publishAll(workload, {
+        onProgress: (n) => {
+          if (Date.now() - lastProgress > 10_000 || n === stats.events) {
+            log(`published ${n}/${stats.events}`);
+            lastProgress = Date.now();
+          }
+        },
+      }),
+      chaos.runPlan(plan, t0),
+    ]);
+    // Pending restarts finish before we judge the group.
+    while (fleet.running().length < chaos.desired.size && !chaos.closing) await sleep(500);
+
+    const lag = await waitForZeroLag(admin, fleet);
+    if (lag !== 0) violations.push(`consumer group lag is ${lag}, not 0`);
+    result = await verify(workload, admin);
+    violations.push(...result.problems);
+
+    if (fleet.events.crashedByHook < 1) violations.push('the crash-after-commit hook never fired (no kill between DB commit and offset commit)');
+    if (fleet.events.killedByUs < KILLS) violations.push(`only ${fleet.events.killedByUs} of ${KILLS} planned SIGKILLs happened`);
+    if (chaos.infraRestarts < 2) violations.push('the database or the broker restart did not happen');
+    for (const exit of fleet.events.unexpectedExits) {
+      log(`note: consumer slot ${exit.slot} (pid ${exit.pid}) ended on its own (${exit.how}); last log lines:\n${exit.logTail}`);
+    }
+    chaos.closing = true;
+    const stuck = await fleet.stopAll();
+    if (stuck.length) violations.push(`consumer slots ${stuck.join(',')} ignored SIGTERM for 30 s`);
+  } catch (error) {
+    violations.push(`suite error: ${error.stack ?? error}`);
+    if (postgres.dir) console.error(`--- private PostgreSQL log ---\n${postgres.logTail()}`);
+  } finally {
+    await teardown();
+    clearTimeout(watchdog);
+  }
+  const leftBehind = [...fleet.leftBehind(), ...kafka.pids.filter(isAlive), ...postgres.pids.filter(isAlive)];
+  if (leftBehind.length) violations.push(`processes left behind: ${leftBehind.join(', ')}`);
+
+  const kills = fleet.events.killedByUs + fleet.events.crashedByHook;
+  const restarts = chaos.infraRestarts + fleet.events.restarts;
+  log(`faults: ${fleet.events.killedByUs} SIGKILLs by the suite, ${fleet.events.crashedByHook} crashes after a DB commit (hook), ` +
+    `${fleet.events.restarts} consumer restarts, ${chaos.infraRestarts} infrastructure restarts, ${fleet.events.unexpectedExits.length} exits on their own; ` +
+    `${result ? `${result.dltCopies} DLT records for ${result.dlt} poison messages` : ''}`);
+  log(`took ${((Date.now() - started) / 1000).toFixed(1)} s; consumer logs in .infra/chaos/logs/`);
+  for (const v of violations) console.error(`VIOLATION: ${v}`);
+  console.log(
+    `chaos: seed=${seed} events=${stats.events} duplicates=${stats.duplicates} kills=${kills} restarts=${restarts} ` +
+      `invoices=${result?.invoices ?? '?'} lost=${result?.lost ?? '?'} double=${result?.double ?? '?'} dlt=${result?.dlt ?? '?'}`,
+  );
+  process.exit(violations.length ? 1 : 0);
+}
+
+await main();
