@@ -5,6 +5,8 @@ export interface BatchMessage {
   key: Buffer | string | null;
   value: Buffer | string | null;
   headers?: Record<string, unknown>;
+  topic: string;
+  partition: number;
   offset: string;
 }
 
@@ -13,17 +15,13 @@ export class BatchNotAdmittedError extends Error {
 }
 
 /**
- * The messages of one partition fetched together. The interceptor admits the events it claimed; the
- * handler only ever sees those, so a batch handler cannot touch an event that was not claimed.
+ * Messages fetched together (from one or several partitions), handled in one transaction. The
+ * interceptor admits the events it claimed; the handler only ever sees those.
  */
 export class EventBatch {
   private admittedEvents?: readonly IdempotentEvent[];
 
-  constructor(
-    readonly topic: string,
-    readonly partition: number,
-    readonly messages: readonly BatchMessage[],
-  ) {}
+  constructor(readonly messages: readonly BatchMessage[]) {}
 
   admit(events: readonly IdempotentEvent[]): void {
     this.admittedEvents = events;

@@ -46,8 +46,8 @@ const payload = (eventId: string, overrides: Record<string, unknown> = {}) =>
   Buffer.from(JSON.stringify({ event_id: eventId, order_id: `o-${eventId.slice(0, 4)}`, tenant_id: 'acme', total: '5.00', ...overrides }));
 
 function batchOf(...values: Buffer[]): EventBatch {
-  const messages: BatchMessage[] = values.map((value, i) => ({ key: null, value, headers: {}, offset: String(100 + i) }));
-  return new EventBatch('order.completed', 3, messages);
+  const messages: BatchMessage[] = values.map((value, i) => ({ key: null, value, headers: {}, topic: 'order.completed', partition: 3, offset: String(100 + i) }));
+  return new EventBatch(messages);
 }
 
 function contextFor(batch: EventBatch): ExecutionContext {

@@ -44,7 +44,7 @@ export class IdempotentBatchInterceptor implements NestInterceptor {
       batch.admit(admitted);
       return handlerResults(await lastValueFrom(next.handle(), { defaultValue: undefined }));
     });
-    await this.settle(batch, parsed, decisions, started);
+    await this.settle(parsed, decisions, started);
     return { messages: batch.messages.length, claimed };
   }
 
@@ -58,11 +58,12 @@ export class IdempotentBatchInterceptor implements NestInterceptor {
   }
 
   /** Rejections go out in offset order, each before the batch is acknowledged. */
-  private async settle(batch: EventBatch, parsed: ParsedMessage[], decisions: BatchDecision<unknown>[], started: number): Promise<void> {
+  private async settle(parsed: ParsedMessage[], decisions: BatchDecision<unknown>[], started: number): Promise<void> {
     const finished = this.clock.now().getTime();
     let next = 0;
     for (const item of parsed) {
-      const source: MessageCoordinates = { topic: batch.topic, partition: batch.partition, offset: item.message.offset };
+      const { topic, partition, offset } = item.message;
+      const source: MessageCoordinates = { topic, partition, offset };
       if ('poison' in item) {
         await this.rejections.reject(item.message, source, item.poison);
         continue;

@@ -6,6 +6,13 @@ import { Consumer, EachBatchPayload, ITopicConfig } from 'kafkajs';
 import { ConsumeMode } from '../config/configuration';
 import { BatchMessage, EventBatch } from '../idempotency/event-batch';
 import { batchPatternOf } from '../idempotency/idempotent-event-pattern.decorator';
+import { GroupCommitQueue } from './group-commit.queue';
+
+export interface BatchModeOptions {
+  /** Transactions one consumer runs at once; batches arriving meanwhile join the next one. */
+  maxConcurrentTransactions: number;
+  maxEventsPerTransaction: number;
+}
 
 type KafkaServerOptions = NonNullable<KafkaOptions['options']>;
 
@@ -40,6 +47,7 @@ export class BillingKafkaServer extends ServerKafka {
     private readonly patternByTopic: ReadonlyMap<string, string>,
     private readonly topicsToCreate: ITopicConfig[] = [],
     private readonly consumeMode: ConsumeMode = 'message',
+    private readonly batchMode: BatchModeOptions = { maxConcurrentTransactions: 2, maxEventsPerTransaction: 5000 },
   ) {
     super({ ...options, postfixId: '', deserializer: new TopicBindingDeserializer(patternByTopic) });
     this.parser = new RawBytesParser();
@@ -56,15 +64,33 @@ export class BillingKafkaServer extends ServerKafka {
     await consumer.run({ ...this.options.run, eachBatchAutoResolve: false, eachBatch: (payload) => this.handleBatch(payload) });
   }
 
+  private readonly groupCommits = new Map<string, GroupCommitQueue<BatchMessage>>();
+
+  /** Offsets of a partition's batch are resolved only once the transaction holding its events commits. */
   private async handleBatch(payload: EachBatchPayload): Promise<void> {
     const { batch } = payload;
     if (batch.messages.length === 0) return;
-    const messages: BatchMessage[] = batch.messages.map((m) => ({ key: m.key, value: m.value, headers: { ...(m.headers ?? {}) }, offset: m.offset }));
-    const pattern = batchPatternOf(this.patternByTopic.get(batch.topic) ?? batch.topic);
-    const context = new KafkaContext([batch.messages[0], batch.partition, batch.topic, this.consumer!, () => payload.heartbeat(), this.producer!]);
-    await this.handleEvent(pattern, { pattern, data: new EventBatch(batch.topic, batch.partition, messages) }, context);
+    const { topic, partition } = batch;
+    const messages: BatchMessage[] = batch.messages.map((m) => ({ key: m.key, value: m.value, headers: { ...(m.headers ?? {}) }, topic, partition, offset: m.offset }));
+    await this.groupCommitFor(batchPatternOf(this.patternByTopic.get(topic) ?? topic)).submit(messages);
     payload.resolveOffset(batch.lastOffset());
     await payload.heartbeat();
+  }
+
+  private groupCommitFor(pattern: string): GroupCommitQueue<BatchMessage> {
+    let queue = this.groupCommits.get(pattern);
+    if (!queue) {
+      const { maxConcurrentTransactions, maxEventsPerTransaction } = this.batchMode;
+      queue = new GroupCommitQueue((messages) => this.dispatchBatch(pattern, messages), maxConcurrentTransactions, maxEventsPerTransaction);
+      this.groupCommits.set(pattern, queue);
+    }
+    return queue;
+  }
+
+  private async dispatchBatch(pattern: string, messages: BatchMessage[]): Promise<void> {
+    const [first] = messages;
+    const context = new KafkaContext([first as never, first.partition, first.topic, this.consumer!, () => Promise.resolve(), this.producer!]);
+    await this.handleEvent(pattern, { pattern, data: new EventBatch(messages) }, context);
   }
 
   /** A consumer cannot subscribe to a topic that does not exist yet, and a DLT must exist before poison arrives. */

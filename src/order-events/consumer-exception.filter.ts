@@ -40,9 +40,7 @@ export class ConsumerExceptionFilter implements RpcExceptionFilter, RejectedEven
   }
 
   private failBatch(error: unknown, batch: EventBatch): Observable<void> {
-    for (const { offset } of batch.messages) {
-      this.outcomes.record('failed', { message: { topic: batch.topic, partition: batch.partition, offset }, error });
-    }
+    for (const { topic, partition, offset } of batch.messages) this.outcomes.record('failed', { message: { topic, partition, offset }, error });
     return throwError(() => error);
   }
 }

@@ -1,0 +1,77 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { Kafka, logLevel, Message, Producer } from 'kafkajs';
+import { BROKERS, uniqueName } from './support';
+
+export interface BenchEvent {
+  event_id: string;
+  order_id: string;
+  tenant_id: string;
+  total: string;
+  currency: string;
+  occurred_at: string;
+}
+
+export interface Workload {
+  messages: Message[];
+  distinctEvents: BenchEvent[];
+}
+
+/**
+ * `count` messages, of which `duplicateShare` are redeliveries of an earlier event (same key, same
+ * bytes), as Kafka's at-least-once delivery produces them; the rest are distinct events.
+ */
+export function workload(count: number, duplicateShare: number): Workload {
+  const duplicates = Math.floor(count * duplicateShare);
+  const distinctEvents = Array.from({ length: count - duplicates }, (_, i) => benchEvent(i));
+  const messages = distinctEvents.map(toMessage);
+  for (let d = 0; d < duplicates; d++) {
+    const at = Math.floor(((d + 1) * messages.length) / (duplicates + 1));
+    messages.splice(at + d, 0, toMessage(distinctEvents[Math.floor(at / 2)]));
+  }
+  return { messages, distinctEvents };
+}
+
+export function benchEvent(i: number): BenchEvent {
+  return {
+    event_id: randomUUID(),
+    order_id: `order-${i}-${randomBytes(4).toString('hex')}`,
+    tenant_id: `tenant-${i % 50}`,
+    total: `${(i % 100000) + 1}.${String(i % 100).padStart(2, '0')}`,
+    currency: 'USD',
+    occurred_at: new Date().toISOString(),
+  };
+}
+
+export function toMessage(event: BenchEvent): Message {
+  return { key: event.order_id, value: JSON.stringify(event) };
+}
+
+export class BenchKafka {
+  private readonly kafka = new Kafka({ clientId: uniqueName('bench'), brokers: BROKERS, logLevel: logLevel.NOTHING });
+  private readonly admin = this.kafka.admin();
+  readonly producer: Producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+
+  async connect(): Promise<this> {
+    await Promise.all([this.admin.connect(), this.producer.connect()]);
+    return this;
+  }
+
+  async createTopic(topic: string, numPartitions: number): Promise<void> {
+    await this.admin.createTopics({ topics: [{ topic, numPartitions }], waitForLeaders: true });
+  }
+
+  async deleteTopics(topics: string[]): Promise<void> {
+    await this.admin.deleteTopics({ topics }).catch(() => undefined);
+  }
+
+  /** Publishes everything before any consumer starts, so each variant measures consumption only. */
+  async publishAll(topic: string, messages: Message[], chunk = 2000): Promise<void> {
+    for (let i = 0; i < messages.length; i += chunk) {
+      await this.producer.send({ topic, acks: -1, messages: messages.slice(i, i + chunk) });
+    }
+  }
+
+  async disconnect(): Promise<void> {
+    await Promise.all([this.admin.disconnect(), this.producer.disconnect()]);
+  }
+}

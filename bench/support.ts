@@ -1,0 +1,125 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { openSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from 'pg';
+import { DataSource } from 'typeorm';
+import { dataSourceOptions } from '../src/database/data-source-options';
+
+export const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
+const ADMIN_URL = process.env.BENCH_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+export function uniqueName(prefix: string): string {
+  return `${prefix}.${randomBytes(4).toString('hex')}`;
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A database of its own per variant, migrated like production, dropped at the end. */
+export class BenchDatabase {
+  private constructor(
+    readonly name: string,
+    readonly url: string,
+    private readonly client: Client,
+  ) {}
+
+  static async create(label: string): Promise<BenchDatabase> {
+    const name = `billing_bench_${label}_${randomBytes(4).toString('hex')}`;
+    await withAdmin((admin) => admin.query(`CREATE DATABASE "${name}"`));
+    const url = ADMIN_URL.replace(/\/[^/]*$/, `/${name}`);
+    const dataSource = new DataSource(dataSourceOptions(url));
+    await dataSource.initialize();
+    await dataSource.runMigrations({ transaction: 'all' });
+    await dataSource.destroy();
+    const client = new Client({ connectionString: url });
+    await client.connect();
+    return new BenchDatabase(name, url, client);
+  }
+
+  async query<T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
+    return (await this.client.query(sql, params)).rows as T[];
+  }
+
+  async count(table: 'invoices' | 'processed_events'): Promise<number> {
+    const [row] = await this.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${table}`);
+    return Number(row.n);
+  }
+
+  async drop(): Promise<void> {
+    await this.client.end().catch(() => undefined);
+    await withAdmin((admin) => admin.query(`DROP DATABASE IF EXISTS "${this.name}" WITH (FORCE)`));
+  }
+}
+
+async function withAdmin<T>(work: (client: Client) => Promise<T>): Promise<T> {
+  const client = new Client({ connectionString: ADMIN_URL });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+export interface Throughput {
+  events: number;
+  seconds: number;
+  perSecond: number;
+}
+
+/**
+ * Samples the invoice count until it reaches `expected` and measures from the first sample that saw
+ * progress to the one that saw the end: boot and group join are not counted, only sustained work.
+ */
+export async function measureUntilCount(db: BenchDatabase, expected: number, timeoutMs: number, alive: () => boolean): Promise<Throughput> {
+  const deadline = Date.now() + timeoutMs;
+  let first: { t: number; n: number } | undefined;
+  for (;;) {
+    const n = await db.count('invoices');
+    const t = performance.now();
+    if (n > 0 && !first) first = { t, n };
+    if (n >= expected && first) {
+      const seconds = (t - first.t) / 1000;
+      return { events: n - first.n, seconds, perSecond: (n - first.n) / seconds };
+    }
+    if (Date.now() > deadline) throw new Error(`timed out with ${n} of ${expected} invoices`);
+    if (!alive()) throw new Error(`the consumer process exited with ${n} of ${expected} invoices`);
+    await sleep(250);
+  }
+}
+
+export interface Child {
+  process: ChildProcess;
+  logFile: string;
+  alive: () => boolean;
+  /** Peak resident set size so far (VmHWM), in MiB. */
+  peakRssMb: () => number;
+  stop: () => Promise<void>;
+}
+
+/** Starts a Node program as its own process, output to a log file, as production would run it. */
+export function startChild(label: string, script: string, env: Record<string, string>): Child {
+  const logFile = join(tmpdir(), `${uniqueName(`billing-bench-${label}`)}.log`);
+  const out = openSync(logFile, 'a');
+  const child = spawn(process.execPath, [script], { env: { ...process.env, ...env }, stdio: ['ignore', out, out] });
+  let exited = false;
+  const exit = new Promise<void>((resolve) => child.once('exit', () => ((exited = true), resolve())));
+  return {
+    process: child,
+    logFile,
+    alive: () => !exited,
+    peakRssMb: () => {
+      const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+      const kb = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? NaN);
+      return kb / 1024;
+    },
+    stop: async () => {
+      if (exited) return;
+      child.kill('SIGTERM');
+      const killed = await Promise.race([exit.then(() => true), sleep(15_000).then(() => false)]);
+      if (!killed) child.kill('SIGKILL');
+      await exit;
+    },
+  };
+}
