@@ -4,12 +4,13 @@ import { EventOutcomeRecorder } from './event-outcome.recorder';
 import { LagMonitor } from './lag-monitor';
 import { LoggingModule } from './logging.module';
 import { MetricsController } from './metrics.controller';
+import { ShutdownLogger } from './shutdown-logger';
 
 @Global()
 @Module({
   imports: [LoggingModule],
   controllers: [MetricsController],
-  providers: [BillingMetrics, EventOutcomeRecorder, LagMonitor],
+  providers: [BillingMetrics, EventOutcomeRecorder, LagMonitor, ShutdownLogger],
   exports: [BillingMetrics, EventOutcomeRecorder, LoggingModule],
 })
 export class ObservabilityModule {}

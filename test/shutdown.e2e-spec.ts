@@ -1,0 +1,126 @@
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { AddressInfo, createServer } from 'node:net';
+import { join } from 'node:path';
+import { asMessage, BROKERS, orderCompleted, OrderCompletedFields, TestKafka, uniqueName, waitFor } from './support/kafka';
+import { TEST_JWT_SECRET } from './support/test-app';
+import { TestDatabase } from './support/test-database';
+
+const ROOT = join(__dirname, '..');
+const EVENTS = 3000;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** The built service (dist/src/main.js) as production runs it: its own process, JSON logs on stdout. */
+class ServiceProcess {
+  readonly lines: Record<string, unknown>[] = [];
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  private readonly child: ChildProcess;
+  private stderr = '';
+
+  constructor(env: Record<string, string>) {
+    this.child = spawn(process.execPath, ['dist/src/main.js'], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', ...env } });
+    let partial = '';
+    this.child.stdout!.on('data', (chunk: Buffer) => {
+      const text = partial + chunk.toString();
+      const complete = text.split('\n');
+      partial = complete.pop() ?? '';
+      for (const line of complete.filter(Boolean)) this.lines.push(JSON.parse(line) as Record<string, unknown>);
+    });
+    this.child.stderr!.on('data', (chunk: Buffer) => (this.stderr += chunk.toString()));
+    this.exited = new Promise((resolve) => this.child.once('exit', (code, signal) => resolve({ code, signal })));
+  }
+
+  async ready(): Promise<void> {
+    await waitFor(() => this.lines.some((l) => String(l.msg).startsWith('billing-service listening')) || this.child.exitCode !== null, 60_000, 'the service to listen');
+    if (this.child.exitCode !== null) throw new Error(`the service exited with ${this.child.exitCode}: ${this.stderr}`);
+  }
+
+  outcomes(outcome: string): number {
+    return this.lines.filter((l) => l.outcome === outcome).length;
+  }
+
+  terminate(): void {
+    this.child.kill('SIGTERM');
+  }
+
+  kill(): void {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
+  }
+}
+
+describe('graceful shutdown of the built service on SIGTERM (real Kafka, real PostgreSQL)', () => {
+  let db: TestDatabase;
+  let kafka: TestKafka;
+  const processes: ServiceProcess[] = [];
+
+  beforeAll(async () => {
+    execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'inherit' });
+    db = await TestDatabase.create('shutdown');
+    kafka = await new TestKafka().connect();
+  }, 300_000);
+
+  afterAll(async () => {
+    processes.forEach((p) => p.kill());
+    await kafka.disconnect();
+    await db.drop();
+  });
+
+  async function startService(topic: string, groupId: string): Promise<ServiceProcess> {
+    const service = new ServiceProcess({
+      DATABASE_URL: db.url,
+      KAFKA_BROKERS: BROKERS.join(','),
+      KAFKA_TOPIC: topic,
+      KAFKA_GROUP_ID: groupId,
+      AUTH_JWT_SECRET: TEST_JWT_SECRET,
+      PORT: String(await freePort()),
+      LOG_FORMAT: 'json',
+      LOG_LEVEL: 'info',
+    });
+    processes.push(service);
+    await service.ready();
+    return service;
+  }
+
+  it('finishes and commits what is in flight, exits 0, and a successor bills the rest exactly once', async () => {
+    const topic = uniqueName('order.completed.shutdown');
+    const groupId = uniqueName('billing');
+    await kafka.createTopic(topic, 6);
+    await kafka.createTopic(`${topic}.dlt`, 1);
+    const events: OrderCompletedFields[] = Array.from({ length: EVENTS }, () => orderCompleted());
+
+    const first = await startService(topic, groupId);
+    for (let i = 0; i < EVENTS; i += 500) await kafka.publish(topic, events.slice(i, i + 500).map(asMessage));
+    await waitFor(async () => (await db.count('invoices')) >= 300, 60_000, 'the first invoices');
+    first.terminate();
+
+    expect(await first.exited).toEqual({ code: 0, signal: null });
+    const processed = await db.count('processed_events');
+    expect(processed).toBeLessThan(EVENTS);
+    // Everything the first process finished is committed, and nothing it committed is unfinished.
+    expect(await kafka.committedOffsets(groupId, topic)).toBe(processed);
+    expect(first.lines.some((l) => l.msg === 'shutdown complete')).toBe(true);
+
+    const second = await startService(topic, groupId);
+    await waitFor(async () => (await kafka.committedOffsets(groupId, topic)) === EVENTS, 120_000, 'every offset committed');
+    expect(await db.count('invoices')).toBe(EVENTS);
+    expect(await db.count('processed_events')).toBe(EVENTS);
+    expect(await db.query('SELECT event_id FROM invoices GROUP BY event_id HAVING count(*) > 1')).toEqual([]);
+    const billed = await db.query<{ event_id: string }>('SELECT event_id FROM invoices');
+    expect(new Set(billed.map((r) => r.event_id))).toEqual(new Set(events.map((e) => e.event_id)));
+    // A graceful handover redelivers nothing: the successor starts exactly where the first one committed.
+    expect(second.outcomes('duplicate')).toBe(0);
+    expect(second.outcomes('invoiced')).toBe(EVENTS - processed);
+
+    second.terminate();
+    expect(await second.exited).toEqual({ code: 0, signal: null });
+  });
+});
