@@ -29,7 +29,7 @@ interface VariantResult {
 }
 
 const SERVICE_MAIN = join(__dirname, '..', 'src', 'main.js');
-const ALL_VARIANTS = ['raw', 'db', 'textbook', 'message', 'service'];
+const ALL_VARIANTS = ['raw', 'db', 'textbook', 'message', 'quiet', 'service'];
 const TIMEOUT_MS = 20 * 60_000;
 
 function parseOptions(argv: string[]): Options {
@@ -178,6 +178,11 @@ async function main(): Promise<void> {
       log('this service, per-message mode');
       const perMessage = await consumerVariant('service_msg', SERVICE_MAIN, await serviceEnv('message'), expected);
       results.push({ name: 'this service (per-message)', ...perMessage, notes: `KAFKA_CONSUME_MODE=message; peak RSS ${perMessage.peakRssMb.toFixed(0)} MB` });
+    }
+    if (runs('quiet')) {
+      log('this service, batch mode, LOG_LEVEL=warn');
+      const quiet = await consumerVariant('service_quiet', SERVICE_MAIN, { ...(await serviceEnv('batch')), LOG_LEVEL: 'warn' }, expected);
+      results.push({ name: 'this service (batch, LOG_LEVEL=warn)', ...quiet, notes: `no info line per event; peak RSS ${quiet.peakRssMb.toFixed(0)} MB` });
     }
     // Last: the latency run publishes more events to the topic, which the variants above must not see.
     if (runs('service')) {

@@ -77,8 +77,11 @@ export const MIN_JWT_SECRET_LENGTH = 32;
 /** Kafka's default offsets.retention.minutes: a group can replay at least this far back. */
 export const MIN_SAFE_RETENTION_DAYS = 7;
 
+/** Built once: Intl.supportedValuesOf allocates a fresh list per call, and every event's currency is checked. */
+const ISO_CURRENCIES: ReadonlySet<string> = new Set(Intl.supportedValuesOf('currency'));
+
 export function isIsoCurrency(code: string): boolean {
-  return /^[A-Z]{3}$/.test(code) && Intl.supportedValuesOf('currency').includes(code);
+  return /^[A-Z]{3}$/.test(code) && ISO_CURRENCIES.has(code);
 }
 
 function isCronExpression(expression: string): boolean {
