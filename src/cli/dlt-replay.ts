@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { Admin, IHeaders, Kafka, KafkaMessage, logLevel, Producer } from 'kafkajs';
+import { Admin, IHeaders, Kafka, KafkaMessage, logLevel, Partitioners, Producer } from 'kafkajs';
 import { cliKafkaDefaults } from '../config/cli-env';
 import { brokersFlag, integerFlag, parseFlags, runCli, textFlag } from './cli-args';
 
@@ -123,7 +123,7 @@ export async function replayDeadLetters(options: ReplayOptions, report: (line: s
 
 async function consume(kafka: Kafka, groupId: string, options: ReplayOptions, positions: Positions, summary: ReplaySummary, report: (line: string) => void) {
   const consumer = kafka.consumer({ groupId });
-  const producer = options.dryRun ? undefined : kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  const producer = options.dryRun ? undefined : kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
   const remaining = new Set([...positions].filter(([, p]) => p.start < p.end).map(([partition]) => partition));
   let finish!: (error?: Error) => void;
   const finished = new Promise<void>((resolve, reject) => (finish = (error) => (error ? reject(error) : resolve())));

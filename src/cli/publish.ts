@@ -1,6 +1,6 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import { Presets, SingleBar } from 'cli-progress';
-import { Kafka, logLevel, Message } from 'kafkajs';
+import { Kafka, logLevel, Message, Partitioners } from 'kafkajs';
 import { cliKafkaDefaults } from '../config/cli-env';
 import { brokersFlag, CliUsageError, integerFlag, parseFlags, rateFlag, runCli, textFlag } from './cli-args';
 
@@ -100,7 +100,7 @@ const CHUNK = 500;
 export async function publishEvents(options: PublishOptions, hooks: PublishHooks = {}): Promise<PublishSummary> {
   const plan = planMessages(options);
   const kafka = new Kafka({ clientId: 'billing-publish-cli', brokers: options.brokers, logLevel: logLevel.WARN });
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
   try {
     for (let start = 0; start < plan.length; start += CHUNK) {
