@@ -108,6 +108,7 @@ describe('graceful shutdown of the built service on SIGTERM (real Kafka, real Po
     // Everything the first process finished is committed, and nothing it committed is unfinished.
     expect(await kafka.committedOffsets(groupId, topic)).toBe(processed);
     expect(first.lines.some((l) => l.msg === 'shutdown complete')).toBe(true);
+    expect(first.lines.filter((l) => l.level !== 'info')).toEqual([]);
 
     const second = await startService(topic, groupId);
     await waitFor(async () => (await kafka.committedOffsets(groupId, topic)) === EVENTS, 120_000, 'every offset committed');

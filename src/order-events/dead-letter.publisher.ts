@@ -1,5 +1,5 @@
 import { Injectable, OnApplicationShutdown } from '@nestjs/common';
-import { Kafka, Producer } from 'kafkajs';
+import { Kafka, Partitioners, Producer } from 'kafkajs';
 import { PoisonMessageError } from '../common/errors';
 import { KafkaConfig } from '../config/configuration';
 import { MessageCoordinates } from '../observability/event-outcome.recorder';
@@ -58,7 +58,7 @@ export class DeadLetterPublisher implements OnApplicationShutdown {
 
   private async connect(): Promise<Producer> {
     const kafka = new Kafka({ clientId: `${this.config.clientId}-dlt`, brokers: this.config.brokers, logCreator: this.kafkaLogging.logCreator });
-    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
     await producer.connect();
     this.producer = producer;
     return producer;
