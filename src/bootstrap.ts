@@ -3,6 +3,8 @@ import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { AppConfig } from './config/configuration';
+import { ConsumerHealth } from './health/consumer-health';
+import { setupOpenApi } from './http/openapi';
 import { KafkaLogging } from './observability/logging.module';
 import { createKafkaServer } from './order-events/kafka-server.factory';
 
@@ -14,7 +16,10 @@ export async function createApp(config: AppConfig): Promise<INestApplication> {
 /** Attaches the Kafka consumer and app-wide settings; main.ts and the e2e tests share it. */
 export function configureApp(app: INestApplication, config: AppConfig): INestApplication {
   app.useLogger(app.get(Logger));
-  app.connectMicroservice({ strategy: createKafkaServer(config.kafka, app.get(KafkaLogging).logCreator) }, { inheritAppConfig: true });
+  const kafkaServer = createKafkaServer(config.kafka, app.get(KafkaLogging).logCreator);
+  app.connectMicroservice({ strategy: kafkaServer }, { inheritAppConfig: true });
+  app.get(ConsumerHealth).track(kafkaServer.status);
+  setupOpenApi(app);
   // On SIGTERM Nest closes HTTP, then the consumer (stops fetching, awaits the in-flight eachMessage calls,
   // commits, leaves the group), and only then runs the shutdown hooks that close the DLT producer and the
   // database. useProcessExit ends with exit code 0 instead of re-raising the signal.

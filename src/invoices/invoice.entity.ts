@@ -4,6 +4,7 @@ import { Column, Entity, Index, PrimaryGeneratedColumn, Unique } from 'typeorm';
 @Unique('invoices_tenant_order_uq', ['tenantId', 'orderId'])
 @Unique('invoices_event_id_uq', ['eventId'])
 @Index('invoices_tenant_created_idx', ['tenantId', 'createdAt', 'id'])
+@Index('invoices_tenant_xid_idx', ['tenantId', 'insertXid', 'id'])
 export class Invoice {
   @PrimaryGeneratedColumn('uuid')
   id!: string;
@@ -26,4 +27,8 @@ export class Invoice {
 
   @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
   createdAt!: Date;
+
+  /** Id of the inserting transaction: the commit-safe order of the listing (see InvoicesRepository.listPage). */
+  @Column({ name: 'insert_xid', type: 'bigint', default: () => 'txid_current()' })
+  insertXid!: string;
 }

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { TransactionRunner } from '../database/transaction-runner';
+import { InvoicePosition } from './invoice-cursor';
 
 export interface NewInvoice {
   eventId: string;
@@ -8,6 +9,28 @@ export interface NewInvoice {
   amount: string;
   currency: string;
 }
+
+export interface InvoiceRow {
+  id: string;
+  event_id: string;
+  tenant_id: string;
+  order_id: string;
+  amount: string;
+  currency: string;
+  created_at: Date;
+  insert_xid: string;
+}
+
+export interface InvoiceListFilter {
+  tenantId: string;
+  orderId?: string;
+  createdFrom?: Date;
+  createdTo?: Date;
+  after?: InvoicePosition;
+  limit: number;
+}
+
+const COLUMNS = 'id, event_id, tenant_id, order_id, amount, currency, created_at, insert_xid';
 
 export type InvoiceInsertResult = { kind: 'created'; id: string } | { kind: 'duplicate_order' };
 
@@ -39,6 +62,65 @@ export class InvoicesRepository {
       [sorted.map((i) => i.eventId), sorted.map((i) => i.tenantId), sorted.map((i) => i.orderId), sorted.map((i) => i.amount), sorted.map((i) => i.currency)],
     );
     return new Set(rows.map((row) => row.event_id));
+  }
+
+  /**
+   * One page in (insert_xid, id) order, limited to rows below the visibility horizon: created_at is taken when
+   * a transaction starts, so rows commit out of order, and a plain (created_at, id) cursor would skip a row
+   * that commits behind it. Transaction ids are ordered too, but the horizon makes the order safe: every row
+   * listed comes from a transaction that had finished before this page's snapshot, and every transaction
+   * still running has an id at or above the horizon, so nothing can ever commit behind a cursor.
+   */
+  async listPage(filter: InvoiceListFilter): Promise<InvoiceRow[]> {
+    const horizon = await this.visibilityHorizon();
+    const params: unknown[] = [filter.tenantId, horizon];
+    const where = ['tenant_id = $1', 'insert_xid < $2'];
+    const add = (sql: (n: string) => string, ...values: unknown[]) => {
+      const placeholders = values.map((v) => `$${params.push(v)}`);
+      where.push(sql(placeholders.join(', ')));
+    };
+    if (filter.orderId !== undefined) add((p) => `order_id = ${p}`, filter.orderId);
+    if (filter.createdFrom) add((p) => `created_at >= ${p}`, filter.createdFrom);
+    if (filter.createdTo) add((p) => `created_at < ${p}`, filter.createdTo);
+    if (filter.after) add((p) => `(insert_xid, id) > (${p})`, filter.after.insertXid, filter.after.id);
+    params.push(filter.limit);
+    return this.transactions
+      .manager()
+      .query(`SELECT ${COLUMNS} FROM invoices WHERE ${where.join(' AND ')} ORDER BY insert_xid, id LIMIT $${params.length}`, params);
+  }
+
+  /**
+   * The lowest transaction id of this database that may still commit: any id below it had finished when
+   * this ran, hence before the page query's later snapshot. Per database rather than the cluster-wide
+   * snapshot xmin, so a long writer in another database does not hold the listing back. A 32-bit backend_xid
+   * becomes 64-bit by its age; age() counts from a next-xid read after the snapshot, so the result errs low.
+   * Needs to see the writers' sessions in pg_stat_activity: the same role, or pg_read_all_stats.
+   */
+  private async visibilityHorizon(): Promise<string> {
+    const [{ horizon }]: { horizon: string }[] = await this.transactions.manager().query(
+      `WITH snapshot AS (SELECT txid_snapshot_xmax(txid_current_snapshot()) AS next_xid),
+            running AS (
+              SELECT backend_xid AS xid FROM pg_stat_activity WHERE datname = current_database() AND backend_xid IS NOT NULL
+              UNION ALL
+              SELECT transaction FROM pg_prepared_xacts WHERE database = current_database())
+       SELECT least(next_xid, (SELECT min(next_xid - age(xid)) FROM running))::text AS horizon FROM snapshot`,
+    );
+    return horizon;
+  }
+
+  async findForTenant(tenantId: string, id: string): Promise<InvoiceRow | null> {
+    const rows: InvoiceRow[] = await this.transactions
+      .manager()
+      .query(`SELECT ${COLUMNS} FROM invoices WHERE id = $1 AND tenant_id = $2`, [id, tenantId]);
+    return rows[0] ?? null;
+  }
+
+  /** The event that created the order's invoice: tells a purged claim (same event) from a re-published order. */
+  async findEventIdOfOrder(tenantId: string, orderId: string): Promise<string | null> {
+    const rows: { event_id: string }[] = await this.transactions
+      .manager()
+      .query(`SELECT event_id FROM invoices WHERE tenant_id = $1 AND order_id = $2`, [tenantId, orderId]);
+    return rows[0]?.event_id ?? null;
   }
 }
 

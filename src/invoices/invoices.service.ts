@@ -1,26 +1,30 @@
 import { Injectable } from '@nestjs/common';
 import { OrderCompletedEvent } from '../order-events/order-completed.event';
 import { InvoicesRepository, NewInvoice } from './invoices.repository';
+import { StaleEventDetector } from './stale-event.detector';
+
+export type InvoiceOutcome = 'invoiced' | 'duplicate_order';
 
 @Injectable()
 export class InvoicesService {
-  constructor(private readonly invoices: InvoicesRepository) {}
+  constructor(
+    private readonly invoices: InvoicesRepository,
+    private readonly staleEvents: StaleEventDetector,
+  ) {}
 
-  async invoiceOrder(event: OrderCompletedEvent): Promise<'invoiced' | 'duplicate_order'> {
-    const inserted = await this.invoices.insert({
-      eventId: event.eventId,
-      tenantId: event.tenantId,
-      orderId: event.orderId,
-      amount: event.amount,
-      currency: event.currency,
-    });
-    return inserted.kind === 'created' ? 'invoiced' : 'duplicate_order';
+  async invoiceOrder(event: OrderCompletedEvent): Promise<InvoiceOutcome> {
+    const inserted = await this.invoices.insert(toNewInvoice(event));
+    const outcome = inserted.kind === 'created' ? 'invoiced' : 'duplicate_order';
+    await this.staleEvents.inspect(event, outcome);
+    return outcome;
   }
 
-  /** One result per event, in order; the whole batch is written with one statement. */
-  async invoiceOrders(events: readonly OrderCompletedEvent[]): Promise<('invoiced' | 'duplicate_order')[]> {
+  /** One outcome per event, in the order given. */
+  async invoiceOrders(events: readonly OrderCompletedEvent[]): Promise<InvoiceOutcome[]> {
     const created = await this.invoices.insertMany(events.map(toNewInvoice));
-    return events.map((event): 'invoiced' | 'duplicate_order' => (created.has(event.eventId) ? 'invoiced' : 'duplicate_order'));
+    const outcomes = events.map((event): InvoiceOutcome => (created.has(event.eventId) ? 'invoiced' : 'duplicate_order'));
+    for (const [i, event] of events.entries()) await this.staleEvents.inspect(event, outcomes[i]);
+    return outcomes;
   }
 }
 

@@ -1,7 +1,9 @@
 import { Controller, Get, Header } from '@nestjs/common';
+import { Public } from '../auth/auth.decorators';
 import { BillingMetrics } from './billing-metrics';
 import { LAG_SCRAPE_BUDGET_MS, LagMonitor } from './lag-monitor';
 
+@Public()
 @Controller('metrics')
 export class MetricsController {
   constructor(

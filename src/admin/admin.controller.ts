@@ -1,0 +1,29 @@
+import { Controller, HttpCode, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiConflictResponse, ApiForbiddenResponse, ApiOkResponse, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { ADMIN_ROLE } from '../auth/principal';
+import { Roles } from '../auth/auth.decorators';
+import { PurgeResult, RetentionService } from '../retention/retention.service';
+
+class CleanupResultDto implements PurgeResult {
+  @ApiProperty() deleted!: number;
+  @ApiProperty({ format: 'date-time', description: 'Claims processed before this were removed' }) cutoff!: string;
+  @ApiProperty() retention_days!: number;
+  @ApiProperty() duration_ms!: number;
+}
+
+@ApiTags('admin')
+@ApiBearerAuth()
+@Controller('admin')
+@Roles(ADMIN_ROLE)
+export class AdminController {
+  constructor(private readonly retention: RetentionService) {}
+
+  @Post('cleanup')
+  @HttpCode(200)
+  @ApiOkResponse({ type: CleanupResultDto, description: 'The same purge as the cron job' })
+  @ApiForbiddenResponse({ description: 'The token lacks the admin role' })
+  @ApiConflictResponse({ description: 'A purge is already running (on any replica)' })
+  cleanup(): Promise<PurgeResult> {
+    return this.retention.purge('admin');
+  }
+}

@@ -1,0 +1,34 @@
+import { Injectable } from '@nestjs/common';
+import { JsonWebTokenError, JwtPayload, TokenExpiredError, verify } from 'jsonwebtoken';
+import { AuthConfig } from '../config/configuration';
+import { ExpiredTokenError, InvalidTokenError } from './auth.errors';
+import { Principal } from './principal';
+
+/** Verifies an HS256 token; pinning the algorithm is what rejects "alg: none" and RS/HS confusion. */
+@Injectable()
+export class TokenVerifier {
+  constructor(private readonly config: AuthConfig) {}
+
+  verify(token: string): Principal {
+    const claims = this.decode(token);
+    if (typeof claims.exp !== 'number') throw new InvalidTokenError('token has no exp claim');
+    const { tenant_id: tenantId, roles } = claims as { tenant_id?: unknown; roles?: unknown };
+    if (typeof tenantId !== 'string' || tenantId === '') throw new InvalidTokenError('token has no tenant_id claim');
+    if (!Array.isArray(roles) || !roles.every((r) => typeof r === 'string')) {
+      throw new InvalidTokenError('token claim roles must be an array of strings');
+    }
+    return { tenantId, roles };
+  }
+
+  private decode(token: string): JwtPayload {
+    try {
+      const claims = verify(token, this.config.jwtSecret, { algorithms: ['HS256'] });
+      if (typeof claims === 'string') throw new InvalidTokenError('token payload must be a JSON object');
+      return claims;
+    } catch (error) {
+      if (error instanceof TokenExpiredError) throw new ExpiredTokenError('token expired');
+      if (error instanceof JsonWebTokenError) throw new InvalidTokenError(`invalid token: ${error.message}`);
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,28 @@
+import { Controller, Get, Param, Query } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiBearerAuth, ApiNotFoundResponse, ApiOkResponse, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { CurrentPrincipal, Principal } from '../auth/principal';
+import { strictQuery, uuidParam } from '../http/strict-query.pipe';
+import { InvoiceDto, InvoicePageDto, ListInvoicesQuery } from './invoice.dto';
+import { InvoiceQueriesService } from './invoice-queries.service';
+
+@ApiTags('invoices')
+@ApiBearerAuth()
+@ApiUnauthorizedResponse({ description: 'Missing, malformed, wrongly signed or expired token' })
+@Controller('invoices')
+export class InvoicesController {
+  constructor(private readonly queries: InvoiceQueriesService) {}
+
+  @Get()
+  @ApiOkResponse({ type: InvoicePageDto })
+  @ApiBadRequestResponse({ description: 'Unknown or invalid query parameter, or a bad cursor' })
+  list(@CurrentPrincipal() principal: Principal, @Query(strictQuery()) query: ListInvoicesQuery): Promise<InvoicePageDto> {
+    return this.queries.list(principal, query);
+  }
+
+  @Get(':id')
+  @ApiOkResponse({ type: InvoiceDto })
+  @ApiNotFoundResponse({ description: 'No such invoice for the caller\'s tenant' })
+  get(@CurrentPrincipal() principal: Principal, @Param('id', uuidParam('id')) id: string): Promise<InvoiceDto> {
+    return this.queries.get(principal, id);
+  }
+}

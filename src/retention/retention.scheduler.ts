@@ -1,0 +1,48 @@
+import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { SchedulerRegistry } from '@nestjs/schedule';
+import { CronJob } from 'cron';
+import { RetentionConfig } from '../config/configuration';
+import { PurgeInProgressError, PurgeResult, RetentionService } from './retention.service';
+
+export const RETENTION_JOB = 'retention-purge';
+
+/** Runs the purge on CLEANUP_CRON. Registered by hand because a @Cron decorator cannot read typed config. */
+@Injectable()
+export class RetentionScheduler implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('Retention');
+
+  constructor(
+    private readonly registry: SchedulerRegistry,
+    private readonly config: RetentionConfig,
+    private readonly retention: RetentionService,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    const job = CronJob.from({
+      cronTime: this.config.cleanupCron,
+      onTick: () => {
+        void this.runScheduledPurge();
+      },
+    });
+    this.registry.addCronJob(RETENTION_JOB, job);
+    job.start();
+  }
+
+  onApplicationShutdown(): void {
+    if (this.registry.doesExist('cron', RETENTION_JOB)) this.registry.deleteCronJob(RETENTION_JOB);
+  }
+
+  /** The cron tick. Never throws: another replica purging is normal, and a failure waits for the next tick. */
+  async runScheduledPurge(): Promise<PurgeResult | null> {
+    try {
+      return await this.retention.purge('cron');
+    } catch (error) {
+      if (error instanceof PurgeInProgressError) {
+        this.logger.log({ msg: 'retention purge skipped: another replica is purging' });
+      } else {
+        this.logger.error({ msg: 'retention purge failed; the next tick retries', error: error instanceof Error ? error.message : String(error) });
+      }
+      return null;
+    }
+  }
+}

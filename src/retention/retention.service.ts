@@ -1,0 +1,57 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { performance } from 'node:perf_hooks';
+import { Clock } from '../common/clock';
+import { AppError } from '../common/errors';
+import { RetentionConfig } from '../config/configuration';
+import { BillingMetrics } from '../observability/billing-metrics';
+import { PurgeSession, RetentionRepository } from './retention.repository';
+
+const DAY_MS = 86_400_000;
+
+export class PurgeInProgressError extends AppError {
+  readonly code = 'retention.purge_in_progress';
+}
+
+export interface PurgeResult {
+  deleted: number;
+  cutoff: string;
+  retention_days: number;
+  duration_ms: number;
+}
+
+export type PurgeTrigger = 'cron' | 'admin';
+
+/** Deletes claims older than RETENTION_DAYS. The cron job and POST /admin/cleanup both call purge(). */
+@Injectable()
+export class RetentionService {
+  private readonly logger = new Logger('Retention');
+
+  constructor(
+    private readonly config: RetentionConfig,
+    private readonly repository: RetentionRepository,
+    private readonly clock: Clock,
+    private readonly metrics: BillingMetrics,
+  ) {}
+
+  async purge(trigger: PurgeTrigger): Promise<PurgeResult> {
+    const started = performance.now();
+    const cutoff = new Date(this.clock.now().getTime() - this.config.retentionDays * DAY_MS);
+    const outcome = await this.repository.runExclusive((session) => this.deleteInBatches(session, cutoff));
+    if (!outcome.acquired) throw new PurgeInProgressError('another retention purge is running; try again later');
+    const durationMs = Math.round(performance.now() - started);
+    this.metrics.cleanupSeconds.observe(durationMs / 1000);
+    const result = { deleted: outcome.result, cutoff: cutoff.toISOString(), retention_days: this.config.retentionDays, duration_ms: durationMs };
+    this.logger.log({ msg: 'retention purge finished', trigger, ...result });
+    return result;
+  }
+
+  private async deleteInBatches(session: PurgeSession, cutoff: Date): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const deleted = await session.deleteExpiredBatch(cutoff, this.config.cleanupBatchSize);
+      if (deleted === 0) return total;
+      total += deleted;
+      this.metrics.cleanupDeletedRows.inc(deleted);
+    }
+  }
+}
