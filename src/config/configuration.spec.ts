@@ -45,4 +45,16 @@ describe('loadConfig', () => {
     expect(problemsOf({ AUTH_JWT_SECRET: SECRET, RETENTION_DAYS: '3' })[0]).toMatch(/^RETENTION_DAYS must be at least 7/);
     expect(loadConfig({ AUTH_JWT_SECRET: SECRET, RETENTION_DAYS: '3', RETENTION_ALLOW_UNSAFE: 'true' }).retention.retentionDays).toBe(3);
   });
+
+  it('keeps the chaos fault hook off and the 30 s session timeout unless set', () => {
+    const config = loadConfig({ AUTH_JWT_SECRET: SECRET });
+    expect(config.testHooks.crashAfterCommitEvery).toBe(0);
+    expect(config.kafka.sessionTimeoutMs).toBe(30_000);
+  });
+
+  it('refuses a session timeout the broker would reject', () => {
+    expect(problemsOf({ AUTH_JWT_SECRET: SECRET, KAFKA_SESSION_TIMEOUT_MS: '5000' })).toEqual([
+      'KAFKA_SESSION_TIMEOUT_MS must be an integer from 6000 to 300000, got "5000"',
+    ]);
+  });
 });

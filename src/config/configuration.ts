@@ -18,6 +18,8 @@ export class KafkaConfig {
     readonly topicPartitions: number,
     /** batch: one claim statement and one transaction per fetched batch; message: one per message. */
     readonly consumeMode: ConsumeMode = 'batch',
+    /** How long a consumer that died silently keeps its partitions before the group moves them. */
+    readonly sessionTimeoutMs = 30_000,
   ) {}
 }
 
@@ -110,6 +112,8 @@ function readKafka(env: EnvReader): KafkaConfig {
     env.integer('KAFKA_PARTITIONS_CONCURRENCY', 12, { min: 1, max: 256 }),
     env.integer('KAFKA_TOPIC_PARTITIONS', 12, { min: 1, max: 1000 }),
     readConsumeMode(env),
+    // The broker refuses anything below its group.min.session.timeout.ms (6 s by default).
+    env.integer('KAFKA_SESSION_TIMEOUT_MS', 30_000, { min: 6_000, max: 300_000 }),
   );
 }
 

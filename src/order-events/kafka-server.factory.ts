@@ -13,10 +13,14 @@ export function createKafkaServer(config: KafkaConfig, kafkaLogs?: logCreator): 
       },
       consumer: {
         groupId: config.groupId,
-        sessionTimeout: 30_000,
-        heartbeatInterval: 3_000,
+        sessionTimeout: config.sessionTimeoutMs,
+        heartbeatInterval: Math.min(3_000, Math.floor(config.sessionTimeoutMs / 3)),
         // A database outage outlasts any retry budget; restarting keeps the offset uncommitted and retries later.
         retry: { retries: 8, maxRetryTime: 30_000, restartOnFailure: () => Promise.resolve(true) },
+        // kafkajs defaults (1 MiB a partition, 10 MiB a fetch) buffer far more than a transaction takes; smaller
+        // fetches keep the resident set down and cost no throughput, because batches are grouped before the claim.
+        maxBytesPerPartition: 256 * 1024,
+        maxBytes: 2 * 1024 * 1024,
       },
       // A new group must bill what was published before it first started.
       subscribe: { fromBeginning: true },

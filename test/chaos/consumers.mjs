@@ -3,11 +3,12 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { BROKERS, CHAOS_DIR, DATABASE_URL, ROOT, isAlive, portInUse, sleep } from './private-infra.mjs';
+import { BROKERS, CHAOS_DIR, DATABASE_URL, ROOT, isAlive, portInUse, remember, sleep } from './private-infra.mjs';
 
 const MAIN = path.join(ROOT, 'dist', 'src', 'main.js');
 const READY_TIMEOUT_MS = 90_000;
-const STOP_TIMEOUT_MS = 30_000;
+// A member that stops during a rebalance leaves only once the rebalance is over, which takes up to the 30 s session timeout.
+const STOP_TIMEOUT_MS = 60_000;
 
 export class ConsumerFleet {
   processes = new Map(); // slot -> { child, pid, port, crashHook, expected }
@@ -21,6 +22,7 @@ export class ConsumerFleet {
     this.log = log;
     this.jwtSecret = randomBytes(32).toString('hex');
     this.logDir = path.join(CHAOS_DIR, 'logs');
+    fs.rmSync(this.logDir, { recursive: true, force: true });
     fs.mkdirSync(this.logDir, { recursive: true });
   }
 
@@ -41,6 +43,8 @@ export class ConsumerFleet {
       KAFKA_TOPIC_PARTITIONS: String(this.partitions),
       KAFKA_CLIENT_ID: `billing-chaos-${slot}`,
       KAFKA_CONSUME_MODE: mode,
+      // A SIGKILLed member holds its partitions for the session timeout; 10 s keeps the group consuming between faults.
+      KAFKA_SESSION_TIMEOUT_MS: '10000',
       AUTH_JWT_SECRET: this.jwtSecret,
       PORT: String(port),
       ...(crashAfterCommitEvery > 0 ? { BILLING_CHAOS_CRASH_AFTER_COMMIT_EVERY: String(crashAfterCommitEvery) } : {}),
@@ -54,6 +58,7 @@ export class ConsumerFleet {
     entry.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve(this.onExit(entry, code, signal))));
     this.processes.set(slot, entry);
     this.spawned.push(child.pid);
+    remember({ consumerPids: [child.pid] });
     this.events.starts++;
     this.log(`consumer slot ${slot} started (pid ${child.pid}, ${mode} mode${entry.crashHook ? `, crash after every ${crashAfterCommitEvery}th commit` : ''})`);
     const deadline = Date.now() + READY_TIMEOUT_MS;
@@ -108,6 +113,17 @@ export class ConsumerFleet {
 
   leftBehind() {
     return this.spawned.filter(isAlive);
+  }
+
+  /** What the processes decided, from their JSON logs: replays beyond the published duplicates are redeliveries. */
+  outcomes() {
+    const counts = {};
+    for (const file of fs.readdirSync(this.logDir)) {
+      for (const match of fs.readFileSync(path.join(this.logDir, file), 'utf8').matchAll(/"outcome":"([a-z_]+)"/g)) {
+        counts[match[1]] = (counts[match[1]] ?? 0) + 1;
+      }
+    }
+    return counts;
   }
 }
 

@@ -63,6 +63,62 @@ export function kafkaClient(clientId, extra = {}) {
   return new kafkajs.Kafka({ clientId, brokers: BROKERS, logLevel: kafkajs.logLevel.NOTHING, ...extra });
 }
 
+// ---------- leftovers of an interrupted run ----------
+
+const STATE_FILE = path.join(CHAOS_DIR, 'state.json');
+
+function readState() {
+  try {
+    return JSON.parse(fs.readFileSync(STATE_FILE, 'utf8'));
+  } catch {
+    return {};
+  }
+}
+
+/** Records what this run started, so that a run killed before its teardown is cleaned up by the next one. */
+export function remember(entries) {
+  fs.mkdirSync(CHAOS_DIR, { recursive: true });
+  const state = readState();
+  for (const [key, value] of Object.entries(entries)) {
+    state[key] = key === 'consumerPids' ? [...(state.consumerPids ?? []), ...value] : value;
+  }
+  fs.writeFileSync(STATE_FILE, JSON.stringify(state));
+}
+
+function cmdlineOf(pid) {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/** Stops only processes that are provably ours: the pid is recorded and its command line matches. */
+export function cleanUpInterruptedRun(log) {
+  const state = readState();
+  const ours = [
+    ...(state.kafkaPid && cmdlineOf(state.kafkaPid).includes(CHAOS_DIR) ? [state.kafkaPid] : []),
+    ...(state.consumerPids ?? []).filter((pid) => cmdlineOf(pid).includes(path.join('dist', 'src', 'main.js'))),
+  ];
+  for (const pid of ours) {
+    log(`stopping pid ${pid} left by an interrupted chaos run`);
+    process.kill(pid, 'SIGKILL');
+  }
+  if (state.pgDir && fs.existsSync(path.join(state.pgDir, 'data', 'postmaster.pid'))) {
+    log(`stopping the PostgreSQL left by an interrupted chaos run (${state.pgDir})`);
+    const postgres = new PrivatePostgres();
+    postgres.bin = postgresBinDir();
+    postgres.dir = state.pgDir;
+    try {
+      postgres.stop('immediate');
+    } catch (error) {
+      log(error.message);
+    }
+  }
+  if (state.pgDir) fs.rmSync(state.pgDir, { recursive: true, force: true });
+  fs.rmSync(STATE_FILE, { force: true });
+}
+
 // ---------- Kafka ----------
 
 export class PrivateKafka {
@@ -78,6 +134,8 @@ export class PrivateKafka {
       }
       fs.rmSync(this.dir, { recursive: true, force: true });
       fs.mkdirSync(this.logs, { recursive: true });
+      // kafkaClasspath() caches its result there; on a fresh clone nothing has created it yet.
+      fs.mkdirSync(path.join(ROOT, '.infra', 'kafka'), { recursive: true });
       this.cp = kafkaClasspath();
       this.props = this.writeProperties();
       const format = spawnSync('java', this.javaArgs('kafka.tools.StorageTool', 'format', '-t', clusterId(), '-c', this.props), { encoding: 'utf8' });
@@ -89,6 +147,7 @@ export class PrivateKafka {
     this.child = child;
     this.pid = child.pid;
     this.pids.push(child.pid);
+    remember({ kafkaPid: child.pid });
     await waitFor('private Kafka broker', 90_000, async () => {
       if (child.exitCode !== null) throw new Error(`private Kafka exited during startup:\n${tail(path.join(this.logs, 'server.log'))}`);
       return this.answers();
@@ -107,6 +166,7 @@ export class PrivateKafka {
     }
   }
 
+  /** SIGTERM is a controlled shutdown; SIGKILL a crash, after which the broker recovers its logs. */
   async stop(signal = 'SIGTERM') {
     const child = this.child;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
@@ -119,8 +179,8 @@ export class PrivateKafka {
     }
   }
 
-  async restart(downMs) {
-    await this.stop();
+  async restart(downMs, signal) {
+    await this.stop(signal);
     await sleep(downMs);
     await this.start();
   }
@@ -181,6 +241,7 @@ export class PrivatePostgres {
       this.bin = postgresBinDir();
       // Under /tmp rather than the checkout: the postgres user may not be allowed into the repository's directories.
       this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'billing-chaos-pg-'));
+      remember({ pgDir: this.dir });
       if (process.getuid?.() === 0) spawnSync('chown', ['-R', 'postgres:postgres', this.dir]);
       runAsPostgres(path.join(this.bin, 'initdb'), ['-D', this.data(), '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync']);
     }

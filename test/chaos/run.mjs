@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import kafkajs from 'kafkajs';
 import pg from 'pg';
 import { ConsumerFleet } from './consumers.mjs';
-import { DATABASE_URL, PrivateKafka, PrivatePostgres, ROOT, isAlive, kafkaClient, sleep } from './private-infra.mjs';
+import { DATABASE_URL, PrivateKafka, PrivatePostgres, ROOT, cleanUpInterruptedRun, isAlive, kafkaClient, sleep } from './private-infra.mjs';
 import { buildWorkload, seededRandom } from './workload.mjs';
 
 const TOPIC = 'order.completed';
@@ -87,7 +87,7 @@ function faultPlan(rng) {
     { atMs: rng.int(16_000, 24_000), action: 'scale-up' },
     { atMs: rng.int(30_000, 38_000), action: 'pg-restart', downMs: rng.int(2_000, 6_000) },
     { atMs: rng.int(48_000, 56_000), action: 'scale-down' },
-    { atMs: rng.int(60_000, 68_000), action: 'broker-restart', downMs: rng.int(1_000, 4_000) },
+    { atMs: rng.int(60_000, 68_000), action: 'broker-restart', downMs: rng.int(1_000, 4_000), signal: rng.pick(['SIGTERM', 'SIGKILL']) },
   ].sort((a, b) => a.atMs - b.atMs);
 }
 
@@ -96,6 +96,7 @@ class Chaos {
   infraDown = false;
   desired = new Set([1, 2]);
   hookCrashesAllowed = 2;
+  faultsOver = false;
   restartsBySlot = new Map();
   closing = false;
 
@@ -103,9 +104,15 @@ class Chaos {
     Object.assign(this, { rng, fleet, kafka, postgres });
   }
 
-  /** The hooked slot runs in batch mode, where one commit covers a whole fetched batch: a few dozen commits take seconds. */
-  hookSetting() {
-    return this.fleet.events.crashedByHook < this.hookCrashesAllowed ? this.rng.int(15, 40) : 0;
+  /**
+   * Slots 1 (message mode, one commit per event) and 2 (batch mode, one commit per fetched batch) die
+   * right after a database commit every so often, until the suite has seen enough of those crashes.
+   * Each crash stalls the group for a session timeout (30 s), so none are armed for the final catch-up.
+   */
+  hookSetting(slot) {
+    if (this.faultsOver || this.fleet.events.crashedByHook >= this.hookCrashesAllowed) return 0;
+    if (slot === 1) return this.rng.int(200, 600);
+    return slot === 2 ? this.rng.int(15, 40) : 0;
   }
 
   /** A supervisor: a desired slot whose process died comes back after a short pause (and once the infra is up). */
@@ -119,7 +126,7 @@ class Chaos {
       while (this.infraDown && !this.closing) await sleep(200);
       if (this.closing || !this.desired.has(entry.slot) || this.fleet.running().includes(entry.slot)) return;
       this.fleet.events.restarts++;
-      await this.startSlot(entry.slot, entry.crashHook ? this.hookSetting() : 0).catch((error) => log(`restart of slot ${entry.slot} failed: ${error.message}`));
+      await this.startSlot(entry.slot, this.hookSetting(entry.slot)).catch((error) => log(`restart of slot ${entry.slot} failed: ${error.message}`));
     });
   }
 
@@ -161,10 +168,10 @@ class Chaos {
         return log('PostgreSQL back');
       }
       case 'broker-restart': {
-        log(`fault: Kafka broker restart (SIGTERM), down ${step.downMs} ms`);
+        log(`fault: Kafka broker restart (${step.signal}), down ${step.downMs} ms`);
         this.infraDown = true;
         try {
-          await this.kafka.restart(step.downMs);
+          await this.kafka.restart(step.downMs, step.signal);
         } finally {
           this.infraDown = false;
         }
@@ -221,14 +228,18 @@ async function readDeadLetters(admin) {
   const ends = await admin.fetchTopicOffsets(DLT);
   const pending = new Map(ends.filter((p) => Number(p.high) > Number(p.low)).map((p) => [p.partition, Number(p.high)]));
   const ids = [];
-  if (pending.size === 0) return ids;
+  const withoutReason = [];
+  if (pending.size === 0) return { ids, withoutReason };
   const consumer = kafkaClient('chaos-dlt-reader').consumer({ groupId: `chaos-dlt-reader-${Date.now()}` });
   await consumer.connect();
   await consumer.subscribe({ topic: DLT, fromBeginning: true });
   const done = new Promise((resolve) => {
     void consumer.run({
       eachMessage: async ({ partition, message }) => {
-        ids.push(message.headers?.['x-chaos-id']?.toString() ?? `(no x-chaos-id at ${partition}/${message.offset})`);
+        const header = (name) => message.headers?.[name]?.toString();
+        const id = header('x-chaos-id') ?? `(no x-chaos-id at ${partition}/${message.offset})`;
+        ids.push(id);
+        if (!header('x-dlt-reason') || header('x-dlt-source-topic') !== TOPIC) withoutReason.push(id);
         if (Number(message.offset) + 1 >= pending.get(partition)) pending.delete(partition);
         if (pending.size === 0) resolve();
       },
@@ -237,7 +248,7 @@ async function readDeadLetters(admin) {
   await Promise.race([done, sleep(60_000)]);
   await consumer.disconnect();
   if (pending.size > 0) throw new Error('could not read the whole DLT within 60 s');
-  return ids;
+  return { ids, withoutReason };
 }
 
 async function verify(workload, admin) {
@@ -270,7 +281,7 @@ async function verify(workload, admin) {
   const lostEvents = [...workload.validEventIds].filter((id) => !claimed.has(id)).length;
   const strayClaims = [...claimed].filter((id) => !workload.validEventIds.has(id)).length;
 
-  const dltIds = await readDeadLetters(admin);
+  const { ids: dltIds, withoutReason } = await readDeadLetters(admin);
   const dltSet = new Set(dltIds);
   const poisonMissing = [...workload.poisonIds].filter((id) => !dltSet.has(id)).length;
   const validOnDlt = [...dltSet].filter((id) => !workload.poisonIds.has(id));
@@ -281,6 +292,7 @@ async function verify(workload, admin) {
   if (lostEvents) problems.push(`${lostEvents} valid event_ids never claimed in processed_events`);
   if (strayClaims) problems.push(`${strayClaims} claims for event_ids that were not valid events`);
   if (poisonMissing) problems.push(`${poisonMissing} poison messages missing from the DLT`);
+  if (withoutReason.length) problems.push(`${withoutReason.length} DLT records without x-dlt-reason or source topic`);
   if (validOnDlt.length) problems.push(`${validOnDlt.length} non-poison messages on the DLT, e.g. ${validOnDlt.slice(0, 3).join(', ')}`);
   return {
     problems,
@@ -303,6 +315,7 @@ async function main() {
   log(`workload: ${stats.events} messages, ${stats.tenants} tenants, ${workload.expectedOrders.size} orders, ` +
     `${stats.duplicates} exact duplicates, ${stats.republished} re-published under a new event_id, ${stats.poison} poison`);
 
+  cleanUpInterruptedRun(log);
   const kafka = new PrivateKafka();
   const postgres = new PrivatePostgres();
   const fleet = new ConsumerFleet({ topic: TOPIC, groupId: GROUP, partitions: PARTITIONS, log });
@@ -341,7 +354,7 @@ async function main() {
     await admin.createTopics({ topics: [{ topic: TOPIC, numPartitions: PARTITIONS }, { topic: DLT, numPartitions: 1 }], waitForLeaders: true });
     log(`private Kafka ready on 127.0.0.1:29092, topic ${TOPIC} with ${PARTITIONS} partitions`);
 
-    await Promise.all([chaos.startSlot(1), chaos.startSlot(2, chaos.hookSetting())]);
+    await Promise.all([chaos.startSlot(1, chaos.hookSetting(1)), chaos.startSlot(2, chaos.hookSetting(2))]);
     if (fleet.running().length < 2) throw new Error(`the service does not start:\n${fleet.events.unexpectedExits.map((e) => e.logTail).join('\n')}`);
     const plan = faultPlan(rng);
     log(`fault plan: ${plan.map((s) => `${s.action}@${(s.atMs / 1000).toFixed(0)}s`).join(', ')}`);
@@ -358,6 +371,7 @@ async function main() {
       }),
       chaos.runPlan(plan, t0),
     ]);
+    chaos.faultsOver = true;
     // Pending restarts finish before we judge the group.
     while (fleet.running().length < chaos.desired.size && !chaos.closing) await sleep(500);
 
@@ -374,7 +388,7 @@ async function main() {
     }
     chaos.closing = true;
     const stuck = await fleet.stopAll();
-    if (stuck.length) violations.push(`consumer slots ${stuck.join(',')} ignored SIGTERM for 30 s`);
+    if (stuck.length) violations.push(`consumer slots ${stuck.join(',')} ignored SIGTERM for 60 s`);
   } catch (error) {
     violations.push(`suite error: ${error.stack ?? error}`);
     if (postgres.dir) console.error(`--- private PostgreSQL log ---\n${postgres.logTail()}`);
@@ -390,6 +404,7 @@ async function main() {
   log(`faults: ${fleet.events.killedByUs} SIGKILLs by the suite, ${fleet.events.crashedByHook} crashes after a DB commit (hook), ` +
     `${fleet.events.restarts} consumer restarts, ${chaos.infraRestarts} infrastructure restarts, ${fleet.events.unexpectedExits.length} exits on their own; ` +
     `${result ? `${result.dltCopies} DLT records for ${result.dlt} poison messages` : ''}`);
+  log(`consumer outcomes (from their logs): ${JSON.stringify(fleet.outcomes())}`);
   log(`took ${((Date.now() - started) / 1000).toFixed(1)} s; consumer logs in .infra/chaos/logs/`);
   for (const v of violations) console.error(`VIOLATION: ${v}`);
   console.log(
