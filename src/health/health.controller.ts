@@ -1,8 +1,12 @@
-import { Controller, Get } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { Controller, Get, HttpStatus, Res, ServiceUnavailableException } from '@nestjs/common';
+import { ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckResult, HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { Public } from '../auth/auth.decorators';
 import { ConsumerHealth } from './consumer-health';
+
+interface StatusSettable {
+  status(code: number): unknown;
+}
 
 @ApiTags('health')
 @Controller('health')
@@ -18,8 +22,16 @@ export class HealthController {
   @Get()
   @Public()
   @HealthCheck()
-  check(): Promise<HealthCheckResult> {
-    return this.health.check([() => this.database.pingCheck('database', { timeout: 1500 }), () => this.kafkaConsumer()]);
+  @ApiServiceUnavailableResponse({ description: 'The database or the Kafka consumer is down; the body says which' })
+  async check(@Res({ passthrough: true }) response: StatusSettable): Promise<HealthCheckResult> {
+    try {
+      return await this.health.check([() => this.database.pingCheck('database', { timeout: 1500 }), () => this.kafkaConsumer()]);
+    } catch (error) {
+      // Keep Terminus' own body (which check is down), not the generic API error shape.
+      if (!(error instanceof ServiceUnavailableException)) throw error;
+      response.status(HttpStatus.SERVICE_UNAVAILABLE);
+      return error.getResponse() as HealthCheckResult;
+    }
   }
 
   private kafkaConsumer() {
