@@ -4,6 +4,7 @@ import { from, map, Observable, throwError } from 'rxjs';
 import { PoisonMessageError } from '../common/errors';
 import { BatchMessage, EventBatch } from '../idempotency/event-batch';
 import { RejectedEventSink } from '../idempotency/rejected-event.sink';
+import { completeIdentity } from '../observability/event-identity';
 import { EventIdentity, EventOutcomeRecorder, MessageCoordinates } from '../observability/event-outcome.recorder';
 import { DeadLetterPublisher, OriginalMessage } from './dead-letter.publisher';
 import { coordinatesOf } from './kafka-message';
@@ -36,7 +37,8 @@ export class ConsumerExceptionFilter implements RpcExceptionFilter, RejectedEven
 
   async reject(original: OriginalMessage | BatchMessage, source: MessageCoordinates, error: PoisonMessageError): Promise<void> {
     await this.deadLetters.publish(original, source, error);
-    this.outcomes.record(error.reason === 'conflict' ? 'conflict' : 'poison', { message: source, event: identityOf(error), error });
+    const event = completeIdentity(identityOf(error), original.value);
+    this.outcomes.record(error.reason === 'conflict' ? 'conflict' : 'poison', { message: source, event, error });
   }
 
   private failBatch(error: unknown, batch: EventBatch): Observable<void> {
