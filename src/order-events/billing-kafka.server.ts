@@ -42,12 +42,14 @@ class TopicBindingDeserializer extends KafkaRequestDeserializer {
  * batch mode it hands each fetched batch to the handler of the pattern's batch form.
  */
 export class BillingKafkaServer extends ServerKafka {
+  private readonly groupCommits = new Map<string, GroupCommitQueue<BatchMessage>>();
+
   constructor(
     options: KafkaServerOptions,
     private readonly patternByTopic: ReadonlyMap<string, string>,
     private readonly topicsToCreate: ITopicConfig[] = [],
     private readonly consumeMode: ConsumeMode = 'message',
-    private readonly batchMode: BatchModeOptions = { maxConcurrentTransactions: 2, maxEventsPerTransaction: 5000 },
+    private readonly batchMode: BatchModeOptions = { maxConcurrentTransactions: 2, maxEventsPerTransaction: 2000 },
   ) {
     super({ ...options, postfixId: '', deserializer: new TopicBindingDeserializer(patternByTopic) });
     this.parser = new RawBytesParser();
@@ -63,8 +65,6 @@ export class BillingKafkaServer extends ServerKafka {
     // Offsets are resolved only after the handler succeeds: a failed batch is redelivered whole.
     await consumer.run({ ...this.options.run, eachBatchAutoResolve: false, eachBatch: (payload) => this.handleBatch(payload) });
   }
-
-  private readonly groupCommits = new Map<string, GroupCommitQueue<BatchMessage>>();
 
   /** Offsets of a partition's batch are resolved only once the transaction holding its events commits. */
   private async handleBatch(payload: EachBatchPayload): Promise<void> {
