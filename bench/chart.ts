@@ -6,7 +6,10 @@ export interface Bar {
 
 const escape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
-/** A horizontal bar chart as a standalone SVG: no chart service, no dependency. */
+/**
+ * A horizontal bar chart as a standalone SVG: no chart service, no dependency. The scale is
+ * logarithmic (from 100), since the variants differ by two orders of magnitude; each bar is labelled.
+ */
 export function barChartSvg(title: string, unit: string, bars: Bar[]): string {
   const width = 760;
   const labelWidth = 230;
@@ -14,11 +17,12 @@ export function barChartSvg(title: string, unit: string, bars: Bar[]): string {
   const gap = 14;
   const top = 50;
   const plot = width - labelWidth - 110;
-  const max = Math.max(...bars.map((b) => b.value), 1);
+  const floor = 2;
+  const maxLog = Math.max(...bars.map((b) => Math.log10(Math.max(b.value, 100))), floor + 1);
   const height = top + bars.length * (barHeight + gap) + 20;
   const rows = bars.map((bar, i) => {
     const y = top + i * (barHeight + gap);
-    const w = Math.max(1, Math.round((bar.value / max) * plot));
+    const w = Math.max(1, Math.round(((Math.log10(Math.max(bar.value, 100)) - floor) / (maxLog - floor)) * plot));
     const fill = bar.label.startsWith('this service') ? '#2f6fdf' : '#9aa5b1';
     return [
       `<text x="${labelWidth - 10}" y="${y + barHeight / 2 + 5}" text-anchor="end">${escape(bar.label)}</text>`,
@@ -28,7 +32,7 @@ export function barChartSvg(title: string, unit: string, bars: Bar[]): string {
   });
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="14">
   <rect width="100%" height="100%" fill="#ffffff"/>
-  <text x="${width / 2}" y="28" text-anchor="middle" font-size="17" font-weight="bold">${escape(title)} (${escape(unit)})</text>
+  <text x="${width / 2}" y="28" text-anchor="middle" font-size="17" font-weight="bold">${escape(title)} (${escape(unit)}, log scale)</text>
   ${rows.join('\n  ')}
 </svg>
 `;
