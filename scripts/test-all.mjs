@@ -8,6 +8,7 @@ const steps = [
   ['infrastructure', 'node scripts/infra.mjs up'],
   ['migrations match entities', 'npm run --silent migration:check'],
   ['unit and integration tests', 'npx jest --ci'],
+  ['chaos suite (private broker and database)', 'npm run --silent test:chaos'],
 ];
 
 ensureDependencies();
