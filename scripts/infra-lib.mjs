@@ -81,7 +81,7 @@ function isBrokerPid(pid) {
   }
 }
 
-function portInUse(port) {
+export function portInUse(port) {
   return new Promise((resolve) => {
     const socket = net.connect({ host: '127.0.0.1', port });
     socket.setTimeout(1000);

@@ -3,12 +3,13 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import kafkajs from 'kafkajs';
 import pg from 'pg';
-import { kafkaClasspath } from '../../scripts/infra-lib.mjs';
+import { kafkaClasspath, portInUse } from '../../scripts/infra-lib.mjs';
+
+export { portInUse };
 
 export const ROOT = path.resolve(import.meta.dirname, '..', '..');
 export const CHAOS_DIR = path.join(ROOT, '.infra', 'chaos');
@@ -34,16 +35,6 @@ export function isAlive(pid) {
   } catch {
     return true;
   }
-}
-
-export function portInUse(port) {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port });
-    socket.setTimeout(1000);
-    socket.once('connect', () => (socket.destroy(), resolve(true)));
-    socket.once('error', () => resolve(false));
-    socket.once('timeout', () => (socket.destroy(), resolve(false)));
-  });
 }
 
 async function waitFor(what, timeoutMs, probe) {
