@@ -1,6 +1,7 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown, OnModuleDestroy } from '@nestjs/common';
 import { Admin, Kafka } from 'kafkajs';
 import { Logger } from 'pino';
+import { LazyConnection } from '../common/lazy-connection';
 import { KafkaConfig } from '../config/configuration';
 import { BillingMetrics } from './billing-metrics';
 import { KafkaLogging } from './logging.module';
@@ -22,17 +23,20 @@ export const LAG_SCRAPE_BUDGET_MS = 2_000;
 @Injectable()
 export class LagMonitor implements OnApplicationBootstrap, OnModuleDestroy, OnApplicationShutdown {
   private readonly logger: Logger;
-  private admin?: Promise<Admin>;
+  private readonly admin: LazyConnection<Admin>;
   private inFlight?: Promise<PartitionLag[]>;
   private timer?: NodeJS.Timeout;
 
   constructor(
     private readonly config: KafkaConfig,
     private readonly metrics: BillingMetrics,
-    private readonly kafkaLogging: KafkaLogging,
+    kafkaLogging: KafkaLogging,
     @Inject(ROOT_LOGGER) root: Logger,
   ) {
     this.logger = root.child({ context: LagMonitor.name });
+    this.admin = new LazyConnection(() =>
+      new Kafka({ clientId: `${config.clientId}-lag`, brokers: config.brokers, logCreator: kafkaLogging.logCreator, retry: { retries: 2 } }).admin(),
+    );
   }
 
   onApplicationBootstrap(): void {
@@ -44,9 +48,7 @@ export class LagMonitor implements OnApplicationBootstrap, OnModuleDestroy, OnAp
   }
 
   async onApplicationShutdown(): Promise<void> {
-    const admin = this.admin;
-    this.admin = undefined;
-    await admin?.then((a) => a.disconnect()).catch(() => undefined);
+    await this.admin.close();
   }
 
   /** One computation at a time: concurrent scrapes share it. */
@@ -71,7 +73,7 @@ export class LagMonitor implements OnApplicationBootstrap, OnModuleDestroy, OnAp
   }
 
   private async compute(): Promise<PartitionLag[]> {
-    const admin = await this.connectedAdmin();
+    const admin = await this.admin.get();
     const { topic, groupId } = this.config;
     const [ends, [committed]] = await Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId, topics: [topic] })]);
     const committedByPartition = new Map(committed.partitions.map((p) => [p.partition, Number(p.offset)]));
@@ -81,25 +83,5 @@ export class LagMonitor implements OnApplicationBootstrap, OnModuleDestroy, OnAp
     });
     for (const { partition, lag } of lags) this.metrics.consumerLag.set({ topic, partition: String(partition) }, lag);
     return lags;
-  }
-
-  private connectedAdmin(): Promise<Admin> {
-    this.admin ??= this.connect().catch((error: unknown) => {
-      this.admin = undefined;
-      throw error;
-    });
-    return this.admin;
-  }
-
-  private async connect(): Promise<Admin> {
-    const kafka = new Kafka({
-      clientId: `${this.config.clientId}-lag`,
-      brokers: this.config.brokers,
-      logCreator: this.kafkaLogging.logCreator,
-      retry: { retries: 2 },
-    });
-    const admin = kafka.admin();
-    await admin.connect();
-    return admin;
   }
 }

@@ -1,6 +1,7 @@
 import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { Kafka, Partitioners, Producer } from 'kafkajs';
 import { PoisonMessageError } from '../common/errors';
+import { LazyConnection } from '../common/lazy-connection';
 import { KafkaConfig } from '../config/configuration';
 import { MessageCoordinates } from '../observability/event-outcome.recorder';
 import { KafkaLogging } from '../observability/logging.module';
@@ -14,16 +15,23 @@ export interface OriginalMessage {
 /** Writes a poison message to the dead-letter topic byte for byte, with headers that say why. */
 @Injectable()
 export class DeadLetterPublisher implements OnApplicationShutdown {
-  private producer?: Producer;
-  private connecting?: Promise<Producer>;
+  private readonly producer: LazyConnection<Producer>;
 
   constructor(
     private readonly config: KafkaConfig,
-    private readonly kafkaLogging: KafkaLogging,
-  ) {}
+    kafkaLogging: KafkaLogging,
+  ) {
+    this.producer = new LazyConnection(() =>
+      new Kafka({ clientId: `${config.clientId}-dlt`, brokers: config.brokers, logCreator: kafkaLogging.logCreator }).producer({
+        idempotent: true,
+        maxInFlightRequests: 1,
+        createPartitioner: Partitioners.DefaultPartitioner,
+      }),
+    );
+  }
 
   async publish(original: OriginalMessage, source: MessageCoordinates, error: PoisonMessageError): Promise<void> {
-    const producer = await this.connectedProducer();
+    const producer = await this.producer.get();
     await producer.send({
       topic: this.config.deadLetterTopic,
       acks: -1,
@@ -45,23 +53,7 @@ export class DeadLetterPublisher implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.producer?.disconnect();
-  }
-
-  private connectedProducer(): Promise<Producer> {
-    this.connecting ??= this.connect().catch((error: unknown) => {
-      this.connecting = undefined;
-      throw error;
-    });
-    return this.connecting;
-  }
-
-  private async connect(): Promise<Producer> {
-    const kafka = new Kafka({ clientId: `${this.config.clientId}-dlt`, brokers: this.config.brokers, logCreator: this.kafkaLogging.logCreator });
-    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
-    await producer.connect();
-    this.producer = producer;
-    return producer;
+    await this.producer.close();
   }
 }
 
