@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { INestApplication } from '@nestjs/common';
 import { CONSUME_MODES } from '../src/config/configuration';
-import { InvoicesRepository, NewInvoice, InvoiceInsertResult } from '../src/invoices/invoices.repository';
+import { InvoicesRepository, NewInvoice } from '../src/invoices/invoices.repository';
 import { asMessage, orderCompleted, TestKafka, uniqueName, waitFor } from './support/kafka';
 import { startTestApp } from './support/test-app';
 import { TestDatabase } from './support/test-database';
@@ -10,15 +10,6 @@ import { TestDatabase } from './support/test-database';
 class FailingOnceInvoicesRepository extends InvoicesRepository {
   static failures = 0;
   private readonly failed = new Set<string>();
-
-  override async insert(invoice: NewInvoice): Promise<InvoiceInsertResult> {
-    if (!this.failed.has(invoice.eventId)) {
-      this.failed.add(invoice.eventId);
-      FailingOnceInvoicesRepository.failures += 1;
-      throw new Error('injected fault: invoice insert failed');
-    }
-    return super.insert(invoice);
-  }
 
   override async insertMany(invoices: readonly NewInvoice[]): Promise<Set<string>> {
     const fresh = invoices.filter((invoice) => !this.failed.has(invoice.eventId));

@@ -13,9 +13,7 @@ export class InvoicesService {
   ) {}
 
   async invoiceOrder(event: OrderCompletedEvent): Promise<InvoiceOutcome> {
-    const inserted = await this.invoices.insert(toNewInvoice(event));
-    const outcome = inserted.kind === 'created' ? 'invoiced' : 'duplicate_order';
-    await this.staleEvents.inspect(event, outcome);
+    const [outcome] = await this.invoiceOrders([event]);
     return outcome;
   }
 
