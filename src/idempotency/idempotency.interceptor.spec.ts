@@ -9,18 +9,7 @@ import { EventOutcomeRecorder } from '../observability/event-outcome.recorder';
 import { OrderEventParser } from '../order-events/order-event.parser';
 import { IdempotencyInterceptor } from './idempotency.interceptor';
 import { IdempotencyService } from './idempotency.service';
-import { ClaimResult, ProcessedEventsRepository } from './processed-events.repository';
-import { IdempotentEvent } from './idempotent-event';
-
-class InMemoryClaims {
-  readonly rows = new Map<string, { fingerprint: string; processedAt: Date }>();
-  claim(event: IdempotentEvent): Promise<ClaimResult> {
-    const existing = this.rows.get(event.eventId);
-    if (existing) return Promise.resolve({ kind: 'already_claimed', fingerprint: existing.fingerprint, firstProcessedAt: existing.processedAt });
-    this.rows.set(event.eventId, { fingerprint: event.fingerprint, processedAt: new Date('2026-11-23T10:00:00Z') });
-    return Promise.resolve({ kind: 'claimed' });
-  }
-}
+import { InMemoryClaims } from '../../test/support/in-memory-claims';
 
 const directTransactions = { run: <T>(work: () => Promise<T>) => work() } as unknown as TransactionRunner;
 const fixedClock: Clock = { now: () => new Date('2026-11-23T10:00:05Z') };
@@ -41,13 +30,13 @@ describe('IdempotencyInterceptor', () => {
   const handler: CallHandler = { handle: () => (handlerCalls++, of('invoiced')) };
 
   beforeEach(() => {
-    claims = new InMemoryClaims();
+    claims = new InMemoryClaims(new Date('2026-11-23T10:00:00Z'));
     recorded = [];
     handlerCalls = 0;
     const recorder = { record: (outcome: string, d: { duplicateAgeMs?: number }) => recorded.push({ outcome, duplicateAgeMs: d.duplicateAgeMs }) };
     interceptor = new IdempotencyInterceptor(
       new OrderEventParser(new BillingConfig('USD')),
-      new IdempotencyService(directTransactions, claims as unknown as ProcessedEventsRepository),
+      new IdempotencyService(directTransactions, claims.asRepository()),
       recorder as unknown as EventOutcomeRecorder,
       fixedClock,
     );

@@ -26,16 +26,9 @@ export class IdempotencyService {
    * redelivery finds no claim. A replay is skipped; a reused event_id with other fields is a conflict.
    */
   async runOnce<T>(event: IdempotentEvent, work: () => Promise<T>): Promise<IdempotentResult<T>> {
-    const result = await this.transactions.run(async (): Promise<IdempotentResult<T>> => {
-      const claim = await this.processedEvents.claim(event);
-      if (claim.kind === 'already_claimed') {
-        if (claim.fingerprint !== event.fingerprint) throw new EventConflictError(event.eventId);
-        return { kind: 'duplicate', firstProcessedAt: claim.firstProcessedAt };
-      }
-      return { kind: 'processed', result: await work() };
-    });
-    if (result.kind === 'processed') this.crashIfDue();
-    return result;
+    const [decision] = await this.runBatchOnce([event], async () => [await work()]);
+    if (decision.kind === 'conflict') throw decision.error;
+    return decision;
   }
 
   /** Chaos suite only: dies after the database commit and before Kafka's offset commit, the window that must not bill twice. */

@@ -9,32 +9,11 @@ import { BatchMessage, EventBatch } from './event-batch';
 import { IdempotentBatchInterceptor } from './idempotent-batch.interceptor';
 import { IdempotentEvent } from './idempotent-event';
 import { IdempotencyService } from './idempotency.service';
-import { BatchClaimResult, ProcessedEventsRepository } from './processed-events.repository';
+import { InMemoryClaims } from '../../test/support/in-memory-claims';
 import { RejectedEventSink } from './rejected-event.sink';
 
 const FIRST_PROCESSED = new Date('2026-11-23T10:00:00Z');
 const NOW = new Date('2026-11-23T10:00:05Z');
-
-/** Claims as the database would: a row per event_id, first writer wins; rolled back when the work fails. */
-class InMemoryClaims {
-  readonly rows = new Map<string, { fingerprint: string; processedAt: Date }>();
-  statements = 0;
-
-  claimMany(events: readonly IdempotentEvent[]): Promise<Map<string, BatchClaimResult>> {
-    this.statements += 1;
-    const results = new Map<string, BatchClaimResult>();
-    for (const event of events) {
-      const existing = this.rows.get(event.eventId);
-      if (existing) {
-        results.set(event.eventId, { kind: 'already_claimed', fingerprint: existing.fingerprint, firstProcessedAt: existing.processedAt });
-      } else {
-        this.rows.set(event.eventId, { fingerprint: event.fingerprint, processedAt: NOW });
-        results.set(event.eventId, { kind: 'claimed', processedAt: NOW });
-      }
-    }
-    return Promise.resolve(results);
-  }
-}
 
 const ID = {
   a: '0b7f5b1e-8a5e-4c1e-9f0a-2f7d8c9e1a2b',
@@ -78,7 +57,7 @@ describe('IdempotentBatchInterceptor', () => {
   });
 
   beforeEach(() => {
-    claims = new InMemoryClaims();
+    claims = new InMemoryClaims(NOW);
     recorded = [];
     rejected = [];
     handled = [];
@@ -96,7 +75,7 @@ describe('IdempotentBatchInterceptor', () => {
     const transactions = { run: <T>(work: () => Promise<T>) => work() } as unknown as TransactionRunner;
     interceptor = new IdempotentBatchInterceptor(
       new OrderEventParser(new BillingConfig('USD')),
-      new IdempotencyService(transactions, claims as unknown as ProcessedEventsRepository),
+      new IdempotencyService(transactions, claims.asRepository()),
       recorder as unknown as EventOutcomeRecorder,
       { now: () => NOW },
       sink,

@@ -1,0 +1,29 @@
+import { IdempotentEvent } from '../../src/idempotency/idempotent-event';
+import { BatchClaimResult, ProcessedEventsRepository } from '../../src/idempotency/processed-events.repository';
+
+/** A unit-test double of ProcessedEventsRepository: a row per event_id, first writer wins. */
+export class InMemoryClaims {
+  readonly rows = new Map<string, { fingerprint: string; processedAt: Date }>();
+  statements = 0;
+
+  constructor(private readonly claimedAt: Date) {}
+
+  claimMany(events: readonly IdempotentEvent[]): Promise<Map<string, BatchClaimResult>> {
+    this.statements += 1;
+    const results = new Map<string, BatchClaimResult>();
+    for (const event of events) {
+      const existing = this.rows.get(event.eventId);
+      if (existing) {
+        results.set(event.eventId, { kind: 'already_claimed', fingerprint: existing.fingerprint, firstProcessedAt: existing.processedAt });
+      } else {
+        this.rows.set(event.eventId, { fingerprint: event.fingerprint, processedAt: this.claimedAt });
+        results.set(event.eventId, { kind: 'claimed', processedAt: this.claimedAt });
+      }
+    }
+    return Promise.resolve(results);
+  }
+
+  asRepository(): ProcessedEventsRepository {
+    return this as unknown as ProcessedEventsRepository;
+  }
+}
