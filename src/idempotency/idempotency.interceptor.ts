@@ -5,7 +5,7 @@ import { Clock } from '../common/clock';
 import { EventOutcome, EventOutcomeRecorder } from '../observability/event-outcome.recorder';
 import { coordinatesOf } from '../order-events/kafka-message';
 import { IdempotentEventParser } from './idempotent-event';
-import { IdempotencyService } from './idempotency.service';
+import { IdempotencyService, outcomeOf } from './idempotency.service';
 
 /**
  * Wraps an event handler so that the claim of event_id and everything the handler writes share one
@@ -31,7 +31,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
     const event = this.parser.parse(rpc.getData());
     const result = await this.idempotency.runOnce(event, () => lastValueFrom(next.handle(), { defaultValue: undefined }));
     const finished = this.clock.now().getTime();
-    const outcome: EventOutcome = result.kind === 'duplicate' ? 'duplicate' : toOutcome(result.result);
+    const outcome = outcomeOf(result);
     this.outcomes.record(outcome, {
       message: coordinatesOf(rpc.getContext<KafkaContext>()),
       event,
@@ -40,8 +40,4 @@ export class IdempotencyInterceptor implements NestInterceptor {
     });
     return outcome;
   }
-}
-
-function toOutcome(handlerResult: unknown): EventOutcome {
-  return handlerResult === 'duplicate_order' ? 'duplicate_order' : 'invoiced';
 }

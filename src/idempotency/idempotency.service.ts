@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EventConflictError } from '../common/errors';
+import { EventOutcome } from '../observability/event-outcome.recorder';
 import { TestHooksConfig } from '../config/configuration';
 import { TransactionRunner } from '../database/transaction-runner';
 import { IdempotentEvent } from './idempotent-event';
@@ -10,6 +11,12 @@ export type IdempotentResult<T> =
   | { kind: 'duplicate'; firstProcessedAt: Date };
 
 export type BatchDecision<T> = IdempotentResult<T> | { kind: 'conflict'; error: EventConflictError };
+
+/** What an idempotent run amounts to for the outcome metrics: a handler answers 'duplicate_order' or invoices. */
+export function outcomeOf(result: IdempotentResult<unknown>): EventOutcome {
+  if (result.kind === 'duplicate') return 'duplicate';
+  return result.result === 'duplicate_order' ? 'duplicate_order' : 'invoiced';
+}
 
 @Injectable()
 export class IdempotencyService {

@@ -2,10 +2,10 @@ import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nes
 import { from, lastValueFrom, Observable } from 'rxjs';
 import { Clock } from '../common/clock';
 import { PoisonMessageError } from '../common/errors';
-import { EventOutcome, EventOutcomeRecorder, MessageCoordinates } from '../observability/event-outcome.recorder';
+import { EventOutcomeRecorder, MessageCoordinates } from '../observability/event-outcome.recorder';
 import { BatchMessage, EventBatch } from './event-batch';
 import { IdempotentEvent, IdempotentEventParser } from './idempotent-event';
-import { BatchDecision, IdempotencyService } from './idempotency.service';
+import { BatchDecision, IdempotencyService, outcomeOf } from './idempotency.service';
 import { RejectedEventSink } from './rejected-event.sink';
 
 type ParsedMessage = { message: BatchMessage; event: IdempotentEvent } | { message: BatchMessage; poison: PoisonMessageError };
@@ -86,9 +86,4 @@ export class IdempotentBatchInterceptor implements NestInterceptor {
 function handlerResults(value: unknown): readonly unknown[] {
   if (!Array.isArray(value)) throw new TypeError('a batch handler must return one result per admitted event');
   return value;
-}
-
-function outcomeOf(decision: Exclude<BatchDecision<unknown>, { kind: 'conflict' }>): EventOutcome {
-  if (decision.kind === 'duplicate') return 'duplicate';
-  return decision.result === 'duplicate_order' ? 'duplicate_order' : 'invoiced';
 }
