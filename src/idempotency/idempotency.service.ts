@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { EventConflictError } from '../common/errors';
+import { EventConflictError, PoisonMessageError } from '../common/errors';
 import { EventOutcome } from '../observability/event-outcome.recorder';
 import { TestHooksConfig } from '../config/configuration';
 import { TransactionRunner } from '../database/transaction-runner';
@@ -10,12 +10,21 @@ export type IdempotentResult<T> =
   | { kind: 'processed'; result: T }
   | { kind: 'duplicate'; firstProcessedAt: Date };
 
-export type BatchDecision<T> = IdempotentResult<T> | { kind: 'conflict'; error: EventConflictError };
+/** An event that can never succeed: a reused event_id, or data that the work (or the database) refused. */
+export type BatchDecision<T> = IdempotentResult<T> | { kind: 'rejected'; error: PoisonMessageError };
 
-/** What an idempotent run amounts to for the outcome metrics: a handler answers 'duplicate_order' or invoices. */
+/**
+ * What work answers for a claimed event it refuses (e.g. an event_id whose purged claim left an invoice with
+ * other billing fields): the claim is released in the same transaction, and the event is rejected.
+ */
+export class EventRefusal {
+  constructor(readonly error: PoisonMessageError) {}
+}
+
+/** What an idempotent run amounts to for the outcome metrics: a handler may answer 'duplicate_order' or 'duplicate'. */
 export function outcomeOf(result: IdempotentResult<unknown>): EventOutcome {
   if (result.kind === 'duplicate') return 'duplicate';
-  return result.result === 'duplicate_order' ? 'duplicate_order' : 'invoiced';
+  return result.result === 'duplicate_order' || result.result === 'duplicate' ? result.result : 'invoiced';
 }
 
 @Injectable()
@@ -34,7 +43,7 @@ export class IdempotencyService {
    */
   async runOnce<T>(event: IdempotentEvent, work: () => Promise<T>): Promise<IdempotentResult<T>> {
     const [decision] = await this.runBatchOnce([event], async () => [await work()]);
-    if (decision.kind === 'conflict') throw decision.error;
+    if (decision.kind === 'rejected') throw decision.error;
     return decision;
   }
 
@@ -56,6 +65,8 @@ export class IdempotencyService {
       const claims = await this.processedEvents.claimMany(distinct);
       const claimed = distinct.filter((e) => claims.get(e.eventId)?.kind === 'claimed');
       const results = claimed.length > 0 ? await work(claimed) : [];
+      const refused = claimed.filter((_event, i) => results[i] instanceof EventRefusal);
+      if (refused.length > 0) await this.processedEvents.release(refused);
       return decideBatch(events, claims, claimed, results);
     });
     if (decisions.some((d) => d.kind === 'processed')) this.crashIfDue();
@@ -87,6 +98,7 @@ export function decideBatch<E extends IdempotentEvent, T>(
     if (claim.kind === 'already_claimed') return replayOf(event, claim.fingerprint, claim.firstProcessedAt);
     const processed = processedBy.get(event.eventId);
     if (!processed) throw new Error(`claimed event ${event.eventId} was not processed`);
+    if (processed.result instanceof EventRefusal) return { kind: 'rejected', error: processed.result.error };
     if (processed.event === event) return { kind: 'processed', result: processed.result };
     return replayOf(event, processed.event.fingerprint, claim.processedAt);
   });
@@ -95,5 +107,5 @@ export function decideBatch<E extends IdempotentEvent, T>(
 function replayOf<T>(event: IdempotentEvent, claimedFingerprint: string, firstProcessedAt: Date): BatchDecision<T> {
   return claimedFingerprint === event.fingerprint
     ? { kind: 'duplicate', firstProcessedAt }
-    : { kind: 'conflict', error: new EventConflictError(event.eventId) };
+    : { kind: 'rejected', error: new EventConflictError(event.eventId) };
 }

@@ -7,6 +7,13 @@ import { ConsumeMode } from '../config/configuration';
 import { BatchMessage, EventBatch } from '../idempotency/event-batch';
 import { batchPatternOf } from '../idempotency/idempotent-event-pattern.decorator';
 import { GroupCommitQueue } from './group-commit.queue';
+import { TransientFaultRetrier } from './transient-fault.retrier';
+
+export interface DeliveryOptions {
+  retrier: TransientFaultRetrier;
+  /** Called when kafkajs gives up on the consumer for good: a live process must not keep a dead consumer. */
+  onConsumerDead: (error: Error) => void;
+}
 
 export interface BatchModeOptions {
   /** Transactions one consumer runs at once; batches arriving meanwhile join the next one. */
@@ -43,9 +50,11 @@ class TopicBindingDeserializer extends KafkaRequestDeserializer {
  */
 export class BillingKafkaServer extends ServerKafka {
   private readonly groupCommits = new Map<string, GroupCommitQueue<BatchMessage>>();
+  private stopping = false;
 
   constructor(
     options: KafkaServerOptions,
+    private readonly delivery: DeliveryOptions,
     private readonly patternByTopic: ReadonlyMap<string, string>,
     private readonly topicsToCreate: ITopicConfig[] = [],
     private readonly consumeMode: ConsumeMode = 'message',
@@ -58,8 +67,19 @@ export class BillingKafkaServer extends ServerKafka {
   override async bindEvents(consumer: Consumer): Promise<void> {
     await this.createMissingTopics();
     await consumer.subscribe({ ...this.options.subscribe, topics: [...this.patternByTopic.keys()] });
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      if (!payload.restart && !this.stopping) this.delivery.onConsumerDead(payload.error);
+    });
     if (this.consumeMode === 'message') {
-      await consumer.run({ ...this.options.run, eachMessage: this.getMessageHandler() });
+      const handle = this.getMessageHandler();
+      await consumer.run({
+        ...this.options.run,
+        eachMessage: (payload) =>
+          this.delivery.retrier.deliver([{ topic: payload.topic, partition: payload.partition, offset: payload.message.offset }], () => handle(payload), {
+            heartbeat: () => payload.heartbeat(),
+            shouldGiveUp: () => this.stopping,
+          }),
+      });
       return;
     }
     // Offsets are resolved only after the handler succeeds: a failed batch is redelivered whole.
@@ -72,9 +92,18 @@ export class BillingKafkaServer extends ServerKafka {
     if (batch.messages.length === 0) return;
     const { topic, partition } = batch;
     const messages: BatchMessage[] = batch.messages.map((m) => ({ key: m.key, value: m.value, headers: { ...(m.headers ?? {}) }, topic, partition, offset: m.offset }));
-    await this.groupCommitFor(batchPatternOf(this.patternByTopic.get(topic) ?? topic)).submit(messages);
+    const queue = this.groupCommitFor(batchPatternOf(this.patternByTopic.get(topic) ?? topic));
+    await this.delivery.retrier.deliver([{ topic, partition, offset: batch.firstOffset() ?? messages[0].offset }], () => queue.submit(messages), {
+      heartbeat: () => payload.heartbeat(),
+      shouldGiveUp: () => this.stopping || !payload.isRunning() || payload.isStale(),
+    });
     payload.resolveOffset(batch.lastOffset());
     await payload.heartbeat();
+  }
+
+  override async close(): Promise<void> {
+    this.stopping = true;
+    await super.close();
   }
 
   private groupCommitFor(pattern: string): GroupCommitQueue<BatchMessage> {
