@@ -33,23 +33,37 @@ export class DeadLetterPublisher implements OnApplicationShutdown {
   }
 
   /**
-   * A failed send drops the producer, so the retry connects a new one: an idempotent producer can be left
-   * unusable by a fatal error (fenced, out of sequence), and reusing it would fail forever.
+   * A letter the broker refuses as too large (the DLT topic may allow less than KAFKA_DLT_MAX_MESSAGE_BYTES) is
+   * cut further until it fits, so poison never blocks. A failed send drops the producer, so the next send
+   * connects a new one: an idempotent producer can be left unusable by a fatal error (fenced, out of sequence).
    */
   async publish(original: OriginalMessage, source: MessageCoordinates, error: PoisonMessageError): Promise<void> {
-    const letter = fitDeadLetter({ key: original.key, value: original.value, headers: toHeaderValues(original.headers) }, reasonHeaders(source, error), this.policy.deadLetterMaxBytes);
-    const producer = await this.producer.get();
-    try {
-      await producer.send({ topic: this.config.deadLetterTopic, acks: -1, messages: [letter] });
-    } catch (sendError) {
-      await this.producer.close();
-      throw sendError;
+    const whole = { key: original.key, value: original.value, headers: toHeaderValues(original.headers) };
+    for (let maxBytes = this.policy.deadLetterMaxBytes; ; maxBytes = Math.max(MIN_DEAD_LETTER_BYTES, Math.floor(maxBytes / 4))) {
+      const letter = fitDeadLetter(whole, reasonHeaders(source, error), maxBytes);
+      try {
+        await (await this.producer.get()).send({ topic: this.config.deadLetterTopic, acks: -1, messages: [letter] });
+        return;
+      } catch (sendError) {
+        await this.producer.close();
+        if (!isTooLarge(sendError) || maxBytes <= MIN_DEAD_LETTER_BYTES) throw sendError;
+      }
     }
   }
 
   async onApplicationShutdown(): Promise<void> {
     await this.producer.close();
   }
+}
+
+/** Small enough for any broker: the reason headers and the start of the value. */
+const MIN_DEAD_LETTER_BYTES = 2_048;
+
+function isTooLarge(error: unknown): boolean {
+  for (let cause = error as { type?: unknown; cause?: unknown } | undefined; cause; cause = cause.cause as typeof cause) {
+    if (cause.type === 'MESSAGE_TOO_LARGE' || cause.type === 'RECORD_LIST_TOO_LARGE') return true;
+  }
+  return false;
 }
 
 function reasonHeaders(source: MessageCoordinates, error: PoisonMessageError): Record<string, string> {
