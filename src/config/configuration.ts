@@ -3,7 +3,12 @@ import { readDatabaseUrl } from './database-url';
 import { Env, EnvReader } from './env-reader';
 
 export class DatabaseConfig {
-  constructor(readonly url: string) {}
+  constructor(
+    readonly url: string,
+    /** The service's statements (not migrations) give up after this, so a stuck lock becomes a retried fault. */
+    readonly statementTimeoutMs = 30_000,
+    readonly lockTimeoutMs = 10_000,
+  ) {}
 }
 
 export class KafkaConfig {
@@ -180,7 +185,11 @@ export function loadConfig(rawEnv: Env): AppConfig {
   const defaultCurrency = env.string('BILLING_DEFAULT_CURRENCY', 'USD');
   env.check('BILLING_DEFAULT_CURRENCY', isIsoCurrency(defaultCurrency), `must be an ISO 4217 code such as USD, got "${defaultCurrency}"`);
   const config: AppConfig = {
-    database: new DatabaseConfig(databaseUrl),
+    database: new DatabaseConfig(
+      databaseUrl,
+      env.integer('DATABASE_STATEMENT_TIMEOUT_MS', 30_000, { min: 100, max: 3_600_000 }),
+      env.integer('DATABASE_LOCK_TIMEOUT_MS', 10_000, { min: 100, max: 3_600_000 }),
+    ),
     kafka: readKafka(env),
     consumerPolicy: readConsumerPolicy(env),
     http: new HttpConfig(env.integer('PORT', 3000, { min: 1, max: 65535 })),

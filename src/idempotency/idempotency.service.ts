@@ -60,17 +60,39 @@ export class IdempotencyService {
    */
   async runBatchOnce<E extends IdempotentEvent, T>(events: readonly E[], work: (claimed: readonly E[]) => Promise<readonly T[]>): Promise<BatchDecision<T>[]> {
     if (events.length === 0) return [];
-    const decisions = await this.transactions.run(async () => {
-      const distinct = firstDeliveries(events);
-      const claims = await this.processedEvents.claimMany(distinct);
-      const claimed = distinct.filter((e) => claims.get(e.eventId)?.kind === 'claimed');
-      const results = claimed.length > 0 ? await work(claimed) : [];
-      const refused = claimed.filter((_event, i) => results[i] instanceof EventRefusal);
-      if (refused.length > 0) await this.processedEvents.release(refused);
-      return decideBatch(events, claims, claimed, results);
-    });
+    const decisions = await this.transactions.run(() => this.claimAndWork(events, work));
     if (decisions.some((d) => d.kind === 'processed')) this.crashIfDue();
     return decisions;
+  }
+
+  private async claimAndWork<E extends IdempotentEvent, T>(events: readonly E[], work: (claimed: readonly E[]) => Promise<readonly T[]>): Promise<BatchDecision<T>[]> {
+    const distinct = firstDeliveries(events);
+    const claims = await this.processedEvents.claimMany(distinct);
+    const claimed = distinct.filter((e) => claims.get(e.eventId)?.kind === 'claimed');
+    const results = claimed.length > 0 ? await work(claimed) : [];
+    const refused = claimed.filter((_event, i) => results[i] instanceof EventRefusal);
+    if (refused.length > 0) await this.processedEvents.release(refused);
+    const decisions = decideBatch(events, claims, claimed, results);
+    return refused.length > 0 ? this.redecideCopiesOfRefused(refused, events, decisions, work) : decisions;
+  }
+
+  /**
+   * A later copy of a refused event may carry the very fields its invoice was made from (a reuse and the
+   * genuine redelivery in one batch): with the claim released, the copies are decided afresh.
+   */
+  private async redecideCopiesOfRefused<E extends IdempotentEvent, T>(
+    refused: readonly E[],
+    events: readonly E[],
+    decisions: BatchDecision<T>[],
+    work: (claimed: readonly E[]) => Promise<readonly T[]>,
+  ): Promise<BatchDecision<T>[]> {
+    const refusedIds = new Set(refused.map((e) => e.eventId));
+    const isCopy = (event: E) => refusedIds.has(event.eventId) && !refused.includes(event);
+    const copies = events.filter(isCopy);
+    if (copies.length === 0) return decisions;
+    const again = await this.claimAndWork(copies, work);
+    let next = 0;
+    return events.map((event, i) => (isCopy(event) ? again[next++] : decisions[i]));
   }
 }
 
@@ -98,8 +120,9 @@ export function decideBatch<E extends IdempotentEvent, T>(
     if (claim.kind === 'already_claimed') return replayOf(event, claim.fingerprint, claim.firstProcessedAt);
     const processed = processedBy.get(event.eventId);
     if (!processed) throw new Error(`claimed event ${event.eventId} was not processed`);
-    if (processed.result instanceof EventRefusal) return { kind: 'rejected', error: processed.result.error };
-    if (processed.event === event) return { kind: 'processed', result: processed.result };
+    if (processed.event === event) {
+      return processed.result instanceof EventRefusal ? { kind: 'rejected', error: processed.result.error } : { kind: 'processed', result: processed.result };
+    }
     return replayOf(event, processed.event.fingerprint, claim.processedAt);
   });
 }

@@ -41,6 +41,11 @@ export class DeliveryRetries {
     if (this.retrying.delete(`${topic}/${partition}`)) this.metrics.retryingSeconds.set({ topic, partition }, 0);
   }
 
+  /** Forgets partitions not in `assigned` (keys "topic/partition"). */
+  keepOnly(assigned: ReadonlySet<string>): void {
+    for (const [key, r] of this.retrying) if (!assigned.has(key)) this.recovered(r.topic, r.partition);
+  }
+
   stuckLongerThan(thresholdMs: number): RetryingPartition[] {
     const now = this.clock.now().getTime();
     return [...this.retrying.values()].filter((r) => now - r.since.getTime() > thresholdMs);

@@ -7,7 +7,7 @@ import { ConsumeMode } from '../config/configuration';
 import { BatchMessage, EventBatch } from '../idempotency/event-batch';
 import { batchPatternOf } from '../idempotency/idempotent-event-pattern.decorator';
 import { GroupCommitQueue } from './group-commit.queue';
-import { TransientFaultRetrier } from './transient-fault.retrier';
+import { PartitionControl, TransientFaultRetrier } from './transient-fault.retrier';
 
 export interface DeliveryOptions {
   retrier: TransientFaultRetrier;
@@ -70,35 +70,55 @@ export class BillingKafkaServer extends ServerKafka {
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       if (!payload.restart && !this.stopping) this.delivery.onConsumerDead(payload.error);
     });
-    if (this.consumeMode === 'message') {
-      const handle = this.getMessageHandler();
-      await consumer.run({
-        ...this.options.run,
-        eachMessage: (payload) =>
-          this.delivery.retrier.deliver([{ topic: payload.topic, partition: payload.partition, offset: payload.message.offset }], () => handle(payload), {
-            heartbeat: () => payload.heartbeat(),
-            shouldGiveUp: () => this.stopping,
-          }),
-      });
-      return;
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => this.delivery.retrier.assigned(payload.memberAssignment));
+    // Both modes take whole fetched batches and resolve offsets themselves: a failed delivery parks its partition
+    // (see TransientFaultRetrier) and returns, instead of throwing into kafkajs.
+    const eachBatch = this.consumeMode === 'message' ? (p: EachBatchPayload) => this.handleMessages(p) : (p: EachBatchPayload) => this.handleBatch(p);
+    await consumer.run({ ...this.options.run, eachBatchAutoResolve: false, eachBatch });
+  }
+
+  /** One message at a time, each acknowledged once handled; a failure parks the partition at that message. */
+  private async handleMessages(payload: EachBatchPayload): Promise<void> {
+    const { batch } = payload;
+    const { topic, partition } = batch;
+    for (const message of batch.messages) {
+      if (!payload.isRunning() || payload.isStale()) return;
+      const handled = await this.delivery.retrier.deliver(
+        { topic, partition, offset: message.offset },
+        () => this.handleMessage({ topic, partition, message, heartbeat: () => payload.heartbeat(), pause: () => payload.pause() }),
+        this.partitionControl(payload),
+      );
+      if (!handled) return;
+      payload.resolveOffset(message.offset);
     }
-    // Offsets are resolved only after the handler succeeds: a failed batch is redelivered whole.
-    await consumer.run({ ...this.options.run, eachBatchAutoResolve: false, eachBatch: (payload) => this.handleBatch(payload) });
+    await payload.heartbeat();
   }
 
   /** Offsets of a partition's batch are resolved only once the transaction holding its events commits. */
   private async handleBatch(payload: EachBatchPayload): Promise<void> {
     const { batch } = payload;
-    if (batch.messages.length === 0) return;
+    if (batch.messages.length === 0 || !payload.isRunning() || payload.isStale()) return;
     const { topic, partition } = batch;
     const messages: BatchMessage[] = batch.messages.map((m) => ({ key: m.key, value: m.value, headers: { ...(m.headers ?? {}) }, topic, partition, offset: m.offset }));
     const queue = this.groupCommitFor(batchPatternOf(this.patternByTopic.get(topic) ?? topic));
-    await this.delivery.retrier.deliver([{ topic, partition, offset: batch.firstOffset() ?? messages[0].offset }], () => queue.submit(messages), {
-      heartbeat: () => payload.heartbeat(),
-      shouldGiveUp: () => this.stopping || !payload.isRunning() || payload.isStale(),
-    });
+    // A retry goes alone, so a partition that keeps failing does not drag the others' events into its failures.
+    const handled = await this.delivery.retrier.deliver(
+      { topic, partition, offset: messages[0].offset },
+      (isRetry) => queue.submit(messages, { alone: isRetry }),
+      this.partitionControl(payload),
+    );
+    if (!handled) return;
     payload.resolveOffset(batch.lastOffset());
     await payload.heartbeat();
+  }
+
+  private partitionControl(payload: EachBatchPayload): PartitionControl {
+    const { topic, partition } = payload.batch;
+    return {
+      heartbeat: () => payload.heartbeat(),
+      pause: () => payload.pause(),
+      rewind: (offset) => this.consumer?.seek({ topic, partition, offset }),
+    };
   }
 
   override async close(): Promise<void> {

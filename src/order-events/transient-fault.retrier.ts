@@ -1,40 +1,34 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { Logger } from 'pino';
 import { ConsumerPolicyConfig } from '../config/configuration';
 import { DeliveryRetries } from '../observability/delivery-retries';
 import { MessageCoordinates } from '../observability/event-outcome.recorder';
 import { ROOT_LOGGER } from '../observability/root-logger';
 
-export interface DeliveryControl {
-  /** Tells the group this member is alive; throws when the group is rebalancing. */
+export interface PartitionControl {
+  /** Tells the group this member is alive while a long delivery runs. */
   heartbeat(): Promise<void>;
-  /** True once the consumer is stopping or has lost the partition: the message is left unacknowledged. */
-  shouldGiveUp(): boolean;
+  /** Stops fetching the partition; the function returned resumes it. */
+  pause(): () => void;
+  /** Makes the next fetch of the partition start at this offset again. */
+  rewind(offset: string): void;
 }
 
-/** Left unacknowledged because the consumer stops or lost the partition; kafkajs treats it as retriable. */
-export class DeliveryAbandonedError extends Error {
-  readonly retriable = true;
-
-  constructor(override readonly cause: unknown) {
-    super(`delivery abandoned while retrying: ${cause instanceof Error ? cause.message : String(cause)}`);
-    this.name = 'DeliveryAbandonedError';
-  }
-}
-
-/** Heartbeats while a delivery runs or waits, well inside the shortest session timeout the broker allows. */
+/** Heartbeats while a delivery runs, well inside the shortest session timeout the broker allows. */
 const HEARTBEAT_EVERY_MS = 1_000;
 
 /**
- * Delivers messages until they are handled. Poison never reaches here (the handler dead-letters it), so any
- * error is a fault that can clear: it is retried in place with capped exponential backoff, never
- * acknowledged, while the member keeps heartbeating. Retrying in place instead of throwing to kafkajs keeps
- * the consumer alive and the group stable: kafkajs gives up on errors it deems unrecoverable (TypeError,
- * RangeError) and restarts the whole consumer on the others, which rebalances every member.
+ * Delivers what a partition fetched. Poison never reaches here (the handler dead-letters it), so a failure is a
+ * fault that can clear: the partition is parked (paused, rewound to the first message not handled, resumed after
+ * a capped exponential backoff) and nothing is acknowledged. The handler returns, so the other partitions keep
+ * flowing, and no error reaches kafkajs, which would give up on TypeError or RangeError and restart the
+ * consumer (rebalancing the whole group) on anything else.
  */
 @Injectable()
-export class TransientFaultRetrier {
+export class TransientFaultRetrier implements OnApplicationShutdown {
   private readonly logger: Logger;
+  private readonly attempts = new Map<string, { offset: string; count: number }>();
+  private readonly resumes = new Set<NodeJS.Timeout>();
 
   constructor(
     private readonly policy: ConsumerPolicyConfig,
@@ -44,39 +38,55 @@ export class TransientFaultRetrier {
     this.logger = root.child({ context: 'OrderEventsConsumer' });
   }
 
-  /** `where` names the first message of each partition in the delivery. */
-  async deliver(where: readonly MessageCoordinates[], work: () => Promise<void>, control: DeliveryControl): Promise<void> {
-    for (let attempt = 0; ; attempt += 1) {
-      try {
-        await withHeartbeats(work, control);
-        for (const { topic, partition } of where) this.retries.recovered(topic, partition);
-        return;
-      } catch (error) {
-        if (control.shouldGiveUp()) throw new DeliveryAbandonedError(error);
-        const delayMs = Math.min(this.policy.retryMaxMs, this.policy.retryInitialMs * 2 ** Math.min(attempt, 30));
-        for (const message of where) this.retries.failed(message, error);
-        this.logger.warn({ outcome: 'retrying', attempt: attempt + 1, retry_in_ms: delayMs, messages: where, error: errorFields(error) }, 'order.completed retrying after a transient fault');
-        await waitWithHeartbeats(delayMs, control);
-      }
+  /** Runs the work of a partition starting at `from`; true when it succeeded, false when the partition was parked. */
+  async deliver(from: MessageCoordinates, work: (isRetry: boolean) => Promise<void>, partition: PartitionControl): Promise<boolean> {
+    const key = `${from.topic}/${from.partition}`;
+    const previous = this.attempts.get(key);
+    const attempt = previous?.offset === from.offset ? previous.count : 0;
+    try {
+      await withHeartbeats(() => work(attempt > 0), partition);
+      this.attempts.delete(key);
+      this.retries.recovered(from.topic, from.partition);
+      return true;
+    } catch (error) {
+      this.attempts.set(key, { offset: from.offset, count: attempt + 1 });
+      this.park(from, attempt, error, partition);
+      return false;
     }
+  }
+
+  /** After a rebalance, partitions this member lost are no longer its to retry (or to report as stuck). */
+  assigned(assignment: Readonly<Record<string, readonly number[]>>): void {
+    const kept = new Set(Object.entries(assignment).flatMap(([topic, partitions]) => partitions.map((p) => `${topic}/${p}`)));
+    for (const key of this.attempts.keys()) if (!kept.has(key)) this.attempts.delete(key);
+    this.retries.keepOnly(kept);
+  }
+
+  onApplicationShutdown(): void {
+    this.resumes.forEach((timer) => clearTimeout(timer));
+    this.resumes.clear();
+  }
+
+  private park(from: MessageCoordinates, attempt: number, error: unknown, partition: PartitionControl): void {
+    const delayMs = Math.min(this.policy.retryMaxMs, this.policy.retryInitialMs * 2 ** Math.min(attempt, 30));
+    this.retries.failed(from, error);
+    this.logger.warn({ outcome: 'retrying', ...from, attempt: attempt + 1, retry_in_ms: delayMs, error: errorFields(error) }, 'order.completed retrying after a transient fault');
+    const resume = partition.pause();
+    partition.rewind(from.offset);
+    const timer = setTimeout(() => {
+      this.resumes.delete(timer);
+      resume();
+    }, delayMs);
+    this.resumes.add(timer);
   }
 }
 
-async function withHeartbeats(work: () => Promise<void>, control: DeliveryControl): Promise<void> {
-  const timer = setInterval(() => void control.heartbeat().catch(() => undefined), HEARTBEAT_EVERY_MS);
+async function withHeartbeats(work: () => Promise<void>, partition: PartitionControl): Promise<void> {
+  const timer = setInterval(() => void partition.heartbeat().catch(() => undefined), HEARTBEAT_EVERY_MS);
   try {
     await work();
   } finally {
     clearInterval(timer);
-  }
-}
-
-/** A heartbeat that fails (the group rebalances) ends the wait by throwing, so kafkajs can rejoin. */
-async function waitWithHeartbeats(delayMs: number, control: DeliveryControl): Promise<void> {
-  const until = Date.now() + delayMs;
-  while (Date.now() < until && !control.shouldGiveUp()) {
-    await new Promise((resolve) => setTimeout(resolve, Math.min(HEARTBEAT_EVERY_MS, until - Date.now())));
-    await control.heartbeat();
   }
 }
 
