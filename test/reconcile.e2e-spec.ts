@@ -98,6 +98,14 @@ describe('npm run reconcile (real Kafka, real PostgreSQL, the real service)', ()
     expect(classOf(valid[10].event_id).sort()).toEqual(['dead_lettered', 'invoiced']);
   });
 
+  it('judges a range that starts mid-topic like the whole topic, reading what precedes it only for context', async () => {
+    const whole = (await reconcileJson()).report.messages;
+    const { code, report } = await reconcileJson(['--from', '0:2,1:2,2:2', '--to', to.toISOString()]);
+    expect(report.messages).toEqual(whole.filter((m) => Number(m.offset) >= 2));
+    expect(report.summary.invoiceWindow?.to).toBe(to.toISOString());
+    expect(code).toBe(0);
+  });
+
   it('names the event whose invoice row was deleted, by time or by offsets', async () => {
     const [deleted] = await db.query('SELECT * FROM invoices WHERE event_id = $1', [valid[15].event_id]);
     await db.query('DELETE FROM invoices WHERE event_id = $1', [valid[15].event_id]);

@@ -60,33 +60,28 @@ export class TopicSpans {
   }
 
   /**
-   * Reads the spans through a throwaway consumer group placed at their starts; it never commits and is deleted
+   * Reads the spans through a throwaway consumer group that seeks to their starts, never commits and is deleted
    * afterwards. One fetched batch at a time is handed over, so memory holds a fetch, never a topic.
    */
   async read(spans: readonly Span[], onBatch: BatchHandler, idleTimeoutMs: number): Promise<void> {
     const work = spans.filter((s) => s.start < s.end);
     if (work.length === 0) return;
     const groupId = `billing-reconcile.${randomBytes(4).toString('hex')}`;
-    const topics = [...new Set(work.map((s) => s.topic))];
-    for (const topic of topics) {
-      const partitions = work.filter((s) => s.topic === topic).map((s) => ({ partition: s.partition, offset: String(s.start) }));
-      await this.admin.setOffsets({ groupId, topic, partitions });
-    }
     try {
-      await this.consume(groupId, topics, work, onBatch, idleTimeoutMs);
+      await this.consume(groupId, work, onBatch, idleTimeoutMs);
     } finally {
       await this.admin.deleteGroups([groupId]).catch(() => undefined);
     }
   }
 
-  private async consume(groupId: string, topics: string[], work: readonly Span[], onBatch: BatchHandler, idleTimeoutMs: number): Promise<void> {
+  private async consume(groupId: string, work: readonly Span[], onBatch: BatchHandler, idleTimeoutMs: number): Promise<void> {
     const key = (topic: string, partition: number) => `${topic}/${partition}`;
     const remaining = new Map(work.map((s) => [key(s.topic, s.partition), s]));
-    const consumer = this.kafka.consumer({ groupId, maxBytesPerPartition: 1 << 20, maxBytes: 8 << 20 });
+    const consumer = this.kafka.consumer({ groupId, maxBytesPerPartition: 1 << 20, maxBytes: 8 << 20, maxWaitTimeInMs: 250 });
     const done = new Completion(idleTimeoutMs, () => `no message for ${idleTimeoutMs} ms before the end of ${[...remaining.keys()].join(', ')}`);
     await consumer.connect();
     try {
-      await consumer.subscribe({ topics, fromBeginning: true });
+      await consumer.subscribe({ topics: [...new Set(work.map((s) => s.topic))], fromBeginning: true });
       await consumer.run({
         autoCommit: false,
         eachBatch: async (payload) => {
@@ -108,6 +103,8 @@ export class TopicSpans {
           if (remaining.size === 0) done.resolve();
         },
       });
+      // Before the first fetch is handled: a batch from an earlier offset is dropped by kafkajs or filtered above.
+      for (const span of work) consumer.seek({ topic: span.topic, partition: span.partition, offset: String(span.start) });
       await done.promise;
     } finally {
       done.dispose();
