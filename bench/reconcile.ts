@@ -5,7 +5,7 @@
 import 'reflect-metadata';
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { INestApplication } from '@nestjs/common';
@@ -102,6 +102,7 @@ function runReconcile(label: string, args: string[], env: Record<string, string>
   return new Promise((resolve, reject) => {
     child.once('error', reject);
     child.once('exit', (code) => {
+      rmSync(out, { force: true });
       const seconds = (performance.now() - started) / 1000;
       const messages = Number(/^ {2}messages +(\d+)$/m.exec(stdout)?.[1] ?? NaN);
       const [, inRun, peak] = (/\((\d+) messages\/s\), peak RSS (\d+) MB/.exec(stdout) ?? []).map(Number);

@@ -14,7 +14,7 @@ const invoiced: MessageFacts = {
 
 describe('verdictOf', () => {
   it('accepts the first delivery whose invoice carries its billing fields', () => {
-    expect(verdictOf(invoiced)).toEqual({ class: 'invoiced', detail: 'inv-1' });
+    expect(verdictOf(invoiced)).toEqual({ class: 'invoiced', detail: '' });
   });
 
   it('counts a later delivery with the same fields as a duplicate, even when its invoice is gone', () => {

@@ -42,7 +42,7 @@ export function verdictOf(facts: MessageFacts): Verdict {
   }
   if (facts.invoice) {
     const differences = differencesOf(facts.invoice, event);
-    if (differences.length === 0) return { class: 'invoiced', detail: facts.invoice.id };
+    if (differences.length === 0) return { class: 'invoiced', detail: '' };
     return unexplained(`invoice ${facts.invoice.id} of event ${event.eventId} differs: ${differences.join(', ')}`);
   }
   if (facts.orderInvoiceEventId !== null) return { class: 'duplicate_order', detail: `invoiced under event ${facts.orderInvoiceEventId}` };

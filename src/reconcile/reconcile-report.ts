@@ -11,6 +11,8 @@ export interface MessageReport {
   orderId: string | null;
   amount: string | null;
   currency: string | null;
+  /** The invoice of its event_id, whatever the verdict. */
+  invoiceId: string | null;
 }
 
 export interface OrphanReport {

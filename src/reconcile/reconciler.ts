@@ -192,6 +192,7 @@ class ReconcileRun {
       orderId: row.order_id,
       amount: row.amount,
       currency: row.currency,
+      invoiceId: row.invoice_id,
     };
   }
 

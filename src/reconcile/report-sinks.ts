@@ -90,7 +90,7 @@ class CsvSink implements ReportSink {
   constructor(private readonly write: Write) {}
 
   message(m: MessageReport): Promise<void> {
-    return this.row([`message`, m.partition, m.offset, m.timestamp, m.class, m.detail, m.eventId, m.tenantId, m.orderId, m.amount, m.currency, null]);
+    return this.row([`message`, m.partition, m.offset, m.timestamp, m.class, m.detail, m.eventId, m.tenantId, m.orderId, m.amount, m.currency, m.invoiceId]);
   }
 
   orphan(o: OrphanReport): Promise<void> {
