@@ -4,18 +4,13 @@
 // throughput and peak RSS of each, so a memory bound that does not grow with the range shows in one run.
 import 'reflect-metadata';
 import { spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { INestApplication } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
 import { Kafka, logLevel } from 'kafkajs';
-import { AppModule } from '../src/app.module';
-import { configureApp } from '../src/bootstrap';
-import { loadConfig } from '../src/config/configuration';
 import { publishEvents } from '../src/cli/publish';
-import { BenchDatabase, BROKERS, sleep, uniqueName } from './support';
+import { BenchDatabase, BROKERS, numberOption, sleep, startServiceInProcess, uniqueName } from './support';
 
 interface Options {
   count: number;
@@ -39,31 +34,12 @@ interface Run {
 }
 
 function parseOptions(argv: string[]): Options {
-  const value = (name: string, fallback: number) => {
-    const i = argv.indexOf(`--${name}`);
-    return i >= 0 ? Number(argv[i + 1]) : fallback;
-  };
+  const value = (name: string, fallback: number) => numberOption(argv, name, fallback);
   return { count: value('count', 180_000), partitions: value('partitions', 12), maxRssMb: value('max-rss-mb', 256), heapMb: value('heap-mb', 128) };
 }
 
 const log = (text: string) => process.stderr.write(`[bench:reconcile ${new Date().toISOString().slice(11, 19)}] ${text}\n`);
 const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
-
-async function startService(databaseUrl: string, topic: string, groupId: string): Promise<INestApplication> {
-  const config = loadConfig({
-    ...process.env,
-    DATABASE_URL: databaseUrl,
-    KAFKA_BROKERS: BROKERS.join(','),
-    KAFKA_TOPIC: topic,
-    KAFKA_GROUP_ID: groupId,
-    AUTH_JWT_SECRET: randomUUID() + randomUUID(),
-    LOG_LEVEL: 'error',
-  });
-  const app = configureApp(await NestFactory.create(AppModule.forRoot(config), { bufferLogs: true }), config);
-  await app.startAllMicroservices();
-  await app.init();
-  return app;
-}
 
 async function waitForCommits(kafka: Kafka, groupId: string, topic: string): Promise<number> {
   const admin = kafka.admin();
@@ -128,7 +104,7 @@ async function main(): Promise<void> {
     log(`publishing ${options.count} events + 10% duplicates + 1% poison to ${topic} (${options.partitions} partitions)`);
     const published = await publishEvents({ count: options.count, tenants: 20, duplicateRate: 0.1, poisonRate: 0.01, topic, brokers: BROKERS });
     log(`published ${published.events}; the service bills them`);
-    app = await startService(db.url, topic, groupId);
+    app = await startServiceInProcess({ DATABASE_URL: db.url, KAFKA_TOPIC: topic, KAFKA_GROUP_ID: groupId, LOG_LEVEL: 'error' });
     const end = await waitForCommits(kafka, groupId, topic);
     await app.close();
     app = undefined;

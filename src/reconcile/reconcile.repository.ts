@@ -1,4 +1,5 @@
 import { QueryRunner } from 'typeorm';
+import { InvoiceRow } from '../invoices/invoices.repository';
 import { DeadLetterSource, LoadedMessage } from './loaded-message';
 
 export interface VerdictRow {
@@ -23,15 +24,7 @@ export interface VerdictRow {
   order_invoice_event_id: string | null;
 }
 
-export interface OrphanRow {
-  id: string;
-  event_id: string;
-  tenant_id: string;
-  order_id: string;
-  amount: string;
-  currency: string;
-  created_at: Date;
-}
+export type OrphanRow = Omit<InvoiceRow, 'insert_xid'>;
 
 export interface Position {
   partition: number;
