@@ -158,6 +158,10 @@ describe('npm run reconcile (real Kafka, real PostgreSQL, the real service)', ()
     expect(code).toBe(0);
   });
 
+  it('refuses a consumer group that never committed on the topic instead of calling everything pending', async () => {
+    await expect(reconcile(['--from', from.toISOString(), '--to', to.toISOString(), '--group', uniqueName('typo')])).rejects.toThrow(/has no committed offset on/);
+  });
+
   it('refuses a bad range with a usage error', () => {
     const env = loadReconcileEnv({});
     expect(() => parseReconcileArgs(['--from', 'yesterday', '--to', '0:5'], env)).toThrow(CliUsageError);

@@ -83,7 +83,7 @@ export async function reconcileCommand(argv: string[], io: ReconcileIo, rawEnv?:
   const progress = io.stderr.isTTY ? progressBar(io.stderr) : undefined;
   try {
     const kafka = new Kafka({ clientId: 'billing-reconcile', brokers: command.brokers, logLevel: logLevel.WARN });
-    const summary = await writeReport(new Reconciler(kafka, dataSource, new OrderEventParser(env.billing), progress?.update), command, io);
+    const summary = await writeReport(new Reconciler(kafka, dataSource, new OrderEventParser(env.billing), progress?.update), command, io, () => progress?.stop());
     return summary.balanced ? 0 : EXIT_NOT_BALANCED;
   } catch (error) {
     throw error instanceof RangeBoundError ? new CliUsageError(error.message) : error;
@@ -93,9 +93,17 @@ export async function reconcileCommand(argv: string[], io: ReconcileIo, rawEnv?:
   }
 }
 
-async function writeReport(reconciler: Reconciler, command: ReconcileCommand, io: ReconcileIo): Promise<ReconcileSummary> {
+async function writeReport(reconciler: Reconciler, command: ReconcileCommand, io: ReconcileIo, beforeSummary: () => void): Promise<ReconcileSummary> {
   const file = command.out === undefined ? undefined : createWriteStream(command.out);
-  const summary = await reconciler.run(command, createSink(command.format, file ?? io.stdout)).finally(() => file?.end());
+  const sink = createSink(command.format, file ?? io.stdout);
+  const summary = await reconciler
+    .run(command, {
+      message: (m) => sink.message(m),
+      orphan: (o) => sink.orphan(o),
+      // The bar redraws itself on the terminal: it goes before the summary is printed, not after.
+      finish: (s) => (beforeSummary(), sink.finish(s)),
+    })
+    .finally(() => file?.end());
   if (file) await finished(file);
   if (file || command.format !== 'table') (file ? io.stdout : io.stderr).write(`${formatSummary(summary)}\n`);
   return summary;

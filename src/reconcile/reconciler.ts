@@ -23,6 +23,10 @@ export type ReconcilePhase = 'range' | 'look-back' | 'report';
 export type ProgressHandler = (phase: ReconcilePhase, done: number, total: number) => void;
 
 const PAGE = 5000;
+
+export class ReconcileError extends Error {
+  readonly code = 'reconcile.no_group_offsets';
+}
 const FIRST_UUID = '00000000-0000-0000-0000-000000000000';
 
 interface Window {
@@ -82,6 +86,10 @@ class ReconcileRun {
     const { topic, from, to, groupId } = this.options;
     const range = await this.spans.resolve(topic, from, to);
     const committed = await this.spans.committedOffsets(groupId, topic);
+    // A mistyped group would make every message pending, and pending alone balances: refuse rather than pass.
+    if (total(range) > 0 && ![...committed.values()].some((offset) => offset >= 0)) {
+      throw new ReconcileError(`consumer group ${groupId} has no committed offset on ${topic}: is --group (KAFKA_GROUP_ID) the service's group?`);
+    }
     await this.readRange(range, committed);
     const window = this.invoiceWindow();
     if (window) await this.readLookBack(range, window);

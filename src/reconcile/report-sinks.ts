@@ -128,6 +128,10 @@ export function formatSummary(s: ReconcileSummary): string {
     `reconcile ${s.topic} from ${s.from} to ${s.to} (${s.partitions.length} partitions, group ${s.groupId}; ${window})`,
     ...rows.map(([name, n, note]) => `  ${name.padEnd(16)}${String(n).padStart(10)}  ${note}`.trimEnd()),
     `read ${s.messages} messages in ${(s.elapsedMs / 1000).toFixed(1)} s (${s.messagesPerSecond} messages/s), peak RSS ${s.peakRssMb} MB`,
-    s.balanced ? 'BALANCED: every message and every invoice of the range is accounted for' : `NOT BALANCED: ${s.counts.unexplained} unexplained, ${s.orphan} orphan`,
+    s.balanced ? `BALANCED: every message and every invoice of the range is accounted for${pendingNote(s.counts.pending)}` : `NOT BALANCED: ${s.counts.unexplained} unexplained, ${s.orphan} orphan`,
   ].join('\n');
+}
+
+function pendingNote(pending: number): string {
+  return pending === 0 ? '' : ` (${pending} pending: not acknowledged by the group yet, judged by a later run)`;
 }
