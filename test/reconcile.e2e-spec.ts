@@ -166,6 +166,7 @@ describe('npm run reconcile (real Kafka, real PostgreSQL, the real service)', ()
     const env = loadReconcileEnv({});
     expect(() => parseReconcileArgs(['--from', 'yesterday', '--to', '0:5'], env)).toThrow(CliUsageError);
     expect(() => parseReconcileArgs(['--from', '0:0'], env)).toThrow('--to is required');
+    expect(() => parseReconcileArgs(['--from', '2026-11-25', '--to', '2026-11-24'], env)).toThrow('--from must be before --to');
     expect(() => parseReconcileArgs(['--from', '0:0', '--to', '0:1', '--format', 'xml'], env)).toThrow(/--format must be one of table, json, csv/);
   });
 });

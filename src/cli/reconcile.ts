@@ -47,9 +47,11 @@ export function parseReconcileArgs(argv: string[], env: ReconcileEnv): Reconcile
   const topic = textFlag('topic', flags.topic, env.topic);
   const format = textFlag('format', flags.format, 'table');
   if (!(REPORT_FORMATS as readonly string[]).includes(format)) throw new CliUsageError(`--format must be one of ${REPORT_FORMATS.join(', ')}, got "${format}"`);
+  const [from, to] = [rangeFlag('from', flags.from), rangeFlag('to', flags.to)];
+  if (from.kind === 'time' && to.kind === 'time' && from.at >= to.at) throw new CliUsageError('--from must be before --to');
   return {
-    from: rangeFlag('from', flags.from),
-    to: rangeFlag('to', flags.to),
+    from,
+    to,
     topic,
     deadLetterTopic: textFlag('dlt', flags.dlt, env.deadLetterTopic ?? `${topic}.dlt`),
     groupId: textFlag('group', flags.group, env.groupId),
