@@ -40,9 +40,8 @@ export interface ReconcileCommand extends ReconcileOptions {
 }
 
 export function parseReconcileArgs(argv: string[], env: ReconcileEnv): ReconcileCommand {
-  const flags = parseFlags(argv, Object.fromEntries(
-    ['from', 'to', 'topic', 'dlt', 'group', 'format', 'out', 'lookback-minutes', 'brokers', 'idle-timeout-ms'].map((name) => [name, { type: 'string' as const }]),
-  ));
+  const names = ['from', 'to', 'topic', 'dlt', 'group', 'format', 'out', 'lookback-minutes', 'brokers', 'idle-timeout-ms'];
+  const flags = parseFlags(argv, Object.fromEntries(names.map((name) => [name, { type: 'string' as const }])));
   for (const required of ['from', 'to']) if (flags[required] === undefined) throw new CliUsageError(`--${required} is required`);
   const topic = textFlag('topic', flags.topic, env.topic);
   const format = textFlag('format', flags.format, 'table');
