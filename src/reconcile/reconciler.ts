@@ -29,6 +29,8 @@ export class ReconcileError extends Error {
 }
 const FIRST_UUID = '00000000-0000-0000-0000-000000000000';
 
+type Counted = Omit<ReconcileSummary, 'elapsedMs' | 'messagesPerSecond' | 'peakRssMb'>;
+
 interface Window {
   from: Date;
   to: Date;
@@ -82,7 +84,7 @@ class ReconcileRun {
     private readonly progress: ProgressHandler,
   ) {}
 
-  async execute(sink: ReportSink): Promise<Omit<ReconcileSummary, 'elapsedMs' | 'messagesPerSecond' | 'peakRssMb'>> {
+  async execute(sink: ReportSink): Promise<Counted> {
     const { topic, from, to, groupId } = this.options;
     const range = await this.spans.resolve(topic, from, to);
     const committed = await this.spans.committedOffsets(groupId, topic);
@@ -96,9 +98,14 @@ class ReconcileRun {
     await this.repository.prepareVerdicts();
     const messages = await this.reportMessages(sink, total(range));
     if (window) await this.reportOrphans(sink, window);
-    const summary = {
+    return this.summarize(range, window, messages);
+  }
+
+  private summarize(range: Span[], window: Window | null, messages: number): Counted {
+    const { topic, deadLetterTopic, groupId, from, to } = this.options;
+    return {
       topic,
-      deadLetterTopic: this.options.deadLetterTopic,
+      deadLetterTopic,
       groupId,
       from: describeBound(from),
       to: describeBound(to),
@@ -110,7 +117,6 @@ class ReconcileRun {
       orphan: this.orphan,
       balanced: this.counts.unexplained === 0 && this.orphan === 0,
     };
-    return summary;
   }
 
   private async readRange(range: Span[], committed: Map<number, number>): Promise<void> {
@@ -239,7 +245,7 @@ function total(spans: readonly Span[]): number {
   return spans.reduce((sum, s) => sum + s.end - s.start, 0);
 }
 
-function rates(messages: number, started: number): Pick<ReconcileSummary, 'elapsedMs' | 'messagesPerSecond' | 'peakRssMb'> {
+function rates(messages: number, started: number): Omit<ReconcileSummary, keyof Counted> {
   const elapsedMs = Math.round(performance.now() - started);
   return {
     elapsedMs,
