@@ -5,14 +5,10 @@ import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { INestApplication } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
-import { AppModule } from '../src/app.module';
-import { configureApp } from '../src/bootstrap';
-import { loadConfig } from '../src/config/configuration';
 import { EventOutcomeRecorder } from '../src/observability/event-outcome.recorder';
 import { RetentionService } from '../src/retention/retention.service';
-import { BenchDatabase, BROKERS, sleep, uniqueName } from './support';
+import { BenchDatabase, BROKERS, numberOption, sleep, startServiceInProcess, uniqueName } from './support';
 
 interface Options {
   rows: number;
@@ -27,10 +23,7 @@ interface Commit {
 }
 
 function parseOptions(argv: string[]): Options {
-  const value = (name: string, fallback: number) => {
-    const i = argv.indexOf(`--${name}`);
-    return i >= 0 ? Number(argv[i + 1]) : fallback;
-  };
+  const value = (name: string, fallback: number) => numberOption(argv, name, fallback);
   return { rows: value('rows', 1_000_000), batch: value('batch', 5000), rate: value('rate', 500), baselineSeconds: value('baseline-seconds', 10) };
 }
 
@@ -58,23 +51,6 @@ function window(commits: Commit[], from: number, to: number) {
   };
 }
 
-async function startService(databaseUrl: string, topic: string, batch: number): Promise<INestApplication> {
-  const config = loadConfig({
-    ...process.env,
-    DATABASE_URL: databaseUrl,
-    KAFKA_BROKERS: BROKERS.join(','),
-    KAFKA_TOPIC: topic,
-    KAFKA_GROUP_ID: uniqueName('bench-purge'),
-    AUTH_JWT_SECRET: randomUUID() + randomUUID(),
-    CLEANUP_BATCH_SIZE: String(batch),
-    LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
-  });
-  const app = configureApp(await NestFactory.create(AppModule.forRoot(config), { bufferLogs: true }), config);
-  await app.startAllMicroservices();
-  await app.init();
-  return app;
-}
-
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   const db = await BenchDatabase.create('purge');
@@ -98,7 +74,13 @@ async function main(): Promise<void> {
     await admin.createTopics({ topics: [{ topic, numPartitions: 12 }], waitForLeaders: true });
     await admin.disconnect();
     await producer.connect();
-    app = await startService(db.url, topic, options.batch);
+    app = await startServiceInProcess({
+      DATABASE_URL: db.url,
+      KAFKA_TOPIC: topic,
+      KAFKA_GROUP_ID: uniqueName('bench-purge'),
+      CLEANUP_BATCH_SIZE: String(options.batch),
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+    });
 
     const sentAt = new Map<string, number>();
     const commits: Commit[] = [];

@@ -6,7 +6,7 @@ import { barChartSvg } from './chart';
 import { measureDatabaseLimit } from './db-limit';
 import { BenchKafka, workload } from './events';
 import { Latency, measureLatency } from './latency';
-import { BenchDatabase, BROKERS, Child, measureUntilCount, sleep, startChild, Throughput, uniqueName } from './support';
+import { BenchDatabase, BROKERS, Child, measureUntilCount, numberOption, sleep, startChild, Throughput, uniqueName } from './support';
 
 interface Options {
   events: number;
@@ -33,10 +33,7 @@ const ALL_VARIANTS = ['raw', 'db', 'textbook', 'message', 'quiet', 'service'];
 const TIMEOUT_MS = 20 * 60_000;
 
 function parseOptions(argv: string[]): Options {
-  const value = (name: string, fallback: number) => {
-    const i = argv.indexOf(`--${name}`);
-    return i >= 0 ? Number(argv[i + 1]) : fallback;
-  };
+  const value = (name: string, fallback: number) => numberOption(argv, name, fallback);
   const outIndex = argv.indexOf('--out');
   return {
     events: value('events', 100_000),

@@ -1,10 +1,15 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { openSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
+import { AppModule } from '../src/app.module';
+import { configureApp } from '../src/bootstrap';
+import { loadConfig } from '../src/config/configuration';
 import { dataSourceOptions } from '../src/database/data-source-options';
 
 export const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
@@ -12,6 +17,21 @@ const ADMIN_URL = process.env.BENCH_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0
 
 export function uniqueName(prefix: string): string {
   return `${prefix}.${randomBytes(4).toString('hex')}`;
+}
+
+/** The number after --name on a bench's command line, or the fallback. */
+export function numberOption(argv: string[], name: string, fallback: number): number {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(argv[i + 1]) : fallback;
+}
+
+/** The service wired as main.ts wires it, in this process, on a bench's own database and topic. */
+export async function startServiceInProcess(env: Record<string, string>): Promise<INestApplication> {
+  const config = loadConfig({ ...process.env, KAFKA_BROKERS: BROKERS.join(','), AUTH_JWT_SECRET: randomUUID() + randomUUID(), ...env });
+  const app = configureApp(await NestFactory.create(AppModule.forRoot(config), { bufferLogs: true }), config);
+  await app.startAllMicroservices();
+  await app.init();
+  return app;
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Admin, IHeaders, Kafka, KafkaMessage, logLevel, Partitioners, Producer } from 'kafkajs';
+import { headerText } from '../common/kafka-headers';
 import { cliKafkaDefaults } from '../config/cli-env';
 import { brokersFlag, integerFlag, parseFlags, runCli, textFlag } from './cli-args';
 
@@ -69,12 +70,6 @@ export function parseReplayArgs(argv: string[], defaults = cliKafkaDefaults()): 
 /** The original headers, without the ones the dead-letter publisher added. */
 export function originalHeaders(headers: IHeaders = {}): IHeaders {
   return Object.fromEntries(Object.entries(headers).filter(([name, value]) => !name.startsWith(DLT_HEADER_PREFIX) && value !== undefined));
-}
-
-function headerText(headers: IHeaders | undefined, name: string): string | null {
-  const value = headers?.[name];
-  if (value === undefined) return null;
-  return (Array.isArray(value) ? value[0] : value).toString();
 }
 
 type Positions = Map<number, { start: number; end: number }>;

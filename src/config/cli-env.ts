@@ -1,5 +1,6 @@
-import { Env } from './env-reader';
-import { ORDER_COMPLETED_TOPIC } from './configuration';
+import { Env, EnvReader } from './env-reader';
+import { BillingConfig, isIsoCurrency, ORDER_COMPLETED_TOPIC } from './configuration';
+import { readDatabaseUrl } from './database-url';
 
 export interface CliKafkaDefaults {
   brokers: string;
@@ -9,4 +10,24 @@ export interface CliKafkaDefaults {
 /** The operator CLIs default to the service's own broker and topic variables, so one environment serves both. */
 export function cliKafkaDefaults(env: Env = process.env): CliKafkaDefaults {
   return { brokers: env.KAFKA_BROKERS?.trim() || '127.0.0.1:9092', topic: env.KAFKA_TOPIC?.trim() || ORDER_COMPLETED_TOPIC };
+}
+
+export interface ReconcileEnv extends CliKafkaDefaults {
+  databaseUrl: string;
+  groupId: string;
+  deadLetterTopic?: string;
+  /** The service's own default currency: an event without one must be read exactly as the service read it. */
+  billing: BillingConfig;
+}
+
+/** What reconcile needs of the service's environment, validated like the service's (no JWT secret: it serves no HTTP). */
+export function loadReconcileEnv(rawEnv: Env = process.env): ReconcileEnv {
+  const env = new EnvReader(rawEnv);
+  const databaseUrl = readDatabaseUrl(env);
+  const defaultCurrency = env.string('BILLING_DEFAULT_CURRENCY', 'USD');
+  env.check('BILLING_DEFAULT_CURRENCY', isIsoCurrency(defaultCurrency), `must be an ISO 4217 code such as USD, got "${defaultCurrency}"`);
+  const groupId = env.string('KAFKA_GROUP_ID', 'billing-service');
+  const deadLetterTopic = env.optionalString('KAFKA_DLT_TOPIC');
+  env.assertValid();
+  return { ...cliKafkaDefaults(rawEnv), databaseUrl, groupId, deadLetterTopic, billing: new BillingConfig(defaultCurrency) };
 }
