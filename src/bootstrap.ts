@@ -6,7 +6,9 @@ import { AppConfig } from './config/configuration';
 import { ConsumerHealth } from './health/consumer-health';
 import { setupOpenApi } from './http/openapi';
 import { KafkaLogging } from './observability/logging.module';
+import { ConsumerSupervisor } from './order-events/consumer-supervisor';
 import { createKafkaServer } from './order-events/kafka-server.factory';
+import { TransientFaultRetrier } from './order-events/transient-fault.retrier';
 
 export async function createApp(config: AppConfig): Promise<INestApplication> {
   const app = await NestFactory.create(AppModule.forRoot(config), { bufferLogs: true });
@@ -16,7 +18,9 @@ export async function createApp(config: AppConfig): Promise<INestApplication> {
 /** Attaches the Kafka consumer and app-wide settings; main.ts and the e2e tests share it. */
 export function configureApp(app: INestApplication, config: AppConfig): INestApplication {
   app.useLogger(app.get(Logger));
-  const kafkaServer = createKafkaServer(config.kafka, app.get(KafkaLogging).logCreator);
+  const supervisor = app.get(ConsumerSupervisor);
+  const delivery = { retrier: app.get(TransientFaultRetrier), onConsumerDead: (error: Error) => supervisor.consumerDied(error) };
+  const kafkaServer = createKafkaServer(config.kafka, delivery, app.get(KafkaLogging).logCreator);
   app.connectMicroservice({ strategy: kafkaServer }, { inheritAppConfig: true });
   app.get(ConsumerHealth).track(kafkaServer.status);
   setupOpenApi(app);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { INestApplication } from '@nestjs/common';
 import { CONSUME_MODES } from '../src/config/configuration';
-import { InvoicesRepository, NewInvoice } from '../src/invoices/invoices.repository';
+import { InsertOutcome, InvoicesRepository, NewInvoice } from '../src/invoices/invoices.repository';
 import { asMessage, orderCompleted, TestKafka, uniqueName, waitFor } from './support/kafka';
 import { startTestApp } from './support/test-app';
 import { TestDatabase } from './support/test-database';
@@ -11,7 +11,7 @@ class FailingOnceInvoicesRepository extends InvoicesRepository {
   static failures = 0;
   private readonly failed = new Set<string>();
 
-  override async insertMany(invoices: readonly NewInvoice[]): Promise<Set<string>> {
+  override async insertMany(invoices: readonly NewInvoice[]): Promise<Map<string, InsertOutcome>> {
     const fresh = invoices.filter((invoice) => !this.failed.has(invoice.eventId));
     if (fresh.length > 0) {
       fresh.forEach((invoice) => this.failed.add(invoice.eventId));
@@ -135,7 +135,7 @@ describe.each(CONSUME_MODES)('order.completed consumer in %s mode (real Kafka, r
     const dead = await kafka.readAll(dlt, 3);
     expect(dead.map((d) => [d.key, d.headers['x-dlt-reason']])).toEqual([
       ['k-json', 'invalid_json'],
-      ['k-bytes', 'invalid_json'],
+      ['k-bytes', 'invalid_encoding'],
       [invalid.order_id, 'invalid_payload'],
     ]);
     expect(dead[0].value?.toString()).toBe('{"event_id": "not json');

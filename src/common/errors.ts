@@ -8,7 +8,7 @@ export abstract class AppError extends Error {
   }
 }
 
-export type PoisonReason = 'invalid_json' | 'invalid_payload' | 'conflict';
+export type PoisonReason = 'invalid_encoding' | 'invalid_json' | 'invalid_payload' | 'conflict' | 'rejected_by_database';
 
 /** A message that can never succeed, however often it is retried. */
 export class PoisonMessageError extends AppError {
@@ -23,5 +23,18 @@ export class PoisonMessageError extends AppError {
 export class EventConflictError extends PoisonMessageError {
   constructor(eventId: string) {
     super('conflict', `event_id ${eventId} was already processed with different billing fields`, { event_id: eventId });
+  }
+}
+
+/**
+ * PostgreSQL refused the data itself (SQLSTATE class 22 or 23, or an index row too large): the same
+ * statement fails the same way on every retry, so the event that carries the data is poison.
+ */
+export class RejectedByDatabaseError extends PoisonMessageError {
+  constructor(
+    readonly sqlstate: string,
+    databaseMessage: string,
+  ) {
+    super('rejected_by_database', `${sqlstate}: ${databaseMessage}`, { sqlstate });
   }
 }

@@ -1,5 +1,5 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
-import { AppConfig, AuthConfig, BillingConfig, DatabaseConfig, HttpConfig, KafkaConfig, LoggingConfig, RetentionConfig, TestHooksConfig } from './configuration';
+import { AppConfig, AuthConfig, ConsumerPolicyConfig, BillingConfig, DatabaseConfig, HttpConfig, KafkaConfig, LoggingConfig, RetentionConfig, TestHooksConfig } from './configuration';
 
 /** Each concern is injected by its own class, so services read typed values and never process.env. */
 @Global()
@@ -9,6 +9,7 @@ export class ConfigModule {
     const providers = [
       { provide: DatabaseConfig, useValue: config.database },
       { provide: KafkaConfig, useValue: config.kafka },
+      { provide: ConsumerPolicyConfig, useValue: config.consumerPolicy },
       { provide: HttpConfig, useValue: config.http },
       { provide: AuthConfig, useValue: config.auth },
       { provide: RetentionConfig, useValue: config.retention },

@@ -3,7 +3,12 @@ import { readDatabaseUrl } from './database-url';
 import { Env, EnvReader } from './env-reader';
 
 export class DatabaseConfig {
-  constructor(readonly url: string) {}
+  constructor(
+    readonly url: string,
+    /** The service's statements (not migrations) give up after this, so a stuck lock becomes a retried fault. */
+    readonly statementTimeoutMs = 30_000,
+    readonly lockTimeoutMs = 10_000,
+  ) {}
 }
 
 export class KafkaConfig {
@@ -20,6 +25,19 @@ export class KafkaConfig {
     readonly consumeMode: ConsumeMode = 'batch',
     /** How long a consumer that died silently keeps its partitions before the group moves them. */
     readonly sessionTimeoutMs = 30_000,
+  ) {}
+}
+
+/** What the consumer does with a failed message: how it retries a fault, and how it dead-letters poison. */
+export class ConsumerPolicyConfig {
+  constructor(
+    /** Backoff of the first retry of a transient fault; it doubles per try up to retryMaxMs. */
+    readonly retryInitialMs: number,
+    readonly retryMaxMs: number,
+    /** A partition retrying one message for longer than this makes /health report the consumer as stuck. */
+    readonly stuckAfterMs: number,
+    /** A dead letter larger than this is truncated (and says so in a header) rather than refused by the broker. */
+    readonly deadLetterMaxBytes: number,
   ) {}
 }
 
@@ -66,6 +84,7 @@ export class LoggingConfig {
 export interface AppConfig {
   database: DatabaseConfig;
   kafka: KafkaConfig;
+  consumerPolicy: ConsumerPolicyConfig;
   http: HttpConfig;
   auth: AuthConfig;
   retention: RetentionConfig;
@@ -117,6 +136,19 @@ function readKafka(env: EnvReader): KafkaConfig {
   );
 }
 
+function readConsumerPolicy(env: EnvReader): ConsumerPolicyConfig {
+  const retryInitialMs = env.integer('CONSUMER_RETRY_INITIAL_MS', 200, { min: 1, max: 60_000 });
+  const retryMaxMs = env.integer('CONSUMER_RETRY_MAX_MS', 30_000, { min: 1, max: 600_000 });
+  env.check('CONSUMER_RETRY_MAX_MS', retryMaxMs >= retryInitialMs, `must be at least CONSUMER_RETRY_INITIAL_MS (${retryInitialMs})`);
+  return new ConsumerPolicyConfig(
+    retryInitialMs,
+    retryMaxMs,
+    env.integer('CONSUMER_STUCK_AFTER_MS', 60_000, { min: 1, max: 86_400_000 }),
+    // The broker's default message.max.bytes is 1,048,588; leave room for the record batch around it.
+    env.integer('KAFKA_DLT_MAX_MESSAGE_BYTES', 1_000_000, { min: 1_024, max: 100_000_000 }),
+  );
+}
+
 function readConsumeMode(env: EnvReader): ConsumeMode {
   const mode = env.string('KAFKA_CONSUME_MODE', 'batch');
   env.check('KAFKA_CONSUME_MODE', (CONSUME_MODES as readonly string[]).includes(mode), `must be one of ${CONSUME_MODES.join(', ')}, got "${mode}"`);
@@ -153,8 +185,13 @@ export function loadConfig(rawEnv: Env): AppConfig {
   const defaultCurrency = env.string('BILLING_DEFAULT_CURRENCY', 'USD');
   env.check('BILLING_DEFAULT_CURRENCY', isIsoCurrency(defaultCurrency), `must be an ISO 4217 code such as USD, got "${defaultCurrency}"`);
   const config: AppConfig = {
-    database: new DatabaseConfig(databaseUrl),
+    database: new DatabaseConfig(
+      databaseUrl,
+      env.integer('DATABASE_STATEMENT_TIMEOUT_MS', 30_000, { min: 100, max: 3_600_000 }),
+      env.integer('DATABASE_LOCK_TIMEOUT_MS', 10_000, { min: 100, max: 3_600_000 }),
+    ),
     kafka: readKafka(env),
+    consumerPolicy: readConsumerPolicy(env),
     http: new HttpConfig(env.integer('PORT', 3000, { min: 1, max: 65535 })),
     auth: new AuthConfig(jwtSecret),
     retention: readRetention(env),

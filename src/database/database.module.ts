@@ -9,7 +9,11 @@ import { TransactionRunner } from './transaction-runner';
   imports: [
     TypeOrmModule.forRootAsync({
       inject: [DatabaseConfig],
-      useFactory: (config: DatabaseConfig) => ({ ...dataSourceOptions(config.url), retryAttempts: 3, retryDelay: 1000 }),
+      useFactory: (config: DatabaseConfig) => {
+        const options = dataSourceOptions(config.url);
+        const timeouts = { statement_timeout: config.statementTimeoutMs, lock_timeout: config.lockTimeoutMs };
+        return { ...options, extra: { ...options.extra, ...timeouts }, retryAttempts: 3, retryDelay: 1000 };
+      },
     }),
   ],
   providers: [TransactionRunner],

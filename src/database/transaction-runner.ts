@@ -1,10 +1,12 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
+import { judgeDatabaseError } from './database-errors';
 
 /**
  * Carries the current transaction through async calls, so the idempotency claim and the
- * invoice insert made by different classes commit or roll back together.
+ * invoice insert made by different classes commit or roll back together. A data error that would fail
+ * on every retry leaves a transaction as RejectedByDatabaseError.
  */
 @Injectable()
 export class TransactionRunner {
@@ -15,7 +17,9 @@ export class TransactionRunner {
   run<T>(work: () => Promise<T>): Promise<T> {
     const ambient = this.current.getStore();
     if (ambient) return work();
-    return this.dataSource.transaction((manager) => this.current.run(manager, work));
+    return this.dataSource.transaction((manager) => this.current.run(manager, work)).catch((error: unknown) => {
+      throw judgeDatabaseError(error);
+    });
   }
 
   manager(): EntityManager {

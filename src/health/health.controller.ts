@@ -2,6 +2,8 @@ import { Controller, Get, HttpStatus, Res, ServiceUnavailableException } from '@
 import { ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckResult, HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { Public } from '../auth/auth.decorators';
+import { ConsumerPolicyConfig } from '../config/configuration';
+import { DeliveryRetries } from '../observability/delivery-retries';
 import { ConsumerHealth } from './consumer-health';
 
 interface StatusSettable {
@@ -16,9 +18,11 @@ export class HealthController {
     private readonly database: TypeOrmHealthIndicator,
     private readonly indicators: HealthIndicatorService,
     private readonly consumer: ConsumerHealth,
+    private readonly retries: DeliveryRetries,
+    private readonly policy: ConsumerPolicyConfig,
   ) {}
 
-  /** 200 only when the database answers SELECT 1 and the Kafka consumer is connected; 503 otherwise. */
+  /** 200 only when the database answers SELECT 1 and the Kafka consumer is connected and not stuck; 503 otherwise. */
   @Get()
   @Public()
   @HealthCheck()
@@ -34,9 +38,19 @@ export class HealthController {
     }
   }
 
+  /** A consumer that has retried one message for longer than CONSUMER_STUCK_AFTER_MS is down, naming where it is stuck. */
   private kafkaConsumer() {
     const indicator = this.indicators.check('kafka_consumer');
     const state = this.consumer.current();
+    const stuck = this.retries.stuckLongerThan(this.policy.stuckAfterMs).map((r) => ({
+      topic: r.topic,
+      partition: r.partition,
+      offset: r.offset,
+      retrying_since: r.since.toISOString(),
+      attempts: r.attempts,
+      last_error: r.lastError,
+    }));
+    if (stuck.length > 0) return indicator.down({ state: 'stuck', stuck });
     return this.consumer.isUp() ? indicator.up({ state }) : indicator.down({ state });
   }
 }

@@ -28,12 +28,14 @@ export class IdempotencyInterceptor implements NestInterceptor {
   private async process(context: ExecutionContext, next: CallHandler): Promise<EventOutcome> {
     const rpc = context.switchToRpc();
     const started = this.clock.now().getTime();
-    const event = this.parser.parse(rpc.getData());
+    // The raw value, not the transport's deserialized data: Nest hands a tombstone on as the whole message object.
+    const kafka = rpc.getContext<KafkaContext>();
+    const event = this.parser.parse(kafka.getMessage().value);
     const result = await this.idempotency.runOnce(event, () => lastValueFrom(next.handle(), { defaultValue: undefined }));
     const finished = this.clock.now().getTime();
     const outcome = outcomeOf(result);
     this.outcomes.record(outcome, {
-      message: coordinatesOf(rpc.getContext<KafkaContext>()),
+      message: coordinatesOf(kafka),
       event,
       durationMs: finished - started,
       duplicateAgeMs: result.kind === 'duplicate' ? finished - result.firstProcessedAt.getTime() : undefined,

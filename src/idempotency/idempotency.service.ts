@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { EventConflictError } from '../common/errors';
+import { EventConflictError, PoisonMessageError } from '../common/errors';
 import { EventOutcome } from '../observability/event-outcome.recorder';
 import { TestHooksConfig } from '../config/configuration';
 import { TransactionRunner } from '../database/transaction-runner';
@@ -10,12 +10,21 @@ export type IdempotentResult<T> =
   | { kind: 'processed'; result: T }
   | { kind: 'duplicate'; firstProcessedAt: Date };
 
-export type BatchDecision<T> = IdempotentResult<T> | { kind: 'conflict'; error: EventConflictError };
+/** An event that can never succeed: a reused event_id, or data that the work (or the database) refused. */
+export type BatchDecision<T> = IdempotentResult<T> | { kind: 'rejected'; error: PoisonMessageError };
 
-/** What an idempotent run amounts to for the outcome metrics: a handler answers 'duplicate_order' or invoices. */
+/**
+ * What work answers for a claimed event it refuses (e.g. an event_id whose purged claim left an invoice with
+ * other billing fields): the claim is released in the same transaction, and the event is rejected.
+ */
+export class EventRefusal {
+  constructor(readonly error: PoisonMessageError) {}
+}
+
+/** What an idempotent run amounts to for the outcome metrics: a handler may answer 'duplicate_order' or 'duplicate'. */
 export function outcomeOf(result: IdempotentResult<unknown>): EventOutcome {
   if (result.kind === 'duplicate') return 'duplicate';
-  return result.result === 'duplicate_order' ? 'duplicate_order' : 'invoiced';
+  return result.result === 'duplicate_order' || result.result === 'duplicate' ? result.result : 'invoiced';
 }
 
 @Injectable()
@@ -34,7 +43,7 @@ export class IdempotencyService {
    */
   async runOnce<T>(event: IdempotentEvent, work: () => Promise<T>): Promise<IdempotentResult<T>> {
     const [decision] = await this.runBatchOnce([event], async () => [await work()]);
-    if (decision.kind === 'conflict') throw decision.error;
+    if (decision.kind === 'rejected') throw decision.error;
     return decision;
   }
 
@@ -51,15 +60,39 @@ export class IdempotencyService {
    */
   async runBatchOnce<E extends IdempotentEvent, T>(events: readonly E[], work: (claimed: readonly E[]) => Promise<readonly T[]>): Promise<BatchDecision<T>[]> {
     if (events.length === 0) return [];
-    const decisions = await this.transactions.run(async () => {
-      const distinct = firstDeliveries(events);
-      const claims = await this.processedEvents.claimMany(distinct);
-      const claimed = distinct.filter((e) => claims.get(e.eventId)?.kind === 'claimed');
-      const results = claimed.length > 0 ? await work(claimed) : [];
-      return decideBatch(events, claims, claimed, results);
-    });
+    const decisions = await this.transactions.run(() => this.claimAndWork(events, work));
     if (decisions.some((d) => d.kind === 'processed')) this.crashIfDue();
     return decisions;
+  }
+
+  private async claimAndWork<E extends IdempotentEvent, T>(events: readonly E[], work: (claimed: readonly E[]) => Promise<readonly T[]>): Promise<BatchDecision<T>[]> {
+    const distinct = firstDeliveries(events);
+    const claims = await this.processedEvents.claimMany(distinct);
+    const claimed = distinct.filter((e) => claims.get(e.eventId)?.kind === 'claimed');
+    const results = claimed.length > 0 ? await work(claimed) : [];
+    const refused = claimed.filter((_event, i) => results[i] instanceof EventRefusal);
+    if (refused.length > 0) await this.processedEvents.release(refused);
+    const decisions = decideBatch(events, claims, claimed, results);
+    return refused.length > 0 ? this.redecideCopiesOfRefused(refused, events, decisions, work) : decisions;
+  }
+
+  /**
+   * A later copy of a refused event may carry the very fields its invoice was made from (a reuse and the
+   * genuine redelivery in one batch): with the claim released, the copies are decided afresh.
+   */
+  private async redecideCopiesOfRefused<E extends IdempotentEvent, T>(
+    refused: readonly E[],
+    events: readonly E[],
+    decisions: BatchDecision<T>[],
+    work: (claimed: readonly E[]) => Promise<readonly T[]>,
+  ): Promise<BatchDecision<T>[]> {
+    const refusedIds = new Set(refused.map((e) => e.eventId));
+    const isCopy = (event: E) => refusedIds.has(event.eventId) && !refused.includes(event);
+    const copies = events.filter(isCopy);
+    if (copies.length === 0) return decisions;
+    const again = await this.claimAndWork(copies, work);
+    let next = 0;
+    return events.map((event, i) => (isCopy(event) ? again[next++] : decisions[i]));
   }
 }
 
@@ -87,7 +120,9 @@ export function decideBatch<E extends IdempotentEvent, T>(
     if (claim.kind === 'already_claimed') return replayOf(event, claim.fingerprint, claim.firstProcessedAt);
     const processed = processedBy.get(event.eventId);
     if (!processed) throw new Error(`claimed event ${event.eventId} was not processed`);
-    if (processed.event === event) return { kind: 'processed', result: processed.result };
+    if (processed.event === event) {
+      return processed.result instanceof EventRefusal ? { kind: 'rejected', error: processed.result.error } : { kind: 'processed', result: processed.result };
+    }
     return replayOf(event, processed.event.fingerprint, claim.processedAt);
   });
 }
@@ -95,5 +130,5 @@ export function decideBatch<E extends IdempotentEvent, T>(
 function replayOf<T>(event: IdempotentEvent, claimedFingerprint: string, firstProcessedAt: Date): BatchDecision<T> {
   return claimedFingerprint === event.fingerprint
     ? { kind: 'duplicate', firstProcessedAt }
-    : { kind: 'conflict', error: new EventConflictError(event.eventId) };
+    : { kind: 'rejected', error: new EventConflictError(event.eventId) };
 }

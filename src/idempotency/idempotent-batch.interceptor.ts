@@ -1,7 +1,7 @@
 import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
 import { from, lastValueFrom, Observable } from 'rxjs';
 import { Clock } from '../common/clock';
-import { PoisonMessageError } from '../common/errors';
+import { PoisonMessageError, RejectedByDatabaseError } from '../common/errors';
 import { EventOutcomeRecorder, MessageCoordinates } from '../observability/event-outcome.recorder';
 import { BatchMessage, EventBatch } from './event-batch';
 import { IdempotentEvent, IdempotentEventParser } from './idempotent-event';
@@ -19,6 +19,8 @@ export interface BatchSummary {
  * The batch form of IdempotencyInterceptor: the same decision for every message, with one claim
  * statement and one transaction for the whole batch. Poison and conflicts are handed to the
  * RejectedEventSink only after the transaction commits; a failure rethrows, so nothing is acknowledged.
+ * When PostgreSQL refuses the data of some event, the batch is split in halves, in order, until the
+ * refused events stand alone: only they are rejected, and every other event commits.
  */
 @Injectable()
 export class IdempotentBatchInterceptor implements NestInterceptor {
@@ -38,14 +40,33 @@ export class IdempotentBatchInterceptor implements NestInterceptor {
     const started = this.clock.now().getTime();
     const parsed = batch.messages.map((message) => this.parse(message));
     const events = parsed.flatMap((p) => ('event' in p ? [p.event] : []));
-    let claimed = 0;
-    const decisions = await this.idempotency.runBatchOnce(events, async (admitted) => {
-      claimed = admitted.length;
-      batch.admit(admitted);
-      return handlerResults(await lastValueFrom(next.handle(), { defaultValue: undefined }));
-    });
+    const outcome = { claimed: 0 };
+    const decisions = await this.decideIsolatingRefusals(events, batch, next, outcome);
     await this.settle(parsed, decisions, started);
-    return { messages: batch.messages.length, claimed };
+    return { messages: batch.messages.length, claimed: outcome.claimed };
+  }
+
+  /** Halves keep their order and the first commits before the second starts, so each partition stays in order. */
+  private async decideIsolatingRefusals(
+    events: readonly IdempotentEvent[],
+    batch: EventBatch,
+    next: CallHandler,
+    outcome: { claimed: number },
+  ): Promise<BatchDecision<unknown>[]> {
+    try {
+      return await this.idempotency.runBatchOnce(events, async (admitted) => {
+        batch.admit(admitted);
+        const results = handlerResults(await lastValueFrom(next.handle(), { defaultValue: undefined }));
+        outcome.claimed += admitted.length;
+        return results;
+      });
+    } catch (error) {
+      if (!(error instanceof RejectedByDatabaseError)) throw error;
+      if (events.length === 1) return [{ kind: 'rejected', error }];
+      const middle = Math.ceil(events.length / 2);
+      const first = await this.decideIsolatingRefusals(events.slice(0, middle), batch, next, outcome);
+      return [...first, ...(await this.decideIsolatingRefusals(events.slice(middle), batch, next, outcome))];
+    }
   }
 
   private parse(message: BatchMessage): ParsedMessage {
@@ -69,7 +90,7 @@ export class IdempotentBatchInterceptor implements NestInterceptor {
         continue;
       }
       const decision = decisions[next++];
-      if (decision.kind === 'conflict') {
+      if (decision.kind === 'rejected') {
         await this.rejections.reject(item.message, source, decision.error);
         continue;
       }

@@ -41,4 +41,9 @@ export class ProcessedEventsRepository {
     if (vanished) throw new ClaimRaceError(`claim for ${vanished} vanished while being read`);
     return results;
   }
+
+  /** Gives claims back inside the caller's transaction, for events the work refused. */
+  async release(events: readonly IdempotentEvent[]): Promise<void> {
+    await this.transactions.manager().query(`DELETE FROM processed_events WHERE event_id = ANY($1::uuid[])`, [events.map((e) => e.eventId)]);
+  }
 }

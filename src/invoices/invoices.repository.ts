@@ -30,6 +30,12 @@ export interface InvoiceListFilter {
   limit: number;
 }
 
+/**
+ * created: the invoice was inserted. order_taken: the order already has an invoice of another event.
+ * event_invoiced / event_conflict: this event_id already has an invoice, with the same / other billing fields.
+ */
+export type InsertOutcome = 'created' | 'order_taken' | 'event_invoiced' | 'event_conflict';
+
 const COLUMNS = 'id, event_id, tenant_id, order_id, amount, currency, created_at, insert_xid';
 
 @Injectable()
@@ -37,20 +43,38 @@ export class InvoicesRepository {
   constructor(private readonly transactions: TransactionRunner) {}
 
   /**
-   * Inserts many invoices with one statement and returns the event_ids that got one; the others hit the
-   * (tenant_id, order_id) backstop, a typed outcome rather than an error. Rows go in sorted by order so
-   * concurrent batches lock in one order; the sort is stable, so of two events for one order the earlier one
-   * wins, as one at a time would.
+   * Inserts many invoices with one statement and says, per event, what happened. The (tenant_id, order_id)
+   * backstop is a typed outcome, not an error. An event_id that already has an invoice (its claim was purged
+   * by retention) is not inserted: it is the same event again when the billing fields match, a conflict
+   * otherwise. The claim of each event_id is held by the caller's transaction, so no other transaction can
+   * insert the same event_id meanwhile; should the unique key still fire, the error is the final judge.
+   * Rows go in sorted by order so concurrent batches lock in one order; the sort is stable, so of two events
+   * for one order the earlier one wins, as one at a time would.
    */
-  async insertMany(invoices: readonly NewInvoice[]): Promise<Set<string>> {
+  async insertMany(invoices: readonly NewInvoice[]): Promise<Map<string, InsertOutcome>> {
     const sorted = [...invoices].sort((a, b) => compareText(a.tenantId, b.tenantId) || compareText(a.orderId, b.orderId));
-    const rows: { event_id: string }[] = await this.transactions.manager().query(
-      `INSERT INTO invoices (event_id, tenant_id, order_id, amount, currency)
-       SELECT * FROM unnest($1::uuid[], $2::varchar[], $3::varchar[], $4::numeric[], $5::char(3)[])
-       ON CONFLICT DO NOTHING RETURNING event_id`,
+    const rows: { event_id: string; outcome: InsertOutcome }[] = await this.transactions.manager().query(
+      `WITH input AS (
+         SELECT * FROM unnest($1::uuid[], $2::varchar[], $3::varchar[], $4::numeric[], $5::char(3)[])
+           WITH ORDINALITY AS t(event_id, tenant_id, order_id, amount, currency, n)),
+       inserted AS (
+         INSERT INTO invoices (event_id, tenant_id, order_id, amount, currency)
+         SELECT event_id, tenant_id, order_id, amount, currency FROM input i
+         WHERE NOT EXISTS (SELECT 1 FROM invoices v WHERE v.event_id = i.event_id)
+         ORDER BY n
+         ON CONFLICT (tenant_id, order_id) DO NOTHING
+         RETURNING event_id)
+       SELECT i.event_id::text AS event_id,
+              CASE WHEN ins.event_id IS NOT NULL THEN 'created'
+                   WHEN v.event_id IS NULL THEN 'order_taken'
+                   WHEN (v.tenant_id, v.order_id, v.amount, v.currency) = (i.tenant_id, i.order_id, i.amount, i.currency) THEN 'event_invoiced'
+                   ELSE 'event_conflict' END AS outcome
+       FROM input i
+       LEFT JOIN inserted ins ON ins.event_id = i.event_id
+       LEFT JOIN invoices v ON v.event_id = i.event_id`,
       [sorted.map((i) => i.eventId), sorted.map((i) => i.tenantId), sorted.map((i) => i.orderId), sorted.map((i) => i.amount), sorted.map((i) => i.currency)],
     );
-    return new Set(rows.map((row) => row.event_id));
+    return new Map(rows.map((row) => [row.event_id, row.outcome]));
   }
 
   /**
@@ -102,14 +126,6 @@ export class InvoicesRepository {
       .manager()
       .query(`SELECT ${COLUMNS} FROM invoices WHERE id = $1 AND tenant_id = $2`, [id, tenantId]);
     return rows[0] ?? null;
-  }
-
-  /** The event that created the order's invoice: tells a purged claim (same event) from a re-published order. */
-  async findEventIdOfOrder(tenantId: string, orderId: string): Promise<string | null> {
-    const rows: { event_id: string }[] = await this.transactions
-      .manager()
-      .query(`SELECT event_id FROM invoices WHERE tenant_id = $1 AND order_id = $2`, [tenantId, orderId]);
-    return rows[0]?.event_id ?? null;
   }
 }
 

@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
+import { EventConflictError } from '../common/errors';
+import { EventRefusal } from '../idempotency/idempotency.service';
 import { OrderCompletedEvent } from '../order-events/order-completed.event';
-import { InvoicesRepository, NewInvoice } from './invoices.repository';
+import { InvoiceOutcome } from './invoice-outcome';
+import { InsertOutcome, InvoicesRepository, NewInvoice } from './invoices.repository';
 import { StaleEventDetector } from './stale-event.detector';
-
-export type InvoiceOutcome = 'invoiced' | 'duplicate_order';
 
 @Injectable()
 export class InvoicesService {
@@ -12,18 +13,31 @@ export class InvoicesService {
     private readonly staleEvents: StaleEventDetector,
   ) {}
 
-  async invoiceOrder(event: OrderCompletedEvent): Promise<InvoiceOutcome> {
+  async invoiceOrder(event: OrderCompletedEvent): Promise<InvoiceOutcome | EventRefusal> {
     const [outcome] = await this.invoiceOrders([event]);
     return outcome;
   }
 
-  /** One outcome per event, in the order given. */
-  async invoiceOrders(events: readonly OrderCompletedEvent[]): Promise<InvoiceOutcome[]> {
-    const created = await this.invoices.insertMany(events.map(toNewInvoice));
-    const outcomes = events.map((event): InvoiceOutcome => (created.has(event.eventId) ? 'invoiced' : 'duplicate_order'));
-    for (const [i, event] of events.entries()) await this.staleEvents.inspect(event, outcomes[i]);
-    return outcomes;
+  /** One outcome per event, in the order given; a reused event_id with other billing fields is refused. */
+  async invoiceOrders(events: readonly OrderCompletedEvent[]): Promise<(InvoiceOutcome | EventRefusal)[]> {
+    const inserted = await this.invoices.insertMany(events.map(toNewInvoice));
+    return events.map((event) => {
+      const outcome = toOutcome(event, inserted.get(event.eventId));
+      if (!(outcome instanceof EventRefusal)) this.staleEvents.inspect(event, outcome);
+      return outcome;
+    });
   }
+}
+
+const OUTCOMES: Record<Exclude<InsertOutcome, 'event_conflict'>, InvoiceOutcome> = {
+  created: 'invoiced',
+  order_taken: 'duplicate_order',
+  event_invoiced: 'duplicate',
+};
+
+function toOutcome(event: OrderCompletedEvent, inserted: InsertOutcome | undefined): InvoiceOutcome | EventRefusal {
+  if (inserted === undefined) throw new Error(`no insert outcome for event ${event.eventId}`);
+  return inserted === 'event_conflict' ? new EventRefusal(new EventConflictError(event.eventId)) : OUTCOMES[inserted];
 }
 
 function toNewInvoice(event: OrderCompletedEvent): NewInvoice {

@@ -3,7 +3,7 @@ import { Clock } from '../common/clock';
 import { RetentionConfig } from '../config/configuration';
 import { BillingMetrics } from '../observability/billing-metrics';
 import { OrderCompletedEvent } from '../order-events/order-completed.event';
-import { InvoicesRepository } from './invoices.repository';
+import { InvoiceOutcome } from './invoice-outcome';
 
 const DAY_MS = 86_400_000;
 
@@ -19,12 +19,11 @@ export class StaleEventDetector {
     private readonly retention: RetentionConfig,
     private readonly clock: Clock,
     private readonly metrics: BillingMetrics,
-    private readonly invoices: InvoicesRepository,
   ) {}
 
-  /** Called once the event was claimed, with what the invoice insert did. */
-  async inspect(event: OrderCompletedEvent, outcome: 'invoiced' | 'duplicate_order'): Promise<void> {
-    const reason = (await this.wasPurged(event, outcome)) ? 'claim_purged' : this.isOlderThanRetention(event) ? 'older_than_retention' : null;
+  /** Called once the event was claimed, with what the invoice insert did; 'duplicate' means its claim had been purged. */
+  inspect(event: OrderCompletedEvent, outcome: InvoiceOutcome): void {
+    const reason = outcome === 'duplicate' ? 'claim_purged' : this.isOlderThanRetention(event) ? 'older_than_retention' : null;
     if (!reason) return;
     this.metrics.staleEvents.inc();
     this.logger.warn({
@@ -37,12 +36,6 @@ export class StaleEventDetector {
       occurred_at: event.occurredAt?.toISOString() ?? null,
       retention_days: this.retention.retentionDays,
     });
-  }
-
-  /** A fresh claim, yet an invoice of this very event exists: its claim was purged and this is a redelivery. */
-  private async wasPurged(event: OrderCompletedEvent, outcome: 'invoiced' | 'duplicate_order'): Promise<boolean> {
-    if (outcome !== 'duplicate_order') return false;
-    return (await this.invoices.findEventIdOfOrder(event.tenantId, event.orderId)) === event.eventId;
   }
 
   private isOlderThanRetention(event: OrderCompletedEvent): boolean {

@@ -56,8 +56,31 @@ export class BillingMetrics {
     registers: [this.registry],
   });
 
+  readonly eventRetries = new Counter({
+    name: 'billing_event_retries_total',
+    help: 'Transient failures (database, broker) after which a message or batch was retried, unacknowledged',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+
+  private readonly collectors: (() => void)[] = [];
+
+  readonly retryingSeconds = new Gauge({
+    name: 'billing_consumer_retrying_seconds',
+    help: 'How long a partition has been retrying the same message (0 when it is not retrying)',
+    labelNames: ['topic', 'partition'] as const,
+    registers: [this.registry],
+    collect: () => this.collectors.forEach((collect) => collect()),
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
     for (const outcome of OUTCOMES) this.events.inc({ outcome }, 0);
+    for (const kind of ['database', 'broker', 'other']) this.eventRetries.inc({ kind }, 0);
+  }
+
+  /** Runs before each scrape, for values that are read rather than counted. */
+  onCollect(collect: () => void): void {
+    this.collectors.push(collect);
   }
 }

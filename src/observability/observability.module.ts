@@ -1,4 +1,5 @@
 import { Global, Module } from '@nestjs/common';
+import { DeliveryRetries } from './delivery-retries';
 import { BillingMetrics } from './billing-metrics';
 import { EventOutcomeRecorder } from './event-outcome.recorder';
 import { LagMonitor } from './lag-monitor';
@@ -10,7 +11,7 @@ import { ShutdownLogger } from './shutdown-logger';
 @Module({
   imports: [LoggingModule],
   controllers: [MetricsController],
-  providers: [BillingMetrics, EventOutcomeRecorder, LagMonitor, ShutdownLogger],
-  exports: [BillingMetrics, EventOutcomeRecorder, LoggingModule],
+  providers: [BillingMetrics, EventOutcomeRecorder, LagMonitor, ShutdownLogger, DeliveryRetries],
+  exports: [BillingMetrics, EventOutcomeRecorder, LoggingModule, DeliveryRetries],
 })
 export class ObservabilityModule {}

@@ -1,8 +1,10 @@
 import { BillingKafkaServer, MissingHandlerError } from './billing-kafka.server';
+import { TransientFaultRetrier } from './transient-fault.retrier';
 
 function serverIn(mode: 'message' | 'batch'): BillingKafkaServer {
   // Port 1: any attempt to reach a broker would fail, so the refusal must come before connecting.
-  return new BillingKafkaServer({ client: { brokers: ['127.0.0.1:1'], retry: { retries: 0 } }, consumer: { groupId: 'g' } }, new Map([['orders.t1', 'order.completed']]), [], mode);
+  const delivery = { retrier: {} as TransientFaultRetrier, onConsumerDead: () => undefined };
+  return new BillingKafkaServer({ client: { brokers: ['127.0.0.1:1'] }, consumer: { groupId: 'g' } }, delivery, new Map([['orders.t1', 'order.completed']]), [], mode);
 }
 
 const listen = (server: BillingKafkaServer) => new Promise<unknown>((resolve) => void server.listen(resolve));

@@ -5,6 +5,13 @@ import { ConsumeMode } from '../config/configuration';
 import { BatchMessage, EventBatch } from '../idempotency/event-batch';
 import { batchPatternOf } from '../idempotency/idempotent-event-pattern.decorator';
 import { GroupCommitQueue } from './group-commit.queue';
+import { PartitionControl, TransientFaultRetrier } from './transient-fault.retrier';
+
+export interface DeliveryOptions {
+  retrier: TransientFaultRetrier;
+  /** Called when kafkajs gives up on the consumer for good: a live process must not keep a dead consumer. */
+  onConsumerDead: (error: Error) => void;
+}
 
 export interface BatchModeOptions {
   /** Transactions one consumer runs at once; batches arriving meanwhile join the next one. */
@@ -30,16 +37,18 @@ export class MissingHandlerError extends Error {
  * A Nest transport built on kafkajs through Nest's public custom-transport API. It subscribes to the
  * configured topics and dispatches each to the handler of its logical pattern, keeps key, value and headers
  * as the original bytes (strict parsing and the DLT need them untouched), uses the group id as given, and
- * in batch mode hands each fetched batch to the handler of the pattern's batch form. A handler's failure
- * reaches kafkajs, so the offset is not resolved and the message is delivered again.
+ * in batch mode hands each fetched batch to the handler of the pattern's batch form. Offsets are resolved only
+ * once handled; a failed delivery parks its partition (see TransientFaultRetrier) instead of throwing into kafkajs.
  */
 export class BillingKafkaServer extends Server<Record<string, never>, KafkaServerStatus> implements CustomTransportStrategy {
   override readonly propagatesEventHandlerErrors = true;
   private readonly groupCommits = new Map<string, GroupCommitQueue<BatchMessage>>();
   private consumer?: Consumer;
+  private stopping = false;
 
   constructor(
     private readonly options: KafkaServerOptions,
+    private readonly delivery: DeliveryOptions,
     private readonly patternByTopic: ReadonlyMap<string, string>,
     private readonly topicsToCreate: ITopicConfig[] = [],
     private readonly consumeMode: ConsumeMode = 'message',
@@ -59,6 +68,7 @@ export class BillingKafkaServer extends Server<Record<string, never>, KafkaServe
 
   /** Stops fetching, waits for the message or batch in flight, commits and leaves the group. */
   async close(): Promise<void> {
+    this.stopping = true;
     const consumer = this.consumer;
     this.consumer = undefined;
     await consumer?.disconnect();
@@ -82,12 +92,14 @@ export class BillingKafkaServer extends Server<Record<string, never>, KafkaServe
     this.reportStatus(consumer);
     await consumer.connect();
     await consumer.subscribe({ ...this.options.subscribe, topics: [...this.patternByTopic.keys()] });
-    if (this.consumeMode === 'message') {
-      await consumer.run({ ...this.options.run, eachMessage: (payload) => this.handleMessage(payload) });
-      return;
-    }
-    // Offsets are resolved only after the handler succeeds: a failed batch is redelivered whole.
-    await consumer.run({ ...this.options.run, eachBatchAutoResolve: false, eachBatch: (payload) => this.handleBatch(payload) });
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      if (!payload.restart && !this.stopping) this.delivery.onConsumerDead(payload.error);
+    });
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => this.delivery.retrier.assigned(payload.memberAssignment));
+    // Both modes take whole fetched batches and resolve offsets themselves: a failed delivery parks its partition
+    // (see TransientFaultRetrier) and returns, instead of throwing into kafkajs.
+    const eachBatch = this.consumeMode === 'message' ? (p: EachBatchPayload) => this.handleMessages(p) : (p: EachBatchPayload) => this.handleBatch(p);
+    await consumer.run({ ...this.options.run, eachBatchAutoResolve: false, eachBatch });
   }
 
   /** A subscribed topic without a handler would lose its messages; refuse to start instead. */
@@ -110,6 +122,23 @@ export class BillingKafkaServer extends Server<Record<string, never>, KafkaServe
     consumer.on(CRASH, () => this._status$.next('crashed'));
   }
 
+  /** One message at a time, each acknowledged once handled; a failure parks the partition at that message. */
+  private async handleMessages(payload: EachBatchPayload): Promise<void> {
+    const { batch } = payload;
+    const { topic, partition } = batch;
+    for (const message of batch.messages) {
+      if (!payload.isRunning() || payload.isStale()) return;
+      const handled = await this.delivery.retrier.deliver(
+        { topic, partition, offset: message.offset },
+        () => this.handleMessage({ topic, partition, message, heartbeat: () => payload.heartbeat(), pause: () => payload.pause() }),
+        this.partitionControl(payload),
+      );
+      if (!handled) return;
+      payload.resolveOffset(message.offset);
+    }
+    await payload.heartbeat();
+  }
+
   private async handleMessage(payload: EachMessagePayload): Promise<void> {
     const { topic, partition, message } = payload;
     const original = { ...message, headers: { ...(message.headers ?? {}) }, topic, partition };
@@ -120,12 +149,28 @@ export class BillingKafkaServer extends Server<Record<string, never>, KafkaServe
   /** Offsets of a partition's batch are resolved only once the transaction holding its events commits. */
   private async handleBatch(payload: EachBatchPayload): Promise<void> {
     const { batch } = payload;
-    if (batch.messages.length === 0) return;
+    if (batch.messages.length === 0 || !payload.isRunning() || payload.isStale()) return;
     const { topic, partition } = batch;
     const messages: BatchMessage[] = batch.messages.map((m) => ({ key: m.key, value: m.value, headers: { ...(m.headers ?? {}) }, topic, partition, offset: m.offset }));
-    await this.groupCommitFor(batchPatternOf(this.patternByTopic.get(topic) ?? topic)).submit(messages);
+    const queue = this.groupCommitFor(batchPatternOf(this.patternByTopic.get(topic) ?? topic));
+    // A retry goes alone, so a partition that keeps failing does not drag the others' events into its failures.
+    const handled = await this.delivery.retrier.deliver(
+      { topic, partition, offset: messages[0].offset },
+      (isRetry) => queue.submit(messages, { alone: isRetry }),
+      this.partitionControl(payload),
+    );
+    if (!handled) return;
     payload.resolveOffset(batch.lastOffset());
     await payload.heartbeat();
+  }
+
+  private partitionControl(payload: EachBatchPayload): PartitionControl {
+    const { topic, partition } = payload.batch;
+    return {
+      heartbeat: () => payload.heartbeat(),
+      pause: () => payload.pause(),
+      rewind: (offset) => this.consumer?.seek({ topic, partition, offset }),
+    };
   }
 
   private groupCommitFor(pattern: string): GroupCommitQueue<BatchMessage> {

@@ -1,10 +1,11 @@
 import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { Kafka, Partitioners, Producer } from 'kafkajs';
-import { PoisonMessageError } from '../common/errors';
+import { PoisonMessageError, RejectedByDatabaseError } from '../common/errors';
 import { LazyConnection } from '../common/lazy-connection';
-import { KafkaConfig } from '../config/configuration';
+import { ConsumerPolicyConfig, KafkaConfig } from '../config/configuration';
 import { MessageCoordinates } from '../observability/event-outcome.recorder';
 import { KafkaLogging } from '../observability/logging.module';
+import { fitDeadLetter } from './dead-letter.fit';
 
 export interface OriginalMessage {
   key: Buffer | string | null;
@@ -19,6 +20,7 @@ export class DeadLetterPublisher implements OnApplicationShutdown {
 
   constructor(
     private readonly config: KafkaConfig,
+    private readonly policy: ConsumerPolicyConfig,
     kafkaLogging: KafkaLogging,
   ) {
     this.producer = new LazyConnection(() =>
@@ -30,31 +32,49 @@ export class DeadLetterPublisher implements OnApplicationShutdown {
     );
   }
 
+  /**
+   * A letter the broker refuses as too large (the DLT topic may allow less than KAFKA_DLT_MAX_MESSAGE_BYTES) is
+   * cut further until it fits, so poison never blocks. A failed send drops the producer, so the next send
+   * connects a new one: an idempotent producer can be left unusable by a fatal error (fenced, out of sequence).
+   */
   async publish(original: OriginalMessage, source: MessageCoordinates, error: PoisonMessageError): Promise<void> {
-    const producer = await this.producer.get();
-    await producer.send({
-      topic: this.config.deadLetterTopic,
-      acks: -1,
-      messages: [
-        {
-          key: original.key,
-          value: original.value,
-          headers: {
-            ...toHeaderValues(original.headers),
-            'x-dlt-reason': error.reason,
-            'x-dlt-error': error.message.slice(0, 2000),
-            'x-dlt-source-topic': source.topic,
-            'x-dlt-source-partition': String(source.partition),
-            'x-dlt-source-offset': source.offset,
-          },
-        },
-      ],
-    });
+    const whole = { key: original.key, value: original.value, headers: toHeaderValues(original.headers) };
+    for (let maxBytes = this.policy.deadLetterMaxBytes; ; maxBytes = Math.max(MIN_DEAD_LETTER_BYTES, Math.floor(maxBytes / 4))) {
+      const letter = fitDeadLetter(whole, reasonHeaders(source, error), maxBytes);
+      try {
+        await (await this.producer.get()).send({ topic: this.config.deadLetterTopic, acks: -1, messages: [letter] });
+        return;
+      } catch (sendError) {
+        await this.producer.close();
+        if (!isTooLarge(sendError) || maxBytes <= MIN_DEAD_LETTER_BYTES) throw sendError;
+      }
+    }
   }
 
   async onApplicationShutdown(): Promise<void> {
     await this.producer.close();
   }
+}
+
+/** Small enough for any broker: the reason headers and the start of the value. */
+const MIN_DEAD_LETTER_BYTES = 2_048;
+
+function isTooLarge(error: unknown): boolean {
+  for (let cause = error as { type?: unknown; cause?: unknown } | undefined; cause; cause = cause.cause as typeof cause) {
+    if (cause.type === 'MESSAGE_TOO_LARGE' || cause.type === 'RECORD_LIST_TOO_LARGE') return true;
+  }
+  return false;
+}
+
+function reasonHeaders(source: MessageCoordinates, error: PoisonMessageError): Record<string, string> {
+  return {
+    'x-dlt-reason': error.reason,
+    'x-dlt-error': error.message.slice(0, 2000).toWellFormed(),
+    ...(error instanceof RejectedByDatabaseError && { 'x-dlt-sqlstate': error.sqlstate }),
+    'x-dlt-source-topic': source.topic,
+    'x-dlt-source-partition': String(source.partition),
+    'x-dlt-source-offset': source.offset,
+  };
 }
 
 function toHeaderValues(headers: Record<string, unknown> = {}): Record<string, Buffer | string> {

@@ -38,6 +38,17 @@ describe('GroupCommitQueue', () => {
     await expect(Promise.all(done)).resolves.toEqual([undefined, undefined, undefined]);
   });
 
+  it('flushes a submission marked alone in a transaction of its own', async () => {
+    const flushes = new ControlledFlushes();
+    const queue = new GroupCommitQueue(flushes.flush, 2, 100);
+    const done = [queue.submit([1]), queue.submit([2], { alone: true }), queue.submit([3])];
+    await turn();
+    expect(flushes.flushed).toEqual([[2], [1, 3]]);
+    flushes.release(0);
+    flushes.release(1);
+    await expect(Promise.all(done)).resolves.toHaveLength(3);
+  });
+
   it('gathers what arrives during a flush into the next one, within the concurrency limit', async () => {
     const flushes = new ControlledFlushes();
     const queue = new GroupCommitQueue(flushes.flush, 1, 100);

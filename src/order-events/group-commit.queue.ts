@@ -1,5 +1,6 @@
 interface Pending<T> {
   items: readonly T[];
+  alone: boolean;
   resolve: () => void;
   reject: (error: unknown) => void;
 }
@@ -20,9 +21,10 @@ export class GroupCommitQueue<T> {
     private readonly maxItemsPerFlush: number,
   ) {}
 
-  submit(items: readonly T[]): Promise<void> {
+  /** alone: flush these items in a transaction of their own (a retry must not drag other partitions along). */
+  submit(items: readonly T[], { alone = false } = {}): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.pending.push({ items, resolve, reject });
+      this.pending.push({ items, alone, resolve, reject });
       // Let submissions made in the same turn (other partitions of one fetch) join this flush.
       setImmediate(() => this.startFlushes());
     });
@@ -49,6 +51,8 @@ export class GroupCommitQueue<T> {
   }
 
   private takeGroup(): Pending<T>[] {
+    const loner = this.pending.findIndex((p) => p.alone);
+    if (loner >= 0) return this.pending.splice(loner, 1);
     const group: Pending<T>[] = [];
     let size = 0;
     while (this.pending.length > 0 && (group.length === 0 || size + this.pending[0].items.length <= this.maxItemsPerFlush)) {

@@ -1,8 +1,8 @@
 import { logCreator } from 'kafkajs';
 import { KafkaConfig, ORDER_COMPLETED_TOPIC } from '../config/configuration';
-import { BillingKafkaServer } from './billing-kafka.server';
+import { BillingKafkaServer, DeliveryOptions } from './billing-kafka.server';
 
-export function createKafkaServer(config: KafkaConfig, kafkaLogs?: logCreator): BillingKafkaServer {
+export function createKafkaServer(config: KafkaConfig, delivery: DeliveryOptions, kafkaLogs?: logCreator): BillingKafkaServer {
   return new BillingKafkaServer(
     {
       client: {
@@ -26,6 +26,7 @@ export function createKafkaServer(config: KafkaConfig, kafkaLogs?: logCreator): 
       subscribe: { fromBeginning: true },
       run: { partitionsConsumedConcurrently: config.partitionsConsumedConcurrently },
     },
+    delivery,
     new Map([[config.topic, ORDER_COMPLETED_TOPIC]]),
     [
       { topic: config.topic, numPartitions: config.topicPartitions },

@@ -75,8 +75,12 @@ describe('OrderEventParser', () => {
   it.each([
     [{ event_id: 'nope' }, /event_id must be a UUID/],
     [{ event_id: undefined }, /event_id must be a UUID/],
-    [{ order_id: '' }, /order_id must be longer than or equal to 1/],
-    [{ order_id: 'x'.repeat(129) }, /order_id must be shorter than or equal to 128/],
+    [{ order_id: '' }, /order_id must be 1-128 characters/],
+    [{ order_id: 'x'.repeat(129) }, /order_id must be 1-128 characters .*got 129/],
+    [{ order_id: '\u{1F600}'.repeat(129) }, /order_id must be 1-128 characters .*got 129/],
+    [{ order_id: 'a\uFE0F'.repeat(65) }, /order_id must be 1-128 characters .*got 130/],
+    [{ order_id: 'o-\u0000-1' }, /order_id must not contain NUL/],
+    [{ order_id: 'o-\ud800' }, /order_id must be well-formed Unicode/],
     [{ order_id: 42 }, /order_id must be a string/],
     [{ tenant_id: 'a b' }, /tenant_id must be 1-64 characters/],
     [{ tenant_id: 'x'.repeat(65) }, /tenant_id must be 1-64 characters/],
@@ -85,9 +89,38 @@ describe('OrderEventParser', () => {
     [{ total: undefined }, /total must be a decimal string/],
     [{ currency: 'usd' }, /currency must be an upper-case ISO 4217 code/],
     [{ currency: 'XYZ' }, /currency must be an upper-case ISO 4217 code/],
-    [{ occurred_at: 'yesterday' }, /occurred_at must be a valid ISO 8601/],
+    [{ occurred_at: 'yesterday' }, /occurred_at must be an ISO 8601 timestamp/],
+    [{ occurred_at: '2026-02-30T10:00:00Z' }, /occurred_at must be an ISO 8601 timestamp/],
+    [{ occurred_at: '2026-02-28T24:00:00Z' }, /occurred_at must be an ISO 8601 timestamp/],
+    [{ occurred_at: '2026-12-31T23:59:60Z' }, /occurred_at must be an ISO 8601 timestamp/],
+    [{ occurred_at: '2026-11-20T10:00:00' }, /occurred_at must be an ISO 8601 timestamp/],
+    [{ occurred_at: '+275760-09-13T00:00:00Z' }, /occurred_at must be an ISO 8601 timestamp/],
+    [{ occurred_at: 20261120 }, /occurred_at must be an ISO 8601 timestamp/],
   ])('rejects %p with a clear reason', (change, message) => {
     expect(poisonReason({ ...valid, ...change })).toMatch(message);
+  });
+
+  it.each([
+    ['Latin-1 é', Buffer.concat([Buffer.from('{"order_id": "caf'), Buffer.from([0xe9]), Buffer.from('"}')])],
+    ['an overlong encoding', Buffer.from([0x7b, 0xc0, 0x80, 0x7d])],
+    ['a UTF-8 encoded surrogate', Buffer.from([0x22, 0xed, 0xa0, 0x80, 0x22])],
+    ['a truncated sequence', Buffer.from([0x22, 0xe2, 0x82])],
+  ])('refuses %s as invalid_encoding instead of decoding it lossily', (_shape, bytes) => {
+    expect(poisonReason(bytes)).toMatch(/^invalid_encoding/);
+  });
+
+  it.each([
+    ['128 astral code points', { order_id: '\u{1F600}'.repeat(128) }],
+    ['a version 7 UUID', { event_id: '01932c07-2098-7a4e-9c1f-5bd2a0c0f0aa' }],
+    ['the nil UUID', { event_id: '00000000-0000-0000-0000-000000000000' }],
+    ['an offset timestamp with nanoseconds', { occurred_at: '2026-11-20T10:00:00.123456789+05:30' }],
+    ['a null currency', { currency: null }],
+  ])('accepts %s', (_shape, change) => {
+    expect(() => parse({ ...valid, ...change })).not.toThrow();
+  });
+
+  it('reads occurred_at once into the instant it denotes', () => {
+    expect(parse({ ...valid, occurred_at: '2026-11-20T10:00:00+02:00' }).occurredAt).toEqual(new Date('2026-11-20T08:00:00Z'));
   });
 
   it('keeps the identity of a rejected event for its log line', () => {

@@ -1,13 +1,14 @@
 import { Injectable } from '@nestjs/common';
-import { validateSync } from 'class-validator';
 import { BillingConfig } from '../config/configuration';
 import { PoisonMessageError } from '../common/errors';
 import { fingerprintOf, IdempotentEvent, IdempotentEventParser } from '../idempotency/idempotent-event';
-import { toCanonicalAmount } from '../invoices/money';
 import { OrderCompletedEvent } from './order-completed.event';
-import { OrderCompletedPayload, PAYLOAD_FIELDS } from './order-completed.payload';
+import { checkOrderCompleted } from './order-completed.payload';
 
 export type ParsedOrderCompleted = OrderCompletedEvent & IdempotentEvent;
+
+/** fatal: bytes that are not UTF-8 are refused, never decoded lossily into another order's id. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 @Injectable()
 export class OrderEventParser extends IdempotentEventParser<ParsedOrderCompleted> {
@@ -31,7 +32,7 @@ export class OrderEventParser extends IdempotentEventParser<ParsedOrderCompleted
   private decode(payload: unknown): unknown {
     if (payload === null || payload === undefined) throw new PoisonMessageError('invalid_json', 'message value is empty');
     if (!Buffer.isBuffer(payload) && typeof payload !== 'string') return payload;
-    const text = payload.toString('utf8');
+    const text = typeof payload === 'string' ? payload : decodeUtf8(payload);
     try {
       return JSON.parse(text) as unknown;
     } catch (error) {
@@ -43,36 +44,39 @@ export class OrderEventParser extends IdempotentEventParser<ParsedOrderCompleted
     if (typeof json !== 'object' || json === null || Array.isArray(json)) {
       throw new PoisonMessageError('invalid_payload', 'message value must be a JSON object');
     }
-    const payload = Object.assign(new OrderCompletedPayload(), pickKnownFields(json as Record<string, unknown>));
-    const errors = validateSync(payload);
-    if (errors.length > 0) {
-      const problems = errors.flatMap((e) => Object.values(e.constraints ?? {}));
-      throw new PoisonMessageError('invalid_payload', `invalid order.completed: ${problems.join('; ')}`, {
-        ...identityFields(json as Record<string, unknown>),
-        problems,
+    const fields = json as Record<string, unknown>;
+    const checked = checkOrderCompleted(fields);
+    if (checked.problems) {
+      throw new PoisonMessageError('invalid_payload', `invalid order.completed: ${checked.problems.join('; ')}`, {
+        ...identityFields(fields),
+        problems: checked.problems,
       });
     }
-    const amount = toCanonicalAmount(payload.total) as string;
+    const { payload } = checked;
     const currency = payload.currency ?? this.billing.defaultCurrency;
     return {
       eventId: payload.event_id.toLowerCase(),
       orderId: payload.order_id,
       tenantId: payload.tenant_id,
-      amount,
+      amount: payload.total,
       currency,
-      occurredAt: payload.occurred_at ? new Date(payload.occurred_at) : undefined,
-      fingerprint: fingerprintOf([payload.tenant_id, payload.order_id, amount, currency]),
+      occurredAt: payload.occurred_at,
+      fingerprint: fingerprintOf([payload.tenant_id, payload.order_id, payload.total, currency]),
     };
   }
 }
 
-function pickKnownFields(json: Record<string, unknown>): Partial<OrderCompletedPayload> {
-  return Object.fromEntries(PAYLOAD_FIELDS.filter((f) => json[f] !== undefined).map((f) => [f, json[f]]));
+function decodeUtf8(bytes: Buffer): string {
+  try {
+    return UTF8.decode(bytes);
+  } catch {
+    throw new PoisonMessageError('invalid_encoding', `message value is not valid UTF-8 (${bytes.length} bytes)`);
+  }
 }
 
 /** Whatever identifies a rejected event, so its log line can still be correlated. */
 function identityFields(json: Record<string, unknown>): Record<string, string> {
   return Object.fromEntries(
-    ['event_id', 'order_id', 'tenant_id'].filter((f) => typeof json[f] === 'string').map((f) => [f, (json[f] as string).slice(0, 128)]),
+    ['event_id', 'order_id', 'tenant_id'].filter((f) => typeof json[f] === 'string').map((f) => [f, [...(json[f] as string)].slice(0, 128).join('').toWellFormed()]),
   );
 }

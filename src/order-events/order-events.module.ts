@@ -4,6 +4,8 @@ import { IdempotencyModule } from '../idempotency/idempotency.module';
 import { RejectedEventSink } from '../idempotency/rejected-event.sink';
 import { InvoicesModule } from '../invoices/invoices.module';
 import { ConsumerExceptionFilter } from './consumer-exception.filter';
+import { ConsumerSupervisor } from './consumer-supervisor';
+import { TransientFaultRetrier } from './transient-fault.retrier';
 import { DeadLetterPublisher } from './dead-letter.publisher';
 import { OrderEventParser } from './order-event.parser';
 import { OrderEventsController } from './order-events.controller';
@@ -15,6 +17,8 @@ import { OrderEventsController } from './order-events.controller';
     OrderEventParser,
     { provide: IdempotentEventParser, useExisting: OrderEventParser },
     DeadLetterPublisher,
+    TransientFaultRetrier,
+    ConsumerSupervisor,
     ConsumerExceptionFilter,
     { provide: RejectedEventSink, useExisting: ConsumerExceptionFilter },
   ],

@@ -23,6 +23,11 @@ export class InMemoryClaims {
     return Promise.resolve(results);
   }
 
+  release(events: readonly IdempotentEvent[]): Promise<void> {
+    for (const event of events) this.rows.delete(event.eventId);
+    return Promise.resolve();
+  }
+
   asRepository(): ProcessedEventsRepository {
     return this as unknown as ProcessedEventsRepository;
   }

@@ -35,6 +35,11 @@ export class TestKafka {
     await this.admin.createTopics({ topics: [{ topic, numPartitions }], waitForLeaders: true });
   }
 
+  async createTopicWithConfig(topic: string, config: Record<string, string>, numPartitions = 1): Promise<void> {
+    const configEntries = Object.entries(config).map(([name, value]) => ({ name, value }));
+    await this.admin.createTopics({ topics: [{ topic, numPartitions, configEntries }], waitForLeaders: true });
+  }
+
   async publish(topic: string, messages: OutgoingMessage[]): Promise<void> {
     await this.producer.send({ topic, acks: -1, messages });
   }
