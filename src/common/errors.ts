@@ -1,6 +1,10 @@
-/** Every error the service raises on purpose carries a stable code that clients and operators can rely on. */
+/**
+ * Every error the service raises on purpose carries a stable code that clients and operators can rely on,
+ * and the HTTP status it means, so that a new error can never turn into an unexplained 500.
+ */
 export abstract class AppError extends Error {
   abstract readonly code: string;
+  abstract readonly httpStatus: number;
 
   constructor(message: string, readonly details?: Record<string, unknown>) {
     super(message);
@@ -13,6 +17,8 @@ export type PoisonReason = 'invalid_encoding' | 'invalid_json' | 'invalid_payloa
 /** A message that can never succeed, however often it is retried. */
 export class PoisonMessageError extends AppError {
   readonly code: string;
+  /** Seen over HTTP only for RejectedByDatabaseError: data a client sent that PostgreSQL refused. */
+  readonly httpStatus = 400;
 
   constructor(readonly reason: PoisonReason, message: string, details?: Record<string, unknown>) {
     super(message, details);

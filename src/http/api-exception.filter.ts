@@ -1,17 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import { throwError } from 'rxjs';
 import { AppError } from '../common/errors';
-
-/** The HTTP status of each stable error code a client can see. */
-const STATUS_BY_CODE: Readonly<Record<string, HttpStatus>> = {
-  'request.invalid': HttpStatus.BAD_REQUEST,
-  'auth.token_missing': HttpStatus.UNAUTHORIZED,
-  'auth.token_invalid': HttpStatus.UNAUTHORIZED,
-  'auth.token_expired': HttpStatus.UNAUTHORIZED,
-  'auth.forbidden': HttpStatus.FORBIDDEN,
-  'invoice.not_found': HttpStatus.NOT_FOUND,
-  'retention.purge_in_progress': HttpStatus.CONFLICT,
-};
+import { judgeDatabaseError } from '../database/database-errors';
 
 interface JsonResponse {
   status(code: number): { json(body: unknown): void };
@@ -35,17 +25,27 @@ export class ApiExceptionFilter implements ExceptionFilter {
     host.switchToHttp().getResponse<JsonResponse>().status(body.statusCode).json(body);
   }
 
-  private toBody(exception: unknown): ApiErrorBody {
-    if (exception instanceof AppError && STATUS_BY_CODE[exception.code] !== undefined) {
-      return body(STATUS_BY_CODE[exception.code], exception.code, exception.message);
-    }
-    if (exception instanceof HttpException) {
-      const status = exception.getStatus();
-      return body(status, `http.${statusName(status).toLowerCase().replace(/ /g, '_')}`, messageOf(exception));
-    }
+  private toBody(thrown: unknown): ApiErrorBody {
+    const exception = judgeDatabaseError(thrown);
+    if (exception instanceof AppError) return body(exception.httpStatus, exception.code, exception.message);
+    if (exception instanceof HttpException) return body(exception.getStatus(), codeOf(exception.getStatus()), messageOf(exception));
+    const clientError = clientErrorOf(exception);
+    if (clientError) return body(clientError.status, codeOf(clientError.status), clientError.message);
     this.logger.error({ msg: 'unhandled error', error: exception instanceof Error ? { name: exception.name, message: exception.message, stack: exception.stack } : exception });
     return body(HttpStatus.INTERNAL_SERVER_ERROR, 'internal', 'internal server error');
   }
+}
+
+/** Errors of Express' body parser (too large, bad JSON, bad charset) say they are the client's, with a 4xx status. */
+function clientErrorOf(exception: unknown): { status: number; message: string } | undefined {
+  const candidate = exception as { status?: unknown; expose?: unknown; message?: unknown } | null;
+  const status = candidate?.status;
+  if (typeof status !== 'number' || status < 400 || status > 499 || candidate?.expose !== true) return undefined;
+  return { status, message: typeof candidate.message === 'string' ? candidate.message : statusName(status) };
+}
+
+function codeOf(status: number): string {
+  return `http.${statusName(status).toLowerCase().replace(/ /g, '_')}`;
 }
 
 function body(statusCode: number, code: string, message: string): ApiErrorBody {

@@ -6,6 +6,8 @@ export interface InvoicePosition {
   id: string;
 }
 
+/** insert_xid is a PostgreSQL bigint: a larger number in a crafted cursor must be a 400, not a database error. */
+const MAX_BIGINT = 2n ** 63n - 1n;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** Opaque to clients: base64url JSON, so the order can change without breaking their code. */
@@ -22,7 +24,7 @@ export function decodeCursor(cursor: string): InvoicePosition {
   }
   if (!Array.isArray(decoded) || decoded.length !== 2) throw invalid();
   const [insertXid, id] = decoded as unknown[];
-  if (typeof insertXid !== 'string' || !/^\d{1,19}$/.test(insertXid) || typeof id !== 'string' || !UUID.test(id)) throw invalid();
+  if (typeof insertXid !== 'string' || !/^\d{1,19}$/.test(insertXid) || BigInt(insertXid) > MAX_BIGINT || typeof id !== 'string' || !UUID.test(id)) throw invalid();
   return { insertXid, id };
 }
 

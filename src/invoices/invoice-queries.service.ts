@@ -9,6 +9,7 @@ import { InvoiceRow, InvoicesRepository } from './invoices.repository';
 
 export class InvoiceNotFoundError extends AppError {
   readonly code = 'invoice.not_found';
+  readonly httpStatus = 404;
 }
 
 /** Reads invoices for a caller; a tenant only ever sees its own, and another tenant's invoice does not exist. */
@@ -18,6 +19,7 @@ export class InvoiceQueriesService {
 
   async list(principal: Principal, query: ListInvoicesQuery): Promise<InvoicePageDto> {
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
+    if (query.order_id !== undefined && !isStorableText(query.order_id)) throw new InvalidRequestError('order_id must be well-formed Unicode without NUL');
     const rows = await this.invoices.listPage({
       tenantId: tenantToList(principal, query.tenant_id),
       orderId: query.order_id,
@@ -39,6 +41,10 @@ export class InvoiceQueriesService {
   }
 }
 
+function isStorableText(text: string): boolean {
+  return text.isWellFormed() && !text.includes('\u0000');
+}
+
 function tenantToList(principal: Principal, requested: string | undefined): string {
   if (requested === undefined || requested === principal.tenantId) return principal.tenantId;
   if (!isAdmin(principal)) throw new ForbiddenError('only an admin may list another tenant (tenant_id=)');
@@ -46,10 +52,18 @@ function tenantToList(principal: Principal, requested: string | undefined): stri
 }
 
 function createdRange(query: ListInvoicesQuery): { createdFrom?: Date; createdTo?: Date } {
-  const createdFrom = query.created_from === undefined ? undefined : new Date(query.created_from);
-  const createdTo = query.created_to === undefined ? undefined : new Date(query.created_to);
+  const createdFrom = instantOf('created_from', query.created_from);
+  const createdTo = instantOf('created_to', query.created_to);
   if (createdFrom && createdTo && createdFrom > createdTo) throw new InvalidRequestError('created_from must not be after created_to');
   return { createdFrom, createdTo };
+}
+
+/** ISO 8601 shapes such as week dates pass the DTO's check but name no instant JavaScript can compute. */
+function instantOf(name: string, value: string | undefined): Date | undefined {
+  if (value === undefined) return undefined;
+  const instant = new Date(value);
+  if (Number.isNaN(instant.getTime())) throw new InvalidRequestError(`${name} must be an ISO 8601 date or timestamp`);
+  return instant;
 }
 
 function toDto(row: InvoiceRow): InvoiceDto {

@@ -10,6 +10,7 @@ const DAY_MS = 86_400_000;
 
 export class PurgeInProgressError extends AppError {
   readonly code = 'retention.purge_in_progress';
+  readonly httpStatus = 409;
 }
 
 export interface PurgeResult {

@@ -6,6 +6,8 @@
 // on the DLT and nothing else there, lag 0, no process left behind.
 // Usage: npm run test:chaos [-- --seed N]   (or CHAOS_SEED=N)
 import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import path from 'node:path';
 import kafkajs from 'kafkajs';
 import pg from 'pg';
 import { ConsumerFleet } from './consumers.mjs';
@@ -21,6 +23,8 @@ const KILLS = 5;
 const HARD_TIMEOUT_MS = 12 * 60_000;
 const CONVERGE_TIMEOUT_MS = 4 * 60_000;
 const MAX_RESTARTS_PER_SLOT = 12;
+/** About 1.5% of the messages: every shape of the e2e tests' hostile generator, valid ones included. */
+const HOSTILE_MESSAGES = 300;
 
 const started = Date.now();
 const log = (msg) => console.log(`[chaos +${((Date.now() - started) / 1000).toFixed(1)}s] ${msg}`);
@@ -306,14 +310,26 @@ async function verify(workload, admin) {
 
 // ---------- main ----------
 
+/** The e2e tests' generator of hostile messages, compiled on its own (it uses Node built-ins only). */
+function loadHostileMessages(seed) {
+  const outDir = path.join(ROOT, 'dist', 'chaos-support');
+  run('compile the hostile-message generator', process.execPath, [
+    'node_modules/typescript/bin/tsc', 'test/support/hostile-messages.ts', '--outDir', outDir,
+    '--module', 'commonjs', '--target', 'es2022', '--lib', 'es2024', '--types', 'node', '--skipLibCheck', '--strict',
+  ]);
+  const { hostileMessages } = createRequire(import.meta.url)(path.join(outDir, 'hostile-messages.js'));
+  return hostileMessages(seed, HOSTILE_MESSAGES, { tenantId: 'tenant-hostile' });
+}
+
 async function main() {
   const seed = readSeed();
   log(`seed=${seed} (rerun with CHAOS_SEED=${seed})`);
   const rng = seededRandom(seed ^ 0x5eed);
-  const workload = buildWorkload(seed, { windowMs: WINDOW_MS });
+  const workload = buildWorkload(seed, { windowMs: WINDOW_MS, hostile: loadHostileMessages(seed) });
   const { stats } = workload;
   log(`workload: ${stats.events} messages, ${stats.tenants} tenants, ${workload.expectedOrders.size} orders, ` +
-    `${stats.duplicates} exact duplicates, ${stats.republished} re-published under a new event_id, ${stats.poison} poison`);
+    `${stats.duplicates} exact duplicates, ${stats.republished} re-published under a new event_id, ${stats.poison} poison, ` +
+    `${stats.hostile} hostile (${stats.hostileValid} of them valid)`);
 
   cleanUpInterruptedRun(log);
   const kafka = new PrivateKafka();

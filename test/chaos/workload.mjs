@@ -62,7 +62,7 @@ const POISON_KINDS = [
  * Builds the messages and the expected outcome. `windowMs` spreads first publications over the
  * production window; replays come 2-10 s after the message they repeat.
  */
-export function buildWorkload(seed, { orders = 17_600, tenants = 24, windowMs = 70_000 } = {}) {
+export function buildWorkload(seed, { orders = 17_600, tenants = 24, windowMs = 70_000, hostile = [] } = {}) {
   const rng = seededRandom(seed);
   const tenantIds = Array.from({ length: tenants }, (_, i) => `tenant-${String(i + 1).padStart(2, '0')}`);
   const expectedOrders = new Map(); // `${tenant}|${order}` -> { amount, currency, eventIds:Set }
@@ -120,6 +120,19 @@ export function buildWorkload(seed, { orders = 17_600, tenants = 24, windowMs = 
     poisonIds.add(at(rng.int(0, windowMs), key, poisonValue(rng, kind, base), 'poison'));
   }
 
+  // Hostile messages: poison of every shape must reach the DLT, odd-but-valid ones must be invoiced.
+  for (const message of hostile) {
+    const dueMs = rng.int(0, windowMs);
+    if (message.expected !== 'invoiced') {
+      poisonIds.add(at(dueMs, message.key, message.value, 'hostile'));
+      continue;
+    }
+    const { eventId, orderId, amount } = message.invoice;
+    expectedOrders.set(`tenant-hostile|${orderId}`, { amount, currency: 'USD', eventIds: new Set([eventId]) });
+    validEventIds.add(eventId);
+    at(dueMs, message.key, message.value, 'hostile-valid');
+  }
+
   messages.sort((a, b) => a.dueMs - b.dueMs);
   const count = (kind) => messages.filter((m) => m.kind === kind).length;
   return {
@@ -131,7 +144,9 @@ export function buildWorkload(seed, { orders = 17_600, tenants = 24, windowMs = 
       events: messages.length,
       duplicates: count('duplicate'),
       republished: count('republished'),
-      poison: count('poison'),
+      poison: count('poison') + count('hostile'),
+      hostile: count('hostile') + count('hostile-valid'),
+      hostileValid: count('hostile-valid'),
       tenants: new Set([...expectedOrders.keys()].map((k) => k.split('|')[0])).size,
     },
   };
