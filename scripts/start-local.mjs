@@ -1,8 +1,8 @@
-// The README's "run the service" command: installs, starts Kafka and PostgreSQL, migrates, builds and runs.
+// The README's "run the service" command: installs, starts Kafka and PostgreSQL, migrates, builds and runs on Node 24.
 import { execSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { ensureDependencies } from './ensure-deps.mjs';
+import { onProjectNode } from './ensure-deps.mjs';
 
 /** A development secret kept on this machine only, so a fresh clone starts without hand-written config. */
 function devJwtSecret() {
@@ -16,10 +16,11 @@ function devJwtSecret() {
 
 const run = (command) => execSync(command, { stdio: 'inherit' });
 
-ensureDependencies();
-run('node scripts/infra.mjs up');
-run('npm run --silent migration:run');
-const env = { ...process.env, AUTH_JWT_SECRET: process.env.AUTH_JWT_SECRET ?? devJwtSecret() };
-const service = spawn(process.execPath, ['dist/src/main.js'], { stdio: 'inherit', env });
-for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => service.kill(signal));
-service.on('exit', (code) => process.exit(code ?? 0));
+onProjectNode(() => {
+  run('node scripts/infra.mjs up');
+  run('npm run --silent migration:run');
+  const env = { ...process.env, AUTH_JWT_SECRET: process.env.AUTH_JWT_SECRET ?? devJwtSecret() };
+  const service = spawn(process.execPath, ['dist/src/main.js'], { stdio: 'inherit', env });
+  for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => service.kill(signal));
+  service.on('exit', (code) => process.exit(code ?? 0));
+});

@@ -22,7 +22,7 @@ interface OrderCompleted {
 export class TextbookController {
   constructor(private readonly dataSource: DataSource) {}
 
-  @EventPattern(TEXTBOOK_TOPIC)
+  @EventPattern<string>(TEXTBOOK_TOPIC)
   async handle(@Payload() event: OrderCompleted): Promise<void> {
     await this.dataSource.transaction(async (manager) => {
       const seen: unknown[] = await manager.query('SELECT 1 FROM processed_events WHERE event_id = $1', [event.event_id]);

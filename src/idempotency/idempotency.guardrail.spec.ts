@@ -7,7 +7,7 @@ import { IdempotentEventPattern } from './idempotent-event-pattern.decorator';
 
 @Controller()
 class RogueController {
-  @EventPattern('order.completed')
+  @EventPattern<string>('order.completed')
   handleWithoutClaim(): void {}
 
   @MessagePattern('billing.query')

@@ -1,7 +1,10 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
-import { PATTERN_METADATA } from '@nestjs/microservices/constants';
+import { MessagePattern } from '@nestjs/microservices';
 import { IDEMPOTENT_HANDLER } from './idempotent-event-pattern.decorator';
+
+/** The metadata key of a message handler's pattern, read off Nest's public decorator instead of a private path. */
+const PATTERN_METADATA = patternMetadataKey();
 
 export class NonIdempotentHandlerError extends Error {
   readonly code = 'idempotency.handler_not_idempotent';
@@ -37,4 +40,12 @@ export class IdempotencyGuardrail implements OnModuleInit {
         .map((name) => `${metatype.name}.${name}`);
     });
   }
+}
+
+function patternMetadataKey(): unknown {
+  const probe = { handler: (): void => undefined };
+  MessagePattern('probe')(probe, 'handler', Object.getOwnPropertyDescriptor(probe, 'handler')!);
+  const keys = Reflect.getOwnMetadataKeys(probe.handler).filter((key) => JSON.stringify(Reflect.getOwnMetadata(key, probe.handler)) === '["probe"]');
+  if (keys.length !== 1) throw new Error('cannot tell which metadata @MessagePattern writes');
+  return keys[0];
 }

@@ -12,7 +12,7 @@ export const IDEMPOTENT_HANDLER = 'billing:idempotent-handler';
  */
 export function IdempotentEventPattern(pattern: string): MethodDecorator {
   return applyDecorators(
-    EventPattern(pattern),
+    EventPattern<string>(pattern),
     UseInterceptors(IdempotencyInterceptor),
     UseFilters(ConsumerExceptionFilter),
     SetMetadata(IDEMPOTENT_HANDLER, true),
@@ -30,7 +30,7 @@ export function batchPatternOf(pattern: string): string {
  */
 export function IdempotentBatchPattern(pattern: string): MethodDecorator {
   return applyDecorators(
-    EventPattern(batchPatternOf(pattern)),
+    EventPattern<string>(batchPatternOf(pattern)),
     UseInterceptors(IdempotentBatchInterceptor),
     UseFilters(ConsumerExceptionFilter),
     SetMetadata(IDEMPOTENT_HANDLER, true),

@@ -48,6 +48,8 @@ export class LagMonitor implements OnApplicationBootstrap, OnModuleDestroy, OnAp
   }
 
   async onApplicationShutdown(): Promise<void> {
+    // kafkajs retries a call on its own and reconnects to do so: disconnecting under it leaves a socket open.
+    await this.inFlight?.catch(() => undefined);
     await this.admin.close();
   }
 
@@ -75,7 +77,9 @@ export class LagMonitor implements OnApplicationBootstrap, OnModuleDestroy, OnAp
   private async compute(): Promise<PartitionLag[]> {
     const admin = await this.admin.get();
     const { topic, groupId } = this.config;
-    const [ends, [committed]] = await Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId, topics: [topic] })]);
+    // One after the other: with Promise.all a failed call would leave its sibling retrying, unobserved, past shutdown.
+    const ends = await admin.fetchTopicOffsets(topic);
+    const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
     const committedByPartition = new Map(committed.partitions.map((p) => [p.partition, Number(p.offset)]));
     const lags = ends.map(({ partition, high, low }) => {
       const position = committedByPartition.get(partition) ?? -1;

@@ -1,8 +1,6 @@
-import { KafkaContext, KafkaOptions, ServerKafka } from '@nestjs/microservices';
-import { KafkaParser } from '@nestjs/microservices/helpers/kafka-parser';
-import { KafkaRequestDeserializer } from '@nestjs/microservices/deserializers/kafka-request.deserializer';
-import { KafkaRequest } from '@nestjs/microservices/serializers/kafka-request.serializer';
-import { Consumer, EachBatchPayload, ITopicConfig } from 'kafkajs';
+import { CustomTransportStrategy, KafkaContext, Server } from '@nestjs/microservices';
+import { lastValueFrom } from 'rxjs';
+import { Consumer, ConsumerConfig, ConsumerRunConfig, EachBatchPayload, EachMessagePayload, ITopicConfig, Kafka, KafkaConfig } from 'kafkajs';
 import { ConsumeMode } from '../config/configuration';
 import { BatchMessage, EventBatch } from '../idempotency/event-batch';
 import { batchPatternOf } from '../idempotency/idempotent-event-pattern.decorator';
@@ -21,51 +19,78 @@ export interface BatchModeOptions {
   maxEventsPerTransaction: number;
 }
 
-type KafkaServerOptions = NonNullable<KafkaOptions['options']>;
-
-/** Keeps key, value and headers as the original bytes: strict JSON parsing and the DLT need them untouched. */
-class RawBytesParser extends KafkaParser {
-  override parse<T = unknown>(data: { headers?: Record<string, unknown> }): T {
-    return { ...data, headers: { ...(data.headers ?? {}) } } as T;
-  }
+export interface KafkaServerOptions {
+  client: KafkaConfig;
+  /** The group id is used as given. */
+  consumer: ConsumerConfig;
+  subscribe?: { fromBeginning?: boolean };
+  run?: Omit<ConsumerRunConfig, 'eachMessage' | 'eachBatch' | 'eachBatchAutoResolve'>;
 }
 
-/** Routes a configured topic (e.g. a test's own topic) to the handler of its logical pattern. */
-class TopicBindingDeserializer extends KafkaRequestDeserializer {
-  constructor(private readonly patternByTopic: ReadonlyMap<string, string>) {
-    super();
-  }
+export type KafkaServerStatus = 'connected' | 'disconnected' | 'rebalancing' | 'stopped' | 'crashed';
 
-  override mapToSchema(data: KafkaRequest, options?: Record<string, unknown>) {
-    const channel = options?.channel as string | undefined;
-    const bound = channel === undefined ? options : { ...options, channel: this.patternByTopic.get(channel) ?? channel };
-    return super.mapToSchema(data, bound);
-  }
+export class MissingHandlerError extends Error {
+  readonly code = 'order_events.missing_handler';
 }
 
 /**
- * Nest's Kafka server, with four changes: it subscribes to configured topics rather than to the
- * handler patterns, it keeps raw bytes, the consumer group id is used as given (no "-server"), and in
- * batch mode it hands each fetched batch to the handler of the pattern's batch form.
+ * A Nest transport built on kafkajs through Nest's public custom-transport API. It subscribes to the
+ * configured topics and dispatches each to the handler of its logical pattern, keeps key, value and headers
+ * as the original bytes (strict parsing and the DLT need them untouched), uses the group id as given, and
+ * in batch mode hands each fetched batch to the handler of the pattern's batch form. Offsets are resolved only
+ * once handled; a failed delivery parks its partition (see TransientFaultRetrier) instead of throwing into kafkajs.
  */
-export class BillingKafkaServer extends ServerKafka {
+export class BillingKafkaServer extends Server<Record<string, never>, KafkaServerStatus> implements CustomTransportStrategy {
+  override readonly propagatesEventHandlerErrors = true;
   private readonly groupCommits = new Map<string, GroupCommitQueue<BatchMessage>>();
+  private consumer?: Consumer;
   private stopping = false;
 
   constructor(
-    options: KafkaServerOptions,
+    private readonly options: KafkaServerOptions,
     private readonly delivery: DeliveryOptions,
     private readonly patternByTopic: ReadonlyMap<string, string>,
     private readonly topicsToCreate: ITopicConfig[] = [],
     private readonly consumeMode: ConsumeMode = 'message',
     private readonly batchMode: BatchModeOptions = { maxConcurrentTransactions: 2, maxEventsPerTransaction: 2000 },
   ) {
-    super({ ...options, postfixId: '', deserializer: new TopicBindingDeserializer(patternByTopic) });
-    this.parser = new RawBytesParser();
+    super();
   }
 
-  override async bindEvents(consumer: Consumer): Promise<void> {
-    await this.createMissingTopics();
+  async listen(callback: (error?: unknown) => void): Promise<void> {
+    try {
+      await this.start();
+      callback();
+    } catch (error) {
+      callback(error);
+    }
+  }
+
+  /** Stops fetching, waits for the message or batch in flight, commits and leaves the group. */
+  async close(): Promise<void> {
+    this.stopping = true;
+    const consumer = this.consumer;
+    this.consumer = undefined;
+    await consumer?.disconnect();
+  }
+
+  on(): never {
+    throw new Error('BillingKafkaServer reports its state through `status`; it has no event listeners');
+  }
+
+  unwrap<T>(): T {
+    if (!this.consumer) throw new Error('the Kafka consumer is not started');
+    return this.consumer as T;
+  }
+
+  private async start(): Promise<void> {
+    this.assertHandlers();
+    const kafka = new Kafka(this.options.client);
+    await this.createMissingTopics(kafka);
+    const consumer = kafka.consumer(this.options.consumer);
+    this.consumer = consumer;
+    this.reportStatus(consumer);
+    await consumer.connect();
     await consumer.subscribe({ ...this.options.subscribe, topics: [...this.patternByTopic.keys()] });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       if (!payload.restart && !this.stopping) this.delivery.onConsumerDead(payload.error);
@@ -75,6 +100,26 @@ export class BillingKafkaServer extends ServerKafka {
     // (see TransientFaultRetrier) and returns, instead of throwing into kafkajs.
     const eachBatch = this.consumeMode === 'message' ? (p: EachBatchPayload) => this.handleMessages(p) : (p: EachBatchPayload) => this.handleBatch(p);
     await consumer.run({ ...this.options.run, eachBatchAutoResolve: false, eachBatch });
+  }
+
+  /** A subscribed topic without a handler would lose its messages; refuse to start instead. */
+  private assertHandlers(): void {
+    const wanted = [...new Set(this.patternByTopic.values())].map((pattern) => this.handledPattern(pattern));
+    const missing = wanted.filter((pattern) => !this.getHandlerByPattern(pattern));
+    if (missing.length > 0) throw new MissingHandlerError(`no handler for the Kafka pattern(s) ${missing.join(', ')}`);
+  }
+
+  private handledPattern(pattern: string): string {
+    return this.consumeMode === 'message' ? pattern : batchPatternOf(pattern);
+  }
+
+  private reportStatus(consumer: Consumer): void {
+    const { CONNECT, DISCONNECT, REBALANCING, STOP, CRASH } = consumer.events;
+    consumer.on(CONNECT, () => this._status$.next('connected'));
+    consumer.on(DISCONNECT, () => this._status$.next('disconnected'));
+    consumer.on(REBALANCING, () => this._status$.next('rebalancing'));
+    consumer.on(STOP, () => this._status$.next('stopped'));
+    consumer.on(CRASH, () => this._status$.next('crashed'));
   }
 
   /** One message at a time, each acknowledged once handled; a failure parks the partition at that message. */
@@ -92,6 +137,13 @@ export class BillingKafkaServer extends ServerKafka {
       payload.resolveOffset(message.offset);
     }
     await payload.heartbeat();
+  }
+
+  private async handleMessage(payload: EachMessagePayload): Promise<void> {
+    const { topic, partition, message } = payload;
+    const original = { ...message, headers: { ...(message.headers ?? {}) }, topic, partition };
+    const context = new KafkaContext([original as never, partition, topic, this.consumer!, () => payload.heartbeat(), null as never]);
+    await this.dispatch(this.patternByTopic.get(topic) ?? topic, message.value, context);
   }
 
   /** Offsets of a partition's batch are resolved only once the transaction holding its events commits. */
@@ -121,11 +173,6 @@ export class BillingKafkaServer extends ServerKafka {
     };
   }
 
-  override async close(): Promise<void> {
-    this.stopping = true;
-    await super.close();
-  }
-
   private groupCommitFor(pattern: string): GroupCommitQueue<BatchMessage> {
     let queue = this.groupCommits.get(pattern);
     if (!queue) {
@@ -138,14 +185,21 @@ export class BillingKafkaServer extends ServerKafka {
 
   private async dispatchBatch(pattern: string, messages: BatchMessage[]): Promise<void> {
     const [first] = messages;
-    const context = new KafkaContext([first as never, first.partition, first.topic, this.consumer!, () => Promise.resolve(), this.producer!]);
-    await this.handleEvent(pattern, { pattern, data: new EventBatch(messages) }, context);
+    const context = new KafkaContext([first as never, first.partition, first.topic, this.consumer!, () => Promise.resolve(), null as never]);
+    await this.dispatch(pattern, new EventBatch(messages), context);
+  }
+
+  /** Runs the handler (with its interceptors and filters) and waits for its outcome, so a failure reaches kafkajs. */
+  private async dispatch(pattern: string, data: unknown, context: KafkaContext): Promise<void> {
+    const handler = this.getHandlerByPattern(pattern);
+    if (!handler) throw new MissingHandlerError(`no handler for the Kafka pattern ${pattern}`);
+    await lastValueFrom(this.transformToObservable(await handler(data, context)), { defaultValue: undefined });
   }
 
   /** A consumer cannot subscribe to a topic that does not exist yet, and a DLT must exist before poison arrives. */
-  private async createMissingTopics(): Promise<void> {
-    if (this.topicsToCreate.length === 0 || !this.client) return;
-    const admin = this.client.admin();
+  private async createMissingTopics(kafka: Kafka): Promise<void> {
+    if (this.topicsToCreate.length === 0) return;
+    const admin = kafka.admin();
     await admin.connect();
     try {
       await admin.createTopics({ topics: this.topicsToCreate, waitForLeaders: true });

@@ -1,4 +1,4 @@
-import { logCreator, Partitioners } from 'kafkajs';
+import { logCreator } from 'kafkajs';
 import { KafkaConfig, ORDER_COMPLETED_TOPIC } from '../config/configuration';
 import { BillingKafkaServer, DeliveryOptions } from './billing-kafka.server';
 
@@ -24,8 +24,6 @@ export function createKafkaServer(config: KafkaConfig, delivery: DeliveryOptions
       },
       // A new group must bill what was published before it first started.
       subscribe: { fromBeginning: true },
-      // Named explicitly: kafkajs warns at every boot when the partitioner is left to its v2 default.
-      producer: { createPartitioner: Partitioners.DefaultPartitioner },
       run: { partitionsConsumedConcurrently: config.partitionsConsumedConcurrently },
     },
     delivery,

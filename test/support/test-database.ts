@@ -13,10 +13,12 @@ export class TestDatabase {
     readonly dataSource: DataSource,
   ) {}
 
-  static async create(label: string): Promise<TestDatabase> {
+  /** `before` is SQL run on the new database before the migrations, e.g. a schema an older release left. */
+  static async create(label: string, before?: string): Promise<TestDatabase> {
     const name = `billing_t_${label.replace(/\W/g, '_').toLowerCase()}_${randomBytes(4).toString('hex')}`;
     await withAdmin((admin) => admin.query(`CREATE DATABASE "${name}"`));
     const url = ADMIN_URL.replace(/\/[^/]*$/, `/${name}`);
+    if (before) await withClient(url, (client) => client.query(before));
     const dataSource = new DataSource(dataSourceOptions(url));
     await dataSource.initialize();
     await dataSource.runMigrations({ transaction: 'all' });
@@ -54,8 +56,12 @@ export class TestDatabase {
   }
 }
 
-async function withAdmin<T>(work: (client: Client) => Promise<T>): Promise<T> {
-  const client = new Client({ connectionString: ADMIN_URL });
+function withAdmin<T>(work: (client: Client) => Promise<T>): Promise<T> {
+  return withClient(ADMIN_URL, work);
+}
+
+async function withClient<T>(url: string, work: (client: Client) => Promise<T>): Promise<T> {
+  const client = new Client({ connectionString: url });
   await client.connect();
   try {
     return await work(client);
