@@ -6,7 +6,8 @@ import { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { CONSUME_MODES } from '../src/config/configuration';
 import { BillingMetrics } from '../src/observability/billing-metrics';
-import { asMessage, orderCompleted, TestKafka, uniqueName, waitFor } from './support/kafka';
+import { offsetsCommand } from '../src/cli/offsets';
+import { asMessage, BROKERS, orderCompleted, TestKafka, uniqueName, waitFor } from './support/kafka';
 import { startTestApp } from './support/test-app';
 import { TestDatabase } from './support/test-database';
 
@@ -112,5 +113,39 @@ describe.each(CONSUME_MODES)('offsets stored with the invoices, %s mode (real Ka
     await publish(1, 1);
     await waitFor(async () => (await storedOffsets()) === '11', 30_000, 'consumption to go on from the log start');
     expect(await invoices()).toBe(11);
+  });
+});
+
+describe('npm run offsets (real Kafka, real PostgreSQL)', () => {
+  it('shows stored and Kafka offsets side by side, and moves a stored offset only when not a dry run', async () => {
+    const db = await TestDatabase.create('offsets_cli');
+    const kafka = await new TestKafka().connect();
+    const topic = uniqueName('order.completed.offsets-cli');
+    const env = { DATABASE_URL: db.url, KAFKA_BROKERS: BROKERS.join(','), KAFKA_TOPIC: topic, KAFKA_GROUP_ID: uniqueName('billing') };
+    try {
+      await kafka.createTopic(topic, 2);
+      await kafka.publish(topic, [0, 0, 0, 1].map((partition) => ({ ...asMessage(orderCompleted()), partition })));
+      await db.query(`INSERT INTO consumer_offsets (group_id, topic, partition, next_offset) VALUES ($1, $2, 0, 3)`, [env.KAFKA_GROUP_ID, topic]);
+      const lines: string[] = [];
+      await offsetsCommand(['show'], (line) => lines.push(line), env);
+      expect(lines.slice(2).map((l) => l.split(/\s{2,}/).slice(0, 4))).toEqual([
+        ['0', '3', '-', '0'],
+        ['1', '-', '-', '0'],
+      ]);
+
+      lines.length = 0;
+      await offsetsCommand(['move', '--partition', '0', '--to', '1', '--dry-run'], (line) => lines.push(line), env);
+      expect(lines).toEqual([`${topic}[0] stored 3 -> 1 (dry run)`]);
+      expect(await db.query('SELECT next_offset FROM consumer_offsets')).toEqual([{ next_offset: '3' }]);
+      await offsetsCommand(['move', '--partition', 'all', '--to', 'latest'], () => undefined, env);
+      expect(await db.query('SELECT partition, next_offset FROM consumer_offsets ORDER BY partition')).toEqual([
+        { partition: 0, next_offset: '3' },
+        { partition: 1, next_offset: '1' },
+      ]);
+      await expect(offsetsCommand(['move', '--partition', '7', '--to', '0'], () => undefined, env)).rejects.toThrow(/--partition must be a partition/);
+    } finally {
+      await kafka.disconnect();
+      await db.drop();
+    }
   });
 });
