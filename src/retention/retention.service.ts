@@ -37,10 +37,15 @@ export class RetentionService {
   async purge(trigger: PurgeTrigger): Promise<PurgeResult> {
     const started = performance.now();
     const cutoff = new Date(this.clock.now().getTime() - this.config.retentionDays * DAY_MS);
-    const outcome = await this.repository.runExclusive((session) => this.deleteInBatches(session, cutoff));
+    const outcome = await this.repository.runExclusive((session) => this.deleteInBatches(session, cutoff)).catch((error: unknown) => {
+      this.metrics.cleanupFailures.inc();
+      this.metrics.cleanupLastFailure.set(this.unixSeconds());
+      throw error;
+    });
     if (!outcome.acquired) throw new PurgeInProgressError('another retention purge is running; try again later');
     const durationMs = Math.round(performance.now() - started);
     this.metrics.cleanupSeconds.observe(durationMs / 1000);
+    this.metrics.cleanupLastSuccess.set(this.unixSeconds());
     const result = { deleted: outcome.result, cutoff: cutoff.toISOString(), retention_days: this.config.retentionDays, duration_ms: durationMs };
     this.logger.log({ msg: 'retention purge finished', trigger, ...result });
     return result;
@@ -54,5 +59,9 @@ export class RetentionService {
       total += deleted;
       this.metrics.cleanupDeletedRows.inc(deleted);
     }
+  }
+
+  private unixSeconds(): number {
+    return this.clock.now().getTime() / 1000;
   }
 }
