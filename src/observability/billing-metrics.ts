@@ -83,7 +83,7 @@ export class BillingMetrics {
 
   readonly consumerUp = new Gauge({
     name: 'billing_consumer_up',
-    help: '1 while the Kafka consumer is connected (as /health reports it), else 0',
+    help: '1 while the Kafka consumer is connected or rebalancing, else 0 (what /health requires of the connection)',
     registers: [this.registry],
   });
 
