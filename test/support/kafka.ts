@@ -57,12 +57,6 @@ export class TestKafka {
     return result.partitions.reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
   }
 
-  /** The group's state and member count, to wait for a stable group before a test depends on who owns what. */
-  async groupState(groupId: string): Promise<{ state: string; members: number }> {
-    const { groups } = await this.admin.describeGroups([groupId]);
-    return { state: groups[0].state, members: groups[0].members.length };
-  }
-
   async endOffsets(topic: string): Promise<number> {
     const offsets = await this.admin.fetchTopicOffsets(topic);
     return offsets.reduce((sum, p) => sum + Number(p.high), 0);
