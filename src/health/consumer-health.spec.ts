@@ -16,7 +16,7 @@ describe('ConsumerHealth', () => {
     expect(seen).toEqual([true, true, false, true, false, false]);
   });
 
-  it('exports billing_consumer_up as /health judges the consumer', async () => {
+  it('exports billing_consumer_up: 1 while connected or rebalancing, else 0', async () => {
     const metrics = new BillingMetrics();
     const status = new Subject<string>();
     new ConsumerHealth(metrics).track(status);
