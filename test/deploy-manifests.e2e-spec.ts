@@ -1,5 +1,7 @@
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parse } from 'yaml';
 import { loadConfig } from '../src/config/configuration';
 
 const ROOT = join(__dirname, '..');
@@ -44,6 +46,13 @@ function check(args: string[], stdin?: string): Checked {
 
 function printed(args: string[]): string {
   return spawnSync(process.execPath, ['scripts/deploy-manifests.mjs', '--print', ...args], { cwd: ROOT, encoding: 'utf8' }).stdout;
+}
+
+interface ComposeService {
+  command: string[];
+  stop_grace_period: string;
+  healthcheck: { test: string[] };
+  depends_on: Record<string, { condition: string }>;
 }
 
 const byKind = (checked: Checked, kind: string) => checked.resources.find((r) => r.kind === kind)!;
@@ -129,5 +138,15 @@ describe('Kubernetes manifests (Helm chart rendered, validated against Kubernete
     for (const [pattern, replacement, problem] of broken) {
       expect(check(['--stdin'], good.replace(pattern, replacement)).problems.join('\n')).toMatch(problem);
     }
+  });
+
+  it('docker-compose.yml: the same grace period, a /health healthcheck, and migrate before the service', () => {
+    const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8')) as { services: Record<string, ComposeService> };
+    const service = compose.services['billing-service'];
+    const grace = byKind(defaults, 'Deployment').spec.template.spec.terminationGracePeriodSeconds;
+    expect(service.stop_grace_period).toBe(`${grace}s`);
+    expect(service.healthcheck.test.join(' ')).toContain('/health');
+    expect(service.depends_on.migrate).toEqual({ condition: 'service_completed_successfully' });
+    expect(compose.services.migrate.command).toContain('migration:run');
   });
 });

@@ -50,20 +50,16 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{- end -}}
 
 {{- define "billing.secretVolumeMount" -}}
-{{- if .Values.secret.mountAsFiles }}
 - name: secrets
   mountPath: {{ .Values.secret.mountPath }}
   readOnly: true
-{{- end }}
 {{- end -}}
 
 {{- define "billing.secretVolume" -}}
-{{- if .Values.secret.mountAsFiles }}
 - name: secrets
   secret:
     secretName: {{ .Values.secret.name }}
     defaultMode: 0440
-{{- end }}
 {{- end -}}
 
 {{- define "billing.securityContext" -}}
