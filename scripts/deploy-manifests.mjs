@@ -186,7 +186,7 @@ async function main(argv) {
     console.log(JSON.stringify({ rendered: rendered.ok, resources, problems }));
   } else {
     for (const problem of problems) console.error(problem);
-    if (problems.length === 0) console.log(`${resources.length} resources valid (Kubernetes ${KUBE_VERSION} schemas, KEDA CRD): ${resources.map((r) => r.kind).join(', ')}`);
+    if (problems.length === 0) console.log(`${resources.length} resources valid (kubernetes-models and KEDA CRD schemas, rendered for Kubernetes ${KUBE_VERSION}): ${resources.map((r) => r.kind).join(', ')}`);
   }
   process.exit(problems.length === 0 ? 0 : 1);
 }
