@@ -27,6 +27,7 @@ describe('IdempotencyInterceptor', () => {
   let recorded: { outcome: string; duplicateAgeMs?: number }[];
   let interceptor: IdempotencyInterceptor;
   let handlerCalls: number;
+  let positions: string[];
   const handler: CallHandler = { handle: () => (handlerCalls++, of('invoiced')) };
 
   beforeEach(() => {
@@ -39,13 +40,16 @@ describe('IdempotencyInterceptor', () => {
       new IdempotencyService(directTransactions, claims.asRepository()),
       recorder as unknown as EventOutcomeRecorder,
       fixedClock,
+      { record: (messages) => (positions.push(...messages.map((m) => `${m.partition}@${m.offset}`)), Promise.resolve()) },
     );
+    positions = [];
   });
 
   const run = (value: Buffer) => lastValueFrom(interceptor.intercept(kafkaContextFor(value), handler));
 
-  it('claims a new event and runs the handler once', async () => {
+  it('claims a new event and runs the handler once, recording where its partition resumes', async () => {
     await expect(run(payload())).resolves.toBe('invoiced');
+    expect(positions).toEqual(['2@7']);
     expect(handlerCalls).toBe(1);
     expect(claims.rows.size).toBe(1);
     expect(recorded).toEqual([{ outcome: 'invoiced', duplicateAgeMs: undefined }]);

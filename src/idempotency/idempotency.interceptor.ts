@@ -5,6 +5,7 @@ import { Clock } from '../common/clock';
 import { EventOutcome, EventOutcomeRecorder } from '../observability/event-outcome.recorder';
 import { coordinatesOf } from '../order-events/kafka-message';
 import { IdempotentEventParser } from './idempotent-event';
+import { SettledPositions } from './settled-positions';
 import { IdempotencyService, outcomeOf } from './idempotency.service';
 
 /**
@@ -19,6 +20,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
     private readonly idempotency: IdempotencyService,
     private readonly outcomes: EventOutcomeRecorder,
     private readonly clock: Clock,
+    private readonly positions: SettledPositions,
   ) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<EventOutcome> {
@@ -31,11 +33,16 @@ export class IdempotencyInterceptor implements NestInterceptor {
     // The raw value, not the transport's deserialized data: Nest hands a tombstone on as the whole message object.
     const kafka = rpc.getContext<KafkaContext>();
     const event = this.parser.parse(kafka.getMessage().value);
-    const result = await this.idempotency.runOnce(event, () => lastValueFrom(next.handle(), { defaultValue: undefined }));
+    const message = coordinatesOf(kafka);
+    const result = await this.idempotency.runOnce(
+      event,
+      () => lastValueFrom(next.handle(), { defaultValue: undefined }),
+      () => this.positions.record([message]),
+    );
     const finished = this.clock.now().getTime();
     const outcome = outcomeOf(result);
     this.outcomes.record(outcome, {
-      message: coordinatesOf(kafka),
+      message,
       event,
       durationMs: finished - started,
       duplicateAgeMs: result.kind === 'duplicate' ? finished - result.firstProcessedAt.getTime() : undefined,

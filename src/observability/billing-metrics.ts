@@ -63,6 +63,13 @@ export class BillingMetrics {
     registers: [this.registry],
   });
 
+  readonly storedOffsetGaps = new Counter({
+    name: 'billing_stored_offset_gap_total',
+    help: 'Assigned partitions whose stored offset was below the log start: events deleted by Kafka that the database never saw',
+    labelNames: ['topic', 'partition'] as const,
+    registers: [this.registry],
+  });
+
   private readonly collectors: (() => void)[] = [];
 
   readonly retryingSeconds = new Gauge({

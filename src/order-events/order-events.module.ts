@@ -4,6 +4,9 @@ import { IdempotencyModule } from '../idempotency/idempotency.module';
 import { RejectedEventSink } from '../idempotency/rejected-event.sink';
 import { InvoicesModule } from '../invoices/invoices.module';
 import { ConsumerExceptionFilter } from './consumer-exception.filter';
+import { ConsumerOffsetsModule } from '../consumer-offsets/consumer-offsets.module';
+import { ConsumerOffsets } from '../consumer-offsets/consumer-offsets.service';
+import { SettledPositions } from '../idempotency/settled-positions';
 import { ConsumerSupervisor } from './consumer-supervisor';
 import { TransientFaultRetrier } from './transient-fault.retrier';
 import { DeadLetterPublisher } from './dead-letter.publisher';
@@ -11,13 +14,14 @@ import { OrderEventParser } from './order-event.parser';
 import { OrderEventsController } from './order-events.controller';
 
 @Module({
-  imports: [IdempotencyModule, InvoicesModule],
+  imports: [IdempotencyModule, InvoicesModule, ConsumerOffsetsModule],
   controllers: [OrderEventsController],
   providers: [
     OrderEventParser,
     { provide: IdempotentEventParser, useExisting: OrderEventParser },
     DeadLetterPublisher,
     TransientFaultRetrier,
+    { provide: SettledPositions, useExisting: ConsumerOffsets },
     ConsumerSupervisor,
     ConsumerExceptionFilter,
     { provide: RejectedEventSink, useExisting: ConsumerExceptionFilter },
