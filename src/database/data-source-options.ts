@@ -2,8 +2,9 @@ import { join } from 'node:path';
 import { DataSourceOptions } from 'typeorm';
 import { ProcessedEvent } from '../idempotency/processed-event.entity';
 import { Invoice } from '../invoices/invoice.entity';
+import { OutboxMessage } from '../outbox/outbox-message.entity';
 
-export const ENTITIES = [ProcessedEvent, Invoice];
+export const ENTITIES = [ProcessedEvent, Invoice, OutboxMessage];
 
 export function dataSourceOptions(url: string): DataSourceOptions {
   return {

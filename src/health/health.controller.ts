@@ -4,6 +4,7 @@ import { HealthCheck, HealthCheckResult, HealthCheckService, HealthIndicatorServ
 import { Public } from '../auth/auth.decorators';
 import { ConsumerPolicyConfig } from '../config/configuration';
 import { DeliveryRetries } from '../observability/delivery-retries';
+import { OutboxRelay } from '../outbox/outbox.relay';
 import { ConsumerHealth } from './consumer-health';
 
 interface StatusSettable {
@@ -20,16 +21,17 @@ export class HealthController {
     private readonly consumer: ConsumerHealth,
     private readonly retries: DeliveryRetries,
     private readonly policy: ConsumerPolicyConfig,
+    private readonly relay: OutboxRelay,
   ) {}
 
-  /** 200 only when the database answers SELECT 1 and the Kafka consumer is connected and not stuck; 503 otherwise. */
+  /** 200 only when the database answers SELECT 1, the Kafka consumer is connected and not stuck, and the outbox relay keeps up; 503 otherwise. */
   @Get()
   @Public()
   @HealthCheck()
   @ApiServiceUnavailableResponse({ description: 'The database or the Kafka consumer is down; the body says which' })
   async check(@Res({ passthrough: true }) response: StatusSettable): Promise<HealthCheckResult> {
     try {
-      return await this.health.check([() => this.database.pingCheck('database', { timeout: 1500 }), () => this.kafkaConsumer()]);
+      return await this.health.check([() => this.database.pingCheck('database', { timeout: 1500 }), () => this.kafkaConsumer(), () => this.outboxRelay()]);
     } catch (error) {
       // Keep Terminus' own body (which check is down), not the generic API error shape.
       if (!(error instanceof ServiceUnavailableException)) throw error;
@@ -52,5 +54,12 @@ export class HealthController {
     }));
     if (stuck.length > 0) return indicator.down({ state: 'stuck', stuck });
     return this.consumer.isUp() ? indicator.up({ state }) : indicator.down({ state });
+  }
+
+  /** Down once it has failed for OUTBOX_UNHEALTHY_AFTER_MS, or a row has waited that long to be published. */
+  private outboxRelay() {
+    const indicator = this.indicators.check('outbox_relay');
+    const status = this.relay.status();
+    return this.relay.isHealthy() ? indicator.up({ ...status }) : indicator.down({ ...status });
   }
 }

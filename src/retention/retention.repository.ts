@@ -21,6 +21,18 @@ export class PurgeSession {
     );
     return (result as { affected?: number }).affected ?? 0;
   }
+
+  /** Outbox rows go once published before the cutoff; a pending row is never purged, however old. */
+  async deleteExpiredOutboxBatch(cutoff: Date, limit: number): Promise<number> {
+    const result = await this.runner.query(
+      `DELETE FROM invoice_outbox WHERE id IN (
+         SELECT id FROM invoice_outbox WHERE published_at < $1
+         ORDER BY published_at LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+      [cutoff, limit],
+      true,
+    );
+    return (result as { affected?: number }).affected ?? 0;
+  }
 }
 
 @Injectable()

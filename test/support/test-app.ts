@@ -22,6 +22,8 @@ export function testConfig(options: Pick<TestAppOptions, 'databaseUrl' | 'topic'
     DATABASE_URL: options.databaseUrl,
     KAFKA_BROKERS: BROKERS.join(','),
     KAFKA_TOPIC: options.topic,
+    // Never the shared invoice.created: each test reads its own announcements.
+    OUTBOX_TOPIC: `${options.topic}.invoice-created`,
     KAFKA_GROUP_ID: options.groupId ?? uniqueName('group'),
     AUTH_JWT_SECRET: TEST_JWT_SECRET,
     // Keeps test output to problems; a test that inspects log lines sets LOG_LEVEL itself.

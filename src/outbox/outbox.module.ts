@@ -1,0 +1,15 @@
+import { Module } from '@nestjs/common';
+import { OutboxController } from './outbox.controller';
+import { OutboxFaultHook } from './outbox-fault.hook';
+import { OutboxListener } from './outbox.listener';
+import { OutboxPublisher } from './outbox.publisher';
+import { OutboxRelay } from './outbox.relay';
+import { OutboxRepository } from './outbox.repository';
+import { OutboxService } from './outbox.service';
+
+@Module({
+  controllers: [OutboxController],
+  providers: [OutboxRepository, OutboxPublisher, OutboxListener, OutboxFaultHook, OutboxRelay, OutboxService],
+  exports: [OutboxRelay],
+})
+export class OutboxModule {}
