@@ -11,28 +11,48 @@ export const INVOICE_CREATED = 'invoice.created';
 @Injectable()
 export class OutboxPublisher implements OnApplicationShutdown {
   private readonly producer: LazyConnection<Producer>;
+  private readonly client: Kafka;
+  private topicCreated?: Promise<void>;
 
   constructor(
-    kafka: KafkaConfig,
+    private readonly kafka: KafkaConfig,
     private readonly config: OutboxConfig,
     kafkaLogging: KafkaLogging,
   ) {
+    // Few retries: a relay round must end (and release its shards) while the broker is down; the relay retries it.
+    this.client = new Kafka({ clientId: `${kafka.clientId}-outbox`, brokers: kafka.brokers, logCreator: kafkaLogging.logCreator, retry: { retries: 2 } });
     this.producer = new LazyConnection(() =>
-      new Kafka({ clientId: `${kafka.clientId}-outbox`, brokers: kafka.brokers, logCreator: kafkaLogging.logCreator, retry: { retries: 2 } }).producer({
-        idempotent: true,
-        maxInFlightRequests: 1,
-        createPartitioner: Partitioners.DefaultPartitioner,
-      }),
+      this.client.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner }),
     );
   }
 
   /** One send, in row order: the idempotent producer with one request in flight keeps each key's order. A failure drops the producer. */
   async publish(rows: readonly PendingOutboxRow[]): Promise<void> {
     try {
+      await this.ensureTopic();
       await (await this.producer.get()).send({ topic: this.config.topic, acks: -1, messages: rows.map(toMessage) });
     } catch (error) {
       await this.producer.close();
       throw error;
+    }
+  }
+
+  /** Created like the input topic, so the first announcement does not race the broker's auto-creation. */
+  private ensureTopic(): Promise<void> {
+    this.topicCreated ??= this.createTopic().catch((error: unknown) => {
+      this.topicCreated = undefined;
+      throw error;
+    });
+    return this.topicCreated;
+  }
+
+  private async createTopic(): Promise<void> {
+    const admin = this.client.admin();
+    await admin.connect();
+    try {
+      await admin.createTopics({ topics: [{ topic: this.config.topic, numPartitions: this.kafka.topicPartitions }], waitForLeaders: true });
+    } finally {
+      await admin.disconnect();
     }
   }
 

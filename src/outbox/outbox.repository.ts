@@ -45,11 +45,12 @@ export class OutboxRepository {
       [shards, limit, maxShards],
     );
     if (locked.length === 0) return [];
+    // o.id, the bigint: a bare "id" would sort by the text column of the output.
     return manager.query(
       `SELECT id::text AS id, event_id::text AS event_id, invoice_id::text AS invoice_id, source_event_id::text AS source_event_id,
               tenant_id, order_id, amount::text AS amount, currency, invoice_created_at, traceparent
-       FROM invoice_outbox WHERE published_at IS NULL AND ${SHARD_OF('order_id', '$1')} = ANY($2::int[])
-       ORDER BY id LIMIT $3`,
+       FROM invoice_outbox o WHERE published_at IS NULL AND ${SHARD_OF('order_id', '$1')} = ANY($2::int[])
+       ORDER BY o.id LIMIT $3`,
       [shards, locked.map((l) => l.shard), limit],
     );
   }
