@@ -3,13 +3,15 @@
 // PostgreSQL, while consumers are SIGKILLed (one of them right after a database commit, before its
 // offset commit), the group is scaled up and down, and the database and the broker restart.
 // It then proves: one invoice per (tenant, order), every valid event claimed, every poison message
-// on the DLT and nothing else there, lag 0, no process left behind.
+// on the DLT and nothing else there, lag 0, no process left behind, and every invoice (and nothing else)
+// announced on invoice.created by the outbox relay.
 // Usage: npm run test:chaos [-- --seed N]   (or CHAOS_SEED=N)
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import kafkajs from 'kafkajs';
 import pg from 'pg';
+import { OUTBOX_TOPIC, verifyAnnouncements } from './announcements.mjs';
 import { ConsumerFleet } from './consumers.mjs';
 import { DATABASE_URL, PrivateKafka, PrivatePostgres, ROOT, cleanUpInterruptedRun, isAlive, kafkaClient, sleep } from './private-infra.mjs';
 import { buildWorkload, seededRandom } from './workload.mjs';
@@ -357,6 +359,7 @@ async function main() {
 
   const violations = [];
   let result;
+  let announcements;
   try {
     log('building the service (npm run build)');
     run('npm run build', 'npm', ['run', '--silent', 'build']);
@@ -395,6 +398,8 @@ async function main() {
     if (lag !== 0) violations.push(`consumer group lag is ${lag}, not 0`);
     result = await verify(workload, admin);
     violations.push(...result.problems);
+    announcements = await verifyAnnouncements(admin);
+    violations.push(...announcements.problems);
 
     if (fleet.events.crashedByHook < 1) violations.push('the crash-after-commit hook never fired (no kill between DB commit and offset commit)');
     if (fleet.events.killedByUs < KILLS) violations.push(`only ${fleet.events.killedByUs} of ${KILLS} planned SIGKILLs happened`);
@@ -420,12 +425,14 @@ async function main() {
   log(`faults: ${fleet.events.killedByUs} SIGKILLs by the suite, ${fleet.events.crashedByHook} crashes after a DB commit (hook), ` +
     `${fleet.events.restarts} consumer restarts, ${chaos.infraRestarts} infrastructure restarts, ${fleet.events.unexpectedExits.length} exits on their own; ` +
     `${result ? `${result.dltCopies} DLT records for ${result.dlt} poison messages` : ''}`);
+  if (announcements) log(`outbox: ${announcements.copies} ${OUTBOX_TOPIC} messages for ${announcements.announced} invoices`);
   log(`consumer outcomes (from their logs): ${JSON.stringify(fleet.outcomes())}`);
   log(`took ${((Date.now() - started) / 1000).toFixed(1)} s; consumer logs in .infra/chaos/logs/`);
   for (const v of violations) console.error(`VIOLATION: ${v}`);
   console.log(
     `chaos: seed=${seed} events=${stats.events} duplicates=${stats.duplicates} kills=${kills} restarts=${restarts} ` +
-      `invoices=${result?.invoices ?? '?'} lost=${result?.lost ?? '?'} double=${result?.double ?? '?'} dlt=${result?.dlt ?? '?'}`,
+      `invoices=${result?.invoices ?? '?'} lost=${result?.lost ?? '?'} double=${result?.double ?? '?'} dlt=${result?.dlt ?? '?'} ` +
+      `announced=${announcements?.announced ?? '?'} missing=${announcements?.missing ?? '?'} phantom=${announcements?.phantom ?? '?'}`,
   );
   process.exit(violations.length ? 1 : 0);
 }
