@@ -2,7 +2,8 @@
 // invoice.created with its outbox row's event_id (missing), and every message there must name an invoice
 // that committed (phantom). Repeats are allowed (at least once) but must carry the one event_id.
 import pg from 'pg';
-import { DATABASE_URL, kafkaClient, sleep } from './private-infra.mjs';
+import { DATABASE_URL, sleep } from './private-infra.mjs';
+import { readWholeTopic } from './topic-reader.mjs';
 
 export const OUTBOX_TOPIC = 'invoice.created';
 
@@ -17,25 +18,9 @@ async function waitForOutboxDrained(db, timeoutMs) {
 }
 
 async function readTopic(admin) {
-  const ends = await admin.fetchTopicOffsets(OUTBOX_TOPIC).catch(() => []);
-  const pending = new Map(ends.filter((p) => Number(p.high) > Number(p.low)).map((p) => [p.partition, Number(p.high)]));
   const messages = [];
-  if (pending.size === 0) return messages;
-  const consumer = kafkaClient('chaos-outbox-reader').consumer({ groupId: `chaos-outbox-reader-${Date.now()}` });
-  await consumer.connect();
-  await consumer.subscribe({ topic: OUTBOX_TOPIC, fromBeginning: true });
-  const done = new Promise((resolve) => {
-    void consumer.run({
-      eachMessage: async ({ partition, message }) => {
-        messages.push(JSON.parse(message.value.toString('utf8')));
-        if (Number(message.offset) + 1 >= pending.get(partition)) pending.delete(partition);
-        if (pending.size === 0) resolve();
-      },
-    });
-  });
-  await Promise.race([done, sleep(120_000)]);
-  await consumer.disconnect();
-  if (pending.size > 0) throw new Error(`could not read the whole ${OUTBOX_TOPIC} within 120 s`);
+  const exists = (await admin.listTopics()).includes(OUTBOX_TOPIC);
+  if (exists) await readWholeTopic(admin, OUTBOX_TOPIC, { clientId: 'chaos-outbox-reader', timeoutMs: 120_000 }, (_partition, message) => messages.push(JSON.parse(message.value.toString('utf8'))));
   return messages;
 }
 

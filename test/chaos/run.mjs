@@ -14,6 +14,7 @@ import pg from 'pg';
 import { OUTBOX_TOPIC, verifyAnnouncements } from './announcements.mjs';
 import { ConsumerFleet } from './consumers.mjs';
 import { DATABASE_URL, PrivateKafka, PrivatePostgres, ROOT, cleanUpInterruptedRun, isAlive, kafkaClient, sleep } from './private-infra.mjs';
+import { readWholeTopic } from './topic-reader.mjs';
 import { buildWorkload, seededRandom } from './workload.mjs';
 
 const TOPIC = 'order.completed';
@@ -231,29 +232,14 @@ async function waitForZeroLag(admin, fleet) {
 }
 
 async function readDeadLetters(admin) {
-  const ends = await admin.fetchTopicOffsets(DLT);
-  const pending = new Map(ends.filter((p) => Number(p.high) > Number(p.low)).map((p) => [p.partition, Number(p.high)]));
   const ids = [];
   const withoutReason = [];
-  if (pending.size === 0) return { ids, withoutReason };
-  const consumer = kafkaClient('chaos-dlt-reader').consumer({ groupId: `chaos-dlt-reader-${Date.now()}` });
-  await consumer.connect();
-  await consumer.subscribe({ topic: DLT, fromBeginning: true });
-  const done = new Promise((resolve) => {
-    void consumer.run({
-      eachMessage: async ({ partition, message }) => {
-        const header = (name) => message.headers?.[name]?.toString();
-        const id = header('x-chaos-id') ?? `(no x-chaos-id at ${partition}/${message.offset})`;
-        ids.push(id);
-        if (!header('x-dlt-reason') || header('x-dlt-source-topic') !== TOPIC) withoutReason.push(id);
-        if (Number(message.offset) + 1 >= pending.get(partition)) pending.delete(partition);
-        if (pending.size === 0) resolve();
-      },
-    });
+  await readWholeTopic(admin, DLT, { clientId: 'chaos-dlt-reader', timeoutMs: 60_000 }, (partition, message) => {
+    const header = (name) => message.headers?.[name]?.toString();
+    const id = header('x-chaos-id') ?? `(no x-chaos-id at ${partition}/${message.offset})`;
+    ids.push(id);
+    if (!header('x-dlt-reason') || header('x-dlt-source-topic') !== TOPIC) withoutReason.push(id);
   });
-  await Promise.race([done, sleep(60_000)]);
-  await consumer.disconnect();
-  if (pending.size > 0) throw new Error('could not read the whole DLT within 60 s');
   return { ids, withoutReason };
 }
 
