@@ -25,6 +25,7 @@ export class OutboxListener {
       this.logger.warn({ msg: 'outbox LISTEN connection lost; polling until it is back', error: error.message });
       drop();
     });
+    client.on('end', drop);
     client.on('notification', onNotify);
     this.client = client;
     try {

@@ -1,4 +1,4 @@
-import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { Clock } from '../common/clock';
 import { OutboxConfig } from '../config/configuration';
 import { TransactionRunner } from '../database/transaction-runner';
@@ -22,7 +22,7 @@ export interface RelayStatus {
  * (doubling up to OUTBOX_RETRY_MAX_MS) while the broker or the database fails: the rows simply stay pending.
  */
 @Injectable()
-export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdown {
+export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('OutboxRelay');
   private stopped = false;
   private loop?: Promise<void>;
@@ -48,7 +48,8 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
     if (this.config.relayEnabled) this.loop = this.run();
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** Before the shutdown hooks: the round in flight finishes while the database and the producer are still open. */
+  async beforeApplicationShutdown(): Promise<void> {
     this.stopped = true;
     this.wake?.();
     await this.loop;
