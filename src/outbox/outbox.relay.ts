@@ -1,4 +1,4 @@
-import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { Clock } from '../common/clock';
 import { OutboxConfig } from '../config/configuration';
 import { TransactionRunner } from '../database/transaction-runner';
@@ -22,7 +22,7 @@ export interface RelayStatus {
  * (doubling up to OUTBOX_RETRY_MAX_MS) while the broker or the database fails: the rows simply stay pending.
  */
 @Injectable()
-export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShutdown {
+export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly logger = new Logger('OutboxRelay');
   private stopped = false;
   private loop?: Promise<void>;
@@ -48,10 +48,13 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     if (this.config.relayEnabled) this.loop = this.run();
   }
 
-  /** Before the shutdown hooks: the round in flight finishes while the database and the producer are still open. */
-  async beforeApplicationShutdown(): Promise<void> {
+  /** No new round once shutdown starts; the consumer is not held up waiting for the one in flight. */
+  beforeApplicationShutdown(): void {
     this.stopped = true;
     this.wake?.();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
     await this.loop;
     await this.listener.close();
   }
@@ -127,8 +130,12 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
   }
 
   private failed(error: unknown): void {
-    this.metrics.outboxPublishFailures.inc();
     this.lastError = error instanceof Error ? error.message : String(error);
+    if (this.stopped) {
+      this.logger.debug({ msg: 'outbox relay round cut short by shutdown; its rows stay pending', error: this.lastError });
+      return;
+    }
+    this.metrics.outboxPublishFailures.inc();
     this.failingSince ??= this.clock.now();
     this.logger.warn({ msg: 'outbox relay round failed; rows stay pending and are retried', error: this.lastError });
     void this.refreshBacklog().catch(() => undefined);
