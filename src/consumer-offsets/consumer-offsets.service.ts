@@ -4,7 +4,7 @@ import { KafkaConfig } from '../config/configuration';
 import { BillingMetrics } from '../observability/billing-metrics';
 import { MessageCoordinates } from '../observability/event-outcome.recorder';
 import { ROOT_LOGGER } from '../observability/root-logger';
-import { SettledPositions } from '../idempotency/settled-positions';
+import { SettledPositions } from './settled-positions';
 import { ConsumerOffsetsRepository, PartitionOffset } from './consumer-offsets.repository';
 
 export type Assignment = Readonly<Record<string, readonly number[]>>;

@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
 import { EventConflictError, PoisonMessageError } from '../common/errors';
-import { EventOutcome } from '../observability/event-outcome.recorder';
 import { TestHooksConfig } from '../config/configuration';
 import { TransactionRunner } from '../database/transaction-runner';
 import { IdempotentEvent } from './idempotent-event';
@@ -24,11 +23,6 @@ export class EventRefusal {
   constructor(readonly error: PoisonMessageError) {}
 }
 
-/** What an idempotent run amounts to for the outcome metrics: a handler may answer 'duplicate_order' or 'duplicate'. */
-export function outcomeOf(result: IdempotentResult<unknown>): EventOutcome {
-  if (result.kind === 'duplicate') return 'duplicate';
-  return result.result === 'duplicate_order' || result.result === 'duplicate' ? result.result : 'invoiced';
-}
 
 @Injectable()
 export class IdempotencyService {

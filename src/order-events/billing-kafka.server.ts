@@ -2,8 +2,8 @@ import { CustomTransportStrategy, KafkaContext, Server } from '@nestjs/microserv
 import { lastValueFrom } from 'rxjs';
 import { Consumer, ConsumerConfig, ConsumerRunConfig, EachBatchPayload, EachMessagePayload, ITopicConfig, Kafka, KafkaConfig } from 'kafkajs';
 import { ConsumeMode } from '../config/configuration';
-import { BatchMessage, EventBatch } from '../idempotency/event-batch';
-import { batchPatternOf } from '../idempotency/idempotent-event-pattern.decorator';
+import { BatchMessage, EventBatch } from './event-batch';
+import { batchPatternOf } from './idempotent-event-pattern.decorator';
 import { GroupCommitQueue } from './group-commit.queue';
 import { PartitionControl, TransientFaultRetrier } from './transient-fault.retrier';
 import { Assignment, LogStartOffsets } from '../consumer-offsets/consumer-offsets.service';

@@ -2,9 +2,9 @@ import { ArgumentsHost, Catch, Injectable, RpcExceptionFilter } from '@nestjs/co
 import { KafkaContext } from '@nestjs/microservices';
 import { from, map, Observable, throwError } from 'rxjs';
 import { PoisonMessageError } from '../common/errors';
-import { BatchMessage, EventBatch } from '../idempotency/event-batch';
-import { RejectedEventSink } from '../idempotency/rejected-event.sink';
-import { SettledPositions } from '../idempotency/settled-positions';
+import { BatchMessage, EventBatch } from './event-batch';
+import { RejectedEventSink } from './rejected-event.sink';
+import { SettledPositions } from '../consumer-offsets/settled-positions';
 import { completeIdentity } from '../observability/event-identity';
 import { EventIdentity, EventOutcomeRecorder, MessageCoordinates } from '../observability/event-outcome.recorder';
 import { DeadLetterPublisher, OriginalMessage } from './dead-letter.publisher';

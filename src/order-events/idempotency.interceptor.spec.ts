@@ -6,9 +6,9 @@ import { EventConflictError, PoisonMessageError } from '../common/errors';
 import { BillingConfig } from '../config/configuration';
 import { TransactionRunner } from '../database/transaction-runner';
 import { EventOutcomeRecorder } from '../observability/event-outcome.recorder';
-import { OrderEventParser } from '../order-events/order-event.parser';
+import { OrderEventParser } from './order-event.parser';
 import { IdempotencyInterceptor } from './idempotency.interceptor';
-import { IdempotencyService } from './idempotency.service';
+import { IdempotencyService } from '../idempotency/idempotency.service';
 import { InMemoryClaims } from '../../test/support/in-memory-claims';
 
 const directTransactions = { run: <T>(work: () => Promise<T>) => work() } as unknown as TransactionRunner;

@@ -4,10 +4,11 @@ import { Clock } from '../common/clock';
 import { PoisonMessageError, RejectedByDatabaseError } from '../common/errors';
 import { EventOutcomeRecorder, MessageCoordinates } from '../observability/event-outcome.recorder';
 import { BatchMessage, EventBatch } from './event-batch';
-import { IdempotentEvent, IdempotentEventParser } from './idempotent-event';
-import { BatchDecision, IdempotencyService, outcomeOf } from './idempotency.service';
+import { IdempotentEvent, IdempotentEventParser } from '../idempotency/idempotent-event';
+import { BatchDecision, IdempotencyService } from '../idempotency/idempotency.service';
+import { outcomeOf } from './outcome-of';
 import { RejectedEventSink } from './rejected-event.sink';
-import { PartitionFrontier, SettledPositions } from './settled-positions';
+import { PartitionFrontier, SettledPositions } from '../consumer-offsets/settled-positions';
 
 interface Group {
   batch: EventBatch;

@@ -3,10 +3,11 @@ import { KafkaContext } from '@nestjs/microservices';
 import { from, lastValueFrom, Observable } from 'rxjs';
 import { Clock } from '../common/clock';
 import { EventOutcome, EventOutcomeRecorder } from '../observability/event-outcome.recorder';
-import { coordinatesOf } from '../order-events/kafka-message';
-import { IdempotentEventParser } from './idempotent-event';
-import { SettledPositions } from './settled-positions';
-import { IdempotencyService, outcomeOf } from './idempotency.service';
+import { coordinatesOf } from './kafka-message';
+import { IdempotentEventParser } from '../idempotency/idempotent-event';
+import { SettledPositions } from '../consumer-offsets/settled-positions';
+import { outcomeOf } from './outcome-of';
+import { IdempotencyService } from '../idempotency/idempotency.service';
 
 /**
  * Wraps an event handler so that the claim of event_id and everything the handler writes share one

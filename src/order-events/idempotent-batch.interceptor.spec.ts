@@ -4,14 +4,14 @@ import { PoisonMessageError } from '../common/errors';
 import { BillingConfig } from '../config/configuration';
 import { TransactionRunner } from '../database/transaction-runner';
 import { EventOutcomeRecorder, MessageCoordinates } from '../observability/event-outcome.recorder';
-import { OrderEventParser } from '../order-events/order-event.parser';
+import { OrderEventParser } from './order-event.parser';
 import { BatchMessage, EventBatch } from './event-batch';
 import { IdempotentBatchInterceptor } from './idempotent-batch.interceptor';
-import { IdempotentEvent } from './idempotent-event';
-import { IdempotencyService } from './idempotency.service';
+import { IdempotentEvent } from '../idempotency/idempotent-event';
+import { IdempotencyService } from '../idempotency/idempotency.service';
 import { InMemoryClaims } from '../../test/support/in-memory-claims';
 import { RejectedEventSink } from './rejected-event.sink';
-import { SettledPositions } from './settled-positions';
+import { SettledPositions } from '../consumer-offsets/settled-positions';
 
 const FIRST_PROCESSED = new Date('2026-11-23T10:00:00Z');
 const NOW = new Date('2026-11-23T10:00:05Z');
