@@ -3,7 +3,7 @@ import { execSync } from 'node:child_process';
 import { onProjectNode } from './ensure-deps.mjs';
 
 const steps = [
-  ['lint', 'npx eslint .'],
+  ['lint (ESLint, module boundaries)', 'npm run --silent lint'],
   ['typecheck', 'npx tsc -p tsconfig.json --noEmit'],
   ['infrastructure', 'node scripts/infra.mjs up'],
   ['migrations match entities', 'npm run --silent migration:check'],

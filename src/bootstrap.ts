@@ -6,6 +6,8 @@ import { AppConfig } from './config/configuration';
 import { ConsumerHealth } from './health/consumer-health';
 import { setupOpenApi } from './http/openapi';
 import { KafkaLogging } from './observability/logging.module';
+import { ConsumerOffsets } from './consumer-offsets/consumer-offsets.service';
+import { DeliveryOptions } from './order-events/billing-kafka.server';
 import { ConsumerSupervisor } from './order-events/consumer-supervisor';
 import { createKafkaServer } from './order-events/kafka-server.factory';
 import { TransientFaultRetrier } from './order-events/transient-fault.retrier';
@@ -19,7 +21,12 @@ export async function createApp(config: AppConfig): Promise<INestApplication> {
 export function configureApp(app: INestApplication, config: AppConfig): INestApplication {
   app.useLogger(app.get(Logger));
   const supervisor = app.get(ConsumerSupervisor);
-  const delivery = { retrier: app.get(TransientFaultRetrier), onConsumerDead: (error: Error) => supervisor.consumerDied(error) };
+  const offsets = app.get(ConsumerOffsets);
+  const delivery: DeliveryOptions = {
+    retrier: app.get(TransientFaultRetrier),
+    resumePositions: (assignment, logStart, stopping) => offsets.positionsFor(assignment, logStart, stopping),
+    onConsumerDead: (error: Error) => supervisor.consumerDied(error),
+  };
   const kafkaServer = createKafkaServer(config.kafka, delivery, app.get(KafkaLogging).logCreator);
   app.connectMicroservice({ strategy: kafkaServer }, { inheritAppConfig: true });
   app.get(ConsumerHealth).track(kafkaServer.status);

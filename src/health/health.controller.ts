@@ -3,6 +3,7 @@ import { ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckResult, HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { Public } from '../auth/auth.decorators';
 import { ConsumerPolicyConfig } from '../config/configuration';
+import { ConsumerOffsets } from '../consumer-offsets/consumer-offsets.service';
 import { DeliveryRetries } from '../observability/delivery-retries';
 import { OutboxRelay } from '../outbox/outbox.relay';
 import { ConsumerHealth } from './consumer-health';
@@ -21,6 +22,7 @@ export class HealthController {
     private readonly consumer: ConsumerHealth,
     private readonly retries: DeliveryRetries,
     private readonly policy: ConsumerPolicyConfig,
+    private readonly offsets: ConsumerOffsets,
     private readonly relay: OutboxRelay,
   ) {}
 
@@ -31,13 +33,27 @@ export class HealthController {
   @ApiServiceUnavailableResponse({ description: 'The database or the Kafka consumer is down; the body says which' })
   async check(@Res({ passthrough: true }) response: StatusSettable): Promise<HealthCheckResult> {
     try {
-      return await this.health.check([() => this.database.pingCheck('database', { timeout: 1500 }), () => this.kafkaConsumer(), () => this.outboxRelay()]);
+      const checks = [() => this.database.pingCheck('database', { timeout: 1500 }), () => this.kafkaConsumer(), () => this.storedOffsets(), () => this.outboxRelay()];
+      return await this.health.check(checks);
     } catch (error) {
       // Keep Terminus' own body (which check is down), not the generic API error shape.
       if (!(error instanceof ServiceUnavailableException)) throw error;
       response.status(HttpStatus.SERVICE_UNAVAILABLE);
       return error.getResponse() as HealthCheckResult;
     }
+  }
+
+  /** Down while a partition resumed past a gap: Kafka had deleted events that the (restored) database never saw. */
+  private storedOffsets() {
+    const indicator = this.indicators.check('stored_offsets');
+    const gaps = this.offsets.currentGaps().map((g) => ({
+      topic: g.topic,
+      partition: g.partition,
+      stored_offset: g.storedOffset,
+      log_start_offset: g.logStartOffset,
+      detected_at: g.detectedAt.toISOString(),
+    }));
+    return gaps.length > 0 ? indicator.down({ gaps }) : indicator.up();
   }
 
   /** A consumer that has retried one message for longer than CONSUMER_STUCK_AFTER_MS is down, naming where it is stuck. */

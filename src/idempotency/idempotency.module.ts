@@ -1,12 +1,9 @@
 import { Module } from '@nestjs/common';
-import { DiscoveryModule } from '@nestjs/core';
-import { IdempotencyGuardrail } from './idempotency.guardrail';
 import { IdempotencyService } from './idempotency.service';
 import { ProcessedEventsRepository } from './processed-events.repository';
 
 @Module({
-  imports: [DiscoveryModule],
-  providers: [ProcessedEventsRepository, IdempotencyService, IdempotencyGuardrail],
+  providers: [ProcessedEventsRepository, IdempotencyService],
   exports: [IdempotencyService, ProcessedEventsRepository],
 })
 export class IdempotencyModule {}

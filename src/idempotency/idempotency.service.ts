@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
 import { EventConflictError, PoisonMessageError } from '../common/errors';
-import { EventOutcome } from '../observability/event-outcome.recorder';
 import { TestHooksConfig } from '../config/configuration';
 import { TransactionRunner } from '../database/transaction-runner';
 import { IdempotentEvent } from './idempotent-event';
@@ -13,6 +12,9 @@ export type IdempotentResult<T> =
 /** An event that can never succeed: a reused event_id, or data that the work (or the database) refused. */
 export type BatchDecision<T> = IdempotentResult<T> | { kind: 'rejected'; error: PoisonMessageError };
 
+/** More writes that commit with the decisions or not at all (e.g. where the consumer resumes). */
+export type InTransaction<T> = (decisions: readonly BatchDecision<T>[]) => Promise<void>;
+
 /**
  * What work answers for a claimed event it refuses (e.g. an event_id whose purged claim left an invoice with
  * other billing fields): the claim is released in the same transaction, and the event is rejected.
@@ -21,11 +23,6 @@ export class EventRefusal {
   constructor(readonly error: PoisonMessageError) {}
 }
 
-/** What an idempotent run amounts to for the outcome metrics: a handler may answer 'duplicate_order' or 'duplicate'. */
-export function outcomeOf(result: IdempotentResult<unknown>): EventOutcome {
-  if (result.kind === 'duplicate') return 'duplicate';
-  return result.result === 'duplicate_order' || result.result === 'duplicate' ? result.result : 'invoiced';
-}
 
 @Injectable()
 export class IdempotencyService {
@@ -41,8 +38,8 @@ export class IdempotencyService {
    * Claims the event and runs the work in one transaction: both commit, or neither does and the
    * redelivery finds no claim. A replay is skipped; a reused event_id with other fields is a conflict.
    */
-  async runOnce<T>(event: IdempotentEvent, work: () => Promise<T>): Promise<IdempotentResult<T>> {
-    const [decision] = await this.runBatchOnce([event], async () => [await work()]);
+  async runOnce<T>(event: IdempotentEvent, work: () => Promise<T>, alsoInTransaction?: InTransaction<T>): Promise<IdempotentResult<T>> {
+    const [decision] = await this.runBatchOnce([event], async () => [await work()], alsoInTransaction);
     if (decision.kind === 'rejected') throw decision.error;
     return decision;
   }
@@ -58,9 +55,17 @@ export class IdempotencyService {
    * one statement, the work runs once for those claimed, and both commit together or not at all.
    * The work returns one result per claimed event, in order. Decisions come back in input order.
    */
-  async runBatchOnce<E extends IdempotentEvent, T>(events: readonly E[], work: (claimed: readonly E[]) => Promise<readonly T[]>): Promise<BatchDecision<T>[]> {
+  async runBatchOnce<E extends IdempotentEvent, T>(
+    events: readonly E[],
+    work: (claimed: readonly E[]) => Promise<readonly T[]>,
+    alsoInTransaction?: InTransaction<T>,
+  ): Promise<BatchDecision<T>[]> {
     if (events.length === 0) return [];
-    const decisions = await this.transactions.run(() => this.claimAndWork(events, work));
+    const decisions = await this.transactions.run(async () => {
+      const decided = await this.claimAndWork(events, work);
+      await alsoInTransaction?.(decided);
+      return decided;
+    });
     if (decisions.some((d) => d.kind === 'processed')) this.crashIfDue();
     return decisions;
   }

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { EventConflictError } from '../common/errors';
 import { EventRefusal } from '../idempotency/idempotency.service';
-import { OrderCompletedEvent } from '../order-events/order-completed.event';
+import { OrderCompletedEvent } from './order-completed.event';
 import { InvoiceOutcome } from './invoice-outcome';
 import { InsertOutcome, InvoicesRepository, NewInvoice } from './invoices.repository';
 import { StaleEventDetector } from './stale-event.detector';

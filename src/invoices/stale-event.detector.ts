@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { Clock } from '../common/clock';
 import { RetentionConfig } from '../config/configuration';
 import { BillingMetrics } from '../observability/billing-metrics';
-import { OrderCompletedEvent } from '../order-events/order-completed.event';
+import { OrderCompletedEvent } from './order-completed.event';
 import { InvoiceOutcome } from './invoice-outcome';
 
 const DAY_MS = 86_400_000;

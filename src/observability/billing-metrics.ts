@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { EventOutcome } from './event-outcome.recorder';
+import { EventOutcome } from './event-outcome';
 
 const OUTCOMES: EventOutcome[] = ['invoiced', 'duplicate', 'duplicate_order', 'conflict', 'poison', 'failed'];
 
@@ -84,6 +84,13 @@ export class BillingMetrics {
   readonly outboxPublishFailures = new Counter({
     name: 'billing_outbox_publish_failures_total',
     help: 'Relay rounds that failed (broker or database); their rows stay pending and are retried with backoff',
+    registers: [this.registry],
+  });
+
+  readonly storedOffsetGaps = new Counter({
+    name: 'billing_stored_offset_gap_total',
+    help: 'Assigned partitions whose stored offset was below the log start: events deleted by Kafka that the database never saw',
+    labelNames: ['topic', 'partition'] as const,
     registers: [this.registry],
   });
 

@@ -1,9 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Logger } from 'pino';
 import { BillingMetrics } from './billing-metrics';
+import { EventOutcome } from './event-outcome';
+
+export type { EventOutcome } from './event-outcome';
 import { ROOT_LOGGER } from './root-logger';
 
-export type EventOutcome = 'invoiced' | 'duplicate' | 'duplicate_order' | 'conflict' | 'poison' | 'failed';
 
 export interface MessageCoordinates {
   topic: string;

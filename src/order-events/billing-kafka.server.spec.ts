@@ -3,7 +3,7 @@ import { TransientFaultRetrier } from './transient-fault.retrier';
 
 function serverIn(mode: 'message' | 'batch'): BillingKafkaServer {
   // Port 1: any attempt to reach a broker would fail, so the refusal must come before connecting.
-  const delivery = { retrier: {} as TransientFaultRetrier, onConsumerDead: () => undefined };
+  const delivery = { retrier: {} as TransientFaultRetrier, resumePositions: () => Promise.resolve([]), onConsumerDead: () => undefined };
   return new BillingKafkaServer({ client: { brokers: ['127.0.0.1:1'] }, consumer: { groupId: 'g' } }, delivery, new Map([['orders.t1', 'order.completed']]), [], mode);
 }
 

@@ -2,13 +2,17 @@ import { CustomTransportStrategy, KafkaContext, Server } from '@nestjs/microserv
 import { lastValueFrom } from 'rxjs';
 import { Consumer, ConsumerConfig, ConsumerRunConfig, EachBatchPayload, EachMessagePayload, ITopicConfig, Kafka, KafkaConfig } from 'kafkajs';
 import { ConsumeMode } from '../config/configuration';
-import { BatchMessage, EventBatch } from '../idempotency/event-batch';
-import { batchPatternOf } from '../idempotency/idempotent-event-pattern.decorator';
+import { BatchMessage, EventBatch } from './event-batch';
+import { batchPatternOf } from './idempotent-event-pattern.decorator';
 import { GroupCommitQueue } from './group-commit.queue';
 import { PartitionControl, TransientFaultRetrier } from './transient-fault.retrier';
+import { Assignment, LogStartOffsets } from '../consumer-offsets/consumer-offsets.service';
+import { PartitionOffset } from '../consumer-offsets/consumer-offsets.repository';
 
 export interface DeliveryOptions {
   retrier: TransientFaultRetrier;
+  /** Where newly assigned partitions resume (the offsets stored with the data); none listed: Kafka's committed offset. */
+  resumePositions: (assignment: Assignment, logStart: LogStartOffsets, stopping: () => boolean) => Promise<PartitionOffset[]>;
   /** Called when kafkajs gives up on the consumer for good: a live process must not keep a dead consumer. */
   onConsumerDead: (error: Error) => void;
 }
@@ -95,11 +99,29 @@ export class BillingKafkaServer extends Server<Record<string, never>, KafkaServe
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       if (!payload.restart && !this.stopping) this.delivery.onConsumerDead(payload.error);
     });
-    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => this.delivery.retrier.assigned(payload.memberAssignment));
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      this.delivery.retrier.assigned(payload.memberAssignment);
+      void this.resumeAtStoredOffsets(consumer, kafka, payload.memberAssignment);
+    });
     // Both modes take whole fetched batches and resolve offsets themselves: a failed delivery parks its partition
     // (see TransientFaultRetrier) and returns, instead of throwing into kafkajs.
     const eachBatch = this.consumeMode === 'message' ? (p: EachBatchPayload) => this.handleMessages(p) : (p: EachBatchPayload) => this.handleBatch(p);
     await consumer.run({ ...this.options.run, eachBatchAutoResolve: false, eachBatch });
+  }
+
+  /**
+   * Runs as the group assigns partitions: they stay paused (from the synchronous event handler on, so before
+   * the first fetch) until each is moved to its stored offset.
+   */
+  private async resumeAtStoredOffsets(consumer: Consumer, kafka: Kafka, assignment: Assignment): Promise<void> {
+    const partitions = Object.entries(assignment).map(([topic, numbers]) => ({ topic, partitions: [...numbers] }));
+    consumer.pause(partitions);
+    try {
+      const positions = await this.delivery.resumePositions(assignment, (topic) => logStartOffsets(kafka, topic), () => this.stopping);
+      for (const { topic, partition, nextOffset } of positions) consumer.seek({ topic, partition, offset: nextOffset });
+    } finally {
+      if (!this.stopping) consumer.resume(partitions);
+    }
   }
 
   /** A subscribed topic without a handler would lose its messages; refuse to start instead. */
@@ -206,5 +228,15 @@ export class BillingKafkaServer extends Server<Record<string, never>, KafkaServe
     } finally {
       await admin.disconnect();
     }
+  }
+}
+
+async function logStartOffsets(kafka: Kafka, topic: string): Promise<ReadonlyMap<number, string>> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    return new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, p.low]));
+  } finally {
+    await admin.disconnect();
   }
 }

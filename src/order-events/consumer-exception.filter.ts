@@ -2,8 +2,9 @@ import { ArgumentsHost, Catch, Injectable, RpcExceptionFilter } from '@nestjs/co
 import { KafkaContext } from '@nestjs/microservices';
 import { from, map, Observable, throwError } from 'rxjs';
 import { PoisonMessageError } from '../common/errors';
-import { BatchMessage, EventBatch } from '../idempotency/event-batch';
-import { RejectedEventSink } from '../idempotency/rejected-event.sink';
+import { BatchMessage, EventBatch } from './event-batch';
+import { RejectedEventSink } from './rejected-event.sink';
+import { SettledPositions } from '../consumer-offsets/settled-positions';
 import { completeIdentity } from '../observability/event-identity';
 import { EventIdentity, EventOutcomeRecorder, MessageCoordinates } from '../observability/event-outcome.recorder';
 import { DeadLetterPublisher, OriginalMessage } from './dead-letter.publisher';
@@ -21,6 +22,7 @@ export class ConsumerExceptionFilter implements RpcExceptionFilter, RejectedEven
   constructor(
     private readonly deadLetters: DeadLetterPublisher,
     private readonly outcomes: EventOutcomeRecorder,
+    private readonly positions: SettledPositions,
   ) {}
 
   catch(error: unknown, host: ArgumentsHost): Observable<void> {
@@ -37,6 +39,7 @@ export class ConsumerExceptionFilter implements RpcExceptionFilter, RejectedEven
 
   async reject(original: OriginalMessage | BatchMessage, source: MessageCoordinates, error: PoisonMessageError): Promise<void> {
     await this.deadLetters.publish(original, source, error);
+    await this.positions.record([source]);
     const event = completeIdentity(identityOf(error), original.value);
     this.outcomes.record(error.reason === 'conflict' ? 'conflict' : 'poison', { message: source, event, error });
   }

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { BillingConfig } from '../config/configuration';
 import { PoisonMessageError } from '../common/errors';
 import { fingerprintOf, IdempotentEvent, IdempotentEventParser } from '../idempotency/idempotent-event';
-import { OrderCompletedEvent } from './order-completed.event';
+import { OrderCompletedEvent } from '../invoices/order-completed.event';
 import { checkOrderCompleted } from './order-completed.payload';
 
 export type ParsedOrderCompleted = OrderCompletedEvent & IdempotentEvent;

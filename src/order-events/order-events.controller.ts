@@ -1,10 +1,10 @@
 import { Controller } from '@nestjs/common';
 import { Payload } from '@nestjs/microservices';
 import { ORDER_COMPLETED_TOPIC } from '../config/configuration';
-import { AdmittedEventsPipe } from '../idempotency/admitted-events.pipe';
-import { IdempotentBatchPattern, IdempotentEventPattern } from '../idempotency/idempotent-event-pattern.decorator';
+import { AdmittedEventsPipe } from './admitted-events.pipe';
+import { IdempotentBatchPattern, IdempotentEventPattern } from './idempotent-event-pattern.decorator';
 import { InvoicesService } from '../invoices/invoices.service';
-import { OrderCompletedEvent } from './order-completed.event';
+import { OrderCompletedEvent } from '../invoices/order-completed.event';
 import { OrderCompletedPipe } from './order-completed.pipe';
 
 /** One handler per consume mode (KAFKA_CONSUME_MODE); both call the same business logic. */

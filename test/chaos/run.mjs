@@ -13,7 +13,7 @@ import kafkajs from 'kafkajs';
 import pg from 'pg';
 import { OUTBOX_TOPIC, verifyAnnouncements } from './announcements.mjs';
 import { ConsumerFleet } from './consumers.mjs';
-import { DATABASE_URL, PrivateKafka, PrivatePostgres, ROOT, cleanUpInterruptedRun, isAlive, kafkaClient, sleep } from './private-infra.mjs';
+import { CHAOS_DIR, DATABASE_URL, PrivateKafka, PrivatePostgres, ROOT, cleanUpInterruptedRun, isAlive, kafkaClient, sleep } from './private-infra.mjs';
 import { readWholeTopic } from './topic-reader.mjs';
 import { buildWorkload, seededRandom } from './workload.mjs';
 
@@ -26,6 +26,7 @@ const KILLS = 5;
 const HARD_TIMEOUT_MS = 12 * 60_000;
 const CONVERGE_TIMEOUT_MS = 4 * 60_000;
 const MAX_RESTARTS_PER_SLOT = 12;
+const BACKUP_FILE = path.join(CHAOS_DIR, 'billing-backup.dump');
 /** About 1.5% of the messages: every shape of the e2e tests' hostile generator, valid ones included. */
 const HOSTILE_MESSAGES = 300;
 
@@ -93,7 +94,9 @@ function faultPlan(rng) {
     ...kills,
     { atMs: rng.int(16_000, 24_000), action: 'scale-up' },
     { atMs: rng.int(30_000, 38_000), action: 'pg-restart', downMs: rng.int(2_000, 6_000) },
+    { atMs: rng.int(46_000, 50_000), action: 'pg-backup' },
     { atMs: rng.int(48_000, 56_000), action: 'scale-down' },
+    { atMs: rng.int(70_000, 74_000), action: 'pg-restore' },
     { atMs: rng.int(60_000, 68_000), action: 'broker-restart', downMs: rng.int(1_000, 4_000), signal: rng.pick(['SIGTERM', 'SIGKILL']) },
   ].sort((a, b) => a.atMs - b.atMs);
 }
@@ -173,6 +176,31 @@ class Chaos {
         }
         this.infraRestarts++;
         return log('PostgreSQL back');
+      }
+      case 'pg-backup': {
+        log('fault: pg_dump of the billing database, to be restored later');
+        for (let attempt = 1; ; attempt++) {
+          try {
+            return run('pg_dump', 'pg_dump', ['--format=custom', `--file=${BACKUP_FILE}`, DATABASE_URL]);
+          } catch (error) {
+            if (attempt === 10) throw error;
+            await sleep(1_000);
+          }
+        }
+      }
+      case 'pg-restore': {
+        // As an operator would: stop the service, restore, start it again. Kafka's committed offsets are now ahead
+        // of the restored data; only the offsets stored with the data tell the consumers what was lost.
+        log('fault: PostgreSQL restored from the earlier backup (every consumer SIGKILLed first, restarted after)');
+        this.infraDown = true;
+        try {
+          await Promise.all(running.map((slot) => this.fleet.kill(slot)));
+          run('pg_restore', 'pg_restore', ['--clean', '--if-exists', '--single-transaction', `--dbname=${DATABASE_URL}`, BACKUP_FILE]);
+        } finally {
+          this.infraDown = false;
+        }
+        this.infraRestarts++;
+        return log('PostgreSQL restored');
       }
       case 'broker-restart': {
         log(`fault: Kafka broker restart (${step.signal}), down ${step.downMs} ms`);

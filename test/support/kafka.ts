@@ -40,6 +40,13 @@ export class TestKafka {
     await this.admin.createTopics({ topics: [{ topic, numPartitions, configEntries }], waitForLeaders: true });
   }
 
+  /** Moves a partition's log start forward, as retention would. */
+  async deleteRecordsBefore(topic: string, partition: number, offset: string): Promise<void> {
+    // kafkajs looks the partition leader up in its broker pool, which only metadata of the topic fills.
+    await this.admin.fetchTopicMetadata({ topics: [topic] });
+    await this.admin.deleteTopicRecords({ topic, partitions: [{ partition, offset }] });
+  }
+
   async publish(topic: string, messages: OutgoingMessage[]): Promise<void> {
     await this.producer.send({ topic, acks: -1, messages });
   }

@@ -1,4 +1,4 @@
-import { IdempotentEvent } from './idempotent-event';
+import { IdempotentEvent } from '../idempotency/idempotent-event';
 
 /** One message of a batch, with its original bytes: a rejected one goes to the dead-letter topic untouched. */
 export interface BatchMessage {

@@ -6,9 +6,9 @@ import { EventConflictError, PoisonMessageError } from '../common/errors';
 import { BillingConfig } from '../config/configuration';
 import { TransactionRunner } from '../database/transaction-runner';
 import { EventOutcomeRecorder } from '../observability/event-outcome.recorder';
-import { OrderEventParser } from '../order-events/order-event.parser';
+import { OrderEventParser } from './order-event.parser';
 import { IdempotencyInterceptor } from './idempotency.interceptor';
-import { IdempotencyService } from './idempotency.service';
+import { IdempotencyService } from '../idempotency/idempotency.service';
 import { InMemoryClaims } from '../../test/support/in-memory-claims';
 
 const directTransactions = { run: <T>(work: () => Promise<T>) => work() } as unknown as TransactionRunner;
@@ -27,6 +27,7 @@ describe('IdempotencyInterceptor', () => {
   let recorded: { outcome: string; duplicateAgeMs?: number }[];
   let interceptor: IdempotencyInterceptor;
   let handlerCalls: number;
+  let positions: string[];
   const handler: CallHandler = { handle: () => (handlerCalls++, of('invoiced')) };
 
   beforeEach(() => {
@@ -39,13 +40,16 @@ describe('IdempotencyInterceptor', () => {
       new IdempotencyService(directTransactions, claims.asRepository()),
       recorder as unknown as EventOutcomeRecorder,
       fixedClock,
+      { record: (messages) => (positions.push(...messages.map((m) => `${m.partition}@${m.offset}`)), Promise.resolve()) },
     );
+    positions = [];
   });
 
   const run = (value: Buffer) => lastValueFrom(interceptor.intercept(kafkaContextFor(value), handler));
 
-  it('claims a new event and runs the handler once', async () => {
+  it('claims a new event and runs the handler once, recording where its partition resumes', async () => {
     await expect(run(payload())).resolves.toBe('invoiced');
+    expect(positions).toEqual(['2@7']);
     expect(handlerCalls).toBe(1);
     expect(claims.rows.size).toBe(1);
     expect(recorded).toEqual([{ outcome: 'invoiced', duplicateAgeMs: undefined }]);

@@ -1,6 +1,6 @@
 import { Injectable, PipeTransform } from '@nestjs/common';
 import { EventBatch } from './event-batch';
-import { IdempotentEvent } from './idempotent-event';
+import { IdempotentEvent } from '../idempotency/idempotent-event';
 
 /** Hands a batch handler the events its interceptor claimed, and nothing else. */
 @Injectable()

@@ -1,7 +1,7 @@
 import { Controller } from '@nestjs/common';
 import { EventPattern, MessagePattern } from '@nestjs/microservices';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
-import { OrderEventsController } from '../order-events/order-events.controller';
+import { OrderEventsController } from './order-events.controller';
 import { IdempotencyGuardrail, NonIdempotentHandlerError } from './idempotency.guardrail';
 import { IdempotentEventPattern } from './idempotent-event-pattern.decorator';
 

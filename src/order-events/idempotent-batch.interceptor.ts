@@ -5,9 +5,19 @@ import { PoisonMessageError, RejectedByDatabaseError } from '../common/errors';
 import { traceparentOf } from '../common/traceparent';
 import { EventOutcomeRecorder, MessageCoordinates } from '../observability/event-outcome.recorder';
 import { BatchMessage, EventBatch } from './event-batch';
-import { IdempotentEvent, IdempotentEventParser } from './idempotent-event';
-import { BatchDecision, IdempotencyService, outcomeOf } from './idempotency.service';
+import { IdempotentEvent, IdempotentEventParser } from '../idempotency/idempotent-event';
+import { BatchDecision, IdempotencyService } from '../idempotency/idempotency.service';
+import { outcomeOf } from './outcome-of';
 import { RejectedEventSink } from './rejected-event.sink';
+import { PartitionFrontier, SettledPositions } from '../consumer-offsets/settled-positions';
+
+interface Group {
+  batch: EventBatch;
+  next: CallHandler;
+  claimed: number;
+  frontier: PartitionFrontier<BatchMessage>;
+  messageOf: ReadonlyMap<IdempotentEvent, BatchMessage>;
+}
 
 type ParsedMessage = { message: BatchMessage; event: IdempotentEvent } | { message: BatchMessage; poison: PoisonMessageError };
 
@@ -31,6 +41,7 @@ export class IdempotentBatchInterceptor implements NestInterceptor {
     private readonly outcomes: EventOutcomeRecorder,
     private readonly clock: Clock,
     private readonly rejections: RejectedEventSink,
+    private readonly positions: SettledPositions,
   ) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<BatchSummary> {
@@ -41,32 +52,39 @@ export class IdempotentBatchInterceptor implements NestInterceptor {
     const started = this.clock.now().getTime();
     const parsed = batch.messages.map((message) => this.parse(message));
     const events = parsed.flatMap((p) => ('event' in p ? [p.event] : []));
-    const outcome = { claimed: 0 };
-    const decisions = await this.decideIsolatingRefusals(events, batch, next, outcome);
-    await this.settle(parsed, decisions, started);
-    return { messages: batch.messages.length, claimed: outcome.claimed };
+    const group: Group = { batch, next, claimed: 0, frontier: new PartitionFrontier(batch.messages), messageOf: new Map(parsed.flatMap((p) => ('event' in p ? [[p.event, p.message] as const] : []))) };
+    const decisions = await this.decideIsolatingRefusals(events, group);
+    const rejected = await this.settle(parsed, decisions, started);
+    // Dead letters are out now: the partitions that had any may resume after their last message.
+    if (rejected > 0) await this.positions.record(group.frontier.lastSettledWith(batch.messages));
+    return { messages: batch.messages.length, claimed: group.claimed };
   }
 
   /** Halves keep their order and the first commits before the second starts, so each partition stays in order. */
-  private async decideIsolatingRefusals(
-    events: readonly IdempotentEvent[],
-    batch: EventBatch,
-    next: CallHandler,
-    outcome: { claimed: number },
-  ): Promise<BatchDecision<unknown>[]> {
+  private async decideIsolatingRefusals(events: readonly IdempotentEvent[], group: Group): Promise<BatchDecision<unknown>[]> {
     try {
-      return await this.idempotency.runBatchOnce(events, async (admitted) => {
-        batch.admit(admitted);
-        const results = handlerResults(await lastValueFrom(next.handle(), { defaultValue: undefined }));
-        outcome.claimed += admitted.length;
-        return results;
-      });
+      const settledHere: BatchMessage[] = [];
+      const decisions = await this.idempotency.runBatchOnce(
+        events,
+        async (admitted) => {
+          group.batch.admit(admitted);
+          const results = handlerResults(await lastValueFrom(group.next.handle(), { defaultValue: undefined }));
+          group.claimed += admitted.length;
+          return results;
+        },
+        async (decided) => {
+          settledHere.push(...events.filter((_event, i) => decided[i].kind !== 'rejected').map((event) => group.messageOf.get(event) as BatchMessage));
+          await this.positions.record(group.frontier.lastSettledWith(settledHere));
+        },
+      );
+      group.frontier.markSettled(settledHere);
+      return decisions;
     } catch (error) {
       if (!(error instanceof RejectedByDatabaseError)) throw error;
       if (events.length === 1) return [{ kind: 'rejected', error }];
       const middle = Math.ceil(events.length / 2);
-      const first = await this.decideIsolatingRefusals(events.slice(0, middle), batch, next, outcome);
-      return [...first, ...(await this.decideIsolatingRefusals(events.slice(middle), batch, next, outcome))];
+      const first = await this.decideIsolatingRefusals(events.slice(0, middle), group);
+      return [...first, ...(await this.decideIsolatingRefusals(events.slice(middle), group))];
     }
   }
 
@@ -81,19 +99,22 @@ export class IdempotentBatchInterceptor implements NestInterceptor {
     }
   }
 
-  /** Rejections go out in offset order, each before the batch is acknowledged. */
-  private async settle(parsed: ParsedMessage[], decisions: BatchDecision<unknown>[], started: number): Promise<void> {
+  /** Rejections go out in offset order, each before the batch is acknowledged. Returns how many there were. */
+  private async settle(parsed: ParsedMessage[], decisions: BatchDecision<unknown>[], started: number): Promise<number> {
     const finished = this.clock.now().getTime();
     let next = 0;
+    let rejected = 0;
     for (const item of parsed) {
       const { topic, partition, offset } = item.message;
       const source: MessageCoordinates = { topic, partition, offset };
       if ('poison' in item) {
+        rejected += 1;
         await this.rejections.reject(item.message, source, item.poison);
         continue;
       }
       const decision = decisions[next++];
       if (decision.kind === 'rejected') {
+        rejected += 1;
         await this.rejections.reject(item.message, source, decision.error);
         continue;
       }
@@ -104,6 +125,7 @@ export class IdempotentBatchInterceptor implements NestInterceptor {
         duplicateAgeMs: decision.kind === 'duplicate' ? finished - decision.firstProcessedAt.getTime() : undefined,
       });
     }
+    return rejected;
   }
 }
 

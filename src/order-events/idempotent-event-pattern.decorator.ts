@@ -1,6 +1,6 @@
 import { applyDecorators, SetMetadata, UseFilters, UseInterceptors } from '@nestjs/common';
 import { EventPattern } from '@nestjs/microservices';
-import { ConsumerExceptionFilter } from '../order-events/consumer-exception.filter';
+import { ConsumerExceptionFilter } from './consumer-exception.filter';
 import { IdempotentBatchInterceptor } from './idempotent-batch.interceptor';
 import { IdempotencyInterceptor } from './idempotency.interceptor';
 

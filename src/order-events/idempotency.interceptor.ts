@@ -4,9 +4,11 @@ import { from, lastValueFrom, Observable } from 'rxjs';
 import { Clock } from '../common/clock';
 import { traceparentOf } from '../common/traceparent';
 import { EventOutcome, EventOutcomeRecorder } from '../observability/event-outcome.recorder';
-import { coordinatesOf } from '../order-events/kafka-message';
-import { IdempotentEventParser } from './idempotent-event';
-import { IdempotencyService, outcomeOf } from './idempotency.service';
+import { coordinatesOf } from './kafka-message';
+import { IdempotentEventParser } from '../idempotency/idempotent-event';
+import { SettledPositions } from '../consumer-offsets/settled-positions';
+import { outcomeOf } from './outcome-of';
+import { IdempotencyService } from '../idempotency/idempotency.service';
 
 /**
  * Wraps an event handler so that the claim of event_id and everything the handler writes share one
@@ -20,6 +22,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
     private readonly idempotency: IdempotencyService,
     private readonly outcomes: EventOutcomeRecorder,
     private readonly clock: Clock,
+    private readonly positions: SettledPositions,
   ) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<EventOutcome> {
@@ -33,11 +36,16 @@ export class IdempotencyInterceptor implements NestInterceptor {
     const kafka = rpc.getContext<KafkaContext>();
     const event = this.parser.parse(kafka.getMessage().value);
     event.traceparent = traceparentOf(kafka.getMessage().headers);
-    const result = await this.idempotency.runOnce(event, () => lastValueFrom(next.handle(), { defaultValue: undefined }));
+    const message = coordinatesOf(kafka);
+    const result = await this.idempotency.runOnce(
+      event,
+      () => lastValueFrom(next.handle(), { defaultValue: undefined }),
+      () => this.positions.record([message]),
+    );
     const finished = this.clock.now().getTime();
     const outcome = outcomeOf(result);
     this.outcomes.record(outcome, {
-      message: coordinatesOf(kafka),
+      message,
       event,
       durationMs: finished - started,
       duplicateAgeMs: result.kind === 'duplicate' ? finished - result.firstProcessedAt.getTime() : undefined,

@@ -4,13 +4,14 @@ import { PoisonMessageError } from '../common/errors';
 import { BillingConfig } from '../config/configuration';
 import { TransactionRunner } from '../database/transaction-runner';
 import { EventOutcomeRecorder, MessageCoordinates } from '../observability/event-outcome.recorder';
-import { OrderEventParser } from '../order-events/order-event.parser';
+import { OrderEventParser } from './order-event.parser';
 import { BatchMessage, EventBatch } from './event-batch';
 import { IdempotentBatchInterceptor } from './idempotent-batch.interceptor';
-import { IdempotentEvent } from './idempotent-event';
-import { IdempotencyService } from './idempotency.service';
+import { IdempotentEvent } from '../idempotency/idempotent-event';
+import { IdempotencyService } from '../idempotency/idempotency.service';
 import { InMemoryClaims } from '../../test/support/in-memory-claims';
 import { RejectedEventSink } from './rejected-event.sink';
+import { SettledPositions } from '../consumer-offsets/settled-positions';
 
 const FIRST_PROCESSED = new Date('2026-11-23T10:00:00Z');
 const NOW = new Date('2026-11-23T10:00:05Z');
@@ -37,6 +38,7 @@ describe('IdempotentBatchInterceptor', () => {
   let claims: InMemoryClaims;
   let recorded: { outcome: string; offset: string; duplicateAgeMs?: number }[];
   let rejected: { offset: string; reason: string }[];
+  let positions: string[][];
   let handled: string[][];
   let interceptor: IdempotentBatchInterceptor;
 
@@ -73,12 +75,20 @@ describe('IdempotentBatchInterceptor', () => {
       },
     };
     const transactions = { run: <T>(work: () => Promise<T>) => work() } as unknown as TransactionRunner;
+    positions = [];
+    const settledPositions: SettledPositions = {
+      record: (messages: readonly MessageCoordinates[]) => {
+        positions.push(messages.map((m) => m.offset));
+        return Promise.resolve();
+      },
+    };
     interceptor = new IdempotentBatchInterceptor(
       new OrderEventParser(new BillingConfig('USD')),
       new IdempotencyService(transactions, claims.asRepository()),
       recorder as unknown as EventOutcomeRecorder,
       { now: () => NOW },
       sink,
+      settledPositions,
     );
   });
 
@@ -124,6 +134,16 @@ describe('IdempotentBatchInterceptor', () => {
     ]);
     expect([...claims.rows.keys()]).toEqual([ID.a]);
     expect(recorded.map((r) => [r.offset, r.outcome])).toEqual([['101', 'invoiced']]);
+  });
+
+  it('records a partition as settled up to its first poison in the transaction, and past it once dead-lettered', async () => {
+    await run(batchOf(payload(ID.a), Buffer.from('{oops'), payload(ID.b)));
+    expect(positions).toEqual([['100'], ['102']]);
+  });
+
+  it('records nothing more after the transaction when nothing was rejected', async () => {
+    await run(batchOf(payload(ID.a), payload(ID.b)));
+    expect(positions).toEqual([['101']]);
   });
 
   it('does not call the handler or the database work for a batch of only duplicates and poison', async () => {

@@ -1,0 +1,104 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { Logger } from 'pino';
+import { KafkaConfig } from '../config/configuration';
+import { BillingMetrics } from '../observability/billing-metrics';
+import { MessageCoordinates } from '../observability/event-outcome.recorder';
+import { ROOT_LOGGER } from '../observability/root-logger';
+import { SettledPositions } from './settled-positions';
+import { ConsumerOffsetsRepository, PartitionOffset } from './consumer-offsets.repository';
+
+export type Assignment = Readonly<Record<string, readonly number[]>>;
+/** Per partition of a topic, the first offset Kafka still holds. */
+export type LogStartOffsets = (topic: string) => Promise<ReadonlyMap<number, string>>;
+
+export interface OffsetGap {
+  topic: string;
+  partition: number;
+  storedOffset: string;
+  logStartOffset: string;
+  detectedAt: Date;
+}
+
+const MAX_RETRY_MS = 30_000;
+
+/**
+ * Offsets stored with the data, per consumer group: every transaction that settles messages records where
+ * their partitions resume, and a newly assigned partition resumes there, so a database restored from a
+ * backup re-reads exactly what it lost (the claims skip what it still holds). Kafka's own commits continue,
+ * for lag tools, but are no longer the source of truth.
+ */
+@Injectable()
+export class ConsumerOffsets implements SettledPositions {
+  private readonly logger: Logger;
+  private readonly gaps = new Map<string, OffsetGap>();
+
+  constructor(
+    private readonly config: KafkaConfig,
+    private readonly repository: ConsumerOffsetsRepository,
+    private readonly metrics: BillingMetrics,
+    @Inject(ROOT_LOGGER) root: Logger,
+  ) {
+    this.logger = root.child({ context: 'ConsumerOffsets' });
+  }
+
+  /** These messages are settled: each partition resumes after the highest. In the caller's transaction when there is one. */
+  record(messages: readonly MessageCoordinates[]): Promise<void> {
+    const next = new Map<string, PartitionOffset>();
+    for (const { topic, partition, offset } of messages) {
+      const nextOffset = (BigInt(offset) + 1n).toString();
+      const known = next.get(`${topic}/${partition}`);
+      if (!known || BigInt(known.nextOffset) < BigInt(nextOffset)) next.set(`${topic}/${partition}`, { topic, partition, nextOffset });
+    }
+    return this.repository.advance(this.config.groupId, [...next.values()]);
+  }
+
+  /**
+   * Where the partitions just assigned resume: the stored offset when there is one (none: Kafka's committed
+   * offset). Reading them is retried until it succeeds or `stopping` says to give up: consuming from Kafka's
+   * offsets instead could skip what a restored database lost.
+   */
+  async positionsFor(assignment: Assignment, logStart: LogStartOffsets, stopping: () => boolean): Promise<PartitionOffset[]> {
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        return await this.readPositions(assignment, logStart);
+      } catch (error) {
+        if (stopping()) return [];
+        const delayMs = Math.min(MAX_RETRY_MS, 500 * 2 ** Math.min(attempt, 10));
+        this.logger.warn({ error: { name: (error as Error).name, message: (error as Error).message }, retry_in_ms: delayMs }, 'stored offsets unreadable; assigned partitions stay paused');
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+      }
+    }
+  }
+
+  /** Partitions whose stored offset Kafka had already deleted past when they were assigned. */
+  currentGaps(): OffsetGap[] {
+    return [...this.gaps.values()];
+  }
+
+  private async readPositions(assignment: Assignment, logStart: LogStartOffsets): Promise<PartitionOffset[]> {
+    const assigned = new Set(Object.entries(assignment).flatMap(([topic, partitions]) => partitions.map((p) => `${topic}/${p}`)));
+    const stored = (await this.repository.find(this.config.groupId, Object.keys(assignment))).filter((o) => assigned.has(`${o.topic}/${o.partition}`));
+    const positions: PartitionOffset[] = [];
+    for (const topic of new Set(stored.map((o) => o.topic))) {
+      const starts = await logStart(topic);
+      for (const offset of stored.filter((o) => o.topic === topic)) positions.push(this.checkedAgainstLogStart(offset, starts.get(offset.partition)));
+    }
+    return positions;
+  }
+
+  /** A gap is an alarm, never a silence: Kafka deleted events the database never saw. */
+  private checkedAgainstLogStart(stored: PartitionOffset, logStartOffset: string | undefined): PartitionOffset {
+    const key = `${stored.topic}/${stored.partition}`;
+    if (logStartOffset === undefined || BigInt(stored.nextOffset) >= BigInt(logStartOffset)) {
+      this.gaps.delete(key);
+      return stored;
+    }
+    this.gaps.set(key, { topic: stored.topic, partition: stored.partition, storedOffset: stored.nextOffset, logStartOffset, detectedAt: new Date() });
+    this.metrics.storedOffsetGaps.inc({ topic: stored.topic, partition: stored.partition });
+    this.logger.error(
+      { topic: stored.topic, partition: stored.partition, stored_offset: stored.nextOffset, log_start_offset: logStartOffset, lost_from: stored.nextOffset, lost_to: logStartOffset },
+      'stored offset is below the log start: Kafka deleted events the database never saw (restore older than the topic retention); resuming at the log start',
+    );
+    return { ...stored, nextOffset: logStartOffset };
+  }
+}

@@ -1,0 +1,151 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { INestApplication } from '@nestjs/common';
+import request from 'supertest';
+import { CONSUME_MODES } from '../src/config/configuration';
+import { BillingMetrics } from '../src/observability/billing-metrics';
+import { offsetsCommand } from '../src/cli/offsets';
+import { asMessage, BROKERS, orderCompleted, TestKafka, uniqueName, waitFor } from './support/kafka';
+import { startTestApp } from './support/test-app';
+import { TestDatabase } from './support/test-database';
+
+describe.each(CONSUME_MODES)('offsets stored with the invoices, %s mode (real Kafka, real PostgreSQL)', (mode) => {
+  let db: TestDatabase;
+  let kafka: TestKafka;
+  let topic: string;
+  let groupId: string;
+  const apps: INestApplication[] = [];
+  const backups = mkdtempSync(join(tmpdir(), 'billing-backup-'));
+
+  async function startConsumer(env: Record<string, string> = {}): Promise<INestApplication> {
+    const { app } = await startTestApp({ databaseUrl: db.url, topic, groupId, env: { KAFKA_CONSUME_MODE: mode, KAFKA_SESSION_TIMEOUT_MS: '6000', ...env } });
+    apps.push(app);
+    return app;
+  }
+
+  async function stop(app: INestApplication): Promise<void> {
+    apps.splice(apps.indexOf(app), 1);
+    await app.close();
+  }
+
+  const publish = (count: number, partitions: number) =>
+    kafka.publish(topic, Array.from({ length: count }, (_, i) => ({ ...asMessage(orderCompleted()), partition: i % partitions })));
+  const invoices = () => db.count('invoices');
+  const storedOffsets = async () => (await db.query<{ n: string }>('SELECT coalesce(sum(next_offset), 0)::text AS n FROM consumer_offsets WHERE group_id = $1', [groupId]))[0].n;
+
+  beforeAll(async () => {
+    db = await TestDatabase.create(`offsets_${mode}`);
+    kafka = await new TestKafka().connect();
+  });
+
+  beforeEach(() => {
+    topic = uniqueName('order.completed.offsets');
+    groupId = uniqueName('billing');
+  });
+
+  afterEach(async () => {
+    await Promise.all(apps.splice(0).map((app) => app.close()));
+    await db.query('TRUNCATE invoices, processed_events, consumer_offsets');
+  });
+
+  afterAll(async () => {
+    await kafka.disconnect();
+    await db.drop();
+    rmSync(backups, { recursive: true, force: true });
+  });
+
+  it('re-consumes what a database restored from a backup lost, and bills every event once', async () => {
+    await kafka.createTopic(topic, 3);
+    await publish(600, 3);
+    let app = await startConsumer();
+    await waitFor(async () => (await invoices()) === 600, 60_000, '600 invoices');
+    await waitFor(async () => (await storedOffsets()) === '600', 30_000, 'stored offsets at 600');
+    const backup = join(backups, `${mode}.dump`);
+    execFileSync('pg_dump', ['--format=custom', `--file=${backup}`, db.url]);
+
+    await publish(600, 3);
+    await waitFor(async () => (await invoices()) === 1200, 60_000, '1,200 invoices');
+    await waitFor(async () => (await kafka.committedOffsets(groupId, topic)) === 1200, 30_000, 'Kafka offsets at 1,200');
+    await stop(app);
+    execFileSync('pg_restore', ['--clean', '--if-exists', '--single-transaction', `--dbname=${db.url}`, backup]);
+    expect(await invoices()).toBe(600);
+
+    app = await startConsumer();
+    await waitFor(async () => (await invoices()) === 1200, 60_000, 'the 600 invoices the restore lost, again');
+    await waitFor(async () => (await storedOffsets()) === '1200', 30_000, 'stored offsets at the end of the topic');
+    const [distinct] = await db.query<{ n: string }>('SELECT count(DISTINCT event_id)::text AS n FROM invoices');
+    expect(distinct.n).toBe('1200');
+  });
+
+  it('moves partitions between two consumers while events flow: none skipped, none doubled, stored offsets at the end', async () => {
+    await kafka.createTopic(topic, 4);
+    const first = await startConsumer();
+    await publish(1_000, 4);
+    await waitFor(async () => (await invoices()) >= 200, 60_000, 'the first consumer invoicing');
+    const second = await startConsumer();
+    await publish(1_000, 4);
+    await stop(first);
+    await publish(1_000, 4);
+    await waitFor(async () => (await invoices()) === 3_000, 90_000, '3,000 invoices');
+    await waitFor(async () => (await storedOffsets()) === '3000', 30_000, 'stored offsets at the end of the topic');
+    expect(await db.count('processed_events')).toBe(3_000);
+    expect(second).toBeDefined();
+  });
+
+  it('reports a stored offset below the log start: error, metric, /health 503, and resumes at the log start', async () => {
+    await kafka.createTopic(topic, 1);
+    await publish(10, 1);
+    let app = await startConsumer();
+    await waitFor(async () => (await storedOffsets()) === '10', 30_000, 'stored offsets at 10');
+    await stop(app);
+    // As after restoring a backup older than the topic's retention: the database is behind what Kafka still holds.
+    await db.query('UPDATE consumer_offsets SET next_offset = 2 WHERE group_id = $1', [groupId]);
+    await kafka.deleteRecordsBefore(topic, 0, '5');
+
+    app = await startConsumer({ LOG_LEVEL: 'fatal' });
+    await waitFor(async () => (await request(app.getHttpServer()).get('/health')).status === 503, 30_000, '/health to report the gap');
+    const health = await request(app.getHttpServer()).get('/health');
+    expect(health.body.error.stored_offsets).toMatchObject({ status: 'down', gaps: [{ topic, partition: 0, stored_offset: '2', log_start_offset: '5' }] });
+    const gaps = await app.get(BillingMetrics).storedOffsetGaps.get();
+    expect(gaps.values).toEqual([expect.objectContaining({ value: 1, labels: { topic, partition: 0 } })]);
+    await publish(1, 1);
+    await waitFor(async () => (await storedOffsets()) === '11', 30_000, 'consumption to go on from the log start');
+    expect(await invoices()).toBe(11);
+  });
+});
+
+describe('npm run offsets (real Kafka, real PostgreSQL)', () => {
+  it('shows stored and Kafka offsets side by side, and moves a stored offset only when not a dry run', async () => {
+    const db = await TestDatabase.create('offsets_cli');
+    const kafka = await new TestKafka().connect();
+    const topic = uniqueName('order.completed.offsets-cli');
+    const env = { DATABASE_URL: db.url, KAFKA_BROKERS: BROKERS.join(','), KAFKA_TOPIC: topic, KAFKA_GROUP_ID: uniqueName('billing') };
+    try {
+      await kafka.createTopic(topic, 2);
+      await kafka.publish(topic, [0, 0, 0, 1].map((partition) => ({ ...asMessage(orderCompleted()), partition })));
+      await db.query(`INSERT INTO consumer_offsets (group_id, topic, partition, next_offset) VALUES ($1, $2, 0, 3)`, [env.KAFKA_GROUP_ID, topic]);
+      const lines: string[] = [];
+      await offsetsCommand(['show'], (line) => lines.push(line), env);
+      expect(lines.slice(2).map((l) => l.split(/\s{2,}/).slice(0, 4))).toEqual([
+        ['0', '3', '-', '0'],
+        ['1', '-', '-', '0'],
+      ]);
+
+      lines.length = 0;
+      await offsetsCommand(['move', '--partition', '0', '--to', '1', '--dry-run'], (line) => lines.push(line), env);
+      expect(lines).toEqual([`${topic}[0] stored 3 -> 1 (dry run)`]);
+      expect(await db.query('SELECT next_offset FROM consumer_offsets')).toEqual([{ next_offset: '3' }]);
+      await offsetsCommand(['move', '--partition', 'all', '--to', 'latest'], () => undefined, env);
+      expect(await db.query('SELECT partition, next_offset FROM consumer_offsets ORDER BY partition')).toEqual([
+        { partition: 0, next_offset: '3' },
+        { partition: 1, next_offset: '1' },
+      ]);
+      await expect(offsetsCommand(['move', '--partition', '7', '--to', '0'], () => undefined, env)).rejects.toThrow(/--partition must be a partition/);
+    } finally {
+      await kafka.disconnect();
+      await db.drop();
+    }
+  });
+});
