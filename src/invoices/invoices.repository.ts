@@ -46,8 +46,8 @@ export class InvoicesRepository {
 
   /**
    * Inserts many invoices, and the invoice.created outbox row of each one created, with one statement, and says,
-   * per event, what happened. The outbox row's event_id is drawn here, so every publish of it carries the same id. The (tenant_id, order_id)
-   * backstop is a typed outcome, not an error. An event_id that already has an invoice (its claim was purged
+   * per event, what happened. The outbox row's event_id is drawn here, so every publish of it carries the same
+   * id. The (tenant_id, order_id) backstop is a typed outcome, not an error. An event_id that already has an invoice (its claim was purged
    * by retention) is not inserted: it is the same event again when the billing fields match, a conflict
    * otherwise. The claim of each event_id is held by the caller's transaction, so no other transaction can
    * insert the same event_id meanwhile; should the unique key still fire, the error is the final judge.

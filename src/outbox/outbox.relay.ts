@@ -103,18 +103,20 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     return total;
   }
 
-  private relayBatch(): Promise<number> {
+  /** Counted once committed: a mark that rolls back is published again, and counted again, later. */
+  private async relayBatch(): Promise<number> {
     // At most half the shards per round, so a second replica finds shards of its own.
     const maxShards = Math.max(1, Math.ceil(this.config.shards / 2));
-    return this.transactions.run(async () => {
+    const published = await this.transactions.run(async () => {
       const rows = await this.repository.lockPendingBatch(this.config.shards, maxShards, this.config.batchSize);
       if (rows.length === 0) return 0;
       await this.publisher.publish(rows);
       await this.faults.afterPublish();
       await this.repository.markPublished(rows.map((r) => r.id));
-      this.metrics.outboxPublished.inc(rows.length);
       return rows.length;
     });
+    this.metrics.outboxPublished.inc(published);
+    return published;
   }
 
   private async refreshBacklog(): Promise<void> {
