@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.infra/**', 'scripts/**/*.mjs', 'test/chaos/**/*.mjs', 'eslint.config.mjs', 'jest.config.js', '.dependency-cruiser.cjs'] },
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.infra/**', 'scripts/**/*.mjs', 'test/chaos/**/*.mjs', 'eslint.config.mjs', 'jest.config.js', '.dependency-cruiser.cjs', 'test/support/*.js'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -14,7 +14,7 @@ module.exports = {
       displayName: 'integration',
       rootDir: __dirname,
       testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
-      testEnvironment: 'node',
+      testEnvironment: '<rootDir>/test/support/log-capturing-environment.js',
       transform,
       globalSetup: '<rootDir>/test/support/global-setup.ts',
       setupFilesAfterEnv: ['<rootDir>/test/support/setup-timeouts.ts'],

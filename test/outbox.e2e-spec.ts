@@ -30,15 +30,14 @@ class FaultyPublisher extends OutboxPublisher {
 class FailingAfterPublish extends OutboxFaultHook {
   static failures = 0;
 
-  override afterPublish(): Promise<void> {
+  afterPublish(): Promise<void> {
     if (FailingAfterPublish.failures === 0) return Promise.resolve();
     FailingAfterPublish.failures--;
     return Promise.reject(new Error('crash window after publish (test double)'));
   }
 }
 
-// Silent: these tests break the relay on purpose, and its warnings (and a new topic's leader election) are expected.
-const RELAY_ENV = { LOG_LEVEL: 'silent', OUTBOX_POLL_INTERVAL_MS: '100', OUTBOX_RETRY_INITIAL_MS: '50', OUTBOX_RETRY_MAX_MS: '200', OUTBOX_UNHEALTHY_AFTER_MS: '1000' };
+const RELAY_ENV = { OUTBOX_POLL_INTERVAL_MS: '100', OUTBOX_RETRY_INITIAL_MS: '50', OUTBOX_RETRY_MAX_MS: '200', OUTBOX_UNHEALTHY_AFTER_MS: '1000' };
 
 describe('invoice.created outbox (real Kafka, real PostgreSQL)', () => {
   let kafka: TestKafka;

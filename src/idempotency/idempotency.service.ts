@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EventConflictError, PoisonMessageError } from '../common/errors';
-import { TestHooksConfig } from '../config/configuration';
+import { CommitFaultHook, NoCommitFault } from '../common/commit-fault-hook';
 import { TransactionRunner } from '../database/transaction-runner';
 import { IdempotentEvent } from './idempotent-event';
 import { BatchClaimResult, ProcessedEventsRepository } from './processed-events.repository';
@@ -29,10 +29,8 @@ export class IdempotencyService {
   constructor(
     private readonly transactions: TransactionRunner,
     private readonly processedEvents: ProcessedEventsRepository,
-    private readonly testHooks: TestHooksConfig = new TestHooksConfig(0),
+    private readonly commitFault: CommitFaultHook = new NoCommitFault(),
   ) {}
-
-  private commits = 0;
 
   /**
    * Claims the event and runs the work in one transaction: both commit, or neither does and the
@@ -44,11 +42,6 @@ export class IdempotencyService {
     return decision;
   }
 
-  /** Chaos suite only: dies after the database commit and before Kafka's offset commit, the window that must not bill twice. */
-  private crashIfDue(): void {
-    const every = this.testHooks.crashAfterCommitEvery;
-    if (every > 0 && ++this.commits % every === 0) process.kill(process.pid, 'SIGKILL');
-  }
 
   /**
    * The batch form of runOnce, with the same decisions per event: the distinct events are claimed with
@@ -66,7 +59,7 @@ export class IdempotencyService {
       await alsoInTransaction?.(decided);
       return decided;
     });
-    if (decisions.some((d) => d.kind === 'processed')) this.crashIfDue();
+    if (decisions.some((d) => d.kind === 'processed')) this.commitFault.afterCommit();
     return decisions;
   }
 

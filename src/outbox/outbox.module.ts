@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { OutboxController } from './outbox.controller';
-import { OutboxFaultHook } from './outbox-fault.hook';
+import { TestHooksConfig } from '../config/configuration';
+import { OutboxFaultHook, outboxFaultHookFor } from './outbox-fault.hook';
 import { OutboxListener } from './outbox.listener';
 import { OutboxPublisher } from './outbox.publisher';
 import { OutboxRelay } from './outbox.relay';
@@ -9,7 +10,14 @@ import { OutboxService } from './outbox.service';
 
 @Module({
   controllers: [OutboxController],
-  providers: [OutboxRepository, OutboxPublisher, OutboxListener, OutboxFaultHook, OutboxRelay, OutboxService],
+  providers: [
+    OutboxRepository,
+    OutboxPublisher,
+    OutboxListener,
+    { provide: OutboxFaultHook, inject: [TestHooksConfig], useFactory: outboxFaultHookFor },
+    OutboxRelay,
+    OutboxService,
+  ],
   exports: [OutboxRelay],
 })
 export class OutboxModule {}

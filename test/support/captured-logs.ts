@@ -1,0 +1,13 @@
+import { DestinationStream } from 'pino';
+
+type CapturingGlobal = typeof globalThis & { __capturedLogs?: string[] };
+
+/** Where test apps write their log lines: kept per test, printed by log-capturing-environment.js if it fails. */
+export function capturedLogs(): DestinationStream {
+  return {
+    write(line: string) {
+      const global = globalThis as CapturingGlobal;
+      (global.__capturedLogs ??= []).push(line);
+    },
+  };
+}
