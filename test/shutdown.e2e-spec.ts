@@ -4,7 +4,8 @@ import { freePort, ROOT, ServiceProcess } from './support/service-process';
 import { TEST_JWT_SECRET } from './support/test-app';
 import { TestDatabase } from './support/test-database';
 
-const EVENTS = 3000;
+// More than the first commit plus the two groups of up to 2,000 events that may be in flight at the SIGTERM.
+const EVENTS = 10_000;
 
 describe('graceful shutdown of the built service on SIGTERM (real Kafka, real PostgreSQL)', () => {
   let db: TestDatabase;
