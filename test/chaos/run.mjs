@@ -439,7 +439,7 @@ async function main() {
   log(`faults: ${fleet.events.killedByUs} SIGKILLs by the suite, ${fleet.events.crashedByHook} crashes after a DB commit (hook), ` +
     `${fleet.events.restarts} consumer restarts, ${chaos.infraRestarts} infrastructure restarts, ${fleet.events.unexpectedExits.length} exits on their own; ` +
     `${result ? `${result.dltCopies} DLT records for ${result.dlt} poison messages` : ''}`);
-  if (announcements) log(`outbox: ${announcements.copies} ${OUTBOX_TOPIC} messages for ${announcements.announced} invoices`);
+  if (announcements) log(`outbox: ${announcements.copies} ${OUTBOX_TOPIC} messages for ${announcements.announced} invoices; ${announcements.superseded} announced an invoice the database restore removed, whose event was invoiced again`);
   log(`consumer outcomes (from their logs): ${JSON.stringify(fleet.outcomes())}`);
   log(`took ${((Date.now() - started) / 1000).toFixed(1)} s; consumer logs in .infra/chaos/logs/`);
   for (const v of violations) console.error(`VIOLATION: ${v}`);
