@@ -5,6 +5,7 @@ import { onProjectNode } from './ensure-deps.mjs';
 const steps = [
   ['lint (ESLint, module boundaries)', 'npm run --silent lint'],
   ['typecheck', 'npx tsc -p tsconfig.json --noEmit'],
+  ['alert rules (promtool check and unit tests)', 'npm run --silent test:rules'],
   ['infrastructure', 'node scripts/infra.mjs up'],
   ['migrations match entities', 'npm run --silent migration:check'],
   ['unit and integration tests', 'npx jest --ci'],

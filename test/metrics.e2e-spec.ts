@@ -81,6 +81,9 @@ describe('GET /metrics after a known run (real Kafka, real PostgreSQL)', () => {
       const lags = lagSamples((text = await scrape(app)), topic);
       return lags.length === 3 && lags.every((lag) => lag === 0);
     }, 30_000, 'zero lag on all three partitions');
+    const committed = text.split('\n').filter((l) => l.startsWith(`billing_consumer_committed_offset{topic="${topic}"`));
+    expect(committed.reduce((sum, l) => sum + Number(l.split(' ')[1]), 0)).toBe(18);
+    expect(sample(text, 'billing_consumer_up')).toBe(1);
 
     expect(sample(text, 'process_cpu_user_seconds_total')).toBeGreaterThan(0);
     expect(text).toContain('# TYPE billing_cleanup_deleted_rows_total counter');

@@ -7,6 +7,7 @@ import { BillingMetrics } from '../src/observability/billing-metrics';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { RetentionRepository } from '../src/retention/retention.repository';
 import { RETENTION_JOB, RetentionScheduler } from '../src/retention/retention.scheduler';
+import { RetentionService } from '../src/retention/retention.service';
 import { asMessage, orderCompleted, OrderCompletedFields, TestKafka, uniqueName, waitFor } from './support/kafka';
 import { startTestApp } from './support/test-app';
 import { TestDatabase } from './support/test-database';
@@ -165,6 +166,30 @@ describe('retention purge (real Kafka, real PostgreSQL)', () => {
     const job = app.get(SchedulerRegistry).getCronJob(RETENTION_JOB);
     expect(job.cronTime.source).toBe('17 4 * * *');
     expect(job.isActive).toBe(true);
+  });
+
+  it('exports when it last succeeded and failed, its failures and its schedule, for the purge alerts', async () => {
+    const metrics = app.get(BillingMetrics);
+    const value = async (gauge: { get(): Promise<{ values: { value: number }[] }> }) => (await gauge.get()).values[0]?.value ?? 0;
+    const failuresBefore = await value(metrics.cleanupFailures);
+    expect(await value(metrics.cleanupScheduleInterval)).toBe(86_400);
+
+    await db.query(`INSERT INTO processed_events (event_id, fingerprint, processed_at) VALUES ($1, repeat('0', 64), $2)`, [randomUUID(), daysAgo(40)]);
+    await db.query(`CREATE FUNCTION refuse_purge() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'purge refused'; END $$`);
+    await db.query(`CREATE TRIGGER refuse_purge BEFORE DELETE ON processed_events FOR EACH ROW EXECUTE FUNCTION refuse_purge()`);
+    try {
+      await expect(app.get(RetentionService).purge('admin')).rejects.toThrow('purge refused');
+    } finally {
+      await db.query('DROP TRIGGER refuse_purge ON processed_events');
+      await db.query('DROP FUNCTION refuse_purge()');
+    }
+    expect(await value(metrics.cleanupFailures)).toBe(failuresBefore + 1);
+    expect(await value(metrics.cleanupLastFailure)).toBe(NOW.getTime() / 1000);
+
+    metrics.cleanupLastSuccess.set(0);
+    await app.get(RetentionService).purge('admin');
+    expect(await value(metrics.cleanupLastSuccess)).toBe(NOW.getTime() / 1000);
+    expect(await value(metrics.cleanupFailures)).toBe(failuresBefore + 1);
   });
 
   it('leaves a claim some transaction has locked for the next purge instead of waiting on it', async () => {

@@ -1,5 +1,6 @@
 import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { Observable, Subscription } from 'rxjs';
+import { BillingMetrics } from '../observability/billing-metrics';
 
 /**
  * Follows the Kafka server's status stream. "rebalancing" counts as up: kafkajs reports no new "connected"
@@ -12,10 +13,13 @@ export class ConsumerHealth implements OnApplicationShutdown {
   private state = 'not_started';
   private subscription?: Subscription;
 
+  constructor(private readonly metrics: BillingMetrics) {}
+
   track(status: Observable<string>): void {
     this.subscription?.unsubscribe();
     this.subscription = status.subscribe((state) => {
       this.state = state;
+      this.metrics.consumerUp.set(this.isUp() ? 1 : 0);
     });
   }
 

@@ -30,6 +30,14 @@ export class BillingMetrics {
     registers: [this.registry],
   });
 
+  /** The same age over RETENTION_DAYS: an alert can ask for duplicates near the window whatever the retention is. */
+  readonly duplicateAgeRetentionRatio = new Histogram({
+    name: 'billing_duplicate_age_retention_ratio',
+    help: 'Age of each duplicate as a fraction of RETENTION_DAYS: past 1, its claim may already be purged',
+    buckets: [0.01, 0.1, 0.25, 0.5, 0.75, 0.9, 1],
+    registers: [this.registry],
+  });
+
   readonly staleEvents = new Counter({
     name: 'billing_stale_events_total',
     help: 'Events older than the claim retention: only the (tenant_id, order_id) backstop deduplicates them',
@@ -46,6 +54,43 @@ export class BillingMetrics {
     name: 'billing_cleanup_duration_seconds',
     help: 'Duration of each retention purge',
     buckets: [0.01, 0.1, 1, 10, 60, 300, 1800],
+    registers: [this.registry],
+  });
+
+  readonly cleanupFailures = new Counter({
+    name: 'billing_cleanup_failures_total',
+    help: 'Retention purges that failed (a purge skipped because another replica holds the lock is not one)',
+    registers: [this.registry],
+  });
+
+  readonly cleanupLastSuccess = new Gauge({
+    name: 'billing_cleanup_last_success_timestamp_seconds',
+    help: 'Unix time of the last retention purge this process finished; 0 until its first',
+    registers: [this.registry],
+  });
+
+  readonly cleanupLastFailure = new Gauge({
+    name: 'billing_cleanup_last_failure_timestamp_seconds',
+    help: 'Unix time of the last retention purge of this process that failed; 0 when none has',
+    registers: [this.registry],
+  });
+
+  readonly cleanupScheduleInterval = new Gauge({
+    name: 'billing_cleanup_schedule_interval_seconds',
+    help: 'Longest gap between two scheduled purges of CLEANUP_CRON',
+    registers: [this.registry],
+  });
+
+  readonly consumerUp = new Gauge({
+    name: 'billing_consumer_up',
+    help: '1 while the Kafka consumer is connected or rebalancing, else 0 (what /health requires of the connection)',
+    registers: [this.registry],
+  });
+
+  readonly consumerCommittedOffset = new Gauge({
+    name: 'billing_consumer_committed_offset',
+    help: 'Offset the consumer group resumes from, per partition: it stops moving when a partition is stuck',
+    labelNames: ['topic', 'partition'] as const,
     registers: [this.registry],
   });
 

@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { LoggingConfig } from '../config/configuration';
+import { LoggingConfig, RetentionConfig } from '../config/configuration';
 import { BillingMetrics } from './billing-metrics';
 import { EventOutcomeRecorder } from './event-outcome.recorder';
 import { createRootLogger } from './root-logger';
@@ -15,11 +15,13 @@ function capturingLogger() {
   return { logger: createRootLogger(new LoggingConfig('info', 'json'), sink), lines };
 }
 
+const RETENTION = new RetentionConfig(30, '0 3 * * *', 5000);
+
 describe('EventOutcomeRecorder', () => {
   it('writes one structured JSON line per outcome with the event and its Kafka coordinates', () => {
     const { logger, lines } = capturingLogger();
     const metrics = new BillingMetrics();
-    const recorder = new EventOutcomeRecorder(metrics, logger);
+    const recorder = new EventOutcomeRecorder(metrics, logger, RETENTION);
 
     recorder.record('duplicate', {
       message: { topic: 'order.completed', partition: 3, offset: '42' },
@@ -46,7 +48,7 @@ describe('EventOutcomeRecorder', () => {
 
   it('logs poison at warn with its error code, and nulls for what the message did not carry', () => {
     const { logger, lines } = capturingLogger();
-    const recorder = new EventOutcomeRecorder(new BillingMetrics(), logger);
+    const recorder = new EventOutcomeRecorder(new BillingMetrics(), logger, RETENTION);
     const error = Object.assign(new Error('bad total'), { code: 'event.invalid_payload' });
 
     recorder.record('poison', { message: { topic: 't', partition: 0, offset: '7' }, error });
@@ -58,7 +60,7 @@ describe('EventOutcomeRecorder', () => {
   it('counts each outcome and feeds the duplicate age histogram', async () => {
     const { logger } = capturingLogger();
     const metrics = new BillingMetrics();
-    const recorder = new EventOutcomeRecorder(metrics, logger);
+    const recorder = new EventOutcomeRecorder(metrics, logger, RETENTION);
     const message = { topic: 't', partition: 0, offset: '0' };
     recorder.record('invoiced', { message, durationMs: 3 });
     recorder.record('duplicate', { message, durationMs: 2, duplicateAgeMs: 120_000 });
@@ -69,5 +71,17 @@ describe('EventOutcomeRecorder', () => {
     expect(text).toContain('billing_events_total{outcome="poison"} 0');
     expect(text).toContain('billing_duplicate_age_seconds_count 1');
     expect(text).toContain('billing_event_processing_seconds_count 2');
+  });
+
+  it('measures the age of a duplicate against RETENTION_DAYS', async () => {
+    const metrics = new BillingMetrics();
+    const recorder = new EventOutcomeRecorder(metrics, capturingLogger().logger, RETENTION);
+    const message = { topic: 't', partition: 0, offset: '0' };
+    recorder.record('duplicate', { message, duplicateAgeMs: 20 * 86_400_000 });
+    recorder.record('duplicate', { message, duplicateAgeMs: 60_000 });
+
+    const text = await metrics.registry.metrics();
+    expect(text).toContain('billing_duplicate_age_retention_ratio_bucket{le="0.5"} 1');
+    expect(text).toContain('billing_duplicate_age_retention_ratio_bucket{le="0.75"} 2');
   });
 });

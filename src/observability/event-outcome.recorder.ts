@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Logger } from 'pino';
+import { RetentionConfig } from '../config/configuration';
 import { BillingMetrics } from './billing-metrics';
 import { EventOutcome } from './event-outcome';
 
@@ -41,19 +42,22 @@ const LEVEL: Record<EventOutcome, 'info' | 'warn' | 'error'> = {
 @Injectable()
 export class EventOutcomeRecorder {
   private readonly logger: Logger;
+  private readonly retentionMs: number;
 
   constructor(
     private readonly metrics: BillingMetrics,
     @Inject(ROOT_LOGGER) root: Logger,
+    retention: RetentionConfig,
   ) {
     this.logger = root.child({ context: 'OrderEventsConsumer' });
+    this.retentionMs = retention.retentionDays * 86_400_000;
   }
 
   record(outcome: EventOutcome, details: OutcomeDetails): void {
     const { message, event, error } = details;
     this.metrics.events.inc({ outcome });
     if (details.durationMs !== undefined) this.metrics.processingSeconds.observe(details.durationMs / 1000);
-    if (details.duplicateAgeMs !== undefined) this.metrics.duplicateAgeSeconds.observe(details.duplicateAgeMs / 1000);
+    if (details.duplicateAgeMs !== undefined) this.observeDuplicateAge(details.duplicateAgeMs);
     this.logger[LEVEL[outcome]](
       {
         outcome,
@@ -69,5 +73,10 @@ export class EventOutcomeRecorder {
       },
       `order.completed ${outcome}`,
     );
+  }
+
+  private observeDuplicateAge(ageMs: number): void {
+    this.metrics.duplicateAgeSeconds.observe(ageMs / 1000);
+    this.metrics.duplicateAgeRetentionRatio.observe(ageMs / this.retentionMs);
   }
 }

@@ -10,6 +10,8 @@ import { ROOT_LOGGER } from './root-logger';
 export interface PartitionLag {
   partition: number;
   lag: number;
+  /** Where the group resumes: its committed offset, or the earliest one when it never committed. */
+  position: number;
 }
 
 /** How often the gauge is refreshed between scrapes, and how long a scrape waits for a fresh value. */
@@ -17,7 +19,8 @@ export const LAG_REFRESH_INTERVAL_MS = 15_000;
 export const LAG_SCRAPE_BUDGET_MS = 2_000;
 
 /**
- * Sets billing_consumer_lag per partition: the topic's end offset minus what the group has committed.
+ * Sets billing_consumer_lag per partition: the topic's end offset minus what the group has committed, and
+ * billing_consumer_committed_offset, which tells a stuck partition (it stays put) from a busy one (it moves).
  * A partition the group never committed counts from the earliest offset, as the consumer starts from the beginning.
  */
 @Injectable()
@@ -82,10 +85,15 @@ export class LagMonitor implements OnApplicationBootstrap, OnModuleDestroy, OnAp
     const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
     const committedByPartition = new Map(committed.partitions.map((p) => [p.partition, Number(p.offset)]));
     const lags = ends.map(({ partition, high, low }) => {
-      const position = committedByPartition.get(partition) ?? -1;
-      return { partition, lag: Math.max(0, Number(high) - (position >= 0 ? position : Number(low))) };
+      const committedOffset = committedByPartition.get(partition) ?? -1;
+      const position = committedOffset >= 0 ? committedOffset : Number(low);
+      return { partition, lag: Math.max(0, Number(high) - position), position };
     });
-    for (const { partition, lag } of lags) this.metrics.consumerLag.set({ topic, partition: String(partition) }, lag);
+    for (const { partition, lag, position } of lags) {
+      const labels = { topic, partition: String(partition) };
+      this.metrics.consumerLag.set(labels, lag);
+      this.metrics.consumerCommittedOffset.set(labels, position);
+    }
     return lags;
   }
 }

@@ -1,10 +1,17 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
-import { CronJob } from 'cron';
+import { CronJob, CronTime } from 'cron';
 import { RetentionConfig } from '../config/configuration';
+import { BillingMetrics } from '../observability/billing-metrics';
 import { PurgeInProgressError, PurgeResult, RetentionService } from './retention.service';
 
 export const RETENTION_JOB = 'retention-purge';
+
+/** Longest gap between consecutive runs ahead (a weekday-only cron has its weekend): what a purge alert may allow. */
+export function longestGapSeconds(cronTime: CronTime, runs = 64): number {
+  const times = cronTime.sendAt(runs).map((time) => time.toMillis());
+  return Math.max(...times.slice(1).map((time, i) => (time - times[i]) / 1000));
+}
 
 /** Runs the purge on CLEANUP_CRON. Registered by hand because a @Cron decorator cannot read typed config. */
 @Injectable()
@@ -15,6 +22,7 @@ export class RetentionScheduler implements OnApplicationBootstrap, OnApplication
     private readonly registry: SchedulerRegistry,
     private readonly config: RetentionConfig,
     private readonly retention: RetentionService,
+    private readonly metrics: BillingMetrics,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -26,6 +34,7 @@ export class RetentionScheduler implements OnApplicationBootstrap, OnApplication
     });
     this.registry.addCronJob(RETENTION_JOB, job);
     job.start();
+    this.metrics.cleanupScheduleInterval.set(longestGapSeconds(job.cronTime));
   }
 
   onApplicationShutdown(): void {

@@ -39,13 +39,20 @@ export class RetentionService {
   async purge(trigger: PurgeTrigger): Promise<PurgeResult> {
     const started = performance.now();
     const cutoff = new Date(this.clock.now().getTime() - this.config.retentionDays * DAY_MS);
-    const outcome = await this.repository.runExclusive(async (session) => ({
-      claims: await this.deleteInBatches((limit) => session.deleteExpiredBatch(cutoff, limit), (n) => this.metrics.cleanupDeletedRows.inc(n)),
-      outbox: await this.deleteInBatches((limit) => session.deleteExpiredOutboxBatch(cutoff, limit)),
-    }));
+    const outcome = await this.repository
+      .runExclusive(async (session) => ({
+        claims: await this.deleteInBatches((limit) => session.deleteExpiredBatch(cutoff, limit), (n) => this.metrics.cleanupDeletedRows.inc(n)),
+        outbox: await this.deleteInBatches((limit) => session.deleteExpiredOutboxBatch(cutoff, limit)),
+      }))
+      .catch((error: unknown) => {
+        this.metrics.cleanupFailures.inc();
+        this.metrics.cleanupLastFailure.set(this.unixSeconds());
+        throw error;
+      });
     if (!outcome.acquired) throw new PurgeInProgressError('another retention purge is running; try again later');
     const durationMs = Math.round(performance.now() - started);
     this.metrics.cleanupSeconds.observe(durationMs / 1000);
+    this.metrics.cleanupLastSuccess.set(this.unixSeconds());
     const deleted = outcome.result;
     const result = { deleted: deleted.claims, outbox_deleted: deleted.outbox, cutoff: cutoff.toISOString(), retention_days: this.config.retentionDays, duration_ms: durationMs };
     this.logger.log({ msg: 'retention purge finished', trigger, ...result });
@@ -60,5 +67,9 @@ export class RetentionService {
       total += deleted;
       counted(deleted);
     }
+  }
+
+  private unixSeconds(): number {
+    return this.clock.now().getTime() / 1000;
   }
 }
