@@ -29,7 +29,7 @@ interface VariantResult {
 }
 
 const SERVICE_MAIN = join(__dirname, '..', 'src', 'main.js');
-const ALL_VARIANTS = ['raw', 'db', 'textbook', 'message', 'quiet', 'service'];
+const ALL_VARIANTS = ['raw', 'db', 'textbook', 'message', 'quiet', 'nooutbox', 'service'];
 const TIMEOUT_MS = 20 * 60_000;
 
 function parseOptions(argv: string[]): Options {
@@ -105,8 +105,10 @@ async function consumerVariant(
   env: Record<string, string>,
   expected: number,
   whileRunning?: (db: BenchDatabase, child: Child) => Promise<void>,
+  prepare?: (db: BenchDatabase) => Promise<unknown>,
 ): Promise<{ throughput: Throughput; correct: boolean; check: string; peakRssMb: number }> {
   const db = await BenchDatabase.create(label);
+  await prepare?.(db);
   const child = startChild(label, script, { DATABASE_URL: db.url, KAFKA_GROUP_ID: uniqueName(`bench-${label}`), ...env });
   try {
     const throughput = await measureUntilCount(db, expected, TIMEOUT_MS, child.alive);
@@ -181,24 +183,54 @@ async function main(): Promise<void> {
       const quiet = await consumerVariant('service_quiet', SERVICE_MAIN, { ...(await serviceEnv('batch')), LOG_LEVEL: 'warn' }, expected);
       results.push({ name: 'this service (batch, LOG_LEVEL=warn)', ...quiet, notes: `no info line per event; peak RSS ${quiet.peakRssMb.toFixed(0)} MB` });
     }
+    if (runs('nooutbox')) {
+      log('this service, batch mode, without the outbox');
+      const bare = await consumerVariant('service_no_outbox', SERVICE_MAIN, { ...(await serviceEnv('batch')), OUTBOX_RELAY_ENABLED: 'false' }, expected, undefined, (db) =>
+        db.query(DISCARD_OUTBOX_ROWS),
+      );
+      results.push({ name: NO_OUTBOX, ...bare, notes: 'batch mode; the outbox insert discarded by a BEFORE INSERT trigger, relay off: the service before issue #10' });
+    }
     // Last: the latency run publishes more events to the topic, which the variants above must not see.
     if (runs('service')) {
-      log('this service as shipped (batch mode), child process node dist/src/main.js');
-      const shipped = await consumerVariant('service', SERVICE_MAIN, await serviceEnv('batch'), expected, async (db) => {
+      log('this service as shipped (batch mode, outbox and relay), child process node dist/src/main.js');
+      let announced = '';
+      const shipped = await consumerVariant('service', SERVICE_MAIN, { ...(await serviceEnv('batch')), OUTBOX_TOPIC: `${topic}.invoice-created` }, expected, async (db) => {
+        announced = await waitForOutboxDrained(db, expected);
         log(`latency at ${options.rate}/s offered for ${options.latencySeconds} s`);
         latency = await measureLatency(kafka, topic, db.url, options.rate, options.latencySeconds);
       });
       peakRssMb = shipped.peakRssMb;
-      results.push({ name: 'this service (batch)', ...shipped, notes: `as shipped: KAFKA_CONSUME_MODE=batch; peak RSS ${peakRssMb.toFixed(0)} MB` });
+      const correct = shipped.correct && announced.startsWith('ok');
+      results.push({ name: SHIPPED, ...shipped, correct, notes: `as shipped: batch mode, outbox written and relayed to invoice.created (${announced}); peak RSS ${peakRssMb.toFixed(0)} MB` });
     }
   } finally {
-    await kafka.deleteTopics([topic, `${topic}.dlt`]);
+    await kafka.deleteTopics([topic, `${topic}.dlt`, `${topic}.invoice-created`]);
     await kafka.disconnect();
   }
 
   const loadAfter = load();
   log(`load average after: ${loadAfter}`);
   report(options, messages.length, expected, results, latency, peakRssMb, loadBefore, loadAfter);
+}
+
+const SHIPPED = 'this service (batch)';
+const NO_OUTBOX = 'this service (batch, no outbox)';
+/** The outbox statement still runs, but keeps no row: the cost of the service without its announcements. */
+const DISCARD_OUTBOX_ROWS = `CREATE FUNCTION bench_discard() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$;
+  CREATE TRIGGER bench_discard BEFORE INSERT ON invoice_outbox FOR EACH ROW EXECUTE FUNCTION bench_discard()`;
+
+/** Waits until the relay has published every outbox row; says how long after the last invoice that took. */
+async function waitForOutboxDrained(db: BenchDatabase, expected: number): Promise<string> {
+  const started = performance.now();
+  for (;;) {
+    const [{ total, pending }] = await db.query<{ total: string; pending: string }>(
+      'SELECT count(*)::text AS total, count(*) FILTER (WHERE published_at IS NULL)::text AS pending FROM invoice_outbox',
+    );
+    const seconds = ((performance.now() - started) / 1000).toFixed(1);
+    if (pending === '0') return `${total === String(expected) ? 'ok' : 'WRONG'}: ${total} rows published, the last ${seconds} s after the last invoice`;
+    if (performance.now() - started > TIMEOUT_MS) return `WRONG: ${pending} rows still pending after ${seconds} s`;
+    await sleep(250);
+  }
 }
 
 function report(
@@ -212,7 +244,8 @@ function report(
   loadAfter: string,
 ): void {
   const rate = (name: string) => results.find((r) => r.name === name)?.throughput.perSecond ?? NaN;
-  const service = rate('this service (batch)');
+  const service = rate(SHIPPED);
+  const noOutbox = rate(NO_OUTBOX);
   const textbook = rate('textbook consumer');
   const raw = rate('raw consume limit');
   const db = rate('database limit');
@@ -244,7 +277,7 @@ function report(
   process.stdout.write(`load average before: ${loadBefore}; after: ${loadAfter}\n`);
   const fixed = (n: number, digits: number) => (Number.isFinite(n) ? n.toFixed(digits) : 'NaN');
   process.stdout.write(
-    `bench: service=${fixed(service, 0)}/s textbook=${fixed(textbook, 0)}/s raw=${fixed(raw, 0)}/s db=${fixed(db, 0)}/s ratio_textbook=${fixed(service / textbook, 2)} ratio_raw=${fixed(service / raw, 2)} p99_ms=${fixed(latency?.p99Ms ?? NaN, 1)} rss_mb=${fixed(peakRssMb, 0)}\n`,
+    `bench: service=${fixed(service, 0)}/s textbook=${fixed(textbook, 0)}/s raw=${fixed(raw, 0)}/s db=${fixed(db, 0)}/s ratio_textbook=${fixed(service / textbook, 2)} ratio_raw=${fixed(service / raw, 2)} no_outbox=${fixed(noOutbox, 0)}/s ratio_outbox=${fixed(service / noOutbox, 2)} p99_ms=${fixed(latency?.p99Ms ?? NaN, 1)} rss_mb=${fixed(peakRssMb, 0)}\n`,
   );
   if (results.some((r) => r.correct === false)) process.exitCode = 1;
 }

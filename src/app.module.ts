@@ -10,13 +10,14 @@ import { HttpApiModule } from './http/http-api.module';
 import { InvoicesModule } from './invoices/invoices.module';
 import { ObservabilityModule } from './observability/observability.module';
 import { OrderEventsModule } from './order-events/order-events.module';
+import { OutboxModule } from './outbox/outbox.module';
 
 @Module({})
 export class AppModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), CommonModule, ObservabilityModule, DatabaseModule, OrderEventsModule, HttpApiModule, AuthModule, InvoicesModule, AdminModule, HealthModule],
+      imports: [ConfigModule.forRoot(config), CommonModule, ObservabilityModule, DatabaseModule, OrderEventsModule, HttpApiModule, AuthModule, InvoicesModule, AdminModule, OutboxModule, HealthModule],
     };
   }
 }

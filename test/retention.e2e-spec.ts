@@ -86,7 +86,7 @@ describe('retention purge (real Kafka, real PostgreSQL)', () => {
     for (const event of recent) await processedDaysAgo(event, 29);
 
     const response = await cleanup().expect(200);
-    expect(response.body).toEqual({ deleted: 7, cutoff: daysAgo(30).toISOString(), retention_days: 30, duration_ms: expect.any(Number) });
+    expect(response.body).toEqual({ deleted: 7, outbox_deleted: 0, cutoff: daysAgo(30).toISOString(), retention_days: 30, duration_ms: expect.any(Number) });
     const kept = await db.query<{ event_id: string }>('SELECT event_id FROM processed_events ORDER BY event_id');
     expect(kept.map((r) => r.event_id)).toEqual(recent.map((e) => e.event_id).sort());
 
@@ -95,6 +95,26 @@ describe('retention purge (real Kafka, real PostgreSQL)', () => {
     expect(await db.count('invoices', `tenant_id <> 'marker'`)).toBe(11);
     // The purged events were claimed afresh, hit their own invoice through (tenant_id, order_id), and were counted.
     expect(await staleCount()).toBe(staleBefore + old.length);
+  });
+
+  it('purges outbox rows published before the cutoff, in the same run; a pending row stays however old', async () => {
+    const row = async (publishedDaysAgo: number | null, enqueuedDaysAgo: number) => {
+      const invoiceId = randomUUID();
+      await db.query(
+        `INSERT INTO invoice_outbox (event_id, invoice_id, source_event_id, tenant_id, order_id, amount, currency, invoice_created_at, enqueued_at, published_at)
+         VALUES ($1, $2, $3, 'acme', $4, 1, 'USD', $5, $5, $6)`,
+        [randomUUID(), invoiceId, randomUUID(), `order-${invoiceId}`, daysAgo(enqueuedDaysAgo), publishedDaysAgo === null ? null : daysAgo(publishedDaysAgo)],
+      );
+      return invoiceId;
+    };
+    const expired = [await row(40, 41), await row(31, 41), await row(35, 35), await row(40, 40)];
+    const kept = [await row(29, 41), await row(null, 41)];
+    await processedDaysAgo(orderCompleted(), 40);
+
+    const response = await cleanup().expect(200);
+    expect(response.body).toMatchObject({ deleted: 1, outbox_deleted: expired.length });
+    const left = await db.query<{ invoice_id: string }>('SELECT invoice_id::text FROM invoice_outbox ORDER BY invoice_id');
+    expect(left.map((r) => r.invoice_id)).toEqual([...kept].sort());
   });
 
   it('counts an event whose occurred_at is beyond the retention as stale, and still invoices it once', async () => {

@@ -5,7 +5,8 @@ import { Roles } from '../auth/auth.decorators';
 import { PurgeResult, RetentionService } from '../retention/retention.service';
 
 class CleanupResultDto implements PurgeResult {
-  @ApiProperty() deleted!: number;
+  @ApiProperty({ description: 'Claims (processed_events) removed' }) deleted!: number;
+  @ApiProperty({ description: 'Published invoice.created outbox rows removed' }) outbox_deleted!: number;
   @ApiProperty({ format: 'date-time', description: 'Claims processed before this were removed' }) cutoff!: string;
   @ApiProperty() retention_days!: number;
   @ApiProperty() duration_ms!: number;

@@ -1,5 +1,5 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
-import { AppConfig, AuthConfig, ConsumerPolicyConfig, BillingConfig, DatabaseConfig, HttpConfig, KafkaConfig, LoggingConfig, RetentionConfig, TestHooksConfig } from './configuration';
+import { AppConfig, AuthConfig, ConsumerPolicyConfig, BillingConfig, DatabaseConfig, HttpConfig, KafkaConfig, LoggingConfig, OutboxConfig, RetentionConfig, TestHooksConfig } from './configuration';
 
 /** Each concern is injected by its own class, so services read typed values and never process.env. */
 @Global()
@@ -14,6 +14,7 @@ export class ConfigModule {
       { provide: AuthConfig, useValue: config.auth },
       { provide: RetentionConfig, useValue: config.retention },
       { provide: BillingConfig, useValue: config.billing },
+      { provide: OutboxConfig, useValue: config.outbox },
       { provide: TestHooksConfig, useValue: config.testHooks },
       { provide: LoggingConfig, useValue: config.logging },
     ];

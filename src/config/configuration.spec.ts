@@ -49,12 +49,22 @@ describe('loadConfig', () => {
   it('keeps the chaos fault hook off and the 30 s session timeout unless set', () => {
     const config = loadConfig({ AUTH_JWT_SECRET: SECRET });
     expect(config.testHooks.crashAfterCommitEvery).toBe(0);
+    expect(config.testHooks.crashAfterPublishEvery).toBe(0);
     expect(config.kafka.sessionTimeoutMs).toBe(30_000);
   });
 
   it('refuses a session timeout the broker would reject', () => {
     expect(problemsOf({ AUTH_JWT_SECRET: SECRET, KAFKA_SESSION_TIMEOUT_MS: '5000' })).toEqual([
       'KAFKA_SESSION_TIMEOUT_MS must be an integer from 6000 to 300000, got "5000"',
+    ]);
+  });
+
+  it('relays the outbox to invoice.created by default, and refuses a retry ceiling below its start', () => {
+    expect(loadConfig({ AUTH_JWT_SECRET: SECRET }).outbox).toMatchObject({ topic: 'invoice.created', relayEnabled: true, shards: 16 });
+    expect(loadConfig({ AUTH_JWT_SECRET: SECRET, OUTBOX_TOPIC: 'billing.invoices' }).outbox.topic).toBe('billing.invoices');
+    expect(problemsOf({ AUTH_JWT_SECRET: SECRET, OUTBOX_RETRY_INITIAL_MS: '500', OUTBOX_RETRY_MAX_MS: '100', OUTBOX_RELAY_SHARDS: '0' }).sort()).toEqual([
+      'OUTBOX_RELAY_SHARDS must be an integer from 1 to 1024, got "0"',
+      'OUTBOX_RETRY_MAX_MS must be at least OUTBOX_RETRY_INITIAL_MS (500)',
     ]);
   });
 });

@@ -60,13 +60,35 @@ export class RetentionConfig {
   ) {}
 }
 
+/** The transactional outbox and its relay (src/outbox). */
+export class OutboxConfig {
+  constructor(
+    readonly topic: string,
+    /** false: rows are written but not published here (another deployment relays them). */
+    readonly relayEnabled: boolean,
+    /** Rows of one order_id always fall in the same shard; one replica at a time relays a shard, so each order stays in order. */
+    readonly shards: number,
+    readonly batchSize: number,
+    /** The fallback when a NOTIFY is missed (e.g. the listening connection was down). */
+    readonly pollIntervalMs: number,
+    readonly retryInitialMs: number,
+    readonly retryMaxMs: number,
+    /** A relay whose oldest pending row is older than this, or that has failed for this long, is down in /health. */
+    readonly unhealthyAfterMs: number,
+  ) {}
+}
+
 export class BillingConfig {
   constructor(readonly defaultCurrency: string) {}
 }
 
 /** Fault injection for the chaos suite (test/chaos); 0 means off, which is the only production value. */
 export class TestHooksConfig {
-  constructor(readonly crashAfterCommitEvery: number) {}
+  constructor(
+    readonly crashAfterCommitEvery: number,
+    /** Kills the process after the broker acknowledged an outbox batch and before it is marked published. */
+    readonly crashAfterPublishEvery = 0,
+  ) {}
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -89,11 +111,13 @@ export interface AppConfig {
   auth: AuthConfig;
   retention: RetentionConfig;
   billing: BillingConfig;
+  outbox: OutboxConfig;
   testHooks: TestHooksConfig;
   logging: LoggingConfig;
 }
 
 export const ORDER_COMPLETED_TOPIC = 'order.completed';
+export const INVOICE_CREATED_TOPIC = 'invoice.created';
 export const MIN_JWT_SECRET_LENGTH = 32;
 /** Kafka's default offsets.retention.minutes: a group can replay at least this far back. */
 export const MIN_SAFE_RETENTION_DAYS = 7;
@@ -168,6 +192,22 @@ function readRetention(env: EnvReader): RetentionConfig {
   return new RetentionConfig(retentionDays, cleanupCron, env.integer('CLEANUP_BATCH_SIZE', 5000, { min: 1, max: 100000 }));
 }
 
+function readOutbox(env: EnvReader): OutboxConfig {
+  const retryInitialMs = env.integer('OUTBOX_RETRY_INITIAL_MS', 200, { min: 1, max: 60_000 });
+  const retryMaxMs = env.integer('OUTBOX_RETRY_MAX_MS', 30_000, { min: 1, max: 600_000 });
+  env.check('OUTBOX_RETRY_MAX_MS', retryMaxMs >= retryInitialMs, `must be at least OUTBOX_RETRY_INITIAL_MS (${retryInitialMs})`);
+  return new OutboxConfig(
+    env.string('OUTBOX_TOPIC', INVOICE_CREATED_TOPIC),
+    env.boolean('OUTBOX_RELAY_ENABLED', true),
+    env.integer('OUTBOX_RELAY_SHARDS', 16, { min: 1, max: 1024 }),
+    env.integer('OUTBOX_BATCH_SIZE', 500, { min: 1, max: 10_000 }),
+    env.integer('OUTBOX_POLL_INTERVAL_MS', 1_000, { min: 10, max: 600_000 }),
+    retryInitialMs,
+    retryMaxMs,
+    env.integer('OUTBOX_UNHEALTHY_AFTER_MS', 120_000, { min: 1_000, max: 86_400_000 }),
+  );
+}
+
 function readLogging(env: EnvReader): LoggingConfig {
   const production = env.optionalString('NODE_ENV') === 'production';
   const format = env.string('LOG_FORMAT', production ? 'json' : 'pretty').toLowerCase();
@@ -196,7 +236,11 @@ export function loadConfig(rawEnv: Env): AppConfig {
     auth: new AuthConfig(jwtSecret),
     retention: readRetention(env),
     billing: new BillingConfig(defaultCurrency),
-    testHooks: new TestHooksConfig(env.integer('BILLING_CHAOS_CRASH_AFTER_COMMIT_EVERY', 0, { min: 0, max: 1_000_000 })),
+    outbox: readOutbox(env),
+    testHooks: new TestHooksConfig(
+      env.integer('BILLING_CHAOS_CRASH_AFTER_COMMIT_EVERY', 0, { min: 0, max: 1_000_000 }),
+      env.integer('BILLING_CHAOS_CRASH_AFTER_PUBLISH_EVERY', 0, { min: 0, max: 1_000_000 }),
+    ),
     logging: readLogging(env),
   };
   env.assertValid();

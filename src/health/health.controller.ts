@@ -5,6 +5,7 @@ import { Public } from '../auth/auth.decorators';
 import { ConsumerPolicyConfig } from '../config/configuration';
 import { ConsumerOffsets } from '../consumer-offsets/consumer-offsets.service';
 import { DeliveryRetries } from '../observability/delivery-retries';
+import { OutboxRelay } from '../outbox/outbox.relay';
 import { ConsumerHealth } from './consumer-health';
 
 interface StatusSettable {
@@ -22,16 +23,18 @@ export class HealthController {
     private readonly retries: DeliveryRetries,
     private readonly policy: ConsumerPolicyConfig,
     private readonly offsets: ConsumerOffsets,
+    private readonly relay: OutboxRelay,
   ) {}
 
-  /** 200 only when the database answers SELECT 1 and the Kafka consumer is connected and not stuck; 503 otherwise. */
+  /** 200 only when the database answers SELECT 1, the Kafka consumer is connected and not stuck, and the outbox relay keeps up; 503 otherwise. */
   @Get()
   @Public()
   @HealthCheck()
   @ApiServiceUnavailableResponse({ description: 'The database or the Kafka consumer is down; the body says which' })
   async check(@Res({ passthrough: true }) response: StatusSettable): Promise<HealthCheckResult> {
     try {
-      return await this.health.check([() => this.database.pingCheck('database', { timeout: 1500 }), () => this.kafkaConsumer(), () => this.storedOffsets()]);
+      const checks = [() => this.database.pingCheck('database', { timeout: 1500 }), () => this.kafkaConsumer(), () => this.storedOffsets(), () => this.outboxRelay()];
+      return await this.health.check(checks);
     } catch (error) {
       // Keep Terminus' own body (which check is down), not the generic API error shape.
       if (!(error instanceof ServiceUnavailableException)) throw error;
@@ -67,5 +70,12 @@ export class HealthController {
     }));
     if (stuck.length > 0) return indicator.down({ state: 'stuck', stuck });
     return this.consumer.isUp() ? indicator.up({ state }) : indicator.down({ state });
+  }
+
+  /** Down once it has failed for OUTBOX_UNHEALTHY_AFTER_MS, or a row has waited that long to be published. */
+  private outboxRelay() {
+    const indicator = this.indicators.check('outbox_relay');
+    const status = this.relay.status();
+    return this.relay.isHealthy() ? indicator.up({ ...status }) : indicator.down({ ...status });
   }
 }

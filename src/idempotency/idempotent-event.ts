@@ -4,6 +4,8 @@ import { createHash } from 'node:crypto';
 export interface IdempotentEvent {
   eventId: string;
   fingerprint: string;
+  /** The W3C traceparent its delivery carried, passed on to what the event causes. */
+  traceparent?: string;
 }
 
 export function fingerprintOf(fields: readonly string[]): string {

@@ -8,6 +8,8 @@ export interface NewInvoice {
   orderId: string;
   amount: string;
   currency: string;
+  /** Passed on to the invoice.created announcement. */
+  traceparent: string | null;
 }
 
 export interface InvoiceRow {
@@ -43,8 +45,9 @@ export class InvoicesRepository {
   constructor(private readonly transactions: TransactionRunner) {}
 
   /**
-   * Inserts many invoices with one statement and says, per event, what happened. The (tenant_id, order_id)
-   * backstop is a typed outcome, not an error. An event_id that already has an invoice (its claim was purged
+   * Inserts many invoices, and the invoice.created outbox row of each one created, with one statement, and says,
+   * per event, what happened. The outbox row's event_id is drawn here, so every publish of it carries the same
+   * id. The (tenant_id, order_id) backstop is a typed outcome, not an error. An event_id that already has an invoice (its claim was purged
    * by retention) is not inserted: it is the same event again when the billing fields match, a conflict
    * otherwise. The claim of each event_id is held by the caller's transaction, so no other transaction can
    * insert the same event_id meanwhile; should the unique key still fire, the error is the final judge.
@@ -55,15 +58,20 @@ export class InvoicesRepository {
     const sorted = [...invoices].sort((a, b) => compareText(a.tenantId, b.tenantId) || compareText(a.orderId, b.orderId));
     const rows: { event_id: string; outcome: InsertOutcome }[] = await this.transactions.manager().query(
       `WITH input AS (
-         SELECT * FROM unnest($1::uuid[], $2::varchar[], $3::varchar[], $4::numeric[], $5::char(3)[])
-           WITH ORDINALITY AS t(event_id, tenant_id, order_id, amount, currency, n)),
+         SELECT * FROM unnest($1::uuid[], $2::varchar[], $3::varchar[], $4::numeric[], $5::char(3)[], $6::varchar[])
+           WITH ORDINALITY AS t(event_id, tenant_id, order_id, amount, currency, traceparent, n)),
        inserted AS (
          INSERT INTO invoices (event_id, tenant_id, order_id, amount, currency)
          SELECT event_id, tenant_id, order_id, amount, currency FROM input i
          WHERE NOT EXISTS (SELECT 1 FROM invoices v WHERE v.event_id = i.event_id)
          ORDER BY n
          ON CONFLICT (tenant_id, order_id) DO NOTHING
-         RETURNING event_id)
+         RETURNING id, event_id, created_at),
+       announced AS (
+         INSERT INTO invoice_outbox (event_id, invoice_id, source_event_id, tenant_id, order_id, amount, currency, invoice_created_at, traceparent)
+         SELECT gen_random_uuid(), ins.id, ins.event_id, i.tenant_id, i.order_id, i.amount, i.currency, ins.created_at, i.traceparent
+         FROM inserted ins JOIN input i ON i.event_id = ins.event_id
+         ORDER BY i.n)
        SELECT i.event_id::text AS event_id,
               CASE WHEN ins.event_id IS NOT NULL THEN 'created'
                    WHEN v.event_id IS NULL THEN 'order_taken'
@@ -72,7 +80,7 @@ export class InvoicesRepository {
        FROM input i
        LEFT JOIN inserted ins ON ins.event_id = i.event_id
        LEFT JOIN invoices v ON v.event_id = i.event_id`,
-      [sorted.map((i) => i.eventId), sorted.map((i) => i.tenantId), sorted.map((i) => i.orderId), sorted.map((i) => i.amount), sorted.map((i) => i.currency)],
+      [sorted.map((i) => i.eventId), sorted.map((i) => i.tenantId), sorted.map((i) => i.orderId), sorted.map((i) => i.amount), sorted.map((i) => i.currency), sorted.map((i) => i.traceparent)],
     );
     return new Map(rows.map((row) => [row.event_id, row.outcome]));
   }

@@ -41,5 +41,6 @@ function toOutcome(event: OrderCompletedEvent, inserted: InsertOutcome | undefin
 }
 
 function toNewInvoice(event: OrderCompletedEvent): NewInvoice {
-  return { eventId: event.eventId, tenantId: event.tenantId, orderId: event.orderId, amount: event.amount, currency: event.currency };
+  const { eventId, tenantId, orderId, amount, currency, traceparent } = event;
+  return { eventId, tenantId, orderId, amount, currency, traceparent: traceparent ?? null };
 }

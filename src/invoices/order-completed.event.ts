@@ -7,4 +7,6 @@ export interface OrderCompletedEvent {
   amount: string;
   currency: string;
   occurredAt?: Date;
+  /** W3C trace context of the delivery (validated), carried into the invoice.created announcement. */
+  traceparent?: string;
 }

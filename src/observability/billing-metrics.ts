@@ -108,6 +108,30 @@ export class BillingMetrics {
     registers: [this.registry],
   });
 
+  readonly outboxPendingRows = new Gauge({
+    name: 'billing_outbox_pending_rows',
+    help: 'invoice.created outbox rows not yet acknowledged by the broker',
+    registers: [this.registry],
+  });
+
+  readonly outboxOldestPendingAgeSeconds = new Gauge({
+    name: 'billing_outbox_oldest_pending_age_seconds',
+    help: 'Age of the oldest outbox row not yet published (0 when none is pending)',
+    registers: [this.registry],
+  });
+
+  readonly outboxPublished = new Counter({
+    name: 'billing_outbox_published_total',
+    help: 'invoice.created messages acknowledged by the broker (a re-announcement or a retry after a crash counts again)',
+    registers: [this.registry],
+  });
+
+  readonly outboxPublishFailures = new Counter({
+    name: 'billing_outbox_publish_failures_total',
+    help: 'Relay rounds that failed (broker or database); their rows stay pending and are retried with backoff',
+    registers: [this.registry],
+  });
+
   readonly storedOffsetGaps = new Counter({
     name: 'billing_stored_offset_gap_total',
     help: 'Assigned partitions whose stored offset was below the log start: events deleted by Kafka that the database never saw',

@@ -11,10 +11,15 @@ const PINO_LEVEL: Record<logLevel, 'error' | 'warn' | 'info' | 'debug'> = {
 
 /**
  * kafkajs logs every error response at the connection level although the caller handles it; creating
- * topics that already exist (done at every boot) would otherwise print an error each time.
+ * topics that already exist (done at every boot) would otherwise print an error each time. The idempotent
+ * producers give up after a few retries on purpose: the caller retries with a new producer, and the receivers
+ * deduplicate on event_id, so kafkajs's warning about limited retries says nothing an operator can act on.
  */
 function isHandledByCaller(namespace: string, message: string): boolean {
-  return namespace === 'Connection' && message.startsWith('Response CreateTopics');
+  return (
+    (namespace === 'Connection' && message.startsWith('Response CreateTopics')) ||
+    (namespace === 'Producer' && message.startsWith('Limiting retries for the idempotent producer'))
+  );
 }
 
 /** Routes kafkajs's own logging into the service logger as structured lines instead of console output. */

@@ -2,6 +2,7 @@ import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nes
 import { KafkaContext } from '@nestjs/microservices';
 import { from, lastValueFrom, Observable } from 'rxjs';
 import { Clock } from '../common/clock';
+import { traceparentOf } from '../common/traceparent';
 import { EventOutcome, EventOutcomeRecorder } from '../observability/event-outcome.recorder';
 import { coordinatesOf } from './kafka-message';
 import { IdempotentEventParser } from '../idempotency/idempotent-event';
@@ -34,6 +35,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
     // The raw value, not the transport's deserialized data: Nest hands a tombstone on as the whole message object.
     const kafka = rpc.getContext<KafkaContext>();
     const event = this.parser.parse(kafka.getMessage().value);
+    event.traceparent = traceparentOf(kafka.getMessage().headers);
     const message = coordinatesOf(kafka);
     const result = await this.idempotency.runOnce(
       event,

@@ -2,6 +2,7 @@ import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nes
 import { from, lastValueFrom, Observable } from 'rxjs';
 import { Clock } from '../common/clock';
 import { PoisonMessageError, RejectedByDatabaseError } from '../common/errors';
+import { traceparentOf } from '../common/traceparent';
 import { EventOutcomeRecorder, MessageCoordinates } from '../observability/event-outcome.recorder';
 import { BatchMessage, EventBatch } from './event-batch';
 import { IdempotentEvent, IdempotentEventParser } from '../idempotency/idempotent-event';
@@ -89,7 +90,9 @@ export class IdempotentBatchInterceptor implements NestInterceptor {
 
   private parse(message: BatchMessage): ParsedMessage {
     try {
-      return { message, event: this.parser.parse(message.value) };
+      const event = this.parser.parse(message.value);
+      event.traceparent = traceparentOf(message.headers);
+      return { message, event };
     } catch (error) {
       if (error instanceof PoisonMessageError) return { message, poison: error };
       throw error;

@@ -11,11 +11,20 @@ export class PurgeSession {
   constructor(private readonly runner: QueryRunner) {}
 
   /** SKIP LOCKED: a claim some transaction is touching right now is left for the next purge, never waited on. */
-  async deleteExpiredBatch(cutoff: Date, limit: number): Promise<number> {
+  deleteExpiredBatch(cutoff: Date, limit: number): Promise<number> {
+    return this.deleteOldest('processed_events', 'event_id', 'processed_at', cutoff, limit);
+  }
+
+  /** Outbox rows go once published before the cutoff; a pending row is never purged, however old. */
+  deleteExpiredOutboxBatch(cutoff: Date, limit: number): Promise<number> {
+    return this.deleteOldest('invoice_outbox', 'id', 'published_at', cutoff, limit);
+  }
+
+  private async deleteOldest(table: string, key: string, column: string, cutoff: Date, limit: number): Promise<number> {
     const result = await this.runner.query(
-      `DELETE FROM processed_events WHERE event_id IN (
-         SELECT event_id FROM processed_events WHERE processed_at < $1
-         ORDER BY processed_at LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+      `DELETE FROM ${table} WHERE ${key} IN (
+         SELECT ${key} FROM ${table} WHERE ${column} < $1
+         ORDER BY ${column} LIMIT $2 FOR UPDATE SKIP LOCKED)`,
       [cutoff, limit],
       true,
     );

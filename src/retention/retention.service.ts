@@ -4,7 +4,7 @@ import { Clock } from '../common/clock';
 import { AppError } from '../common/errors';
 import { RetentionConfig } from '../config/configuration';
 import { BillingMetrics } from '../observability/billing-metrics';
-import { PurgeSession, RetentionRepository } from './retention.repository';
+import { RetentionRepository } from './retention.repository';
 
 const DAY_MS = 86_400_000;
 
@@ -15,6 +15,8 @@ export class PurgeInProgressError extends AppError {
 
 export interface PurgeResult {
   deleted: number;
+  /** Published invoice.created outbox rows removed. */
+  outbox_deleted: number;
   cutoff: string;
   retention_days: number;
   duration_ms: number;
@@ -22,7 +24,7 @@ export interface PurgeResult {
 
 export type PurgeTrigger = 'cron' | 'admin';
 
-/** Deletes claims older than RETENTION_DAYS. The cron job and POST /admin/cleanup both call purge(). */
+/** Deletes claims, and outbox rows published, older than RETENTION_DAYS. The cron job and POST /admin/cleanup both call purge(). */
 @Injectable()
 export class RetentionService {
   private readonly logger = new Logger('Retention');
@@ -37,27 +39,33 @@ export class RetentionService {
   async purge(trigger: PurgeTrigger): Promise<PurgeResult> {
     const started = performance.now();
     const cutoff = new Date(this.clock.now().getTime() - this.config.retentionDays * DAY_MS);
-    const outcome = await this.repository.runExclusive((session) => this.deleteInBatches(session, cutoff)).catch((error: unknown) => {
-      this.metrics.cleanupFailures.inc();
-      this.metrics.cleanupLastFailure.set(this.unixSeconds());
-      throw error;
-    });
+    const outcome = await this.repository
+      .runExclusive(async (session) => ({
+        claims: await this.deleteInBatches((limit) => session.deleteExpiredBatch(cutoff, limit), (n) => this.metrics.cleanupDeletedRows.inc(n)),
+        outbox: await this.deleteInBatches((limit) => session.deleteExpiredOutboxBatch(cutoff, limit)),
+      }))
+      .catch((error: unknown) => {
+        this.metrics.cleanupFailures.inc();
+        this.metrics.cleanupLastFailure.set(this.unixSeconds());
+        throw error;
+      });
     if (!outcome.acquired) throw new PurgeInProgressError('another retention purge is running; try again later');
     const durationMs = Math.round(performance.now() - started);
     this.metrics.cleanupSeconds.observe(durationMs / 1000);
     this.metrics.cleanupLastSuccess.set(this.unixSeconds());
-    const result = { deleted: outcome.result, cutoff: cutoff.toISOString(), retention_days: this.config.retentionDays, duration_ms: durationMs };
+    const deleted = outcome.result;
+    const result = { deleted: deleted.claims, outbox_deleted: deleted.outbox, cutoff: cutoff.toISOString(), retention_days: this.config.retentionDays, duration_ms: durationMs };
     this.logger.log({ msg: 'retention purge finished', trigger, ...result });
     return result;
   }
 
-  private async deleteInBatches(session: PurgeSession, cutoff: Date): Promise<number> {
+  private async deleteInBatches(deleteBatch: (limit: number) => Promise<number>, counted: (n: number) => void = () => undefined): Promise<number> {
     let total = 0;
     for (;;) {
-      const deleted = await session.deleteExpiredBatch(cutoff, this.config.cleanupBatchSize);
+      const deleted = await deleteBatch(this.config.cleanupBatchSize);
       if (deleted === 0) return total;
       total += deleted;
-      this.metrics.cleanupDeletedRows.inc(deleted);
+      counted(deleted);
     }
   }
 

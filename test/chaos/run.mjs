@@ -3,15 +3,18 @@
 // PostgreSQL, while consumers are SIGKILLed (one of them right after a database commit, before its
 // offset commit), the group is scaled up and down, and the database and the broker restart.
 // It then proves: one invoice per (tenant, order), every valid event claimed, every poison message
-// on the DLT and nothing else there, lag 0, no process left behind.
+// on the DLT and nothing else there, lag 0, no process left behind, and every invoice (and nothing else)
+// announced on invoice.created by the outbox relay.
 // Usage: npm run test:chaos [-- --seed N]   (or CHAOS_SEED=N)
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import kafkajs from 'kafkajs';
 import pg from 'pg';
+import { OUTBOX_TOPIC, verifyAnnouncements } from './announcements.mjs';
 import { ConsumerFleet } from './consumers.mjs';
 import { CHAOS_DIR, DATABASE_URL, PrivateKafka, PrivatePostgres, ROOT, cleanUpInterruptedRun, isAlive, kafkaClient, sleep } from './private-infra.mjs';
+import { readWholeTopic } from './topic-reader.mjs';
 import { buildWorkload, seededRandom } from './workload.mjs';
 
 const TOPIC = 'order.completed';
@@ -257,29 +260,14 @@ async function waitForZeroLag(admin, fleet) {
 }
 
 async function readDeadLetters(admin) {
-  const ends = await admin.fetchTopicOffsets(DLT);
-  const pending = new Map(ends.filter((p) => Number(p.high) > Number(p.low)).map((p) => [p.partition, Number(p.high)]));
   const ids = [];
   const withoutReason = [];
-  if (pending.size === 0) return { ids, withoutReason };
-  const consumer = kafkaClient('chaos-dlt-reader').consumer({ groupId: `chaos-dlt-reader-${Date.now()}` });
-  await consumer.connect();
-  await consumer.subscribe({ topic: DLT, fromBeginning: true });
-  const done = new Promise((resolve) => {
-    void consumer.run({
-      eachMessage: async ({ partition, message }) => {
-        const header = (name) => message.headers?.[name]?.toString();
-        const id = header('x-chaos-id') ?? `(no x-chaos-id at ${partition}/${message.offset})`;
-        ids.push(id);
-        if (!header('x-dlt-reason') || header('x-dlt-source-topic') !== TOPIC) withoutReason.push(id);
-        if (Number(message.offset) + 1 >= pending.get(partition)) pending.delete(partition);
-        if (pending.size === 0) resolve();
-      },
-    });
+  await readWholeTopic(admin, DLT, { clientId: 'chaos-dlt-reader', timeoutMs: 60_000 }, (partition, message) => {
+    const header = (name) => message.headers?.[name]?.toString();
+    const id = header('x-chaos-id') ?? `(no x-chaos-id at ${partition}/${message.offset})`;
+    ids.push(id);
+    if (!header('x-dlt-reason') || header('x-dlt-source-topic') !== TOPIC) withoutReason.push(id);
   });
-  await Promise.race([done, sleep(60_000)]);
-  await consumer.disconnect();
-  if (pending.size > 0) throw new Error('could not read the whole DLT within 60 s');
   return { ids, withoutReason };
 }
 
@@ -385,6 +373,7 @@ async function main() {
 
   const violations = [];
   let result;
+  let announcements;
   try {
     log('building the service (npm run build)');
     run('npm run build', 'npm', ['run', '--silent', 'build']);
@@ -423,6 +412,8 @@ async function main() {
     if (lag !== 0) violations.push(`consumer group lag is ${lag}, not 0`);
     result = await verify(workload, admin);
     violations.push(...result.problems);
+    announcements = await verifyAnnouncements(admin);
+    violations.push(...announcements.problems);
 
     if (fleet.events.crashedByHook < 1) violations.push('the crash-after-commit hook never fired (no kill between DB commit and offset commit)');
     if (fleet.events.killedByUs < KILLS) violations.push(`only ${fleet.events.killedByUs} of ${KILLS} planned SIGKILLs happened`);
@@ -448,12 +439,14 @@ async function main() {
   log(`faults: ${fleet.events.killedByUs} SIGKILLs by the suite, ${fleet.events.crashedByHook} crashes after a DB commit (hook), ` +
     `${fleet.events.restarts} consumer restarts, ${chaos.infraRestarts} infrastructure restarts, ${fleet.events.unexpectedExits.length} exits on their own; ` +
     `${result ? `${result.dltCopies} DLT records for ${result.dlt} poison messages` : ''}`);
+  if (announcements) log(`outbox: ${announcements.copies} ${OUTBOX_TOPIC} messages for ${announcements.announced} invoices; ${announcements.superseded} announced an invoice the database restore removed, whose event was invoiced again`);
   log(`consumer outcomes (from their logs): ${JSON.stringify(fleet.outcomes())}`);
   log(`took ${((Date.now() - started) / 1000).toFixed(1)} s; consumer logs in .infra/chaos/logs/`);
   for (const v of violations) console.error(`VIOLATION: ${v}`);
   console.log(
     `chaos: seed=${seed} events=${stats.events} duplicates=${stats.duplicates} kills=${kills} restarts=${restarts} ` +
-      `invoices=${result?.invoices ?? '?'} lost=${result?.lost ?? '?'} double=${result?.double ?? '?'} dlt=${result?.dlt ?? '?'}`,
+      `invoices=${result?.invoices ?? '?'} lost=${result?.lost ?? '?'} double=${result?.double ?? '?'} dlt=${result?.dlt ?? '?'} ` +
+      `announced=${announcements?.announced ?? '?'} missing=${announcements?.missing ?? '?'} phantom=${announcements?.phantom ?? '?'}`,
   );
   process.exit(violations.length ? 1 : 0);
 }

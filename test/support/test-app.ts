@@ -1,4 +1,4 @@
-import { INestApplication, Type } from '@nestjs/common';
+import { Abstract, INestApplication, Type } from '@nestjs/common';
 import { Test, TestingModuleBuilder } from '@nestjs/testing';
 import { AppModule } from '../../src/app.module';
 import { configureApp } from '../../src/bootstrap';
@@ -14,7 +14,7 @@ export interface TestAppOptions {
   topic: string;
   groupId?: string;
   env?: Record<string, string>;
-  overrides?: { provide: Type; useClass?: Type; useValue?: unknown }[];
+  overrides?: { provide: Type | Abstract<unknown>; useClass?: Type; useValue?: unknown }[];
   /** Start the Kafka consumer (default true). */
   consume?: boolean;
 }
@@ -24,6 +24,8 @@ export function testConfig(options: Pick<TestAppOptions, 'databaseUrl' | 'topic'
     DATABASE_URL: options.databaseUrl,
     KAFKA_BROKERS: BROKERS.join(','),
     KAFKA_TOPIC: options.topic,
+    // Never the shared invoice.created: each test reads its own announcements.
+    OUTBOX_TOPIC: `${options.topic}.invoice-created`,
     KAFKA_GROUP_ID: options.groupId ?? uniqueName('group'),
     AUTH_JWT_SECRET: TEST_JWT_SECRET,
     // Lines are captured and printed only when a test fails (test/support/captured-logs.ts).

@@ -29,13 +29,13 @@ export class TestDatabase {
     return this.dataSource.query(sql, params);
   }
 
-  async count(table: 'invoices' | 'processed_events', where = 'true', params: unknown[] = []): Promise<number> {
+  async count(table: 'invoices' | 'processed_events' | 'invoice_outbox', where = 'true', params: unknown[] = []): Promise<number> {
     const rows = await this.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${table} WHERE ${where}`, params);
     return Number(rows[0].n);
   }
 
   async truncate(): Promise<void> {
-    await this.query('TRUNCATE invoices, processed_events');
+    await this.query('TRUNCATE invoices, processed_events, invoice_outbox');
   }
 
   /** Makes the database refuse all work, as an outage would, without touching other tests' databases. */

@@ -1,0 +1,23 @@
+import { Module } from '@nestjs/common';
+import { OutboxController } from './outbox.controller';
+import { TestHooksConfig } from '../config/configuration';
+import { OutboxFaultHook, outboxFaultHookFor } from './outbox-fault.hook';
+import { OutboxListener } from './outbox.listener';
+import { OutboxPublisher } from './outbox.publisher';
+import { OutboxRelay } from './outbox.relay';
+import { OutboxRepository } from './outbox.repository';
+import { OutboxService } from './outbox.service';
+
+@Module({
+  controllers: [OutboxController],
+  providers: [
+    OutboxRepository,
+    OutboxPublisher,
+    OutboxListener,
+    { provide: OutboxFaultHook, inject: [TestHooksConfig], useFactory: outboxFaultHookFor },
+    OutboxRelay,
+    OutboxService,
+  ],
+  exports: [OutboxRelay],
+})
+export class OutboxModule {}

@@ -1,0 +1,39 @@
+import { toMessage } from './outbox.publisher';
+import { PendingOutboxRow } from './outbox.repository';
+
+const ROW: PendingOutboxRow = {
+  id: '7',
+  event_id: '0b0a4b6e-6f2a-4d2c-9a34-1d9c1e7f0a11',
+  invoice_id: '5c1f7f3e-2b7d-4f51-8a3e-7d2f4b9c8e22',
+  source_event_id: '9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c33',
+  tenant_id: 'acme',
+  order_id: 'order-42',
+  amount: '149.90',
+  currency: 'EUR',
+  invoice_created_at: new Date('2026-11-25T10:00:00.123Z'),
+  traceparent: null,
+};
+
+describe('toMessage', () => {
+  it('keys by order_id and carries the contract fields, amount as a decimal string', () => {
+    const message = toMessage(ROW);
+    expect(message.key).toBe('order-42');
+    expect(JSON.parse(String(message.value))).toEqual({
+      event_id: ROW.event_id,
+      event_type: 'invoice.created',
+      invoice_id: ROW.invoice_id,
+      source_event_id: ROW.source_event_id,
+      tenant_id: 'acme',
+      order_id: 'order-42',
+      amount: '149.90',
+      currency: 'EUR',
+      created_at: '2026-11-25T10:00:00.123Z',
+    });
+    expect(message.headers).toEqual({ 'x-source-event-id': ROW.source_event_id });
+  });
+
+  it('passes the traceparent on only when the source event had one', () => {
+    const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    expect(toMessage({ ...ROW, traceparent }).headers).toEqual({ 'x-source-event-id': ROW.source_event_id, traceparent });
+  });
+});

@@ -1,0 +1,79 @@
+import { Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { Kafka, Message, Partitioners, Producer } from 'kafkajs';
+import { LazyConnection } from '../common/lazy-connection';
+import { KafkaConfig, OutboxConfig } from '../config/configuration';
+import { KafkaLogging } from '../observability/logging.module';
+import { PendingOutboxRow } from './outbox.repository';
+
+export const INVOICE_CREATED = 'invoice.created';
+
+/** Sends outbox rows to OUTBOX_TOPIC and resolves only once the broker acknowledged all of them (acks -1). */
+@Injectable()
+export class OutboxPublisher implements OnApplicationShutdown {
+  private readonly producer: LazyConnection<Producer>;
+  private readonly client: Kafka;
+  private topicCreated?: Promise<void>;
+
+  constructor(
+    private readonly kafka: KafkaConfig,
+    private readonly config: OutboxConfig,
+    kafkaLogging: KafkaLogging,
+  ) {
+    // Few retries: a relay round must end (and release its shards) while the broker is down; the relay retries it.
+    this.client = new Kafka({ clientId: `${kafka.clientId}-outbox`, brokers: kafka.brokers, logCreator: kafkaLogging.logCreator, retry: { retries: 2 } });
+    this.producer = new LazyConnection(() =>
+      this.client.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner }),
+    );
+  }
+
+  /** One send, in row order: the idempotent producer with one request in flight keeps each key's order. A failure drops the producer. */
+  async publish(rows: readonly PendingOutboxRow[]): Promise<void> {
+    try {
+      await this.ensureTopic();
+      await (await this.producer.get()).send({ topic: this.config.topic, acks: -1, messages: rows.map(toMessage) });
+    } catch (error) {
+      await this.producer.close();
+      throw error;
+    }
+  }
+
+  /** Created like the input topic, so the first announcement does not race the broker's auto-creation. */
+  private ensureTopic(): Promise<void> {
+    this.topicCreated ??= this.createTopic().catch((error: unknown) => {
+      this.topicCreated = undefined;
+      throw error;
+    });
+    return this.topicCreated;
+  }
+
+  private async createTopic(): Promise<void> {
+    const admin = this.client.admin();
+    await admin.connect();
+    try {
+      await admin.createTopics({ topics: [{ topic: this.config.topic, numPartitions: this.kafka.topicPartitions }], waitForLeaders: true });
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.producer.close();
+  }
+}
+
+export function toMessage(row: PendingOutboxRow): Message {
+  const value = {
+    event_id: row.event_id,
+    event_type: INVOICE_CREATED,
+    invoice_id: row.invoice_id,
+    source_event_id: row.source_event_id,
+    tenant_id: row.tenant_id,
+    order_id: row.order_id,
+    amount: row.amount,
+    currency: row.currency,
+    created_at: row.invoice_created_at.toISOString(),
+  };
+  const headers: Record<string, string> = { 'x-source-event-id': row.source_event_id };
+  if (row.traceparent !== null) headers.traceparent = row.traceparent;
+  return { key: row.order_id, value: JSON.stringify(value), headers };
+}

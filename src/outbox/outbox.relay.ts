@@ -1,0 +1,165 @@
+import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Clock } from '../common/clock';
+import { OutboxConfig } from '../config/configuration';
+import { TransactionRunner } from '../database/transaction-runner';
+import { BillingMetrics } from '../observability/billing-metrics';
+import { OutboxFaultHook } from './outbox-fault.hook';
+import { OutboxListener } from './outbox.listener';
+import { OutboxPublisher } from './outbox.publisher';
+import { OutboxRepository } from './outbox.repository';
+
+export interface RelayStatus {
+  state: 'disabled' | 'running' | 'failing' | 'stopped';
+  pending: number;
+  oldest_pending_age_seconds: number;
+  failing_since?: string;
+  last_error?: string;
+}
+
+/**
+ * Publishes pending outbox rows and marks them published only after the broker acknowledged them, in the
+ * transaction that holds their shards' locks. Wakes on the outbox NOTIFY, polls as a fallback, and backs off
+ * (doubling up to OUTBOX_RETRY_MAX_MS) while the broker or the database fails: the rows simply stay pending.
+ */
+@Injectable()
+export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
+  private readonly logger = new Logger('OutboxRelay');
+  private stopped = false;
+  private loop?: Promise<void>;
+  private wake?: () => void;
+  /** A NOTIFY that came while a round ran: the next poll sleep returns at once. */
+  private notified = false;
+  private failingSince?: Date;
+  private lastError?: string;
+  private backlog = { pending: 0, oldestAgeSeconds: 0 };
+
+  constructor(
+    private readonly config: OutboxConfig,
+    private readonly transactions: TransactionRunner,
+    private readonly repository: OutboxRepository,
+    private readonly publisher: OutboxPublisher,
+    private readonly listener: OutboxListener,
+    private readonly faults: OutboxFaultHook,
+    private readonly metrics: BillingMetrics,
+    private readonly clock: Clock,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (this.config.relayEnabled) this.loop = this.run();
+  }
+
+  /** No new round once shutdown starts; the consumer is not held up waiting for the one in flight. */
+  beforeApplicationShutdown(): void {
+    this.stopped = true;
+    this.wake?.();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.loop;
+    await this.listener.close();
+  }
+
+  status(): RelayStatus {
+    const state = !this.config.relayEnabled ? 'disabled' : this.stopped ? 'stopped' : this.failingSince ? 'failing' : 'running';
+    return {
+      state,
+      pending: this.backlog.pending,
+      oldest_pending_age_seconds: Math.round(this.backlog.oldestAgeSeconds),
+      ...(this.failingSince && { failing_since: this.failingSince.toISOString(), last_error: this.lastError }),
+    };
+  }
+
+  /** Down when it has failed for longer than OUTBOX_UNHEALTHY_AFTER_MS, or a row has waited that long. */
+  isHealthy(): boolean {
+    if (!this.config.relayEnabled) return true;
+    const limit = this.config.unhealthyAfterMs;
+    const failingFor = this.failingSince ? this.clock.now().getTime() - this.failingSince.getTime() : 0;
+    return failingFor <= limit && this.backlog.oldestAgeSeconds * 1000 <= limit;
+  }
+
+  private async run(): Promise<void> {
+    let backoffMs = this.config.retryInitialMs;
+    while (!this.stopped) {
+      try {
+        await this.listener.ensureListening(() => this.notify()).catch((error: unknown) => this.logger.warn({ msg: 'outbox LISTEN failed; polling', error: String(error) }));
+        this.notified = false;
+        const published = await this.drain();
+        await this.refreshBacklog();
+        this.recovered();
+        backoffMs = this.config.retryInitialMs;
+        if (published === 0) await this.sleep(this.config.pollIntervalMs, true);
+      } catch (error) {
+        this.failed(error);
+        await this.sleep(backoffMs, false);
+        backoffMs = Math.min(backoffMs * 2, this.config.retryMaxMs);
+      }
+    }
+  }
+
+  /** Relays full batches back to back; returns how many rows went out. */
+  private async drain(): Promise<number> {
+    let total = 0;
+    for (let batch = await this.relayBatch(); batch > 0 && !this.stopped; batch = await this.relayBatch()) total += batch;
+    return total;
+  }
+
+  /** Counted once committed: a mark that rolls back is published again, and counted again, later. */
+  private async relayBatch(): Promise<number> {
+    // At most half the shards per round, so a second replica finds shards of its own.
+    const maxShards = Math.max(1, Math.ceil(this.config.shards / 2));
+    const published = await this.transactions.run(async () => {
+      const rows = await this.repository.lockPendingBatch(this.config.shards, maxShards, this.config.batchSize);
+      if (rows.length === 0) return 0;
+      await this.publisher.publish(rows);
+      await this.faults.afterPublish();
+      await this.repository.markPublished(rows.map((r) => r.id));
+      return rows.length;
+    });
+    this.metrics.outboxPublished.inc(published);
+    return published;
+  }
+
+  private async refreshBacklog(): Promise<void> {
+    this.backlog = await this.repository.backlog();
+    this.metrics.outboxPendingRows.set(this.backlog.pending);
+    this.metrics.outboxOldestPendingAgeSeconds.set(this.backlog.oldestAgeSeconds);
+  }
+
+  private recovered(): void {
+    if (this.failingSince) this.logger.log({ msg: 'outbox relay recovered', failing_since: this.failingSince.toISOString() });
+    this.failingSince = undefined;
+    this.lastError = undefined;
+  }
+
+  private failed(error: unknown): void {
+    this.lastError = error instanceof Error ? error.message : String(error);
+    if (this.stopped) {
+      this.logger.debug({ msg: 'outbox relay round cut short by shutdown; its rows stay pending', error: this.lastError });
+      return;
+    }
+    this.metrics.outboxPublishFailures.inc();
+    this.failingSince ??= this.clock.now();
+    this.logger.warn({ msg: 'outbox relay round failed; rows stay pending and are retried', error: this.lastError });
+    void this.refreshBacklog().catch(() => undefined);
+  }
+
+  private notify(): void {
+    this.notified = true;
+    this.wake?.();
+  }
+
+  /** A poll sleep ends early on a NOTIFY; a backoff sleep ends early only on shutdown. */
+  private sleep(ms: number, wakeOnNotify: boolean): Promise<void> {
+    if (wakeOnNotify && this.notified) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = () => {
+        if (wakeOnNotify || this.stopped) done();
+      };
+    });
+  }
+}

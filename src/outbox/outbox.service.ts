@@ -1,0 +1,29 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { AppError } from '../common/errors';
+import { OutboxRepository } from './outbox.repository';
+
+export class OutboxRowNotFoundError extends AppError {
+  readonly code = 'outbox.not_found';
+  readonly httpStatus = 404;
+}
+
+export interface Reannouncement {
+  invoice_id: string;
+  event_id: string;
+  status: 'pending';
+}
+
+@Injectable()
+export class OutboxService {
+  private readonly logger = new Logger('OutboxRelay');
+
+  constructor(private readonly repository: OutboxRepository) {}
+
+  /** For a downstream that lost data: the invoice's announcement goes out again with its original event_id. */
+  async reannounce(invoiceId: string): Promise<Reannouncement> {
+    const row = await this.repository.requeue(invoiceId);
+    if (!row) throw new OutboxRowNotFoundError(`invoice ${invoiceId} has no outbox row (unknown, or purged after publishing)`, { invoice_id: invoiceId });
+    this.logger.log({ msg: 'invoice re-announced', invoice_id: invoiceId, event_id: row.event_id });
+    return { invoice_id: invoiceId, event_id: row.event_id, status: 'pending' };
+  }
+}
