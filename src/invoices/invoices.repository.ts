@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { uuidV5 } from '../common/uuid-v5';
 import { TransactionRunner } from '../database/transaction-runner';
 import { InvoicePosition } from './invoice-cursor';
 
@@ -38,6 +39,13 @@ export interface InvoiceListFilter {
  */
 export type InsertOutcome = 'created' | 'order_taken' | 'event_invoiced' | 'event_conflict';
 
+/**
+ * The invoice id and its announcement's event_id derive from the source event_id: an invoice made again after a
+ * database restore is the same invoice, announced with the same event_id, so downstream deduplication holds.
+ */
+const INVOICE_ID_NAMESPACE = '0f6a2c4e-5b1d-4f3a-9c7e-1d2b3a4c5d6e';
+const ANNOUNCEMENT_ID_NAMESPACE = '7d3e9a1b-2c4f-4e6a-8b0d-9f1e2d3c4b5a';
+
 const COLUMNS = 'id, event_id, tenant_id, order_id, amount, currency, created_at, insert_xid';
 
 @Injectable()
@@ -58,18 +66,18 @@ export class InvoicesRepository {
     const sorted = [...invoices].sort((a, b) => compareText(a.tenantId, b.tenantId) || compareText(a.orderId, b.orderId));
     const rows: { event_id: string; outcome: InsertOutcome }[] = await this.transactions.manager().query(
       `WITH input AS (
-         SELECT * FROM unnest($1::uuid[], $2::varchar[], $3::varchar[], $4::numeric[], $5::char(3)[], $6::varchar[])
-           WITH ORDINALITY AS t(event_id, tenant_id, order_id, amount, currency, traceparent, n)),
+         SELECT * FROM unnest($1::uuid[], $2::varchar[], $3::varchar[], $4::numeric[], $5::char(3)[], $6::varchar[], $7::uuid[], $8::uuid[])
+           WITH ORDINALITY AS t(event_id, tenant_id, order_id, amount, currency, traceparent, invoice_id, announcement_id, n)),
        inserted AS (
-         INSERT INTO invoices (event_id, tenant_id, order_id, amount, currency)
-         SELECT event_id, tenant_id, order_id, amount, currency FROM input i
+         INSERT INTO invoices (id, event_id, tenant_id, order_id, amount, currency)
+         SELECT invoice_id, event_id, tenant_id, order_id, amount, currency FROM input i
          WHERE NOT EXISTS (SELECT 1 FROM invoices v WHERE v.event_id = i.event_id)
          ORDER BY n
          ON CONFLICT (tenant_id, order_id) DO NOTHING
          RETURNING id, event_id, created_at),
        announced AS (
          INSERT INTO invoice_outbox (event_id, invoice_id, source_event_id, tenant_id, order_id, amount, currency, invoice_created_at, traceparent)
-         SELECT gen_random_uuid(), ins.id, ins.event_id, i.tenant_id, i.order_id, i.amount, i.currency, ins.created_at, i.traceparent
+         SELECT i.announcement_id, ins.id, ins.event_id, i.tenant_id, i.order_id, i.amount, i.currency, ins.created_at, i.traceparent
          FROM inserted ins JOIN input i ON i.event_id = ins.event_id
          ORDER BY i.n)
        SELECT i.event_id::text AS event_id,
@@ -80,7 +88,16 @@ export class InvoicesRepository {
        FROM input i
        LEFT JOIN inserted ins ON ins.event_id = i.event_id
        LEFT JOIN invoices v ON v.event_id = i.event_id`,
-      [sorted.map((i) => i.eventId), sorted.map((i) => i.tenantId), sorted.map((i) => i.orderId), sorted.map((i) => i.amount), sorted.map((i) => i.currency), sorted.map((i) => i.traceparent)],
+      [
+        sorted.map((i) => i.eventId),
+        sorted.map((i) => i.tenantId),
+        sorted.map((i) => i.orderId),
+        sorted.map((i) => i.amount),
+        sorted.map((i) => i.currency),
+        sorted.map((i) => i.traceparent),
+        sorted.map((i) => uuidV5(INVOICE_ID_NAMESPACE, i.eventId)),
+        sorted.map((i) => uuidV5(ANNOUNCEMENT_ID_NAMESPACE, i.eventId)),
+      ],
     );
     return new Map(rows.map((row) => [row.event_id, row.outcome]));
   }
