@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.infra/**', 'scripts/**/*.mjs', 'test/chaos/**/*.mjs', 'eslint.config.mjs', 'jest.config.js', '.dependency-cruiser.cjs', 'test/support/*.js'] },
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.infra/**', 'test/chaos/**/*.mjs', 'eslint.config.mjs', 'jest.config.js', '.dependency-cruiser.cjs', 'test/support/*.js'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -34,5 +34,15 @@ export default tseslint.config(
       '@typescript-eslint/no-unsafe-argument': 'off',
       '@typescript-eslint/unbound-method': 'off',
     },
+  },
+  {
+    // The infrastructure scripts are plain JavaScript run by Node: linted, without type information.
+    files: ['scripts/**/*.mjs'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      globals: Object.fromEntries(['process', 'console', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Buffer', 'URL'].map((name) => [name, 'readonly'])),
+    },
+    rules: { ...tseslint.configs.disableTypeChecked.rules, 'no-restricted-syntax': 'off' },
   },
 );

@@ -120,7 +120,7 @@ export function kafkaClasspath() {
 }
 
 // Same shape as Kafka's Uuid.randomUuid(): 16 random bytes, base64url; a leading '-' would read as a CLI flag.
-function clusterId() {
+export function clusterId() {
   for (;;) {
     const id = randomBytes(16).toString('base64url');
     if (!id.startsWith('-')) return id;
@@ -355,6 +355,24 @@ export async function ensurePostgres({
     }
   }
   for (const url of new Set([databaseUrl, testDatabaseUrl])) await createDatabaseIfMissing(url);
+}
+
+/** The directory of initdb and pg_ctl, for the private servers tests start (chaos suite, secured infrastructure). */
+export function postgresBinDir() {
+  const base = '/usr/lib/postgresql';
+  const versions = fs.existsSync(base) ? fs.readdirSync(base).sort((a, b) => Number(b) - Number(a)) : [];
+  for (const v of versions) if (fs.existsSync(path.join(base, v, 'bin', 'initdb'))) return path.join(base, v, 'bin');
+  const r = spawnSync('pg_config', ['--bindir'], { encoding: 'utf8' });
+  if (r.status === 0 && fs.existsSync(path.join(r.stdout.trim(), 'initdb'))) return r.stdout.trim();
+  throw new InfraError('initdb not found (Debian: apt-get install postgresql)');
+}
+
+/** PostgreSQL refuses to run as root, so as root its tools run as the postgres OS user. */
+export function runAsPostgres(cmd, args, options = {}) {
+  const [file, argv] = process.getuid?.() === 0 ? ['runuser', ['-u', 'postgres', '--', cmd, ...args]] : [cmd, args];
+  const r = spawnSync(file, argv, { encoding: 'utf8', ...options });
+  if (r.status !== 0) throw new InfraError(`${path.basename(cmd)} ${args[0]} failed (${r.status}):\n${r.stdout ?? ''}${r.stderr ?? ''}`);
+  return r;
 }
 
 // ---------- both ----------

@@ -22,10 +22,12 @@ export function configureApp(app: INestApplication, config: AppConfig): INestApp
   app.useLogger(app.get(Logger));
   const supervisor = app.get(ConsumerSupervisor);
   const offsets = app.get(ConsumerOffsets);
+  // A consumer restarted after a refused login is a new kafkajs consumer on the same server.
+  const restart = () => new Promise<void>((resolve, reject) => void kafkaServer.listen((error) => (error ? reject(error instanceof Error ? error : new Error('the Kafka consumer did not restart')) : resolve())));
   const delivery: DeliveryOptions = {
     retrier: app.get(TransientFaultRetrier),
     resumePositions: (assignment, logStart, stopping) => offsets.positionsFor(assignment, logStart, stopping),
-    onConsumerDead: (error: Error) => supervisor.consumerDied(error),
+    onConsumerDead: (error: Error) => supervisor.consumerDied(error, restart),
   };
   const kafkaServer = createKafkaServer(config.kafka, delivery, app.get(KafkaLogging).logCreator);
   app.connectMicroservice({ strategy: kafkaServer }, { inheritAppConfig: true });

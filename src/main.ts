@@ -4,6 +4,11 @@ import { createApp, startApp } from './bootstrap';
 import { ConfigValidationError } from './config/env-reader';
 import { AppConfig, loadConfig } from './config/configuration';
 import { maskDatabaseUrl } from './observability/root-logger';
+import { BootFailure } from './transport-security/boot-failure';
+import { checkConnections } from './transport-security/connection-preflight';
+
+/** EX_CONFIG: a setting is wrong; restarting the process as it is cannot help. */
+const CONFIG_EXIT_CODE = 78;
 
 function loadConfigOrExit(): AppConfig {
   try {
@@ -11,7 +16,7 @@ function loadConfigOrExit(): AppConfig {
   } catch (error) {
     if (error instanceof ConfigValidationError) {
       console.error(error.message);
-      process.exit(78);
+      process.exit(CONFIG_EXIT_CODE);
     }
     throw error;
   }
@@ -19,6 +24,7 @@ function loadConfigOrExit(): AppConfig {
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
+  await checkConnections(config.database, config.kafka);
   const app = await createApp(config);
   await startApp(app, config.http.port);
   new Logger('Bootstrap').log({
@@ -30,6 +36,10 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
+  if (error instanceof BootFailure) {
+    console.error(`billing-service cannot start: ${error.message}`);
+    process.exit(CONFIG_EXIT_CODE);
+  }
   console.error(error);
   process.exit(1);
 });

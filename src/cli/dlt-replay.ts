@@ -3,6 +3,8 @@ import { Admin, IHeaders, Kafka, KafkaMessage, logLevel, Partitioners, Producer 
 import { headerText } from '../common/kafka-headers';
 import { cliKafkaDefaults } from '../config/cli-env';
 import { brokersFlag, integerFlag, parseFlags, runCli, textFlag } from './cli-args';
+import { KafkaSecurity } from '../config/kafka-security';
+import { kafkaClientOptions } from '../transport-security/kafka-client-options';
 
 export const DLT_REPLAY_USAGE = `usage: npm run dlt:replay -- [--reason R] [--dry-run] [--from-beginning] [--topic order.completed] [--dlt order.completed.dlt] [--group billing-dlt-replay] [--brokers host:port,...]
 
@@ -24,6 +26,7 @@ export interface ReplayOptions {
   deadLetterTopic: string;
   groupId: string;
   brokers: string[];
+  security?: KafkaSecurity;
   idleTimeoutMs: number;
 }
 
@@ -63,6 +66,7 @@ export function parseReplayArgs(argv: string[], defaults = cliKafkaDefaults()): 
     deadLetterTopic: textFlag('dlt', flags.dlt, `${topic}.dlt`),
     groupId: textFlag('group', flags.group, 'billing-dlt-replay'),
     brokers: brokersFlag(textFlag('brokers', flags.brokers, defaults.brokers)),
+    security: defaults.security,
     idleTimeoutMs: integerFlag('idle-timeout-ms', flags['idle-timeout-ms'], 30_000, 1_000, 3_600_000),
   };
 }
@@ -96,7 +100,7 @@ async function capturePositions(admin: Admin, options: ReplayOptions): Promise<P
  * A dry run reads through a throwaway group placed at the same offsets, so the real group does not move.
  */
 export async function replayDeadLetters(options: ReplayOptions, report: (line: string) => void = () => undefined): Promise<ReplaySummary> {
-  const kafka = new Kafka({ clientId: 'billing-dlt-replay', brokers: options.brokers, logLevel: logLevel.WARN });
+  const kafka = new Kafka({ clientId: 'billing-dlt-replay', ...kafkaClientOptions(options), logLevel: logLevel.WARN });
   const admin = kafka.admin();
   await admin.connect();
   const summary: ReplaySummary = { scanned: 0, selected: 0, republished: 0, dryRun: options.dryRun, messages: [] };

@@ -5,6 +5,7 @@ import { Env } from '../config/env-reader';
 import { ConsumerOffsetsRepository, PartitionOffset } from '../consumer-offsets/consumer-offsets.repository';
 import { dataSourceOptions } from '../database/data-source-options';
 import { TransactionRunner } from '../database/transaction-runner';
+import { kafkaClientOptions } from '../transport-security/kafka-client-options';
 import { brokersFlag, CliUsageError, parseFlags, runCli, textFlag } from './cli-args';
 
 const USAGE = `usage: npm run offsets -- show [--group G] [--topic T] [--brokers B]
@@ -41,7 +42,8 @@ export async function offsetsCommand(argv: string[], print: (line: string) => vo
   const env = loadReconcileEnv(rawEnv);
   const groupId = textFlag('group', flags.group, env.groupId);
   const topic = textFlag('topic', flags.topic, env.topic);
-  const admin = new Kafka({ clientId: 'billing-offsets-cli', brokers: brokersFlag(textFlag('brokers', flags.brokers, env.brokers)), logLevel: logLevel.NOTHING }).admin();
+  const brokers = brokersFlag(textFlag('brokers', flags.brokers, env.brokers));
+  const admin = new Kafka({ clientId: 'billing-offsets-cli', ...kafkaClientOptions({ brokers, security: env.security }), logLevel: logLevel.NOTHING }).admin();
   const dataSource = new DataSource(dataSourceOptions(env.databaseUrl));
   await Promise.all([admin.connect(), dataSource.initialize()]);
   try {

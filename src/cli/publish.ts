@@ -3,6 +3,8 @@ import { Presets, SingleBar } from 'cli-progress';
 import { Kafka, logLevel, Message, Partitioners } from 'kafkajs';
 import { cliKafkaDefaults } from '../config/cli-env';
 import { brokersFlag, CliUsageError, integerFlag, parseFlags, rateFlag, runCli, textFlag } from './cli-args';
+import { KafkaSecurity } from '../config/kafka-security';
+import { kafkaClientOptions } from '../transport-security/kafka-client-options';
 
 export const PUBLISH_USAGE = `usage: npm run publish -- --count N [--tenants T] [--duplicate-rate R] [--poison-rate P] [--topic order.completed] [--brokers host:port,...]
 
@@ -20,6 +22,7 @@ export interface PublishOptions {
   poisonRate: number;
   topic: string;
   brokers: string[];
+  security?: KafkaSecurity;
 }
 
 export interface PublishSummary {
@@ -50,6 +53,7 @@ export function parsePublishArgs(argv: string[], defaults = cliKafkaDefaults()):
     poisonRate: rateFlag('poison-rate', flags['poison-rate']),
     topic: textFlag('topic', flags.topic, defaults.topic),
     brokers: brokersFlag(textFlag('brokers', flags.brokers, defaults.brokers)),
+    security: defaults.security,
   };
 }
 
@@ -99,7 +103,7 @@ const CHUNK = 500;
 /** Sends the plan with an idempotent producer (a retried send is not written twice), key = order id. */
 export async function publishEvents(options: PublishOptions, hooks: PublishHooks = {}): Promise<PublishSummary> {
   const plan = planMessages(options);
-  const kafka = new Kafka({ clientId: 'billing-publish-cli', brokers: options.brokers, logLevel: logLevel.WARN });
+  const kafka = new Kafka({ clientId: 'billing-publish-cli', ...kafkaClientOptions(options), logLevel: logLevel.WARN });
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
   try {

@@ -12,6 +12,7 @@ import { ReconcileSummary } from '../reconcile/reconcile-report';
 import { ProgressHandler, ReconcileOptions, Reconciler } from '../reconcile/reconciler';
 import { createSink, formatSummary, REPORT_FORMATS, ReportFormat } from '../reconcile/report-sinks';
 import { brokersFlag, CliUsageError, integerFlag, parseFlags, runCli, textFlag } from './cli-args';
+import { kafkaClientOptions } from '../transport-security/kafka-client-options';
 
 export const RECONCILE_USAGE = `usage: npm run reconcile -- --from <instant|offsets> --to <instant|offsets> [--topic order.completed] [--format table|json|csv] [--out FILE]
 
@@ -83,7 +84,7 @@ export async function reconcileCommand(argv: string[], io: ReconcileIo, rawEnv?:
   await dataSource.initialize();
   const progress = io.stderr.isTTY ? progressBar(io.stderr) : undefined;
   try {
-    const kafka = new Kafka({ clientId: 'billing-reconcile', brokers: command.brokers, logLevel: logLevel.WARN });
+    const kafka = new Kafka({ clientId: 'billing-reconcile', ...kafkaClientOptions({ brokers: command.brokers, security: env.security }), logLevel: logLevel.WARN });
     const summary = await writeReport(new Reconciler(kafka, dataSource, new OrderEventParser(env.billing), progress?.update), command, io, () => progress?.stop());
     return summary.balanced ? 0 : EXIT_NOT_BALANCED;
   } catch (error) {

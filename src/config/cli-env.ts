@@ -1,15 +1,23 @@
 import { Env, EnvReader } from './env-reader';
 import { BillingConfig, isIsoCurrency, ORDER_COMPLETED_TOPIC } from './configuration';
 import { readDatabaseUrl } from './database-url';
+import { KafkaSecurity, readKafkaSecurity } from './kafka-security';
 
 export interface CliKafkaDefaults {
   brokers: string;
   topic: string;
+  security?: KafkaSecurity;
 }
 
-/** The operator CLIs default to the service's own broker and topic variables, so one environment serves both. */
-export function cliKafkaDefaults(env: Env = process.env): CliKafkaDefaults {
-  return { brokers: env.KAFKA_BROKERS?.trim() || '127.0.0.1:9092', topic: env.KAFKA_TOPIC?.trim() || ORDER_COMPLETED_TOPIC };
+/**
+ * The operator CLIs default to the service's own broker and topic variables, and reach the brokers with the
+ * service's TLS and SASL settings, so one environment serves both.
+ */
+export function cliKafkaDefaults(rawEnv: Env = process.env): CliKafkaDefaults {
+  const env = new EnvReader(rawEnv);
+  const security = readKafkaSecurity(env);
+  env.assertValid();
+  return { brokers: rawEnv.KAFKA_BROKERS?.trim() || '127.0.0.1:9092', topic: rawEnv.KAFKA_TOPIC?.trim() || ORDER_COMPLETED_TOPIC, security };
 }
 
 export interface ReconcileEnv extends CliKafkaDefaults {

@@ -1,5 +1,9 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ConfigValidationError } from './env-reader';
 import { loadConfig } from './configuration';
+import { DatabaseUrlError, postgresConnection } from './postgres-tls';
 
 const SECRET = 'a'.repeat(32);
 
@@ -65,6 +69,122 @@ describe('loadConfig', () => {
     expect(problemsOf({ AUTH_JWT_SECRET: SECRET, OUTBOX_RETRY_INITIAL_MS: '500', OUTBOX_RETRY_MAX_MS: '100', OUTBOX_RELAY_SHARDS: '0' }).sort()).toEqual([
       'OUTBOX_RELAY_SHARDS must be an integer from 1 to 1024, got "0"',
       'OUTBOX_RETRY_MAX_MS must be at least OUTBOX_RETRY_INITIAL_MS (500)',
+    ]);
+  });
+});
+
+const dir = mkdtempSync(join(tmpdir(), 'billing-config-'));
+const file = (name: string, text: string) => (writeFileSync(join(dir, name), text), join(dir, name));
+const PEM = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+
+describe('secrets from files', () => {
+  it('reads AUTH_JWT_SECRET, KAFKA_SASL_PASSWORD and DATABASE_URL from <NAME>_FILE, without the trailing newline', () => {
+    const config = loadConfig({
+      AUTH_JWT_SECRET_FILE: file('jwt', `${SECRET}\n`),
+      DATABASE_URL_FILE: file('db', 'postgres://billing:s3cret@db:5432/billing\n'),
+      KAFKA_SASL_MECHANISM: 'scram-sha-512',
+      KAFKA_SASL_USERNAME: 'billing',
+      KAFKA_SASL_PASSWORD_FILE: file('kafka', 'kafka-pass\n'),
+    });
+    expect(config.auth.jwtSecret).toBe(SECRET);
+    expect(config.database.url).toBe('postgres://billing:s3cret@db:5432/billing');
+    expect(config.kafka.security.sasl).toEqual({ mechanism: 'scram-sha-512', username: 'billing', password: 'kafka-pass' });
+  });
+
+  it('refuses a variable given both ways, an unreadable file and an empty one, naming the variable and never the value', () => {
+    const problems = problemsOf({
+      AUTH_JWT_SECRET: SECRET,
+      AUTH_JWT_SECRET_FILE: file('jwt2', SECRET),
+      DATABASE_URL_FILE: join(dir, 'missing'),
+      KAFKA_SASL_MECHANISM: 'plain',
+      KAFKA_SSL: 'true',
+      KAFKA_SASL_USERNAME: 'billing',
+      KAFKA_SASL_PASSWORD_FILE: file('empty', '\n'),
+    });
+    expect(problems).toEqual([
+      `DATABASE_URL_FILE cannot read ${join(dir, 'missing')} (ENOENT)`,
+      'AUTH_JWT_SECRET and AUTH_JWT_SECRET_FILE are both set; give only one',
+      `KAFKA_SASL_PASSWORD_FILE names an empty file (${join(dir, 'empty')})`,
+    ]);
+    expect(problems.join()).not.toContain(SECRET);
+  });
+});
+
+describe('Kafka transport settings', () => {
+  it('are off unless set', () => {
+    expect(loadConfig({ AUTH_JWT_SECRET: SECRET }).kafka.security).toMatchObject({ tls: undefined, sasl: undefined });
+  });
+
+  it('read the PEM files when KAFKA_SSL=true and keep the password out of JSON', () => {
+    const security = loadConfig({
+      AUTH_JWT_SECRET: SECRET,
+      KAFKA_SSL: 'true',
+      KAFKA_SSL_CA_FILE: file('ca.pem', PEM),
+      KAFKA_SASL_MECHANISM: 'SCRAM-SHA-256',
+      KAFKA_SASL_USERNAME: 'billing',
+      KAFKA_SASL_PASSWORD: 'hunter2-hunter2',
+    }).kafka.security;
+    expect(security.tls).toEqual({ ca: PEM, cert: undefined, key: undefined });
+    expect(JSON.stringify(security)).toBe('{"tls":{"ca":true,"clientCertificate":false},"sasl":{"mechanism":"scram-sha-256","username":"billing"}}');
+  });
+
+  it('refuse settings that cannot work, naming each', () => {
+    expect(
+      problemsOf({
+        AUTH_JWT_SECRET: SECRET,
+        KAFKA_SSL_CA_FILE: file('not-pem', 'hello'),
+        KAFKA_SSL_CERT_FILE: file('cert.pem', PEM),
+        KAFKA_SASL_MECHANISM: 'plain',
+        KAFKA_SASL_USERNAME: 'billing',
+      }),
+    ).toEqual([
+      `KAFKA_SSL_CA_FILE must name a PEM file, ${join(dir, 'not-pem')} is not one`,
+      'KAFKA_SSL_CA_FILE needs KAFKA_SSL=true',
+      'KAFKA_SSL_CERT_FILE needs KAFKA_SSL=true',
+      'KAFKA_SSL_KEY_FILE and KAFKA_SSL_CERT_FILE must be given together',
+      'KAFKA_SASL_MECHANISM plain sends the password in clear text; it needs KAFKA_SSL=true',
+      'KAFKA_SASL_PASSWORD is required',
+    ]);
+    expect(problemsOf({ AUTH_JWT_SECRET: SECRET, KAFKA_SASL_MECHANISM: 'gssapi', KAFKA_SASL_USERNAME: 'u', KAFKA_SASL_PASSWORD: 'p' })).toEqual([
+      'KAFKA_SASL_MECHANISM must be one of plain, scram-sha-256, scram-sha-512, got "gssapi"',
+    ]);
+    expect(problemsOf({ AUTH_JWT_SECRET: SECRET, KAFKA_SASL_USERNAME: 'u' })).toEqual(['KAFKA_SASL_USERNAME needs KAFKA_SASL_MECHANISM']);
+  });
+});
+
+describe('DATABASE_URL TLS parameters', () => {
+  const ca = file('root.crt', PEM);
+  const url = (query: string) => `postgres://billing:s3cret@db.internal:5432/billing?application_name=b&${query}`;
+
+  it('verify-full checks chain and host, verify-ca the chain only, require like verify-full; the URL left to pg has no TLS parameter', () => {
+    const full = postgresConnection(url(`sslmode=verify-full&sslrootcert=${ca}`));
+    expect(full).toEqual({ url: 'postgres://billing:s3cret@db.internal:5432/billing?application_name=b', sslmode: 'verify-full', ssl: { rejectUnauthorized: true, ca: PEM, cert: undefined, key: undefined } });
+    const chainOnly = postgresConnection(url(`sslmode=verify-ca&sslrootcert=${ca}`)).ssl;
+    expect(chainOnly).toMatchObject({ rejectUnauthorized: true, ca: PEM });
+    expect(chainOnly && chainOnly.checkServerIdentity?.()).toBeUndefined();
+    expect(postgresConnection(url('sslmode=require')).ssl).toEqual({ rejectUnauthorized: true, ca: undefined, cert: undefined, key: undefined });
+    expect(postgresConnection(url('sslmode=verify-full&sslrootcert=system')).ssl).toMatchObject({ ca: undefined });
+    expect(postgresConnection(url('sslmode=disable')).ssl).toBe(false);
+    expect(postgresConnection('postgres://postgres@127.0.0.1:5432/billing').ssl).toBe(false);
+  });
+
+  it('refuses what it cannot honour, without the URL or its password in the message', () => {
+    const refusal = (query: string) => {
+      try {
+        postgresConnection(url(query));
+      } catch (error) {
+        if (error instanceof DatabaseUrlError) return error.message;
+        throw error;
+      }
+      return 'accepted';
+    };
+    expect(refusal('sslmode=prefer')).toBe('sslmode must be one of disable, require, verify-ca, verify-full, got "prefer" (node-postgres cannot fall back to plain text)');
+    expect(refusal('ssl=no-verify')).toBe('parameter ssl is not supported; use sslmode (disable, require, verify-ca, verify-full)');
+    expect(refusal(`sslrootcert=${ca}`)).toBe('sslrootcert, sslcert and sslkey need sslmode=require, verify-ca or verify-full');
+    expect(refusal(`sslmode=verify-full&sslcert=${ca}`)).toBe('sslcert and sslkey must be given together');
+    expect(refusal('sslmode=verify-full&sslrootcert=/nope/root.crt')).toBe('sslrootcert cannot read /nope/root.crt (ENOENT)');
+    expect(problemsOf({ AUTH_JWT_SECRET: SECRET, DATABASE_URL: url('sslmode=allow') })).toEqual([
+      'DATABASE_URL sslmode must be one of disable, require, verify-ca, verify-full, got "allow" (node-postgres cannot fall back to plain text)',
     ]);
   });
 });

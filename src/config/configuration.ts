@@ -1,6 +1,7 @@
 import { CronTime } from 'cron';
 import { readDatabaseUrl } from './database-url';
 import { Env, EnvReader } from './env-reader';
+import { KafkaSecurity, readKafkaSecurity } from './kafka-security';
 
 export class DatabaseConfig {
   constructor(
@@ -25,6 +26,7 @@ export class KafkaConfig {
     readonly consumeMode: ConsumeMode = 'batch',
     /** How long a consumer that died silently keeps its partitions before the group moves them. */
     readonly sessionTimeoutMs = 30_000,
+    readonly security = new KafkaSecurity(),
   ) {}
 }
 
@@ -157,6 +159,7 @@ function readKafka(env: EnvReader): KafkaConfig {
     readConsumeMode(env),
     // The broker refuses anything below its group.min.session.timeout.ms (6 s by default).
     env.integer('KAFKA_SESSION_TIMEOUT_MS', 30_000, { min: 6_000, max: 300_000 }),
+    readKafkaSecurity(env),
   );
 }
 
@@ -220,7 +223,7 @@ function readLogging(env: EnvReader): LoggingConfig {
 export function loadConfig(rawEnv: Env): AppConfig {
   const env = new EnvReader(rawEnv);
   const databaseUrl = readDatabaseUrl(env);
-  const jwtSecret = env.string('AUTH_JWT_SECRET');
+  const jwtSecret = env.secret('AUTH_JWT_SECRET');
   env.check('AUTH_JWT_SECRET', jwtSecret === '' || jwtSecret.length >= MIN_JWT_SECRET_LENGTH, `must be at least ${MIN_JWT_SECRET_LENGTH} characters`);
   const defaultCurrency = env.string('BILLING_DEFAULT_CURRENCY', 'USD');
   env.check('BILLING_DEFAULT_CURRENCY', isIsoCurrency(defaultCurrency), `must be an ISO 4217 code such as USD, got "${defaultCurrency}"`);

@@ -1,8 +1,19 @@
 import { Env, EnvReader } from './env-reader';
+import { DatabaseUrlError, postgresConnection } from './postgres-tls';
 
 export function readDatabaseUrl(env: EnvReader): string {
-  const url = env.string('DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/billing');
-  env.check('DATABASE_URL', /^postgres(ql)?:\/\/.+/.test(url), 'must be a postgres:// URL');
+  const url = env.secret('DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/billing');
+  // Empty only when DATABASE_URL_FILE failed, which is already reported.
+  if (url === '') return url;
+  if (!/^postgres(ql)?:\/\/.+/.test(url)) {
+    env.check('DATABASE_URL', false, 'must be a postgres:// URL');
+    return url;
+  }
+  try {
+    postgresConnection(url);
+  } catch (error) {
+    env.check('DATABASE_URL', false, error instanceof DatabaseUrlError ? error.message : 'is not a valid URL');
+  }
   return url;
 }
 

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+
 export class ConfigValidationError extends Error {
   constructor(readonly problems: string[]) {
     super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
@@ -6,12 +8,50 @@ export class ConfigValidationError extends Error {
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;
+export type FileReader = (path: string) => string;
+
+const readUtf8: FileReader = (path) => readFileSync(path, 'utf8');
 
 /** Reads variables and collects every problem, so one boot reports them all. */
 export class EnvReader {
   private readonly problems: string[] = [];
 
-  constructor(private readonly env: Env) {}
+  constructor(
+    private readonly env: Env,
+    private readonly readFile: FileReader = readUtf8,
+  ) {}
+
+  /** A secret comes from NAME or from the file NAME_FILE names (Docker and Kubernetes secrets), never both. */
+  secret(name: string, fallback?: string): string {
+    const fileVariable = `${name}_FILE`;
+    const path = this.optionalString(fileVariable);
+    if (!path) return this.string(name, fallback);
+    if (this.optionalString(name)) {
+      this.problems.push(`${name} and ${fileVariable} are both set; give only one`);
+      return '';
+    }
+    const value = this.fileText(fileVariable, path)?.trim();
+    if (value === '') this.problems.push(`${fileVariable} names an empty file (${path})`);
+    return value ?? '';
+  }
+
+  /** The PEM text of the file the variable names, or undefined when the variable is not set. */
+  pemFile(name: string): string | undefined {
+    const path = this.optionalString(name);
+    if (!path) return undefined;
+    const text = this.fileText(name, path);
+    if (text !== undefined && !text.includes('-----BEGIN ')) this.problems.push(`${name} must name a PEM file, ${path} is not one`);
+    return text;
+  }
+
+  private fileText(name: string, path: string): string | undefined {
+    try {
+      return this.readFile(path);
+    } catch (error) {
+      this.problems.push(`${name} cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'unreadable'})`);
+      return undefined;
+    }
+  }
 
   string(name: string, fallback?: string): string {
     const raw = this.env[name]?.trim();

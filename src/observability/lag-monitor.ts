@@ -6,6 +6,7 @@ import { KafkaConfig } from '../config/configuration';
 import { BillingMetrics } from './billing-metrics';
 import { KafkaLogging } from './logging.module';
 import { ROOT_LOGGER } from './root-logger';
+import { kafkaClientOptions } from '../transport-security/kafka-client-options';
 
 export interface PartitionLag {
   partition: number;
@@ -38,7 +39,7 @@ export class LagMonitor implements OnApplicationBootstrap, OnModuleDestroy, OnAp
   ) {
     this.logger = root.child({ context: LagMonitor.name });
     this.admin = new LazyConnection(() =>
-      new Kafka({ clientId: `${config.clientId}-lag`, brokers: config.brokers, logCreator: kafkaLogging.logCreator, retry: { retries: 2 } }).admin(),
+      new Kafka({ clientId: `${config.clientId}-lag`, ...kafkaClientOptions(config), logCreator: kafkaLogging.logCreator, retry: { retries: 2 } }).admin(),
     );
   }
 

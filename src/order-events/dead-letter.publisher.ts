@@ -6,6 +6,7 @@ import { ConsumerPolicyConfig, KafkaConfig } from '../config/configuration';
 import { MessageCoordinates } from '../observability/event-outcome.recorder';
 import { KafkaLogging } from '../observability/logging.module';
 import { fitDeadLetter } from './dead-letter.fit';
+import { kafkaClientOptions } from '../transport-security/kafka-client-options';
 
 export interface OriginalMessage {
   key: Buffer | string | null;
@@ -24,7 +25,7 @@ export class DeadLetterPublisher implements OnApplicationShutdown {
     kafkaLogging: KafkaLogging,
   ) {
     this.producer = new LazyConnection(() =>
-      new Kafka({ clientId: `${config.clientId}-dlt`, brokers: config.brokers, logCreator: kafkaLogging.logCreator }).producer({
+      new Kafka({ clientId: `${config.clientId}-dlt`, ...kafkaClientOptions(config), logCreator: kafkaLogging.logCreator }).producer({
         idempotent: true,
         maxInFlightRequests: 1,
         createPartitioner: Partitioners.DefaultPartitioner,

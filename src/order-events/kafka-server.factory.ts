@@ -1,13 +1,14 @@
 import { logCreator } from 'kafkajs';
 import { KafkaConfig, ORDER_COMPLETED_TOPIC } from '../config/configuration';
 import { BillingKafkaServer, DeliveryOptions } from './billing-kafka.server';
+import { kafkaClientOptions } from '../transport-security/kafka-client-options';
 
 export function createKafkaServer(config: KafkaConfig, delivery: DeliveryOptions, kafkaLogs?: logCreator): BillingKafkaServer {
   return new BillingKafkaServer(
     {
       client: {
         clientId: config.clientId,
-        brokers: config.brokers,
+        ...kafkaClientOptions(config),
         retry: { initialRetryTime: 300, retries: 8, maxRetryTime: 30_000 },
         ...(kafkaLogs && { logCreator: kafkaLogs }),
       },

@@ -3,6 +3,7 @@ import { Kafka, Message, Partitioners, Producer } from 'kafkajs';
 import { LazyConnection } from '../common/lazy-connection';
 import { KafkaConfig, OutboxConfig } from '../config/configuration';
 import { KafkaLogging } from '../observability/logging.module';
+import { kafkaClientOptions } from '../transport-security/kafka-client-options';
 import { PendingOutboxRow } from './outbox.repository';
 
 export const INVOICE_CREATED = 'invoice.created';
@@ -20,7 +21,7 @@ export class OutboxPublisher implements OnApplicationShutdown {
     kafkaLogging: KafkaLogging,
   ) {
     // Few retries: a relay round must end (and release its shards) while the broker is down; the relay retries it.
-    this.client = new Kafka({ clientId: `${kafka.clientId}-outbox`, brokers: kafka.brokers, logCreator: kafkaLogging.logCreator, retry: { retries: 2 } });
+    this.client = new Kafka({ clientId: `${kafka.clientId}-outbox`, ...kafkaClientOptions(kafka), logCreator: kafkaLogging.logCreator, retry: { retries: 2 } });
     this.producer = new LazyConnection(() =>
       this.client.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner }),
     );

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import kafkajs from 'kafkajs';
 import pg from 'pg';
-import { kafkaClasspath, portInUse } from '../../scripts/infra-lib.mjs';
+import { kafkaClasspath, portInUse, postgresBinDir, runAsPostgres } from '../../scripts/infra-lib.mjs';
 
 export { portInUse };
 
@@ -205,23 +205,6 @@ function clusterId() {
 }
 
 // ---------- PostgreSQL ----------
-
-function postgresBinDir() {
-  const base = '/usr/lib/postgresql';
-  const versions = fs.existsSync(base) ? fs.readdirSync(base).sort((a, b) => Number(b) - Number(a)) : [];
-  for (const v of versions) if (fs.existsSync(path.join(base, v, 'bin', 'initdb'))) return path.join(base, v, 'bin');
-  const r = spawnSync('pg_config', ['--bindir'], { encoding: 'utf8' });
-  if (r.status === 0 && fs.existsSync(path.join(r.stdout.trim(), 'initdb'))) return r.stdout.trim();
-  throw new Error('initdb not found (Debian: apt-get install postgresql)');
-}
-
-/** PostgreSQL refuses to run as root, so as root its tools run as the postgres OS user. */
-function runAsPostgres(cmd, args, options = {}) {
-  const [file, argv] = process.getuid?.() === 0 ? ['runuser', ['-u', 'postgres', '--', cmd, ...args]] : [cmd, args];
-  const r = spawnSync(file, argv, { encoding: 'utf8', ...options });
-  if (r.status !== 0) throw new Error(`${path.basename(cmd)} ${args[0]} failed (${r.status}):\n${r.stdout ?? ''}${r.stderr ?? ''}`);
-  return r;
-}
 
 export class PrivatePostgres {
   pids = [];

@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { Admin, Kafka, logLevel, Producer } from 'kafkajs';
+import { Admin, Kafka, KafkaConfig, logLevel, Producer } from 'kafkajs';
 
 export const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 
@@ -22,9 +22,16 @@ export interface DeadLetter {
 
 /** A real broker connection for tests: topics, a producer, and a reader for what landed on a topic. */
 export class TestKafka {
-  private readonly kafka = new Kafka({ clientId: uniqueName('test'), brokers: BROKERS, logLevel: logLevel.NOTHING });
-  private readonly admin: Admin = this.kafka.admin();
-  private readonly producer: Producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  private readonly kafka: Kafka;
+  private readonly admin: Admin;
+  private readonly producer: Producer;
+
+  /** client: another broker and how to reach it (TLS, SASL); the shared test broker by default. */
+  constructor(client: Pick<KafkaConfig, 'brokers' | 'ssl' | 'sasl'> = { brokers: BROKERS }) {
+    this.kafka = new Kafka({ clientId: uniqueName('test'), ...client, logLevel: logLevel.NOTHING });
+    this.admin = this.kafka.admin();
+    this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  }
 
   async connect(): Promise<this> {
     await Promise.all([this.admin.connect(), this.producer.connect()]);

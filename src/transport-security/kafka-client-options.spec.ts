@@ -1,0 +1,29 @@
+import { KafkaSecurity } from '../config/kafka-security';
+import { certificateProblem } from './boot-failure';
+import { kafkaClientOptions } from './kafka-client-options';
+
+describe('kafkaClientOptions', () => {
+  it('is plain brokers when nothing is set', () => {
+    expect(kafkaClientOptions({ brokers: ['b:9092'] })).toEqual({ brokers: ['b:9092'] });
+    expect(kafkaClientOptions({ brokers: ['b:9092'], security: new KafkaSecurity() })).toEqual({ brokers: ['b:9092'] });
+  });
+
+  it('always verifies the broker certificate and passes SASL through', () => {
+    const security = new KafkaSecurity({ ca: 'CA', cert: 'C', key: 'K' }, { mechanism: 'scram-sha-512', username: 'u', password: 'p' });
+    expect(kafkaClientOptions({ brokers: ['b:9093'], security })).toEqual({
+      brokers: ['b:9093'],
+      ssl: { ca: 'CA', cert: 'C', key: 'K', rejectUnauthorized: true },
+      sasl: { mechanism: 'scram-sha-512', username: 'u', password: 'p' },
+    });
+    const sneaky = new KafkaSecurity({ rejectUnauthorized: false } as never);
+    expect(kafkaClientOptions({ brokers: ['b:9093'], security: sneaky }).ssl).toEqual({ rejectUnauthorized: true });
+  });
+});
+
+describe('certificateProblem', () => {
+  it('finds the verification failure in an error or its causes', () => {
+    expect(certificateProblem(Object.assign(new Error('Connection error'), { code: 'SELF_SIGNED_CERT_IN_CHAIN' }))).toEqual({ kind: 'untrusted', code: 'SELF_SIGNED_CERT_IN_CHAIN' });
+    expect(certificateProblem(new Error('wrapped', { cause: Object.assign(new Error('x'), { code: 'ERR_TLS_CERT_ALTNAME_INVALID' }) }))).toEqual({ kind: 'host_mismatch', code: 'ERR_TLS_CERT_ALTNAME_INVALID' });
+    expect(certificateProblem(Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }))).toBeUndefined();
+  });
+});
