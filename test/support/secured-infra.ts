@@ -51,7 +51,12 @@ function readLines(child: ChildProcessByStdio<Writable, Readable, Readable>): { 
   let err = '';
   let waiting: { resolve: (line: string) => void; reject: (error: Error) => void } | undefined;
   const deliver = () => {
-    const end = out.indexOf('\n');
+    let end = out.indexOf('\n');
+    // The infrastructure library's progress lines ("[infra] resolving Kafka jars…" on a fresh clone) are not answers.
+    while (end >= 0 && out.startsWith('[infra]')) {
+      out = out.slice(end + 1);
+      end = out.indexOf('\n');
+    }
     if (end < 0 || !waiting) return;
     const line = out.slice(0, end);
     out = out.slice(end + 1);
