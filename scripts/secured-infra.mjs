@@ -247,6 +247,7 @@ export class SecuredPostgres {
  * the first one is also the broker's own inter-broker identity. Call stop() in a finally/afterAll.
  */
 export async function startSecuredInfra({ users = { admin: randomBytes(12).toString('hex'), billing: randomBytes(12).toString('hex') } } = {}) {
+  fs.mkdirSync(path.join(ROOT, '.infra'), { recursive: true });
   const dir = fs.mkdtempSync(path.join(ROOT, '.infra', 'secured-'));
   const certs = makeCertificates(path.join(dir, 'certs'));
   const kafka = new SecuredKafka(path.join(dir, 'kafka'), certs, users);
