@@ -25,8 +25,16 @@ export interface SecuredInfra extends SecuredInfraInfo {
 export async function startSecuredInfra(): Promise<SecuredInfra> {
   const child = spawn(process.execPath, [join(__dirname, '..', '..', 'scripts', 'secured-infra.mjs')], { stdio: ['pipe', 'pipe', 'pipe'] });
   const lines = readLines(child);
-  const info = JSON.parse(await lines.next()) as SecuredInfraInfo;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let info: SecuredInfraInfo;
+  try {
+    info = JSON.parse(await lines.next()) as SecuredInfraInfo;
+  } catch (error) {
+    // Never leave the private broker and database running behind a failed start: jest would wait for them forever.
+    child.kill('SIGTERM');
+    await exited;
+    throw error;
+  }
   const command = async (cmd: Record<string, string>) => {
     child.stdin.write(`${JSON.stringify(cmd)}\n`);
     const answer = await lines.next();
