@@ -114,7 +114,7 @@ describe.each(CONSUME_MODES)('failure isolation in %s mode (real Kafka, real Pos
 
   it('dead-letters a message too large for the dead-letter topic, cut, and goes on with the partition', async () => {
     await kafka.createTopic(topic, 1);
-    await kafka.createTopicWithConfig(`${topic}.dlt`, { 'max.message.bytes': '65536' });
+    await kafka.createTopic(`${topic}.dlt`, 1, { 'max.message.bytes': '65536' });
     const huge = Buffer.alloc(400_000, 0x7b);
     const next = orderCompleted();
     await kafka.publish(topic, [{ key: 'huge', value: huge }, asMessage(next)]);

@@ -6,6 +6,7 @@ import { MessageCoordinates } from '../observability/event-outcome.recorder';
 import { ROOT_LOGGER } from '../observability/root-logger';
 import { SettledPositions } from './settled-positions';
 import { ConsumerOffsetsRepository, PartitionOffset } from './consumer-offsets.repository';
+import { cappedBackoffMs } from '../common/backoff';
 
 export type Assignment = Readonly<Record<string, readonly number[]>>;
 /** Per partition of a topic, the first offset Kafka still holds. */
@@ -19,6 +20,7 @@ export interface OffsetGap {
   detectedAt: Date;
 }
 
+const FIRST_RETRY_MS = 500;
 const MAX_RETRY_MS = 30_000;
 
 /**
@@ -63,7 +65,7 @@ export class ConsumerOffsets implements SettledPositions {
         return await this.readPositions(assignment, logStart);
       } catch (error) {
         if (stopping()) return [];
-        const delayMs = Math.min(MAX_RETRY_MS, 500 * 2 ** Math.min(attempt, 10));
+        const delayMs = cappedBackoffMs(attempt, FIRST_RETRY_MS, MAX_RETRY_MS);
         this.logger.warn({ error: { name: (error as Error).name, message: (error as Error).message }, retry_in_ms: delayMs }, 'stored offsets unreadable; assigned partitions stay paused');
         await new Promise((resolve) => setTimeout(resolve, delayMs));
       }

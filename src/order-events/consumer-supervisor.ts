@@ -3,6 +3,7 @@ import { Logger } from 'pino';
 import { ConsumerPolicyConfig } from '../config/configuration';
 import { ROOT_LOGGER } from '../observability/root-logger';
 import { isTransportSecurityFailure } from '../transport-security/boot-failure';
+import { cappedBackoffMs } from '../common/backoff';
 
 /** Exit code for a consumer that kafkajs abandoned (EX_SOFTWARE): the supervisor restarts the process. */
 export const CONSUMER_DEAD_EXIT_CODE = 70;
@@ -39,7 +40,7 @@ export class ConsumerSupervisor implements OnApplicationShutdown {
 
   private restartLater(error: Error, restart: () => Promise<void>, attempt: number): void {
     if (this.stopped) return;
-    const delayMs = Math.min(this.policy.retryMaxMs, this.policy.retryInitialMs * 2 ** attempt);
+    const delayMs = cappedBackoffMs(attempt, this.policy.retryInitialMs, this.policy.retryMaxMs);
     this.logger.warn({ error: { name: error.name, message: error.message }, retry_in_ms: delayMs }, 'Kafka refused the connection (authentication or certificate); retrying');
     this.timer = setTimeout(() => {
       if (this.stopped) return;

@@ -4,6 +4,7 @@ import { ConsumerPolicyConfig } from '../config/configuration';
 import { DeliveryRetries } from '../observability/delivery-retries';
 import { MessageCoordinates } from '../observability/event-outcome.recorder';
 import { ROOT_LOGGER } from '../observability/root-logger';
+import { cappedBackoffMs } from '../common/backoff';
 
 export interface PartitionControl {
   /** Tells the group this member is alive while a long delivery runs. */
@@ -68,7 +69,7 @@ export class TransientFaultRetrier implements OnApplicationShutdown {
   }
 
   private park(from: MessageCoordinates, attempt: number, error: unknown, partition: PartitionControl): void {
-    const delayMs = Math.min(this.policy.retryMaxMs, this.policy.retryInitialMs * 2 ** Math.min(attempt, 30));
+    const delayMs = cappedBackoffMs(attempt, this.policy.retryInitialMs, this.policy.retryMaxMs);
     this.retries.failed(from, error);
     this.logger.warn({ outcome: 'retrying', ...from, attempt: attempt + 1, retry_in_ms: delayMs, error: errorFields(error) }, 'order.completed retrying after a transient fault');
     const resume = partition.pause();

@@ -38,11 +38,7 @@ export class TestKafka {
     return this;
   }
 
-  async createTopic(topic: string, numPartitions = 1): Promise<void> {
-    await this.admin.createTopics({ topics: [{ topic, numPartitions }], waitForLeaders: true });
-  }
-
-  async createTopicWithConfig(topic: string, config: Record<string, string>, numPartitions = 1): Promise<void> {
+  async createTopic(topic: string, numPartitions = 1, config: Record<string, string> = {}): Promise<void> {
     const configEntries = Object.entries(config).map(([name, value]) => ({ name, value }));
     await this.admin.createTopics({ topics: [{ topic, numPartitions, configEntries }], waitForLeaders: true });
   }
