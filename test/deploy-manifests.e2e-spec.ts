@@ -87,7 +87,9 @@ describe('Kubernetes manifests (Helm chart rendered, validated against Kubernete
   });
 
   it('request at least the benchmark peak RSS and limit above it; secrets from the Secret, never inline', () => {
-    for (const workload of [byKind(defaults, 'Deployment'), byKind(defaults, 'Job')]) {
+    const asEnv = check(['--set', 'secret.mountAsFiles=false']);
+    expect(asEnv.problems).toEqual([]);
+    for (const workload of [byKind(asEnv, 'Deployment'), byKind(asEnv, 'Job')]) {
       const secrets = container(workload).env.filter((e) => ['AUTH_JWT_SECRET', 'DATABASE_URL'].includes(e.name));
       expect(secrets.map((e) => [e.name, e.valueFrom?.secretKeyRef?.key])).toEqual([
         ['AUTH_JWT_SECRET', 'AUTH_JWT_SECRET'],
@@ -110,12 +112,13 @@ describe('Kubernetes manifests (Helm chart rendered, validated against Kubernete
     expect(byKind(defaults, 'PodDisruptionBudget').spec.maxUnavailable).toBe(1);
   });
 
-  it('mount the Secret as files for the <NAME>_FILE variables when asked', () => {
-    const files = check(['--set', 'secret.mountAsFiles=true']);
-    expect(files.problems).toEqual([]);
-    const env = container(byKind(files, 'Deployment')).env.map((e) => e.name);
-    expect(env).toEqual(expect.arrayContaining(['AUTH_JWT_SECRET_FILE', 'DATABASE_URL_FILE']));
-    expect(env).not.toContain('AUTH_JWT_SECRET');
+  it('mount the Secret as files for the <NAME>_FILE variables by default', () => {
+    for (const workload of [byKind(defaults, 'Deployment'), byKind(defaults, 'Job')]) {
+      const env = container(workload).env.map((e) => e.name);
+      expect(env).toEqual(expect.arrayContaining(['AUTH_JWT_SECRET_FILE', 'DATABASE_URL_FILE']));
+      expect(env).not.toContain('AUTH_JWT_SECRET');
+      expect(env).not.toContain('DATABASE_URL');
+    }
   });
 
   it('refuse to render more replicas than partitions, a grace period shorter than the drain, or an unknown setting', () => {
