@@ -3,7 +3,8 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { BROKERS, CHAOS_DIR, DATABASE_URL, ROOT, isAlive, portInUse, remember, sleep } from './private-infra.mjs';
+import { BROKERS, CHAOS_DIR, DATABASE_URL, remember } from '../../infra/chaos.ts';
+import { ROOT, isAlive, portInUse, sleep } from '../../infra/common.ts';
 
 const MAIN = path.join(ROOT, 'dist', 'src', 'main.js');
 const READY_TIMEOUT_MS = 90_000;

@@ -13,7 +13,8 @@ import kafkajs from 'kafkajs';
 import pg from 'pg';
 import { OUTBOX_TOPIC, verifyAnnouncements } from './announcements.mjs';
 import { ConsumerFleet } from './consumers.mjs';
-import { CHAOS_DIR, DATABASE_URL, PrivateKafka, PrivatePostgres, ROOT, cleanUpInterruptedRun, isAlive, kafkaClient, sleep } from './private-infra.mjs';
+import { CHAOS_DIR, ChaosKafka, DATABASE, DATABASE_URL, chaosPostgres, cleanUpInterruptedRun, kafkaClient } from '../../infra/chaos.ts';
+import { ROOT, isAlive, sleep } from '../../infra/common.ts';
 import { readWholeTopic } from './topic-reader.mjs';
 import { buildWorkload, seededRandom } from './workload.mjs';
 
@@ -348,8 +349,8 @@ async function main() {
     `${stats.hostile} hostile (${stats.hostileValid} of them valid)`);
 
   cleanUpInterruptedRun(log);
-  const kafka = new PrivateKafka();
-  const postgres = new PrivatePostgres();
+  const kafka = new ChaosKafka();
+  const postgres = chaosPostgres();
   const fleet = new ConsumerFleet({ topic: TOPIC, groupId: GROUP, partitions: PARTITIONS, log });
   const chaos = new Chaos(rng, fleet, kafka, postgres);
   let admin;
@@ -378,7 +379,7 @@ async function main() {
     log('building the service (npm run build)');
     run('npm run build', 'npm', ['run', '--silent', 'build']);
     await postgres.start();
-    await postgres.createDatabase();
+    await postgres.createDatabase(DATABASE);
     run('migrations', process.execPath, ['node_modules/typeorm/cli.js', 'migration:run', '-d', 'dist/src/database/data-source.js'], { DATABASE_URL });
     log(`private PostgreSQL ready on 127.0.0.1:25432 (${postgres.dir}), migrations applied`);
     await kafka.start();
