@@ -3,7 +3,9 @@
 // The chaos suite runs the built service through ./standalone/service-process.ts, which plain Node can import.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { Abstract, INestApplication, Type } from '@nestjs/common';
 import { Test, TestingModuleBuilder } from '@nestjs/testing';
 import { Client } from 'pg';
@@ -17,7 +19,10 @@ import { capturedLogs } from './captured-logs';
 import { BROKERS, TestKafka, uniqueName } from './kafka';
 import { freePort, ServiceProcess, ServiceProcessOptions } from './standalone/service-process';
 
-export const ROOT = join(__dirname, '..', '..');
+/** The repository root, from test/support or, compiled for the bench, from dist/test/support. */
+export const ROOT = (function root(dir: string): string {
+  return existsSync(join(dir, 'package-lock.json')) ? dir : root(dirname(dir));
+})(__dirname);
 export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256-0123456789';
 const ADMIN_URL = process.env.TEST_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
@@ -144,6 +149,11 @@ export function buildService(): void {
   if (built) return;
   execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'inherit' });
   built = true;
+}
+
+/** A new file under the OS temp directory for a process's output. */
+export function tempLogFile(label: string): string {
+  return join(tmpdir(), `${uniqueName(`billing-${label}`)}.log`);
 }
 
 /** The built service in its own process (dist/src/main.js unless `script`), run from the repository root. */
