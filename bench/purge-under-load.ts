@@ -8,7 +8,9 @@ import { INestApplication } from '@nestjs/common';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { EventOutcomeRecorder } from '../src/observability/event-outcome.recorder';
 import { RetentionService } from '../src/retention/retention.service';
-import { BenchDatabase, BROKERS, numberOption, sleep, startServiceInProcess, uniqueName } from './support';
+import { startTestApp, TestDatabase } from '../test/support/fixture';
+import { BROKERS, TestKafka, uniqueName } from '../test/support/kafka';
+import { numberOption, sleep } from './support';
 
 interface Options {
   rows: number;
@@ -53,7 +55,7 @@ function window(commits: Commit[], from: number, to: number) {
 
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
-  const db = await BenchDatabase.create('purge');
+  const db = await TestDatabase.create('bench_purge');
   const topic = uniqueName('order.completed.bench-purge');
   const kafka = new Kafka({ clientId: uniqueName('bench-purge'), brokers: BROKERS, logLevel: logLevel.NOTHING });
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
@@ -69,18 +71,17 @@ async function main(): Promise<void> {
     await db.query('VACUUM ANALYZE processed_events');
     log(`inserted in ${((performance.now() - started) / 1000).toFixed(1)} s; starting the service`);
 
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.createTopics({ topics: [{ topic, numPartitions: 12 }], waitForLeaders: true });
-    await admin.disconnect();
+    const topics = await new TestKafka().connect();
+    await topics.createTopic(topic, 12);
+    await topics.disconnect();
     await producer.connect();
-    app = await startServiceInProcess({
-      DATABASE_URL: db.url,
-      KAFKA_TOPIC: topic,
-      KAFKA_GROUP_ID: uniqueName('bench-purge'),
-      CLEANUP_BATCH_SIZE: String(options.batch),
-      LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
-    });
+    ({ app } = await startTestApp({
+      databaseUrl: db.url,
+      topic,
+      groupId: uniqueName('bench-purge'),
+      env: { CLEANUP_BATCH_SIZE: String(options.batch), LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' },
+      logs: 'stdout',
+    }));
 
     const sentAt = new Map<string, number>();
     const commits: Commit[] = [];

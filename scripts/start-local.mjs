@@ -17,7 +17,7 @@ function devJwtSecret() {
 const run = (command) => execSync(command, { stdio: 'inherit' });
 
 onProjectNode(() => {
-  run('node scripts/infra.mjs up');
+  run('node infra/cli.ts up');
   run('npm run --silent migration:run');
   const env = { ...process.env, AUTH_JWT_SECRET: process.env.AUTH_JWT_SECRET ?? devJwtSecret() };
   const service = spawn(process.execPath, ['dist/src/main.js'], { stdio: 'inherit', env });

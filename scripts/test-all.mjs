@@ -4,9 +4,9 @@ import { onProjectNode } from './ensure-deps.mjs';
 
 const steps = [
   ['lint (ESLint, module boundaries)', 'npm run --silent lint'],
-  ['typecheck', 'npx tsc -p tsconfig.json --noEmit'],
+  ['typecheck', 'npm run --silent typecheck'],
   ['alert rules (promtool check and unit tests)', 'npm run --silent test:rules'],
-  ['infrastructure', 'node scripts/infra.mjs up'],
+  ['infrastructure', 'node infra/cli.ts up'],
   ['migrations match entities', 'npm run --silent migration:check'],
   ['unit and integration tests', 'npx jest --ci'],
   ['chaos suite (private broker and database)', 'npm run --silent test:chaos'],

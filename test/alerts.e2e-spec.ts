@@ -8,8 +8,7 @@ import { Band, ChartPanel, renderDashboardSvg } from './support/dashboard-svg';
 import { legendOf, loadDashboard, metricNamesOf } from './support/dashboard';
 import { asMessage, orderCompleted, OutgoingMessage, TestKafka, uniqueName, waitFor } from './support/kafka';
 import { acceleratedRules, freePort, PromAlert, RULES_FILE, TestPrometheus } from './support/prometheus';
-import { startTestApp } from './support/test-app';
-import { TestDatabase } from './support/test-database';
+import { startTestApp, TestDatabase } from './support/fixture';
 
 const PARTITIONS = 3;
 /** The rules' minutes become seconds: the stuck alert needs 10 s without a commit plus 5 s pending. */

@@ -2,8 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { uniqueName } from './support/kafka';
-import { startTestApp } from './support/test-app';
-import { TestDatabase } from './support/test-database';
+import { startTestApp, TestDatabase } from './support/fixture';
 import { adminToken, bearer, tenantToken, token, unsignedToken } from './support/tokens';
 
 type Method = 'get' | 'post';

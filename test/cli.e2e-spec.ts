@@ -3,8 +3,7 @@ import { CliUsageError } from '../src/cli/cli-args';
 import { parseReplayArgs, replayDeadLetters, ReplayOptions } from '../src/cli/dlt-replay';
 import { parsePublishArgs, publishEvents } from '../src/cli/publish';
 import { asMessage, BROKERS, orderCompleted, TestKafka, uniqueName, waitFor } from './support/kafka';
-import { startTestApp } from './support/test-app';
-import { TestDatabase } from './support/test-database';
+import { startTestApp, TestDatabase } from './support/fixture';
 
 const defaults = { brokers: BROKERS.join(','), topic: 'order.completed' };
 

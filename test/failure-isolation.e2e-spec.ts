@@ -3,29 +3,25 @@ import { Client } from 'pg';
 import request from 'supertest';
 import { CONSUME_MODES } from '../src/config/configuration';
 import { BillingMetrics } from '../src/observability/billing-metrics';
+import { Fixture, TestDatabase } from './support/fixture';
 import { asMessage, orderCompleted, TestKafka, uniqueName, waitFor } from './support/kafka';
-import { startTestApp } from './support/test-app';
-import { TestDatabase } from './support/test-database';
 
 describe.each(CONSUME_MODES)('failure isolation in %s mode (real Kafka, real PostgreSQL)', (mode) => {
-  let db: TestDatabase;
-  let kafka: TestKafka;
+  let fixture: Fixture;
   let topic: string;
   let groupId: string;
-  const apps: INestApplication[] = [];
+  let db: TestDatabase;
+  let kafka: TestKafka;
 
-  async function startConsumer(env: Record<string, string> = {}): Promise<INestApplication> {
-    const { app } = await startTestApp({ databaseUrl: db.url, topic, groupId, env: { KAFKA_CONSUME_MODE: mode, LOG_LEVEL: 'error', ...env } });
-    apps.push(app);
-    return app;
-  }
+  const startConsumer = (env: Record<string, string> = {}): Promise<INestApplication> =>
+    fixture.startApp({ topic, groupId, env: { KAFKA_CONSUME_MODE: mode, LOG_LEVEL: 'error', ...env } });
 
   const acknowledgedAll = async () => (await kafka.committedOffsets(groupId, topic)) === (await kafka.endOffsets(topic));
   const retries = async (app: INestApplication) => (await app.get(BillingMetrics).eventRetries.get()).values.reduce((sum, v) => sum + v.value, 0);
 
   beforeAll(async () => {
-    db = await TestDatabase.create(`isolation_${mode}`);
-    kafka = await new TestKafka().connect();
+    fixture = await Fixture.create(`isolation_${mode}`);
+    ({ db, kafka } = fixture);
   });
 
   beforeEach(() => {
@@ -34,15 +30,12 @@ describe.each(CONSUME_MODES)('failure isolation in %s mode (real Kafka, real Pos
   });
 
   afterEach(async () => {
-    await Promise.all(apps.splice(0).map((app) => app.close()));
+    await fixture.closeApps();
     await db.query('ALTER TABLE invoices DROP CONSTRAINT IF EXISTS test_refuses_order');
     await db.truncate();
   });
 
-  afterAll(async () => {
-    await kafka.disconnect();
-    await db.drop();
-  });
+  afterAll(() => fixture.close());
 
   it('dead-letters only the event PostgreSQL refuses in a large group; every other event commits', async () => {
     await kafka.createTopic(topic, 6);
@@ -108,7 +101,7 @@ describe.each(CONSUME_MODES)('failure isolation in %s mode (real Kafka, real Pos
     expect(await db.query('SELECT order_id, amount FROM invoices')).toEqual([{ order_id: original.order_id, amount: '10.00' }]);
     const [claim] = await db.query<{ fingerprint: string }>('SELECT fingerprint FROM processed_events WHERE event_id = $1', [original.event_id]);
     expect(claim).toBeDefined();
-    const stale = await apps[0].get(BillingMetrics).staleEvents.get();
+    const stale = await fixture.apps[0].get(BillingMetrics).staleEvents.get();
     expect(stale.values[0].value).toBe(1);
   });
 

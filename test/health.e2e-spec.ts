@@ -1,8 +1,7 @@
 import { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { TestKafka, uniqueName, waitFor } from './support/kafka';
-import { startTestApp } from './support/test-app';
-import { TestDatabase } from './support/test-database';
+import { startTestApp, TestDatabase } from './support/fixture';
 
 describe('GET /health (real Kafka, real PostgreSQL)', () => {
   let db: TestDatabase;

@@ -5,10 +5,9 @@ import { BillingConfig, CONSUME_MODES } from '../src/config/configuration';
 import { BillingMetrics } from '../src/observability/billing-metrics';
 import { ConsumerSupervisor } from '../src/order-events/consumer-supervisor';
 import { OrderEventParser } from '../src/order-events/order-event.parser';
-import { HostileMessage, hostileMessages } from './support/hostile-messages';
+import { HostileMessage, hostileMessages } from './support/standalone/hostile-messages';
 import { asMessage, orderCompleted, TestKafka, uniqueName, waitFor } from './support/kafka';
-import { startTestApp } from './support/test-app';
-import { TestDatabase } from './support/test-database';
+import { startTestApp, TestDatabase } from './support/fixture';
 
 const TENANT = 'hostile';
 const REFUSED_PREFIX = 'refused-by-db-';

@@ -2,10 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { request as httpRequest, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { INestApplication } from '@nestjs/common';
-import { Random, seededRandom } from './support/hostile-messages';
+import { Random, seededRandom } from './support/standalone/hostile-messages';
 import { uniqueName } from './support/kafka';
-import { startTestApp } from './support/test-app';
-import { TestDatabase } from './support/test-database';
+import { startTestApp, TestDatabase } from './support/fixture';
 import { adminToken, tenantToken, token, unsignedToken } from './support/tokens';
 
 const SEED = Number(process.env.HTTP_FUZZ_SEED ?? Date.now() % 1_000_000);

@@ -3,8 +3,7 @@ import { INestApplication } from '@nestjs/common';
 import { Client } from 'pg';
 import request from 'supertest';
 import { uniqueName } from './support/kafka';
-import { startTestApp } from './support/test-app';
-import { TestDatabase } from './support/test-database';
+import { startTestApp, TestDatabase } from './support/fixture';
 import { adminToken, bearer, tenantToken } from './support/tokens';
 
 interface InvoiceJson {

@@ -2,8 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { asMessage, orderCompleted, TestKafka, uniqueName, waitFor } from './support/kafka';
-import { startTestApp } from './support/test-app';
-import { TestDatabase } from './support/test-database';
+import { startTestApp, TestDatabase } from './support/fixture';
 
 async function scrape(app: INestApplication): Promise<string> {
   const response = await request(app.getHttpServer()).get('/metrics').expect(200);

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { TestDatabase } from './support/test-database';
+import { TestDatabase } from './support/fixture';
 
 /** A database as the previous release (TypeORM 0.3) left it: both of its migrations applied. */
 const MIGRATED_BY_TYPEORM_0_3 = readFileSync(join(__dirname, 'fixtures', 'typeorm-0.3-two-migrations.sql'), 'utf8');

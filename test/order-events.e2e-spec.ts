@@ -3,8 +3,7 @@ import { INestApplication } from '@nestjs/common';
 import { CONSUME_MODES } from '../src/config/configuration';
 import { InsertOutcome, InvoicesRepository, NewInvoice } from '../src/invoices/invoices.repository';
 import { asMessage, orderCompleted, TestKafka, uniqueName, waitFor } from './support/kafka';
-import { startTestApp } from './support/test-app';
-import { TestDatabase } from './support/test-database';
+import { startTestApp, TestDatabase } from './support/fixture';
 
 /** Fails the first insert of every invoice, as a database fault between claim and invoice would. */
 class FailingOnceInvoicesRepository extends InvoicesRepository {

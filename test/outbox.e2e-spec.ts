@@ -6,8 +6,7 @@ import { OutboxPublisher } from '../src/outbox/outbox.publisher';
 import { PendingOutboxRow } from '../src/outbox/outbox.repository';
 import { announcements, checkAnnouncements } from './support/outbox';
 import { asMessage, orderCompleted, OrderCompletedFields, TestKafka, uniqueName, waitFor } from './support/kafka';
-import { startTestApp } from './support/test-app';
-import { TestDatabase } from './support/test-database';
+import { startTestApp, TestDatabase } from './support/fixture';
 import { adminToken, bearer } from './support/tokens';
 
 const TRACEPARENT = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';

@@ -5,8 +5,7 @@ import { EXIT_NOT_BALANCED, parseReconcileArgs, reconcileCommand } from '../src/
 import { loadReconcileEnv } from '../src/config/cli-env';
 import { MessageReport, OrphanReport, ReconcileSummary } from '../src/reconcile/reconcile-report';
 import { asMessage, BROKERS, orderCompleted, OrderCompletedFields, TestKafka, uniqueName, waitFor } from './support/kafka';
-import { startTestApp } from './support/test-app';
-import { TestDatabase } from './support/test-database';
+import { startTestApp, TestDatabase } from './support/fixture';
 
 interface JsonReport {
   messages: MessageReport[];

@@ -3,8 +3,7 @@ import { INestApplication } from '@nestjs/common';
 import { EventOutcomeRecorder } from '../src/observability/event-outcome.recorder';
 import { RetentionService } from '../src/retention/retention.service';
 import { asMessage, orderCompleted, TestKafka, uniqueName, waitFor } from './support/kafka';
-import { startTestApp } from './support/test-app';
-import { TestDatabase } from './support/test-database';
+import { startTestApp, TestDatabase } from './support/fixture';
 
 const EXPIRED_ROWS = 20_000;
 

@@ -9,8 +9,7 @@ import { RetentionRepository } from '../src/retention/retention.repository';
 import { RETENTION_JOB, RetentionScheduler } from '../src/retention/retention.scheduler';
 import { RetentionService } from '../src/retention/retention.service';
 import { asMessage, orderCompleted, OrderCompletedFields, TestKafka, uniqueName, waitFor } from './support/kafka';
-import { startTestApp } from './support/test-app';
-import { TestDatabase } from './support/test-database';
+import { startTestApp, TestDatabase } from './support/fixture';
 import { adminToken, bearer } from './support/tokens';
 
 const DAY_MS = 86_400_000;

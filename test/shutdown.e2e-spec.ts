@@ -1,50 +1,25 @@
-import { execFileSync } from 'node:child_process';
-import { asMessage, BROKERS, orderCompleted, OrderCompletedFields, TestKafka, uniqueName, waitFor } from './support/kafka';
-import { freePort, ROOT, ServiceProcess } from './support/service-process';
-import { TEST_JWT_SECRET } from './support/test-app';
-import { TestDatabase } from './support/test-database';
+import { Fixture } from './support/fixture';
+import { asMessage, orderCompleted, OrderCompletedFields, uniqueName, waitFor } from './support/kafka';
+import { ServiceProcess } from './support/standalone/service-process';
 
 const EVENTS = 3000;
 
 describe('graceful shutdown of the built service on SIGTERM (real Kafka, real PostgreSQL)', () => {
-  let db: TestDatabase;
-  let kafka: TestKafka;
-  const processes: ServiceProcess[] = [];
+  let fixture: Fixture;
 
   beforeAll(async () => {
-    execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'inherit' });
-    db = await TestDatabase.create('shutdown');
-    kafka = await new TestKafka().connect();
+    fixture = await Fixture.create('shutdown', { build: true });
   }, 300_000);
 
-  afterAll(async () => {
-    processes.forEach((p) => p.kill());
-    await kafka.disconnect();
-    await db.drop();
-  });
+  afterAll(() => fixture.close());
 
-  async function startService(topic: string, groupId: string): Promise<ServiceProcess> {
-    const service = new ServiceProcess({
-      DATABASE_URL: db.url,
-      KAFKA_BROKERS: BROKERS.join(','),
-      KAFKA_TOPIC: topic,
-      OUTBOX_TOPIC: `${topic}.invoice-created`,
-      KAFKA_GROUP_ID: groupId,
-      AUTH_JWT_SECRET: TEST_JWT_SECRET,
-      PORT: String(await freePort()),
-      LOG_FORMAT: 'json',
-      LOG_LEVEL: 'info',
-    });
-    processes.push(service);
-    await service.ready();
-    return service;
-  }
+  const startService = (topic: string, groupId: string): Promise<ServiceProcess> =>
+    fixture.startService({ KAFKA_TOPIC: topic, OUTBOX_TOPIC: `${topic}.invoice-created`, KAFKA_GROUP_ID: groupId });
 
   it('finishes and commits what is in flight, exits 0, and a successor bills the rest exactly once', async () => {
-    const topic = uniqueName('order.completed.shutdown');
+    const { db, kafka } = fixture;
+    const topic = await fixture.topic('order.completed.shutdown', 6);
     const groupId = uniqueName('billing');
-    await kafka.createTopic(topic, 6);
-    await kafka.createTopic(`${topic}.dlt`, 1);
     const events: OrderCompletedFields[] = Array.from({ length: EVENTS }, () => orderCompleted());
 
     const first = await startService(topic, groupId);

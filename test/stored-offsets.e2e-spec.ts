@@ -7,28 +7,20 @@ import request from 'supertest';
 import { CONSUME_MODES } from '../src/config/configuration';
 import { BillingMetrics } from '../src/observability/billing-metrics';
 import { offsetsCommand } from '../src/cli/offsets';
+import { Fixture, TestDatabase } from './support/fixture';
 import { asMessage, BROKERS, orderCompleted, TestKafka, uniqueName, waitFor } from './support/kafka';
-import { startTestApp } from './support/test-app';
-import { TestDatabase } from './support/test-database';
 
 describe.each(CONSUME_MODES)('offsets stored with the invoices, %s mode (real Kafka, real PostgreSQL)', (mode) => {
+  let fixture: Fixture;
   let db: TestDatabase;
   let kafka: TestKafka;
   let topic: string;
   let groupId: string;
-  const apps: INestApplication[] = [];
   const backups = mkdtempSync(join(tmpdir(), 'billing-backup-'));
 
-  async function startConsumer(env: Record<string, string> = {}): Promise<INestApplication> {
-    const { app } = await startTestApp({ databaseUrl: db.url, topic, groupId, env: { KAFKA_CONSUME_MODE: mode, KAFKA_SESSION_TIMEOUT_MS: '6000', ...env } });
-    apps.push(app);
-    return app;
-  }
-
-  async function stop(app: INestApplication): Promise<void> {
-    apps.splice(apps.indexOf(app), 1);
-    await app.close();
-  }
+  const startConsumer = (env: Record<string, string> = {}): Promise<INestApplication> =>
+    fixture.startApp({ topic, groupId, env: { KAFKA_CONSUME_MODE: mode, KAFKA_SESSION_TIMEOUT_MS: '6000', ...env } });
+  const stop = (app: INestApplication) => fixture.stopApp(app);
 
   const publish = (count: number, partitions: number) =>
     kafka.publish(topic, Array.from({ length: count }, (_, i) => ({ ...asMessage(orderCompleted()), partition: i % partitions })));
@@ -36,8 +28,8 @@ describe.each(CONSUME_MODES)('offsets stored with the invoices, %s mode (real Ka
   const storedOffsets = async () => (await db.query<{ n: string }>('SELECT coalesce(sum(next_offset), 0)::text AS n FROM consumer_offsets WHERE group_id = $1', [groupId]))[0].n;
 
   beforeAll(async () => {
-    db = await TestDatabase.create(`offsets_${mode}`);
-    kafka = await new TestKafka().connect();
+    fixture = await Fixture.create(`offsets_${mode}`);
+    ({ db, kafka } = fixture);
   });
 
   beforeEach(() => {
@@ -46,13 +38,12 @@ describe.each(CONSUME_MODES)('offsets stored with the invoices, %s mode (real Ka
   });
 
   afterEach(async () => {
-    await Promise.all(apps.splice(0).map((app) => app.close()));
+    await fixture.closeApps();
     await db.query('TRUNCATE invoices, processed_events, consumer_offsets');
   });
 
   afterAll(async () => {
-    await kafka.disconnect();
-    await db.drop();
+    await fixture.close();
     rmSync(backups, { recursive: true, force: true });
   });
 

@@ -14,7 +14,7 @@ import { kafkaClientOptions } from '../src/transport-security/kafka-client-optio
 import { checkConnections, checkPostgres } from '../src/transport-security/connection-preflight';
 import { asMessage, orderCompleted, TestKafka, uniqueName, waitFor } from './support/kafka';
 import { SecuredInfra, startSecuredInfra } from './support/secured-infra';
-import { startTestApp, testConfig } from './support/test-app';
+import { startTestApp, testConfig } from './support/fixture';
 import { bearer, tenantToken } from './support/tokens';
 
 describe('transport security (private SASL_SSL broker, TLS-only PostgreSQL)', () => {

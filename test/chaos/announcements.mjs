@@ -4,7 +4,8 @@
 // database restore removes invoices that were already announced; their events are invoiced again under a new
 // invoice_id: such a message is superseded, not phantom (its source event has an invoice now).
 import pg from 'pg';
-import { DATABASE_URL, sleep } from './private-infra.mjs';
+import { DATABASE_URL } from '../../infra/chaos.ts';
+import { sleep } from '../../infra/common.ts';
 import { readWholeTopic } from './topic-reader.mjs';
 
 export const OUTBOX_TOPIC = 'invoice.created';

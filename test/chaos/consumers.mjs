@@ -1,17 +1,17 @@
 // Runs the built service as separate OS processes in one consumer group, and records how each one ended.
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { BROKERS, CHAOS_DIR, DATABASE_URL, ROOT, isAlive, portInUse, remember, sleep } from './private-infra.mjs';
+import { BROKERS, CHAOS_DIR, DATABASE_URL, remember } from '../../infra/chaos.ts';
+import { ROOT, isAlive, sleep } from '../../infra/common.ts';
+import { ServiceProcess } from '../support/standalone/service-process.ts';
 
-const MAIN = path.join(ROOT, 'dist', 'src', 'main.js');
 const READY_TIMEOUT_MS = 90_000;
 // A member that stops during a rebalance leaves only once the rebalance is over, which takes up to the 30 s session timeout.
 const STOP_TIMEOUT_MS = 60_000;
 
 export class ConsumerFleet {
-  processes = new Map(); // slot -> { child, pid, port, crashHook, expected }
+  processes = new Map(); // slot -> { service, pid, port, crashHook, expected }
   spawned = [];
   events = { killedByUs: 0, crashedByHook: 0, unexpectedExits: [], restarts: 0, starts: 0 };
 
@@ -27,15 +27,13 @@ export class ConsumerFleet {
   }
 
   running() {
-    return [...this.processes.entries()].filter(([, p]) => p.child.exitCode === null && p.child.signalCode === null).map(([slot]) => slot);
+    return [...this.processes.entries()].filter(([, p]) => p.service.running).map(([slot]) => slot);
   }
 
-  /** Starts the service in `slot` and waits until its HTTP port answers (the consumer is subscribed by then). */
+  /** Starts the service in `slot` and waits until it listens (the consumer is subscribed by then). */
   async start(slot, { crashAfterCommitEvery = 0, mode = 'batch' } = {}) {
     const port = 38100 + slot;
     const env = {
-      PATH: process.env.PATH,
-      NODE_ENV: 'production',
       DATABASE_URL,
       KAFKA_BROKERS: BROKERS.join(','),
       KAFKA_GROUP_ID: this.groupId,
@@ -50,24 +48,20 @@ export class ConsumerFleet {
       ...(crashAfterCommitEvery > 0 ? { BILLING_CHAOS_CRASH_AFTER_COMMIT_EVERY: String(crashAfterCommitEvery) } : {}),
     };
     const logFile = path.join(this.logDir, `consumer-${slot}.log`);
-    const out = fs.openSync(logFile, 'a');
-    fs.writeSync(out, `\n=== start slot ${slot} at ${new Date().toISOString()} mode=${mode} crashAfterCommitEvery=${crashAfterCommitEvery}\n`);
-    const child = spawn(process.execPath, [MAIN], { cwd: ROOT, env, stdio: ['ignore', out, out] });
-    fs.closeSync(out);
-    const entry = { child, pid: child.pid, port, crashHook: crashAfterCommitEvery > 0, expected: null, logFile, slot };
-    entry.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve(this.onExit(entry, code, signal))));
+    fs.appendFileSync(logFile, `\n=== start slot ${slot} at ${new Date().toISOString()} mode=${mode} crashAfterCommitEvery=${crashAfterCommitEvery}\n`);
+    const service = new ServiceProcess({ cwd: ROOT, env, logFile });
+    const entry = { service, pid: service.pid, port, crashHook: crashAfterCommitEvery > 0, expected: null, logFile, slot };
+    entry.exited = service.exited.then(({ code, signal }) => this.onExit(entry, code, signal));
     this.processes.set(slot, entry);
-    this.spawned.push(child.pid);
-    remember({ consumerPids: [child.pid] });
+    this.spawned.push(service.pid);
+    remember({ consumerPids: [service.pid] });
     this.events.starts++;
-    this.log(`consumer slot ${slot} started (pid ${child.pid}, ${mode} mode${entry.crashHook ? `, crash after every ${crashAfterCommitEvery}th commit` : ''})`);
-    const deadline = Date.now() + READY_TIMEOUT_MS;
-    while (Date.now() < deadline) {
-      if (child.exitCode !== null || child.signalCode !== null) return entry;
-      if (await portInUse(port)) return entry;
-      await sleep(250);
-    }
-    throw new Error(`consumer slot ${slot} (pid ${child.pid}) not listening on :${port} within ${READY_TIMEOUT_MS / 1000} s`);
+    this.log(`consumer slot ${slot} started (pid ${service.pid}, ${mode} mode${entry.crashHook ? `, crash after every ${crashAfterCommitEvery}th commit` : ''})`);
+    // One that died before it listened is the supervisor's to restart.
+    await service.listening(READY_TIMEOUT_MS).catch((error) => {
+      throw new Error(`consumer slot ${slot}: ${error.message}`);
+    });
+    return entry;
   }
 
   onExit(entry, code, signal) {
@@ -75,7 +69,7 @@ export class ConsumerFleet {
     if (entry.expected === 'kill' && signal === 'SIGKILL') this.events.killedByUs++;
     else if (entry.expected === 'stop' && (code === 0 || signal === 'SIGTERM')) void 0;
     else if (entry.crashHook && signal === 'SIGKILL') this.events.crashedByHook++;
-    else this.events.unexpectedExits.push({ slot: entry.slot, pid: entry.pid, how, logTail: tail(entry.logFile) });
+    else this.events.unexpectedExits.push({ slot: entry.slot, pid: entry.pid, how, logTail: entry.service.logTail() });
     this.log(`consumer slot ${entry.slot} (pid ${entry.pid}) ended: ${how}${entry.expected ? ` (${entry.expected})` : ''}`);
     return { code, signal };
   }
@@ -83,20 +77,20 @@ export class ConsumerFleet {
   async kill(slot) {
     const entry = this.processes.get(slot);
     entry.expected = 'kill';
-    entry.child.kill('SIGKILL');
+    entry.service.kill();
     await entry.exited;
   }
 
   /** Graceful stop (SIGTERM); a process that ignores it is killed and reported as stuck. */
   async stop(slot) {
     const entry = this.processes.get(slot);
-    if (entry.child.exitCode !== null || entry.child.signalCode !== null) return true;
+    if (!entry.service.running) return true;
     entry.expected = 'stop';
-    entry.child.kill('SIGTERM');
+    entry.service.terminate();
     const stopped = await Promise.race([entry.exited.then(() => true), sleep(STOP_TIMEOUT_MS).then(() => false)]);
     if (!stopped) {
       entry.expected = 'kill';
-      entry.child.kill('SIGKILL');
+      entry.service.kill();
       await entry.exited;
     }
     return stopped;
@@ -108,7 +102,7 @@ export class ConsumerFleet {
   }
 
   killAllNow() {
-    for (const { child } of this.processes.values()) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    for (const { service } of this.processes.values()) service.kill();
   }
 
   leftBehind() {
@@ -125,8 +119,4 @@ export class ConsumerFleet {
     }
     return counts;
   }
-}
-
-function tail(file, lines = 15) {
-  return fs.existsSync(file) ? fs.readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n') : '';
 }

@@ -7,15 +7,16 @@
 // announced on invoice.created by the outbox relay.
 // Usage: npm run test:chaos [-- --seed N]   (or CHAOS_SEED=N)
 import { spawnSync } from 'node:child_process';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import kafkajs from 'kafkajs';
 import pg from 'pg';
 import { OUTBOX_TOPIC, verifyAnnouncements } from './announcements.mjs';
 import { ConsumerFleet } from './consumers.mjs';
-import { CHAOS_DIR, DATABASE_URL, PrivateKafka, PrivatePostgres, ROOT, cleanUpInterruptedRun, isAlive, kafkaClient, sleep } from './private-infra.mjs';
+import { CHAOS_DIR, ChaosKafka, DATABASE, DATABASE_URL, chaosPostgres, cleanUpInterruptedRun, kafkaClient } from '../../infra/chaos.ts';
+import { ROOT, isAlive, sleep } from '../../infra/common.ts';
 import { readWholeTopic } from './topic-reader.mjs';
-import { buildWorkload, seededRandom } from './workload.mjs';
+import { hostileMessages, seededRandom } from '../support/standalone/hostile-messages.ts';
+import { buildWorkload } from './workload.mjs';
 
 const TOPIC = 'order.completed';
 const DLT = `${TOPIC}.dlt`;
@@ -326,30 +327,19 @@ async function verify(workload, admin) {
 
 // ---------- main ----------
 
-/** The e2e tests' generator of hostile messages, compiled on its own (it uses Node built-ins only). */
-function loadHostileMessages(seed) {
-  const outDir = path.join(ROOT, 'dist', 'chaos-support');
-  run('compile the hostile-message generator', process.execPath, [
-    'node_modules/typescript/bin/tsc', 'test/support/hostile-messages.ts', '--outDir', outDir,
-    '--module', 'commonjs', '--target', 'es2022', '--lib', 'es2024', '--types', 'node', '--skipLibCheck', '--strict',
-  ]);
-  const { hostileMessages } = createRequire(import.meta.url)(path.join(outDir, 'hostile-messages.js'));
-  return hostileMessages(seed, HOSTILE_MESSAGES, { tenantId: 'tenant-hostile' });
-}
-
 async function main() {
   const seed = readSeed();
   log(`seed=${seed} (rerun with CHAOS_SEED=${seed})`);
   const rng = seededRandom(seed ^ 0x5eed);
-  const workload = buildWorkload(seed, { windowMs: WINDOW_MS, hostile: loadHostileMessages(seed) });
+  const workload = buildWorkload(seed, { windowMs: WINDOW_MS, hostile: hostileMessages(seed, HOSTILE_MESSAGES, { tenantId: 'tenant-hostile' }) });
   const { stats } = workload;
   log(`workload: ${stats.events} messages, ${stats.tenants} tenants, ${workload.expectedOrders.size} orders, ` +
     `${stats.duplicates} exact duplicates, ${stats.republished} re-published under a new event_id, ${stats.poison} poison, ` +
     `${stats.hostile} hostile (${stats.hostileValid} of them valid)`);
 
   cleanUpInterruptedRun(log);
-  const kafka = new PrivateKafka();
-  const postgres = new PrivatePostgres();
+  const kafka = new ChaosKafka();
+  const postgres = chaosPostgres();
   const fleet = new ConsumerFleet({ topic: TOPIC, groupId: GROUP, partitions: PARTITIONS, log });
   const chaos = new Chaos(rng, fleet, kafka, postgres);
   let admin;
@@ -378,7 +368,7 @@ async function main() {
     log('building the service (npm run build)');
     run('npm run build', 'npm', ['run', '--silent', 'build']);
     await postgres.start();
-    await postgres.createDatabase();
+    await postgres.createDatabase(DATABASE);
     run('migrations', process.execPath, ['node_modules/typeorm/cli.js', 'migration:run', '-d', 'dist/src/database/data-source.js'], { DATABASE_URL });
     log(`private PostgreSQL ready on 127.0.0.1:25432 (${postgres.dir}), migrations applied`);
     await kafka.start();

@@ -1,4 +1,5 @@
-import { kafkaClient, sleep } from './private-infra.mjs';
+import { kafkaClient } from '../../infra/chaos.ts';
+import { sleep } from '../../infra/common.ts';
 
 /** Reads a topic from the beginning up to its current end offsets, handing each message on; [] when it is empty. */
 export async function readWholeTopic(admin, topic, { clientId, timeoutMs }, onMessage) {

@@ -1,22 +1,5 @@
 // The chaos workload: every message the suite publishes, derived from one seed, and what each should cause.
-
-/** mulberry32: small, fast, and the same sequence for the same seed on every machine. */
-export function seededRandom(seed) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return {
-    next,
-    int: (min, max) => min + Math.floor(next() * (max - min + 1)),
-    pick: (items) => items[Math.floor(next() * items.length)],
-    chance: (p) => next() < p,
-  };
-}
+import { seededRandom } from '../support/standalone/hostile-messages.ts';
 
 function uuidFrom(rng) {
   const hex = Array.from({ length: 32 }, () => Math.floor(rng.next() * 16).toString(16)).join('');

@@ -21,9 +21,9 @@ export interface SecuredInfra extends SecuredInfraInfo {
   stop(): Promise<void>;
 }
 
-/** A private SASL_SSL broker and TLS-only PostgreSQL (scripts/secured-infra.mjs) in a child process of this test. */
+/** A private SASL_SSL broker and TLS-only PostgreSQL (infra/secured.ts) in a child process of this test. */
 export async function startSecuredInfra(): Promise<SecuredInfra> {
-  const child = spawn(process.execPath, [join(__dirname, '..', '..', 'scripts', 'secured-infra.mjs')], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [join(__dirname, '..', '..', 'infra', 'secured.ts')], { stdio: ['pipe', 'pipe', 'pipe'] });
   const lines = readLines(child);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   let info: SecuredInfraInfo;

@@ -1,5 +1,5 @@
 import { sign, SignOptions } from 'jsonwebtoken';
-import { TEST_JWT_SECRET } from './test-app';
+import { TEST_JWT_SECRET } from './fixture';
 
 export interface TokenClaims {
   tenant_id?: unknown;

@@ -1,6 +1,6 @@
 /**
  * A seeded generator of order.completed messages that no well-behaved producer would write, each with the
- * outcome the contract promises for it. Node built-ins only: the chaos suite compiles this file on its own.
+ * outcome the contract promises for it. Node built-ins only: the chaos suite imports it as it is (see ./package.json).
  */
 export type HostileExpectation = 'invoiced' | 'invalid_encoding' | 'invalid_json' | 'invalid_payload' | 'rejected_by_database';
 
@@ -23,10 +23,12 @@ export interface Random {
   next(): number;
   int(min: number, max: number): number;
   pick<T>(items: readonly T[]): T;
+  chance(p: number): boolean;
 }
 
+/** mulberry32: small, fast, and the same sequence for the same seed on every machine (the chaos workload's too). */
 export function seededRandom(seed: number): Random {
-  let state = seed >>> 0 || 1;
+  let state = seed >>> 0;
   const next = () => {
     state = (state + 0x6d2b79f5) >>> 0;
     let t = state;
@@ -35,7 +37,7 @@ export function seededRandom(seed: number): Random {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
   const int = (min: number, max: number) => min + Math.floor(next() * (max - min + 1));
-  return { next, int, pick: <T>(items: readonly T[]) => items[int(0, items.length - 1)] };
+  return { next, int, pick: <T>(items: readonly T[]) => items[int(0, items.length - 1)], chance: (p: number) => next() < p };
 }
 
 type Fields = Record<string, unknown>;
@@ -167,7 +169,7 @@ const REFUSED: Record<string, Shape> = {
 
 /** `count` messages of every kind above, in a seeded order; order ids are unique within one seed. */
 export function hostileMessages(seed: number, count: number, options: HostileOptions): HostileMessage[] {
-  const rng = seededRandom(seed);
+  const rng = seededRandom(seed >>> 0 || 1);
   let serial = 0;
   const fields = () => ({ event_id: uuid(rng), order_id: `hostile-${seed}-${serial++}`, tenant_id: options.tenantId, total: `${rng.int(0, 99_999)}.${String(rng.int(0, 99)).padStart(2, '0')}` });
   const groups = [ENCODING, JSON_SYNTAX, PAYLOAD, ODD_BUT_VALID, ...(options.refusedByDatabasePrefix ? [REFUSED] : [])];

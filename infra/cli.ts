@@ -1,10 +1,10 @@
-#!/usr/bin/env node
-// Usage: node scripts/infra.mjs up | down [--purge] | status | restart-kafka
-import { ensureInfra, InfraError, kafkaStatus, restartKafka, stopKafka } from './infra-lib.mjs';
+// Usage: node infra/cli.ts up | down [--purge] | status | restart-kafka   (npm run infra:up / infra:down)
+import { InfraError } from './common.ts';
+import { ensureInfra, kafkaStatus, restartKafka, stopKafka } from './local.ts';
 
 const [command, ...flags] = process.argv.slice(2);
 
-const commands = {
+const commands: Record<string, () => Promise<void>> = {
   async up() {
     const t0 = Date.now();
     const { started, pid } = await ensureInfra();
@@ -26,13 +26,14 @@ const commands = {
   },
 };
 
-if (!commands[command]) {
-  console.error('Usage: node scripts/infra.mjs up | down [--purge] | status | restart-kafka');
+const action = command === undefined ? undefined : commands[command];
+if (!action) {
+  console.error('Usage: node infra/cli.ts up | down [--purge] | status | restart-kafka');
   process.exit(2);
 }
 try {
-  await commands[command]();
-} catch (err) {
-  console.error(`[infra] ${err instanceof InfraError ? err.message : (err.stack ?? err)}`);
+  await action();
+} catch (error) {
+  console.error(`[infra] ${error instanceof InfraError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
   process.exit(1);
 }

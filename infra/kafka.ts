@@ -1,0 +1,134 @@
+// A Kafka broker (KRaft, one node) run from Maven-resolved jars, no Docker: the shared one, the chaos suite's and
+// the secured one differ only in their directory, listeners and how they are started and stopped.
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import kafkajs, { type Admin, type KafkaConfig } from 'kafkajs';
+import { checkTool, InfraError, KAFKA_CONFIG, log, runAsync, sleep, STATE_DIR, tail } from './common.ts';
+
+const CLASSPATH_DIR = path.join(STATE_DIR, 'kafka');
+
+/** Runtime classpath of the broker, resolved by Maven once per version of infra/kafka/pom.xml. */
+export function kafkaClasspath(): string {
+  const pom = path.join(KAFKA_CONFIG, 'pom.xml');
+  const cpFile = path.join(CLASSPATH_DIR, 'classpath.txt');
+  const hashFile = path.join(CLASSPATH_DIR, 'classpath.sha256');
+  const hash = createHash('sha256').update(fs.readFileSync(pom)).digest('hex');
+  if (fs.existsSync(cpFile) && fs.existsSync(hashFile) && fs.readFileSync(hashFile, 'utf8') === hash) {
+    const cp = fs.readFileSync(cpFile, 'utf8').trim();
+    // The cache is only good while the jars are still in the local Maven repository.
+    if (cp && cp.split(path.delimiter).every((jar) => fs.existsSync(jar))) return cp;
+  }
+  checkTool('mvn', ['-v'], 'Install Maven 3.6+ (Debian: apt-get install maven) to fetch the Kafka jars.');
+  fs.mkdirSync(CLASSPATH_DIR, { recursive: true });
+  log('resolving Kafka jars with Maven (first run only)...');
+  const args = ['-B', '-q', '-Dstyle.color=never', '-f', pom, 'dependency:build-classpath', '-Dmdep.includeScope=runtime', `-Dmdep.outputFile=${cpFile}`];
+  const r = spawnSync('mvn', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  if (r.status !== 0) throw new InfraError(`Maven could not resolve the Kafka classpath (exit ${r.status}):\n${r.stdout}${r.stderr}`);
+  fs.writeFileSync(hashFile, hash);
+  return fs.readFileSync(cpFile, 'utf8').trim();
+}
+
+/** Same shape as Kafka's Uuid.randomUuid(): 16 random bytes, base64url; a leading '-' would read as a CLI flag. */
+export function clusterId(): string {
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
+}
+
+/** Runs `work` with an admin client that tries once and logs nothing: for probes. */
+export async function withProbeAdmin<T>(client: KafkaConfig, work: (admin: Admin) => Promise<T>): Promise<T> {
+  const kafka = new kafkajs.Kafka({ connectionTimeout: 2000, requestTimeout: 2000, ...client, retry: { retries: 0 }, logLevel: kafkajs.logLevel.NOTHING });
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+    return await work(admin);
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
+/** True when the brokers answer a metadata request (one short attempt). */
+export function kafkaAnswers(client: KafkaConfig): Promise<boolean> {
+  return withProbeAdmin(client, async (admin) => (await admin.describeCluster()).brokers.length > 0).catch(() => false);
+}
+
+/** One broker's files: its server.properties, data and logs under `dir`. */
+export class KafkaBroker {
+  readonly dir: string;
+  readonly logs: string;
+  readonly props: string;
+  private cp = '';
+
+  constructor(dir: string) {
+    this.dir = dir;
+    this.logs = path.join(dir, 'logs');
+    this.props = path.join(dir, 'server.properties');
+  }
+
+  /** The repository's server.properties with `overrides` in place of the keys they name, and log.dirs in `dir`. */
+  writeProperties(overrides: Record<string, string> = {}): void {
+    fs.mkdirSync(this.logs, { recursive: true });
+    const base = fs
+      .readFileSync(path.join(KAFKA_CONFIG, 'server.properties'), 'utf8')
+      .trimEnd()
+      .split('\n')
+      .filter((line) => !(line.split('=')[0] in overrides));
+    const lines = [...base, ...Object.entries(overrides).map(([key, value]) => `${key}=${value}`), `log.dirs=${path.join(this.dir, 'data')}`];
+    fs.writeFileSync(this.props, `${lines.join('\n')}\n`);
+  }
+
+  classpath(): string {
+    if (!this.cp) {
+      checkTool('java', ['-version'], 'Install a JDK/JRE 17 (Debian: apt-get install openjdk-17-jre-headless).');
+      this.cp = kafkaClasspath();
+    }
+    return this.cp;
+  }
+
+  javaArgs(mainClass: string, ...args: string[]): string[] {
+    return [
+      '-cp', this.classpath(),
+      `-Dlog4j.configuration=file:${path.join(KAFKA_CONFIG, 'log4j.properties')}`,
+      `-Dkafka.logs.dir=${this.logs}`,
+      '-Djava.awt.headless=true',
+      mainClass, ...args,
+    ];
+  }
+
+  /** Formats the storage once; `extra` are StorageTool arguments such as --add-scram. */
+  async format(extra: string[] = []): Promise<void> {
+    if (fs.existsSync(path.join(this.dir, 'data', 'meta.properties'))) return;
+    await runAsync('java', this.javaArgs('kafka.tools.StorageTool', 'format', '-t', clusterId(), '-c', this.props, '--ignore-formatted', ...extra));
+  }
+
+  /** Starts the JVM, output appended to logs/kafka.out. `detached`: it outlives this process (the shared broker). */
+  spawn(jvm: string[], detached = false): ChildProcess {
+    const out = fs.openSync(path.join(this.logs, 'kafka.out'), 'a');
+    const child = spawn('java', [...jvm, ...this.javaArgs('kafka.Kafka', this.props)], { cwd: this.dir, detached, stdio: ['ignore', out, out] });
+    fs.closeSync(out);
+    return child;
+  }
+
+  logTail(lines = 30): string {
+    return ['kafka.out', 'server.log']
+      .map((name) => path.join(this.logs, name))
+      .filter((file) => fs.existsSync(file) && fs.statSync(file).size > 0)
+      .map((file) => `--- ${file} (last ${lines} lines) ---\n${tail(file, lines)}`)
+      .join('\n');
+  }
+}
+
+/** SIGTERM is a controlled shutdown; SIGKILL a crash. A child that ignores SIGTERM for `graceMs` is killed. */
+export async function stopChild(child: ChildProcess | undefined, signal: NodeJS.Signals = 'SIGTERM', graceMs = 30_000): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill(signal);
+  const timedOut = await Promise.race([exited.then(() => false), sleep(graceMs).then(() => true)]);
+  if (timedOut) {
+    child.kill('SIGKILL');
+    await exited;
+  }
+}
