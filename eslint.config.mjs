@@ -20,6 +20,18 @@ export default tseslint.config(
           message: 'Read configuration through the typed config objects in src/config, not process.env.',
         },
       ],
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: '@nestjs/common',
+              importNames: ['Logger', 'ConsoleLogger'],
+              message: 'Log through the injected pino logger (@Inject(ROOT_LOGGER), .child({ context }), (obj, msg)); Nest itself logs through it already.',
+            },
+          ],
+        },
+      ],
     },
   },
   {

@@ -1,9 +1,9 @@
 import 'reflect-metadata';
-import { Logger } from '@nestjs/common';
+import { Logger } from 'pino';
 import { createApp, startApp } from './bootstrap';
 import { ConfigValidationError } from './config/env-reader';
 import { AppConfig, loadConfig } from './config/configuration';
-import { maskDatabaseUrl } from './observability/root-logger';
+import { maskDatabaseUrl, ROOT_LOGGER } from './observability/root-logger';
 import { BootFailure } from './transport-security/boot-failure';
 import { checkConnections } from './transport-security/connection-preflight';
 
@@ -27,12 +27,10 @@ async function main(): Promise<void> {
   await checkConnections(config.database, config.kafka);
   const app = await createApp(config);
   await startApp(app, config.http.port);
-  new Logger('Bootstrap').log({
-    msg: `billing-service listening on :${config.http.port}, consuming ${config.kafka.topic}`,
-    topic: config.kafka.topic,
-    group_id: config.kafka.groupId,
-    database: maskDatabaseUrl(config.database.url),
-  });
+  app.get<Logger>(ROOT_LOGGER).child({ context: 'Bootstrap' }).info(
+    { topic: config.kafka.topic, group_id: config.kafka.groupId, database: maskDatabaseUrl(config.database.url) },
+    `billing-service listening on :${config.http.port}, consuming ${config.kafka.topic}`,
+  );
 }
 
 main().catch((error: unknown) => {

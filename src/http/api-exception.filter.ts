@@ -1,7 +1,9 @@
-import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Inject } from '@nestjs/common';
+import { Logger } from 'pino';
 import { throwError } from 'rxjs';
 import { AppError } from '../common/errors';
 import { judgeDatabaseError } from '../database/database-errors';
+import { ROOT_LOGGER } from '../observability/root-logger';
 
 interface JsonResponse {
   status(code: number): { json(body: unknown): void };
@@ -17,7 +19,11 @@ export interface ApiErrorBody {
 /** One shape for every HTTP error: {statusCode, error, code, message}. Kafka handlers keep their own filter. */
 @Catch()
 export class ApiExceptionFilter implements ExceptionFilter {
-  private readonly logger = new Logger('Http');
+  private readonly logger: Logger;
+
+  constructor(@Inject(ROOT_LOGGER) root: Logger) {
+    this.logger = root.child({ context: 'Http' });
+  }
 
   catch(exception: unknown, host: ArgumentsHost) {
     if (host.getType() !== 'http') return throwError(() => exception);
@@ -31,7 +37,7 @@ export class ApiExceptionFilter implements ExceptionFilter {
     if (exception instanceof HttpException) return body(exception.getStatus(), codeOf(exception.getStatus()), messageOf(exception));
     const clientError = clientErrorOf(exception);
     if (clientError) return body(clientError.status, codeOf(clientError.status), clientError.message);
-    this.logger.error({ msg: 'unhandled error', error: exception instanceof Error ? { name: exception.name, message: exception.message, stack: exception.stack } : exception });
+    this.logger.error({ error: exception instanceof Error ? { name: exception.name, message: exception.message, stack: exception.stack } : exception }, 'unhandled error');
     return body(HttpStatus.INTERNAL_SERVER_ERROR, 'internal', 'internal server error');
   }
 }

@@ -1,7 +1,9 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { Logger } from 'pino';
 import { Client } from 'pg';
 import { DatabaseConfig } from '../config/configuration';
 import { OUTBOX_CHANNEL } from './outbox.repository';
+import { ROOT_LOGGER } from '../observability/root-logger';
 
 /**
  * LISTENs for the outbox trigger's NOTIFY (sent only when an insert commits) on a connection of its own. A
@@ -9,10 +11,15 @@ import { OUTBOX_CHANNEL } from './outbox.repository';
  */
 @Injectable()
 export class OutboxListener {
-  private readonly logger = new Logger('OutboxRelay');
+  private readonly logger: Logger;
   private client?: Client;
 
-  constructor(private readonly database: DatabaseConfig) {}
+  constructor(
+    private readonly database: DatabaseConfig,
+    @Inject(ROOT_LOGGER) root: Logger,
+  ) {
+    this.logger = root.child({ context: 'OutboxRelay' });
+  }
 
   async ensureListening(onNotify: () => void): Promise<void> {
     if (this.client) return;
@@ -22,7 +29,7 @@ export class OutboxListener {
       void client.end().catch(() => undefined);
     };
     client.on('error', (error) => {
-      this.logger.warn({ msg: 'outbox LISTEN connection lost; polling until it is back', error: error.message });
+      this.logger.warn({ error: error.message }, 'outbox LISTEN connection lost; polling until it is back');
       drop();
     });
     client.on('end', drop);

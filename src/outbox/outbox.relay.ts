@@ -1,4 +1,5 @@
-import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Logger } from 'pino';
 import { Clock } from '../common/clock';
 import { OutboxConfig } from '../config/configuration';
 import { TransactionRunner } from '../database/transaction-runner';
@@ -7,6 +8,7 @@ import { OutboxFaultHook } from './outbox-fault.hook';
 import { OutboxListener } from './outbox.listener';
 import { OutboxPublisher } from './outbox.publisher';
 import { OutboxRepository } from './outbox.repository';
+import { ROOT_LOGGER } from '../observability/root-logger';
 
 export interface RelayStatus {
   state: 'disabled' | 'running' | 'failing' | 'stopped';
@@ -23,7 +25,7 @@ export interface RelayStatus {
  */
 @Injectable()
 export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
-  private readonly logger = new Logger('OutboxRelay');
+  private readonly logger: Logger;
   private stopped = false;
   private loop?: Promise<void>;
   private wake?: () => void;
@@ -42,7 +44,10 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     private readonly faults: OutboxFaultHook,
     private readonly metrics: BillingMetrics,
     private readonly clock: Clock,
-  ) {}
+    @Inject(ROOT_LOGGER) root: Logger,
+  ) {
+    this.logger = root.child({ context: 'OutboxRelay' });
+  }
 
   onApplicationBootstrap(): void {
     if (this.config.relayEnabled) this.loop = this.run();
@@ -81,7 +86,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     let backoffMs = this.config.retryInitialMs;
     while (!this.stopped) {
       try {
-        await this.listener.ensureListening(() => this.notify()).catch((error: unknown) => this.logger.warn({ msg: 'outbox LISTEN failed; polling', error: String(error) }));
+        await this.listener.ensureListening(() => this.notify()).catch((error: unknown) => this.logger.warn({ error: String(error) }, 'outbox LISTEN failed; polling'));
         this.notified = false;
         const published = await this.drain();
         await this.refreshBacklog();
@@ -126,7 +131,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
   }
 
   private recovered(): void {
-    if (this.failingSince) this.logger.log({ msg: 'outbox relay recovered', failing_since: this.failingSince.toISOString() });
+    if (this.failingSince) this.logger.info({ failing_since: this.failingSince.toISOString() }, 'outbox relay recovered');
     this.failingSince = undefined;
     this.lastError = undefined;
   }
@@ -134,12 +139,12 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
   private failed(error: unknown): void {
     this.lastError = error instanceof Error ? error.message : String(error);
     if (this.stopped) {
-      this.logger.debug({ msg: 'outbox relay round cut short by shutdown; its rows stay pending', error: this.lastError });
+      this.logger.debug({ error: this.lastError }, 'outbox relay round cut short by shutdown; its rows stay pending');
       return;
     }
     this.metrics.outboxPublishFailures.inc();
     this.failingSince ??= this.clock.now();
-    this.logger.warn({ msg: 'outbox relay round failed; rows stay pending and are retried', error: this.lastError });
+    this.logger.warn({ error: this.lastError }, 'outbox relay round failed; rows stay pending and are retried');
     void this.refreshBacklog().catch(() => undefined);
   }
 

@@ -1,6 +1,8 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { Logger } from 'pino';
 import { AppError } from '../common/errors';
 import { OutboxRepository } from './outbox.repository';
+import { ROOT_LOGGER } from '../observability/root-logger';
 
 export class OutboxRowNotFoundError extends AppError {
   readonly code = 'outbox.not_found';
@@ -15,15 +17,20 @@ export interface Reannouncement {
 
 @Injectable()
 export class OutboxService {
-  private readonly logger = new Logger('OutboxRelay');
+  private readonly logger: Logger;
 
-  constructor(private readonly repository: OutboxRepository) {}
+  constructor(
+    private readonly repository: OutboxRepository,
+    @Inject(ROOT_LOGGER) root: Logger,
+  ) {
+    this.logger = root.child({ context: 'OutboxRelay' });
+  }
 
   /** For a downstream that lost data: the invoice's announcement goes out again with its original event_id. */
   async reannounce(invoiceId: string): Promise<Reannouncement> {
     const row = await this.repository.requeue(invoiceId);
     if (!row) throw new OutboxRowNotFoundError(`invoice ${invoiceId} has no outbox row (unknown, or purged after publishing)`, { invoice_id: invoiceId });
-    this.logger.log({ msg: 'invoice re-announced', invoice_id: invoiceId, event_id: row.event_id });
+    this.logger.info({ invoice_id: invoiceId, event_id: row.event_id }, 'invoice re-announced');
     return { invoice_id: invoiceId, event_id: row.event_id, status: 'pending' };
   }
 }

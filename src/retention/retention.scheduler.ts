@@ -1,9 +1,11 @@
-import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Logger } from 'pino';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { CronJob, CronTime } from 'cron';
 import { RetentionConfig } from '../config/configuration';
 import { BillingMetrics } from '../observability/billing-metrics';
 import { PurgeInProgressError, PurgeResult, RetentionService } from './retention.service';
+import { ROOT_LOGGER } from '../observability/root-logger';
 
 export const RETENTION_JOB = 'retention-purge';
 
@@ -16,14 +18,17 @@ export function longestGapSeconds(cronTime: CronTime, runs = 64): number {
 /** Runs the purge on CLEANUP_CRON. Registered by hand because a @Cron decorator cannot read typed config. */
 @Injectable()
 export class RetentionScheduler implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly logger = new Logger('Retention');
+  private readonly logger: Logger;
 
   constructor(
     private readonly registry: SchedulerRegistry,
     private readonly config: RetentionConfig,
     private readonly retention: RetentionService,
     private readonly metrics: BillingMetrics,
-  ) {}
+    @Inject(ROOT_LOGGER) root: Logger,
+  ) {
+    this.logger = root.child({ context: 'Retention' });
+  }
 
   onApplicationBootstrap(): void {
     const job = CronJob.from({
@@ -47,9 +52,9 @@ export class RetentionScheduler implements OnApplicationBootstrap, OnApplication
       return await this.retention.purge('cron');
     } catch (error) {
       if (error instanceof PurgeInProgressError) {
-        this.logger.log({ msg: 'retention purge skipped: another replica is purging' });
+        this.logger.info('retention purge skipped: another replica is purging');
       } else {
-        this.logger.error({ msg: 'retention purge failed; the next tick retries', error: error instanceof Error ? error.message : String(error) });
+        this.logger.error({ error: error instanceof Error ? error.message : String(error) }, 'retention purge failed; the next tick retries');
       }
       return null;
     }

@@ -1,10 +1,12 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { Logger } from 'pino';
 import { performance } from 'node:perf_hooks';
 import { Clock } from '../common/clock';
 import { AppError } from '../common/errors';
 import { RetentionConfig } from '../config/configuration';
 import { BillingMetrics } from '../observability/billing-metrics';
 import { RetentionRepository } from './retention.repository';
+import { ROOT_LOGGER } from '../observability/root-logger';
 
 const DAY_MS = 86_400_000;
 
@@ -27,14 +29,17 @@ export type PurgeTrigger = 'cron' | 'admin';
 /** Deletes claims, and outbox rows published, older than RETENTION_DAYS. The cron job and POST /admin/cleanup both call purge(). */
 @Injectable()
 export class RetentionService {
-  private readonly logger = new Logger('Retention');
+  private readonly logger: Logger;
 
   constructor(
     private readonly config: RetentionConfig,
     private readonly repository: RetentionRepository,
     private readonly clock: Clock,
     private readonly metrics: BillingMetrics,
-  ) {}
+    @Inject(ROOT_LOGGER) root: Logger,
+  ) {
+    this.logger = root.child({ context: 'Retention' });
+  }
 
   async purge(trigger: PurgeTrigger): Promise<PurgeResult> {
     const started = performance.now();
@@ -55,7 +60,7 @@ export class RetentionService {
     this.metrics.cleanupLastSuccess.set(this.unixSeconds());
     const deleted = outcome.result;
     const result = { deleted: deleted.claims, outbox_deleted: deleted.outbox, cutoff: cutoff.toISOString(), retention_days: this.config.retentionDays, duration_ms: durationMs };
-    this.logger.log({ msg: 'retention purge finished', trigger, ...result });
+    this.logger.info({ trigger, ...result }, 'retention purge finished');
     return result;
   }
 
