@@ -1,8 +1,8 @@
 import { CustomTransportStrategy, KafkaContext, Server } from '@nestjs/microservices';
 import { lastValueFrom } from 'rxjs';
-import { Consumer, ConsumerConfig, ConsumerRunConfig, EachBatchPayload, EachMessagePayload, ITopicConfig, Kafka, KafkaConfig } from 'kafkajs';
+import { Consumer, ConsumerConfig, ConsumerRunConfig, EachBatchPayload, EachMessagePayload, ITopicConfig, Kafka, KafkaConfig, KafkaMessage } from 'kafkajs';
 import { ConsumeMode } from '../config/configuration';
-import { BatchMessage, EventBatch } from './event-batch';
+import { Delivery, FetchedMessage } from './delivery';
 import { batchPatternOf } from './idempotent-event-pattern.decorator';
 import { GroupCommitQueue } from './group-commit.queue';
 import { PartitionControl, TransientFaultRetrier } from './transient-fault.retrier';
@@ -46,7 +46,7 @@ export class MissingHandlerError extends Error {
  */
 export class BillingKafkaServer extends Server<Record<string, never>, KafkaServerStatus> implements CustomTransportStrategy {
   override readonly propagatesEventHandlerErrors = true;
-  private readonly groupCommits = new Map<string, GroupCommitQueue<BatchMessage>>();
+  private readonly groupCommits = new Map<string, GroupCommitQueue<FetchedMessage>>();
   private consumer?: Consumer;
   private stopping = false;
 
@@ -165,7 +165,7 @@ export class BillingKafkaServer extends Server<Record<string, never>, KafkaServe
     const { topic, partition, message } = payload;
     const original = { ...message, headers: { ...(message.headers ?? {}) }, topic, partition };
     const context = new KafkaContext([original as never, partition, topic, this.consumer!, () => payload.heartbeat(), null as never]);
-    await this.dispatch(this.patternByTopic.get(topic) ?? topic, message.value, context);
+    await this.dispatch(this.patternByTopic.get(topic) ?? topic, new Delivery('message', [fetched(topic, partition, message)]), context);
   }
 
   /** Offsets of a partition's batch are resolved only once the transaction holding its events commits. */
@@ -173,7 +173,7 @@ export class BillingKafkaServer extends Server<Record<string, never>, KafkaServe
     const { batch } = payload;
     if (batch.messages.length === 0 || !payload.isRunning() || payload.isStale()) return;
     const { topic, partition } = batch;
-    const messages: BatchMessage[] = batch.messages.map((m) => ({ key: m.key, value: m.value, headers: { ...(m.headers ?? {}) }, topic, partition, offset: m.offset }));
+    const messages = batch.messages.map((m) => fetched(topic, partition, m));
     const queue = this.groupCommitFor(batchPatternOf(this.patternByTopic.get(topic) ?? topic));
     // A retry goes alone, so a partition that keeps failing does not drag the others' events into its failures.
     const handled = await this.delivery.retrier.deliver(
@@ -195,7 +195,7 @@ export class BillingKafkaServer extends Server<Record<string, never>, KafkaServe
     };
   }
 
-  private groupCommitFor(pattern: string): GroupCommitQueue<BatchMessage> {
+  private groupCommitFor(pattern: string): GroupCommitQueue<FetchedMessage> {
     let queue = this.groupCommits.get(pattern);
     if (!queue) {
       const { maxConcurrentTransactions, maxEventsPerTransaction } = this.batchMode;
@@ -205,14 +205,14 @@ export class BillingKafkaServer extends Server<Record<string, never>, KafkaServe
     return queue;
   }
 
-  private async dispatchBatch(pattern: string, messages: BatchMessage[]): Promise<void> {
+  private async dispatchBatch(pattern: string, messages: FetchedMessage[]): Promise<void> {
     const [first] = messages;
     const context = new KafkaContext([first as never, first.partition, first.topic, this.consumer!, () => Promise.resolve(), null as never]);
-    await this.dispatch(pattern, new EventBatch(messages), context);
+    await this.dispatch(pattern, new Delivery('batch', messages), context);
   }
 
   /** Runs the handler (with its interceptors and filters) and waits for its outcome, so a failure reaches kafkajs. */
-  private async dispatch(pattern: string, data: unknown, context: KafkaContext): Promise<void> {
+  private async dispatch(pattern: string, data: Delivery, context: KafkaContext): Promise<void> {
     const handler = this.getHandlerByPattern(pattern);
     if (!handler) throw new MissingHandlerError(`no handler for the Kafka pattern ${pattern}`);
     await lastValueFrom(this.transformToObservable(await handler(data, context)), { defaultValue: undefined });
@@ -229,6 +229,11 @@ export class BillingKafkaServer extends Server<Record<string, never>, KafkaServe
       await admin.disconnect();
     }
   }
+}
+
+/** Key, value and headers as the original bytes: strict parsing and the dead-letter topic need them untouched. */
+function fetched(topic: string, partition: number, message: KafkaMessage): FetchedMessage {
+  return { key: message.key, value: message.value, headers: { ...(message.headers ?? {}) }, topic, partition, offset: message.offset };
 }
 
 async function logStartOffsets(kafka: Kafka, topic: string): Promise<ReadonlyMap<number, string>> {

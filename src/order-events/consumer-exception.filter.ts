@@ -1,14 +1,12 @@
 import { ArgumentsHost, Catch, Injectable, RpcExceptionFilter } from '@nestjs/common';
-import { KafkaContext } from '@nestjs/microservices';
 import { from, map, Observable, throwError } from 'rxjs';
 import { PoisonMessageError } from '../common/errors';
-import { BatchMessage, EventBatch } from './event-batch';
+import { deliveryOf, FetchedMessage } from './delivery';
 import { RejectedEventSink } from './rejected-event.sink';
 import { SettledPositions } from '../consumer-offsets/settled-positions';
 import { completeIdentity } from '../observability/event-identity';
-import { EventIdentity, EventOutcomeRecorder, MessageCoordinates } from '../observability/event-outcome.recorder';
-import { DeadLetterPublisher, OriginalMessage } from './dead-letter.publisher';
-import { coordinatesOf } from './kafka-message';
+import { EventIdentity, EventOutcomeRecorder } from '../observability/event-outcome.recorder';
+import { DeadLetterPublisher } from './dead-letter.publisher';
 
 /**
  * The one place that decides the fate of a failed message. Poison can never succeed: it goes to the
@@ -26,27 +24,22 @@ export class ConsumerExceptionFilter implements RpcExceptionFilter, RejectedEven
   ) {}
 
   catch(error: unknown, host: ArgumentsHost): Observable<void> {
-    const data = host.switchToRpc().getData<unknown>();
-    if (data instanceof EventBatch) return this.failBatch(error, data);
-    const context = host.switchToRpc().getContext<KafkaContext>();
-    const message = coordinatesOf(context);
+    const delivery = deliveryOf(host);
+    // A batch's transaction rolled back: none of its messages has an outcome yet. The retry of each of its partitions is counted (billing_event_retries_total).
+    if (delivery.mode === 'batch') return throwError(() => error);
+    const [message] = delivery.messages;
     if (!(error instanceof PoisonMessageError)) {
       this.outcomes.record('failed', { message, event: identityOf(error), error });
       return throwError(() => error);
     }
-    return from(this.reject(context.getMessage() as unknown as OriginalMessage, message, error)).pipe(map(() => undefined));
+    return from(this.reject(message, error)).pipe(map(() => undefined));
   }
 
-  async reject(original: OriginalMessage | BatchMessage, source: MessageCoordinates, error: PoisonMessageError): Promise<void> {
-    await this.deadLetters.publish(original, source, error);
-    await this.positions.record([source]);
-    const event = completeIdentity(identityOf(error), original.value);
-    this.outcomes.record(error.reason === 'conflict' ? 'conflict' : 'poison', { message: source, event, error });
-  }
-
-  private failBatch(error: unknown, batch: EventBatch): Observable<void> {
-    for (const { topic, partition, offset } of batch.messages) this.outcomes.record('failed', { message: { topic, partition, offset }, error });
-    return throwError(() => error);
+  async reject(message: FetchedMessage, error: PoisonMessageError): Promise<void> {
+    await this.deadLetters.publish(message, message, error);
+    await this.positions.record([message]);
+    const event = completeIdentity(identityOf(error), message.value);
+    this.outcomes.record(error.reason === 'conflict' ? 'conflict' : 'poison', { message, event, error });
   }
 }
 

@@ -1,5 +1,4 @@
 import { CallHandler, ExecutionContext } from '@nestjs/common';
-import { KafkaContext } from '@nestjs/microservices';
 import { lastValueFrom, of } from 'rxjs';
 import { Clock } from '../common/clock';
 import { EventConflictError, PoisonMessageError } from '../common/errors';
@@ -8,15 +7,19 @@ import { TransactionRunner } from '../database/transaction-runner';
 import { EventOutcomeRecorder } from '../observability/event-outcome.recorder';
 import { OrderEventParser } from './order-event.parser';
 import { IdempotencyInterceptor } from './idempotency.interceptor';
+import { Delivery } from './delivery';
 import { IdempotencyService } from '../idempotency/idempotency.service';
 import { InMemoryClaims } from '../../test/support/in-memory-claims';
 
 const directTransactions = { run: <T>(work: () => Promise<T>) => work() } as unknown as TransactionRunner;
 const fixedClock: Clock = { now: () => new Date('2026-11-23T10:00:05Z') };
 
-function kafkaContextFor(value: unknown): ExecutionContext {
-  const kafka = new KafkaContext([{ offset: '7', value } as never, 2, 'order.completed', null as never, null as never, null as never]);
-  return { switchToRpc: () => ({ getData: () => value, getContext: () => kafka }) } as unknown as ExecutionContext;
+function deliveryOf(value: Buffer): Delivery {
+  return new Delivery('message', [{ key: null, value, headers: {}, topic: 'order.completed', partition: 2, offset: '7' }]);
+}
+
+function contextFor(delivery: Delivery): ExecutionContext {
+  return { switchToRpc: () => ({ getData: () => delivery, getContext: () => undefined }) } as unknown as ExecutionContext;
 }
 
 const payload = (overrides: Record<string, unknown> = {}) =>
@@ -27,6 +30,7 @@ describe('IdempotencyInterceptor', () => {
   let recorded: { outcome: string; duplicateAgeMs?: number }[];
   let interceptor: IdempotencyInterceptor;
   let handlerCalls: number;
+  let parser: OrderEventParser;
   let positions: string[];
   const handler: CallHandler = { handle: () => (handlerCalls++, of('invoiced')) };
 
@@ -35,8 +39,9 @@ describe('IdempotencyInterceptor', () => {
     recorded = [];
     handlerCalls = 0;
     const recorder = { record: (outcome: string, d: { duplicateAgeMs?: number }) => recorded.push({ outcome, duplicateAgeMs: d.duplicateAgeMs }) };
+    parser = new OrderEventParser(new BillingConfig('USD'));
     interceptor = new IdempotencyInterceptor(
-      new OrderEventParser(new BillingConfig('USD')),
+      parser,
       new IdempotencyService(directTransactions, claims.asRepository()),
       recorder as unknown as EventOutcomeRecorder,
       fixedClock,
@@ -45,7 +50,7 @@ describe('IdempotencyInterceptor', () => {
     positions = [];
   });
 
-  const run = (value: Buffer) => lastValueFrom(interceptor.intercept(kafkaContextFor(value), handler));
+  const run = (value: Buffer) => lastValueFrom(interceptor.intercept(contextFor(deliveryOf(value)), handler));
 
   it('claims a new event and runs the handler once, recording where its partition resumes', async () => {
     await expect(run(payload())).resolves.toBe('invoiced');
@@ -53,6 +58,16 @@ describe('IdempotencyInterceptor', () => {
     expect(handlerCalls).toBe(1);
     expect(claims.rows.size).toBe(1);
     expect(recorded).toEqual([{ outcome: 'invoiced', duplicateAgeMs: undefined }]);
+  });
+
+  it('hands the handler the event it parsed once, with the trace context of its delivery', async () => {
+    const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    const delivery = new Delivery('message', [{ key: null, value: payload(), headers: { traceparent: Buffer.from(traceparent) }, topic: 'order.completed', partition: 2, offset: '7' }]);
+    const seen: unknown[] = [];
+    const parse = jest.spyOn(parser, 'parse');
+    await lastValueFrom(interceptor.intercept(contextFor(delivery), { handle: () => (seen.push(...delivery.claimedEvents().events), of('invoiced')) }));
+    expect(seen).toEqual([expect.objectContaining({ eventId: '0b7f5b1e-8a5e-4c1e-9f0a-2f7d8c9e1a2b', orderId: 'o-1', amount: '5.00', traceparent })]);
+    expect(parse).toHaveBeenCalledTimes(1);
   });
 
   it('skips a replay with a value, never an empty stream, and reports how old the duplicate is', async () => {
@@ -76,6 +91,6 @@ describe('IdempotencyInterceptor', () => {
 
   it('lets a handler failure escape so the transaction rolls back', async () => {
     const failing: CallHandler = { handle: () => { throw new Error('db down'); } };
-    await expect(lastValueFrom(interceptor.intercept(kafkaContextFor(payload()), failing))).rejects.toThrow('db down');
+    await expect(lastValueFrom(interceptor.intercept(contextFor(deliveryOf(payload())), failing))).rejects.toThrow('db down');
   });
 });

@@ -1,10 +1,8 @@
 import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
-import { KafkaContext } from '@nestjs/microservices';
 import { from, lastValueFrom, Observable } from 'rxjs';
 import { Clock } from '../common/clock';
-import { traceparentOf } from '../common/traceparent';
 import { EventOutcome, EventOutcomeRecorder } from '../observability/event-outcome.recorder';
-import { coordinatesOf } from './kafka-message';
+import { deliveryOf, eventBatchOf, parseMessage } from './delivery';
 import { IdempotentEventParser } from '../idempotency/idempotent-event';
 import { SettledPositions } from '../consumer-offsets/settled-positions';
 import { outcomeOf } from './outcome-of';
@@ -12,8 +10,9 @@ import { IdempotencyService } from '../idempotency/idempotency.service';
 
 /**
  * Wraps an event handler so that the claim of event_id and everything the handler writes share one
- * transaction. A skipped duplicate resolves with a value: an empty stream would make the Kafka
- * transport throw EmptyError and redeliver it forever.
+ * transaction. The message is parsed here, once, and the event handed to the handler (@ClaimedEvent()).
+ * A skipped duplicate resolves with a value: an empty stream would make the Kafka transport throw
+ * EmptyError and redeliver it forever.
  */
 @Injectable()
 export class IdempotencyInterceptor implements NestInterceptor {
@@ -30,18 +29,19 @@ export class IdempotencyInterceptor implements NestInterceptor {
   }
 
   private async process(context: ExecutionContext, next: CallHandler): Promise<EventOutcome> {
-    const rpc = context.switchToRpc();
     const started = this.clock.now().getTime();
-    // The raw value, not the transport's deserialized data: Nest hands a tombstone on as the whole message object.
-    const kafka = rpc.getContext<KafkaContext>();
-    const event = this.parser.parse(kafka.getMessage().value);
-    event.traceparent = traceparentOf(kafka.getMessage().headers);
-    const message = coordinatesOf(kafka);
+    const delivery = deliveryOf(context);
+    const [message] = delivery.messages;
+    const event = parseMessage(this.parser, message);
     const result = await this.idempotency.runOnce(
       event,
-      () => lastValueFrom(next.handle(), { defaultValue: undefined }),
+      () => {
+        delivery.handOver(eventBatchOf([event]));
+        return lastValueFrom(next.handle(), { defaultValue: undefined });
+      },
       () => this.positions.record([message]),
     );
+    // Committed: only now is there an outcome to count.
     const finished = this.clock.now().getTime();
     const outcome = outcomeOf(result);
     this.outcomes.record(outcome, {

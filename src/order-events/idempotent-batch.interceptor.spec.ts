@@ -4,10 +4,9 @@ import { PoisonMessageError } from '../common/errors';
 import { BillingConfig } from '../config/configuration';
 import { TransactionRunner } from '../database/transaction-runner';
 import { EventOutcomeRecorder, MessageCoordinates } from '../observability/event-outcome.recorder';
-import { OrderEventParser } from './order-event.parser';
-import { BatchMessage, EventBatch } from './event-batch';
+import { OrderEventParser, ParsedOrderCompleted } from './order-event.parser';
+import { Delivery, FetchedMessage } from './delivery';
 import { IdempotentBatchInterceptor } from './idempotent-batch.interceptor';
-import { IdempotentEvent } from '../idempotency/idempotent-event';
 import { IdempotencyService } from '../idempotency/idempotency.service';
 import { InMemoryClaims } from '../../test/support/in-memory-claims';
 import { RejectedEventSink } from './rejected-event.sink';
@@ -25,13 +24,13 @@ const ID = {
 const payload = (eventId: string, overrides: Record<string, unknown> = {}) =>
   Buffer.from(JSON.stringify({ event_id: eventId, order_id: `o-${eventId.slice(0, 4)}`, tenant_id: 'acme', total: '5.00', ...overrides }));
 
-function batchOf(...values: Buffer[]): EventBatch {
-  const messages: BatchMessage[] = values.map((value, i) => ({ key: null, value, headers: {}, topic: 'order.completed', partition: 3, offset: String(100 + i) }));
-  return new EventBatch(messages);
+function batchOf(...values: Buffer[]): Delivery {
+  const messages: FetchedMessage[] = values.map((value, i) => ({ key: null, value, headers: {}, topic: 'order.completed', partition: 3, offset: String(100 + i) }));
+  return new Delivery('batch', messages);
 }
 
-function contextFor(batch: EventBatch): ExecutionContext {
-  return { switchToRpc: () => ({ getData: () => batch, getContext: () => undefined }) } as unknown as ExecutionContext;
+function contextFor(delivery: Delivery): ExecutionContext {
+  return { switchToRpc: () => ({ getData: () => delivery, getContext: () => undefined }) } as unknown as ExecutionContext;
 }
 
 describe('IdempotentBatchInterceptor', () => {
@@ -42,16 +41,18 @@ describe('IdempotentBatchInterceptor', () => {
   let handled: string[][];
   let interceptor: IdempotentBatchInterceptor;
 
-  /** Invoices each admitted event, except orders already invoiced, as the invoices backstop would. */
+  /** Invoices each claimed event, except orders already invoiced, as the invoices backstop would. */
   const invoicedOrders = new Set<string>();
-  const invoicingHandler = (batch: EventBatch): CallHandler => ({
+  const invoicingHandler = (delivery: Delivery): CallHandler => ({
     handle: () => {
-      const events = batch.admitted<IdempotentEvent & { orderId: string }>();
+      const { events } = delivery.claimedEvents();
+      expect(Object.isFrozen(events)).toBe(true);
       handled.push(events.map((e) => e.eventId));
       return of(
         events.map((e) => {
-          if (invoicedOrders.has(e.orderId)) return 'duplicate_order';
-          invoicedOrders.add(e.orderId);
+          const { orderId } = e as ParsedOrderCompleted;
+          if (invoicedOrders.has(orderId)) return 'duplicate_order';
+          invoicedOrders.add(orderId);
           return 'invoiced';
         }),
       );
@@ -69,8 +70,8 @@ describe('IdempotentBatchInterceptor', () => {
         recorded.push({ outcome, offset: d.message.offset, duplicateAgeMs: d.duplicateAgeMs }),
     };
     const sink: RejectedEventSink = {
-      reject: (_message: BatchMessage, source: MessageCoordinates, error: PoisonMessageError) => {
-        rejected.push({ offset: source.offset, reason: error.reason });
+      reject: (message: FetchedMessage, error: PoisonMessageError) => {
+        rejected.push({ offset: message.offset, reason: error.reason });
         return Promise.resolve();
       },
     };
@@ -92,7 +93,7 @@ describe('IdempotentBatchInterceptor', () => {
     );
   });
 
-  const run = (batch: EventBatch, handler: CallHandler = invoicingHandler(batch)) => lastValueFrom(interceptor.intercept(contextFor(batch), handler));
+  const run = (batch: Delivery, handler: CallHandler = invoicingHandler(batch)) => lastValueFrom(interceptor.intercept(contextFor(batch), handler));
 
   it('claims a batch with one statement and hands the handler each new event once', async () => {
     await expect(run(batchOf(payload(ID.a), payload(ID.b)))).resolves.toEqual({ messages: 2, claimed: 2 });

@@ -2,9 +2,8 @@ import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nes
 import { from, lastValueFrom, Observable } from 'rxjs';
 import { Clock } from '../common/clock';
 import { PoisonMessageError, RejectedByDatabaseError } from '../common/errors';
-import { traceparentOf } from '../common/traceparent';
-import { EventOutcomeRecorder, MessageCoordinates } from '../observability/event-outcome.recorder';
-import { BatchMessage, EventBatch } from './event-batch';
+import { EventOutcomeRecorder } from '../observability/event-outcome.recorder';
+import { Delivery, deliveryOf, eventBatchOf, FetchedMessage, parseMessage } from './delivery';
 import { IdempotentEvent, IdempotentEventParser } from '../idempotency/idempotent-event';
 import { BatchDecision, IdempotencyService } from '../idempotency/idempotency.service';
 import { outcomeOf } from './outcome-of';
@@ -12,14 +11,20 @@ import { RejectedEventSink } from './rejected-event.sink';
 import { PartitionFrontier, SettledPositions } from '../consumer-offsets/settled-positions';
 
 interface Group {
-  batch: EventBatch;
+  delivery: Delivery;
   next: CallHandler;
+  started: number;
+  /** Events claimed in transactions that committed. */
   claimed: number;
-  frontier: PartitionFrontier<BatchMessage>;
-  messageOf: ReadonlyMap<IdempotentEvent, BatchMessage>;
+  frontier: PartitionFrontier<FetchedMessage>;
 }
 
-type ParsedMessage = { message: BatchMessage; event: IdempotentEvent } | { message: BatchMessage; poison: PoisonMessageError };
+interface ParsedEvent {
+  message: FetchedMessage;
+  event: IdempotentEvent;
+}
+
+type ParsedMessage = ParsedEvent | { message: FetchedMessage; poison: PoisonMessageError };
 
 export interface BatchSummary {
   messages: number;
@@ -28,10 +33,11 @@ export interface BatchSummary {
 
 /**
  * The batch form of IdempotencyInterceptor: the same decision for every message, with one claim
- * statement and one transaction for the whole batch. Poison and conflicts are handed to the
- * RejectedEventSink only after the transaction commits; a failure rethrows, so nothing is acknowledged.
- * When PostgreSQL refuses the data of some event, the batch is split in halves, in order, until the
- * refused events stand alone: only they are rejected, and every other event commits.
+ * statement and one transaction for the whole batch. Each message is parsed once, here; the handler is
+ * handed the claimed events as an immutable EventBatch (@ClaimedBatch()). Outcomes are recorded once a
+ * transaction commits; poison and conflicts are handed to the RejectedEventSink after that; a failure
+ * rethrows, so nothing is acknowledged. When PostgreSQL refuses the data of some event, the batch is split
+ * in halves, in order, until the refused events stand alone: only they are rejected, and every other event commits.
  */
 @Injectable()
 export class IdempotentBatchInterceptor implements NestInterceptor {
@@ -45,88 +51,94 @@ export class IdempotentBatchInterceptor implements NestInterceptor {
   ) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<BatchSummary> {
-    return from(this.process(context.switchToRpc().getData<EventBatch>(), next));
+    return from(this.process(deliveryOf(context), next));
   }
 
-  private async process(batch: EventBatch, next: CallHandler): Promise<BatchSummary> {
-    const started = this.clock.now().getTime();
-    const parsed = batch.messages.map((message) => this.parse(message));
-    const events = parsed.flatMap((p) => ('event' in p ? [p.event] : []));
-    const group: Group = { batch, next, claimed: 0, frontier: new PartitionFrontier(batch.messages), messageOf: new Map(parsed.flatMap((p) => ('event' in p ? [[p.event, p.message] as const] : []))) };
-    const decisions = await this.decideIsolatingRefusals(events, group);
-    const rejected = await this.settle(parsed, decisions, started);
+  private async process(delivery: Delivery, next: CallHandler): Promise<BatchSummary> {
+    const { messages } = delivery;
+    const group: Group = { delivery, next, started: this.clock.now().getTime(), claimed: 0, frontier: new PartitionFrontier(messages) };
+    const parsed = messages.map((message) => this.parse(message));
+    const decisions = await this.decideIsolatingRefusals(parsed.filter(isEvent), group);
+    const rejected = await this.rejectInOrder(parsed, decisions);
     // Dead letters are out now: the partitions that had any may resume after their last message.
-    if (rejected > 0) await this.positions.record(group.frontier.lastSettledWith(batch.messages));
-    return { messages: batch.messages.length, claimed: group.claimed };
+    if (rejected > 0) await this.positions.record(group.frontier.lastSettledWith(messages));
+    return { messages: messages.length, claimed: group.claimed };
   }
 
   /** Halves keep their order and the first commits before the second starts, so each partition stays in order. */
-  private async decideIsolatingRefusals(events: readonly IdempotentEvent[], group: Group): Promise<BatchDecision<unknown>[]> {
+  private async decideIsolatingRefusals(items: readonly ParsedEvent[], group: Group): Promise<BatchDecision<unknown>[]> {
     try {
-      const settledHere: BatchMessage[] = [];
+      const settledHere: FetchedMessage[] = [];
+      let claimedHere = 0;
       const decisions = await this.idempotency.runBatchOnce(
-        events,
+        items.map((item) => item.event),
         async (admitted) => {
-          group.batch.admit(admitted);
-          const results = handlerResults(await lastValueFrom(group.next.handle(), { defaultValue: undefined }));
-          group.claimed += admitted.length;
-          return results;
+          group.delivery.handOver(eventBatchOf(admitted));
+          claimedHere += admitted.length;
+          return handlerResults(await lastValueFrom(group.next.handle(), { defaultValue: undefined }));
         },
         async (decided) => {
-          settledHere.push(...events.filter((_event, i) => decided[i].kind !== 'rejected').map((event) => group.messageOf.get(event) as BatchMessage));
+          settledHere.push(...items.filter((_item, i) => decided[i].kind !== 'rejected').map((item) => item.message));
           await this.positions.record(group.frontier.lastSettledWith(settledHere));
         },
       );
       group.frontier.markSettled(settledHere);
+      group.claimed += claimedHere;
+      this.recordCommitted(items, decisions, group.started);
       return decisions;
     } catch (error) {
       if (!(error instanceof RejectedByDatabaseError)) throw error;
-      if (events.length === 1) return [{ kind: 'rejected', error }];
-      const middle = Math.ceil(events.length / 2);
-      const first = await this.decideIsolatingRefusals(events.slice(0, middle), group);
-      return [...first, ...(await this.decideIsolatingRefusals(events.slice(middle), group))];
+      if (items.length === 1) return [{ kind: 'rejected', error }];
+      const middle = Math.ceil(items.length / 2);
+      const first = await this.decideIsolatingRefusals(items.slice(0, middle), group);
+      return [...first, ...(await this.decideIsolatingRefusals(items.slice(middle), group))];
     }
   }
 
-  private parse(message: BatchMessage): ParsedMessage {
+  private parse(message: FetchedMessage): ParsedMessage {
     try {
-      const event = this.parser.parse(message.value);
-      event.traceparent = traceparentOf(message.headers);
-      return { message, event };
+      return { message, event: parseMessage(this.parser, message) };
     } catch (error) {
       if (error instanceof PoisonMessageError) return { message, poison: error };
       throw error;
     }
   }
 
-  /** Rejections go out in offset order, each before the batch is acknowledged. Returns how many there were. */
-  private async settle(parsed: ParsedMessage[], decisions: BatchDecision<unknown>[], started: number): Promise<number> {
+  /** Outcomes of a transaction that committed; rejected events get theirs when they are dead-lettered. */
+  private recordCommitted(items: readonly ParsedEvent[], decisions: readonly BatchDecision<unknown>[], started: number): void {
     const finished = this.clock.now().getTime();
-    let next = 0;
-    let rejected = 0;
-    for (const item of parsed) {
-      const { topic, partition, offset } = item.message;
-      const source: MessageCoordinates = { topic, partition, offset };
-      if ('poison' in item) {
-        rejected += 1;
-        await this.rejections.reject(item.message, source, item.poison);
-        continue;
-      }
-      const decision = decisions[next++];
-      if (decision.kind === 'rejected') {
-        rejected += 1;
-        await this.rejections.reject(item.message, source, decision.error);
-        continue;
-      }
+    items.forEach(({ message, event }, i) => {
+      const decision = decisions[i];
+      if (decision.kind === 'rejected') return;
       this.outcomes.record(outcomeOf(decision), {
-        message: source,
-        event: item.event,
+        message,
+        event,
         durationMs: finished - started,
         duplicateAgeMs: decision.kind === 'duplicate' ? finished - decision.firstProcessedAt.getTime() : undefined,
       });
+    });
+  }
+
+  /** Rejections go out in offset order, each before the batch is acknowledged. Returns how many there were. */
+  private async rejectInOrder(parsed: readonly ParsedMessage[], decisions: readonly BatchDecision<unknown>[]): Promise<number> {
+    let next = 0;
+    let rejected = 0;
+    for (const item of parsed) {
+      const error = 'poison' in item ? item.poison : rejectionOf(decisions[next++]);
+      if (!error) continue;
+      rejected += 1;
+      await this.rejections.reject(item.message, error);
     }
     return rejected;
   }
+}
+
+function isEvent(item: ParsedMessage): item is ParsedEvent {
+  return 'event' in item;
+}
+
+function rejectionOf(decision: BatchDecision<unknown>): PoisonMessageError | undefined {
+  return decision.kind === 'rejected' ? decision.error : undefined;
 }
 
 function handlerResults(value: unknown): readonly unknown[] {

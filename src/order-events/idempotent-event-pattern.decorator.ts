@@ -1,13 +1,15 @@
-import { applyDecorators, SetMetadata, UseFilters, UseInterceptors } from '@nestjs/common';
+import { applyDecorators, createParamDecorator, ExecutionContext, SetMetadata, UseFilters, UseInterceptors } from '@nestjs/common';
 import { EventPattern } from '@nestjs/microservices';
 import { ConsumerExceptionFilter } from './consumer-exception.filter';
+import { deliveryOf } from './delivery';
 import { IdempotentBatchInterceptor } from './idempotent-batch.interceptor';
 import { IdempotencyInterceptor } from './idempotency.interceptor';
 
 export const IDEMPOTENT_HANDLER = 'billing:idempotent-handler';
 
 /**
- * The only supported way to consume an event: claim, handler and failure policy come together.
+ * The only supported way to consume an event: claim, handler and failure policy come together. The handler
+ * takes the claimed event with @ClaimedEvent().
  * A bare @EventPattern is refused at boot by IdempotencyGuardrail.
  */
 export function IdempotentEventPattern(pattern: string): MethodDecorator {
@@ -25,8 +27,8 @@ export function batchPatternOf(pattern: string): string {
 }
 
 /**
- * The batch form of @IdempotentEventPattern: the handler receives the batch's claimed events (take them
- * with AdmittedEventsPipe) and returns one result per event, in order.
+ * The batch form of @IdempotentEventPattern: the handler takes the claimed events with @ClaimedBatch() (an
+ * EventBatch) and returns one result per event, in order.
  */
 export function IdempotentBatchPattern(pattern: string): MethodDecorator {
   return applyDecorators(
@@ -36,3 +38,13 @@ export function IdempotentBatchPattern(pattern: string): MethodDecorator {
     SetMetadata(IDEMPOTENT_HANDLER, true),
   );
 }
+
+/** The event an @IdempotentEventPattern handler is to process, as its interceptor parsed and claimed it. */
+export const ClaimedEvent = createParamDecorator((_data: unknown, context: ExecutionContext) => {
+  const { events } = deliveryOf(context).claimedEvents();
+  if (events.length !== 1) throw new TypeError(`@ClaimedEvent() takes one event, not ${events.length}: use @ClaimedBatch() in batch handlers`);
+  return events[0];
+});
+
+/** The immutable EventBatch an @IdempotentBatchPattern handler is to process: the events its interceptor claimed in this transaction. */
+export const ClaimedBatch = createParamDecorator((_data: unknown, context: ExecutionContext) => deliveryOf(context).claimedEvents());

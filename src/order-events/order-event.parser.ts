@@ -12,21 +12,12 @@ const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 @Injectable()
 export class OrderEventParser extends IdempotentEventParser<ParsedOrderCompleted> {
-  /** The interceptor and the handler's pipe both parse the same payload object; parse it once. */
-  private readonly parsed = new WeakMap<object, ParsedOrderCompleted>();
-
   constructor(private readonly billing: BillingConfig) {
     super();
   }
 
   parse(payload: unknown): ParsedOrderCompleted {
-    if (typeof payload === 'object' && payload !== null) {
-      const cached = this.parsed.get(payload);
-      if (cached) return cached;
-    }
-    const event = this.toEvent(this.decode(payload));
-    if (typeof payload === 'object' && payload !== null) this.parsed.set(payload, event);
-    return event;
+    return this.toEvent(this.decode(payload));
   }
 
   private decode(payload: unknown): unknown {

@@ -1,11 +1,9 @@
 import { Controller } from '@nestjs/common';
-import { Payload } from '@nestjs/microservices';
 import { ORDER_COMPLETED_TOPIC } from '../config/configuration';
-import { AdmittedEventsPipe } from './admitted-events.pipe';
-import { IdempotentBatchPattern, IdempotentEventPattern } from './idempotent-event-pattern.decorator';
+import { EventBatch } from './delivery';
+import { ClaimedBatch, ClaimedEvent, IdempotentBatchPattern, IdempotentEventPattern } from './idempotent-event-pattern.decorator';
 import { InvoicesService } from '../invoices/invoices.service';
-import { OrderCompletedEvent } from '../invoices/order-completed.event';
-import { OrderCompletedPipe } from './order-completed.pipe';
+import { ParsedOrderCompleted } from './order-event.parser';
 
 /** One handler per consume mode (KAFKA_CONSUME_MODE); both call the same business logic. */
 @Controller()
@@ -13,12 +11,12 @@ export class OrderEventsController {
   constructor(private readonly invoices: InvoicesService) {}
 
   @IdempotentEventPattern(ORDER_COMPLETED_TOPIC)
-  invoiceCompletedOrder(@Payload(OrderCompletedPipe) event: OrderCompletedEvent) {
+  invoiceCompletedOrder(@ClaimedEvent() event: ParsedOrderCompleted) {
     return this.invoices.invoiceOrder(event);
   }
 
   @IdempotentBatchPattern(ORDER_COMPLETED_TOPIC)
-  invoiceCompletedOrders(@Payload(AdmittedEventsPipe) events: readonly OrderCompletedEvent[]) {
-    return this.invoices.invoiceOrders(events);
+  invoiceCompletedOrders(@ClaimedBatch() batch: EventBatch<ParsedOrderCompleted>) {
+    return this.invoices.invoiceOrders(batch.events);
   }
 }

@@ -19,8 +19,7 @@ import { OrderEventsController } from './order-events.controller';
   imports: [DiscoveryModule, IdempotencyModule, InvoicesModule, ConsumerOffsetsModule],
   controllers: [OrderEventsController],
   providers: [
-    OrderEventParser,
-    { provide: IdempotentEventParser, useExisting: OrderEventParser },
+    { provide: IdempotentEventParser, useClass: OrderEventParser },
     DeadLetterPublisher,
     TransientFaultRetrier,
     { provide: SettledPositions, useExisting: ConsumerOffsets },
