@@ -8,21 +8,38 @@ import { judgeDatabaseError } from './database-errors';
  * invoice insert made by different classes commit or roll back together. A data error that would fail
  * on every retry leaves a transaction as RejectedByDatabaseError.
  */
+interface Ambient {
+  manager: EntityManager;
+  afterCommit: (() => void)[];
+}
+
 @Injectable()
 export class TransactionRunner {
-  private readonly current = new AsyncLocalStorage<EntityManager>();
+  private readonly current = new AsyncLocalStorage<Ambient>();
 
   constructor(private readonly dataSource: DataSource) {}
 
-  run<T>(work: () => Promise<T>): Promise<T> {
-    const ambient = this.current.getStore();
-    if (ambient) return work();
-    return this.dataSource.transaction((manager) => this.current.run(manager, work)).catch((error: unknown) => {
+  async run<T>(work: () => Promise<T>): Promise<T> {
+    if (this.current.getStore()) return work();
+    const afterCommit: (() => void)[] = [];
+    const result = await this.dataSource.transaction((manager) => this.current.run({ manager, afterCommit }, work)).catch((error: unknown) => {
       throw judgeDatabaseError(error);
     });
+    afterCommit.forEach((effect) => effect());
+    return result;
   }
 
   manager(): EntityManager {
-    return this.current.getStore() ?? this.dataSource.manager;
+    return this.current.getStore()?.manager ?? this.dataSource.manager;
+  }
+
+  /**
+   * Runs `effect` once the current transaction has committed, never when it rolls back (outside a transaction:
+   * now). For what may only report committed work, such as a metric or a warning, so a retried group counts once.
+   */
+  afterCommit(effect: () => void): void {
+    const ambient = this.current.getStore();
+    if (ambient) ambient.afterCommit.push(effect);
+    else effect();
   }
 }

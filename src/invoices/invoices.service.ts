@@ -21,11 +21,9 @@ export class InvoicesService {
   /** One outcome per event, in the order given; a reused event_id with other billing fields is refused. */
   async invoiceOrders(events: readonly OrderCompletedEvent[]): Promise<(InvoiceOutcome | EventRefusal)[]> {
     const inserted = await this.invoices.insertMany(events.map(toNewInvoice));
-    return events.map((event) => {
-      const outcome = toOutcome(event, inserted.get(event.eventId));
-      if (!(outcome instanceof EventRefusal)) this.staleEvents.inspect(event, outcome);
-      return outcome;
-    });
+    const decided = events.map((event) => ({ event, outcome: toOutcome(event, inserted.get(event.eventId)) }));
+    this.staleEvents.inspect(decided.flatMap(({ event, outcome }) => (outcome instanceof EventRefusal ? [] : [{ event, outcome }])));
+    return decided.map(({ outcome }) => outcome);
   }
 }
 
