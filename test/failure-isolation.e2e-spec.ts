@@ -17,6 +17,7 @@ describe.each(CONSUME_MODES)('failure isolation in %s mode (real Kafka, real Pos
     fixture.startApp({ topic, groupId, env: { KAFKA_CONSUME_MODE: mode, LOG_LEVEL: 'error', ...env } });
 
   const acknowledgedAll = async () => (await kafka.committedOffsets(groupId, topic)) === (await kafka.endOffsets(topic));
+  const outcomes = async (app: INestApplication) => Object.fromEntries((await app.get(BillingMetrics).events.get()).values.map((v) => [String(v.labels.outcome), v.value]));
   const retries = async (app: INestApplication) => (await app.get(BillingMetrics).eventRetries.get()).values.reduce((sum, v) => sum + v.value, 0);
 
   beforeAll(async () => {
@@ -45,10 +46,12 @@ describe.each(CONSUME_MODES)('failure isolation in %s mode (real Kafka, real Pos
     const refused = orderCompleted({ order_id: 'refused-order' });
     events.splice(1_234, 0, refused);
     await kafka.publish(topic, events.map((e, i) => ({ ...asMessage(e), partition: i % 6 })));
-    await startConsumer();
+    const app = await startConsumer();
 
     await waitFor(acknowledgedAll, 90_000, 'every message acknowledged');
     expect(await db.count('invoices')).toBe(3_000);
+    // Each half counts its events as it commits; the halves that rolled back count nothing.
+    expect(await outcomes(app)).toMatchObject({ invoiced: 3_000, poison: 1, failed: 0 });
     expect(await db.count('invoices', 'event_id = $1', [refused.event_id])).toBe(0);
     expect(await db.count('processed_events', 'event_id = $1', [refused.event_id])).toBe(0);
     const [letter] = await kafka.readAll(`${topic}.dlt`, 1);
@@ -81,6 +84,31 @@ describe.each(CONSUME_MODES)('failure isolation in %s mode (real Kafka, real Pos
     await waitFor(async () => (await db.count('invoices', 'event_id = $1', [blocked.event_id])) === 1, 30_000, 'the blocked event once the lock is gone');
     await waitFor(async () => (await request(app.getHttpServer()).get('/health')).status === 200, 15_000, '/health to recover');
     await waitFor(acknowledgedAll, 30_000, 'every message acknowledged');
+  });
+
+  it('counts a stale event and its outcome once when its transaction rolls back after the invoice insert and is retried', async () => {
+    await kafka.createTopic(topic, 1);
+    await kafka.createTopic(`${topic}.dlt`, 1);
+    const old = orderCompleted({ occurred_at: new Date(Date.now() - 400 * 86_400_000).toISOString() });
+    const holder = new Client({ connectionString: db.url });
+    await holder.connect();
+    await holder.query('BEGIN');
+    // The partition's stored offset is written after the invoice, in its transaction: while held, each try rolls back.
+    await holder.query('INSERT INTO consumer_offsets (group_id, topic, partition, next_offset) VALUES ($1, $2, 0, 0)', [groupId, topic]);
+    const app = await startConsumer({ DATABASE_LOCK_TIMEOUT_MS: '300', CONSUMER_RETRY_MAX_MS: '500' });
+    try {
+      await kafka.publish(topic, [asMessage(old)]);
+      await waitFor(async () => (await retries(app)) >= 2, 30_000, 'two tries rolled back');
+    } finally {
+      await holder.query('ROLLBACK');
+      await holder.end();
+    }
+    await waitFor(acknowledgedAll, 30_000, 'every message acknowledged');
+    expect(await db.count('invoices', 'event_id = $1', [old.event_id])).toBe(1);
+    expect((await app.get(BillingMetrics).staleEvents.get()).values[0].value).toBe(1);
+    expect(await outcomes(app)).toMatchObject({ invoiced: 1, duplicate: 0 });
+    // A try that rolled back is a retry; only a message handled on its own also counts each failed try.
+    expect((await outcomes(app)).failed).toBe(mode === 'message' ? await retries(app) : 0);
   });
 
   it('dead-letters a reused event_id whose claim was purged as a conflict, and skips a same-payload redelivery', async () => {
