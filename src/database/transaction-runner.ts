@@ -3,16 +3,16 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { judgeDatabaseError } from './database-errors';
 
-/**
- * Carries the current transaction through async calls, so the idempotency claim and the
- * invoice insert made by different classes commit or roll back together. A data error that would fail
- * on every retry leaves a transaction as RejectedByDatabaseError.
- */
 interface Ambient {
   manager: EntityManager;
   afterCommit: (() => void)[];
 }
 
+/**
+ * Carries the current transaction through async calls, so the idempotency claim and the
+ * invoice insert made by different classes commit or roll back together. A data error that would fail
+ * on every retry leaves a transaction as RejectedByDatabaseError.
+ */
 @Injectable()
 export class TransactionRunner {
   private readonly current = new AsyncLocalStorage<Ambient>();
