@@ -11,13 +11,16 @@ import { InvoicesModule } from './invoices/invoices.module';
 import { ObservabilityModule } from './observability/observability.module';
 import { OrderEventsModule } from './order-events/order-events.module';
 import { OutboxModule } from './outbox/outbox.module';
+import { TracingModule } from './tracing/tracing.module';
+import { TracingSdk } from './tracing/tracing-sdk';
 
 @Module({})
 export class AppModule {
-  static forRoot(config: AppConfig): DynamicModule {
+  /** tracingSdk: started by main.ts before Nest; absent when tracing is off. */
+  static forRoot(config: AppConfig, tracingSdk?: TracingSdk): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), CommonModule, ObservabilityModule, DatabaseModule, OrderEventsModule, HttpApiModule, AuthModule, InvoicesModule, AdminModule, OutboxModule, HealthModule],
+      imports: [ConfigModule.forRoot(config), TracingModule.forRoot(tracingSdk), CommonModule, ObservabilityModule, DatabaseModule, OrderEventsModule, HttpApiModule, AuthModule, InvoicesModule, AdminModule, OutboxModule, HealthModule],
     };
   }
 }

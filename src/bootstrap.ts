@@ -1,6 +1,7 @@
 import { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
+import type { Logger as PinoLogger } from 'pino';
 import { AppModule } from './app.module';
 import { AppConfig } from './config/configuration';
 import { ConsumerHealth } from './health/consumer-health';
@@ -11,9 +12,13 @@ import { DeliveryOptions } from './order-events/billing-kafka.server';
 import { ConsumerSupervisor } from './order-events/consumer-supervisor';
 import { createKafkaServer } from './order-events/kafka-server.factory';
 import { TransientFaultRetrier } from './order-events/transient-fault.retrier';
+import { maskDatabaseUrl, ROOT_LOGGER } from './observability/root-logger';
+import { Tracing } from './tracing/tracing';
+import { TracingSdk } from './tracing/tracing-sdk';
+import { checkConnections } from './transport-security/connection-preflight';
 
-export async function createApp(config: AppConfig): Promise<INestApplication> {
-  const app = await NestFactory.create(AppModule.forRoot(config), { bufferLogs: true });
+export async function createApp(config: AppConfig, tracingSdk?: TracingSdk): Promise<INestApplication> {
+  const app = await NestFactory.create(AppModule.forRoot(config, tracingSdk), { bufferLogs: true });
   return configureApp(app, config);
 }
 
@@ -28,6 +33,7 @@ export function configureApp(app: INestApplication, config: AppConfig): INestApp
     retrier: app.get(TransientFaultRetrier),
     resumePositions: (assignment, logStart, stopping) => offsets.positionsFor(assignment, logStart, stopping),
     onConsumerDead: (error: Error) => supervisor.consumerDied(error, restart),
+    tracing: app.get(Tracing),
   };
   const kafkaServer = createKafkaServer(config.kafka, delivery, app.get(KafkaLogging).logCreator);
   app.connectMicroservice({ strategy: kafkaServer }, { inheritAppConfig: true });
@@ -43,4 +49,15 @@ export function configureApp(app: INestApplication, config: AppConfig): INestApp
 export async function startApp(app: INestApplication, port: number): Promise<void> {
   await app.startAllMicroservices();
   await app.listen(port, '0.0.0.0');
+}
+
+/** main.ts after the tracing SDK has started: everything that loads pg, kafkajs, http and Nest is reached from here. */
+export async function runService(config: AppConfig, tracingSdk?: TracingSdk): Promise<void> {
+  await checkConnections(config.database, config.kafka);
+  const app = await createApp(config, tracingSdk);
+  await startApp(app, config.http.port);
+  app.get<PinoLogger>(ROOT_LOGGER).child({ context: 'Bootstrap' }).info(
+    { topic: config.kafka.topic, group_id: config.kafka.groupId, database: maskDatabaseUrl(config.database.url), tracing: config.tracing.enabled ? 'otlp' : 'off' },
+    `billing-service listening on :${config.http.port}, consuming ${config.kafka.topic}`,
+  );
 }

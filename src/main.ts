@@ -1,11 +1,8 @@
 import 'reflect-metadata';
-import { Logger } from 'pino';
-import { createApp, startApp } from './bootstrap';
 import { ConfigValidationError } from './config/env-reader';
 import { AppConfig, loadConfig } from './config/configuration';
-import { maskDatabaseUrl, ROOT_LOGGER } from './observability/root-logger';
+import { startTracing } from './tracing/tracing-sdk';
 import { BootFailure } from './transport-security/boot-failure';
-import { checkConnections } from './transport-security/connection-preflight';
 
 /** EX_CONFIG: a setting is wrong; restarting the process as it is cannot help. */
 const CONFIG_EXIT_CODE = 78;
@@ -24,13 +21,10 @@ function loadConfigOrExit(): AppConfig {
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
-  await checkConnections(config.database, config.kafka);
-  const app = await createApp(config);
-  await startApp(app, config.http.port);
-  app.get<Logger>(ROOT_LOGGER).child({ context: 'Bootstrap' }).info(
-    { topic: config.kafka.topic, group_id: config.kafka.groupId, database: maskDatabaseUrl(config.database.url) },
-    `billing-service listening on :${config.http.port}, consuming ${config.kafka.topic}`,
-  );
+  // The instrumentations patch pg and http as they are loaded, so the service's modules load only after this.
+  const tracingSdk = await startTracing(config.tracing);
+  const { runService } = await import('./bootstrap');
+  await runService(config, tracingSdk);
 }
 
 main().catch((error: unknown) => {

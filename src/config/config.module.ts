@@ -1,5 +1,5 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
-import { AppConfig, AuthConfig, ConsumerPolicyConfig, BillingConfig, DatabaseConfig, HttpConfig, KafkaConfig, LoggingConfig, OutboxConfig, RetentionConfig, TestHooksConfig } from './configuration';
+import { AppConfig, AuthConfig, ConsumerPolicyConfig, BillingConfig, DatabaseConfig, HttpConfig, KafkaConfig, LoggingConfig, OutboxConfig, RetentionConfig, TestHooksConfig, TracingConfig } from './configuration';
 
 /** Each concern is injected by its own class, so services read typed values and never process.env. */
 @Global()
@@ -17,6 +17,7 @@ export class ConfigModule {
       { provide: OutboxConfig, useValue: config.outbox },
       { provide: TestHooksConfig, useValue: config.testHooks },
       { provide: LoggingConfig, useValue: config.logging },
+      { provide: TracingConfig, useValue: config.tracing },
     ];
     return { module: ConfigModule, providers, exports: providers.map((p) => p.provide) };
   }

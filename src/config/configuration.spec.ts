@@ -71,6 +71,21 @@ describe('loadConfig', () => {
       'OUTBOX_RETRY_MAX_MS must be at least OUTBOX_RETRY_INITIAL_MS (500)',
     ]);
   });
+
+  it('turns tracing on only with an OTLP endpoint, appending /v1/traces to the generic one', () => {
+    expect(loadConfig({ AUTH_JWT_SECRET: SECRET }).tracing).toMatchObject({ enabled: false, tracesUrl: undefined });
+    expect(loadConfig({ AUTH_JWT_SECRET: SECRET, OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318/' }).tracing).toMatchObject({
+      enabled: true,
+      tracesUrl: 'http://collector:4318/v1/traces',
+      serviceName: 'billing-service',
+    });
+    const traces = { AUTH_JWT_SECRET: SECRET, OTEL_EXPORTER_OTLP_ENDPOINT: 'http://a:4318', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://b/otlp/traces' };
+    expect(loadConfig(traces).tracing.tracesUrl).toBe('https://b/otlp/traces');
+    expect(problemsOf({ AUTH_JWT_SECRET: SECRET, OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4317', OTEL_BSP_SCHEDULE_DELAY: '0' }).sort()).toEqual([
+      'OTEL_BSP_SCHEDULE_DELAY must be an integer from 10 to 600000, got "0"',
+      'OTEL_EXPORTER_OTLP_ENDPOINT must be an http:// or https:// URL',
+    ]);
+  });
 });
 
 const dir = mkdtempSync(join(tmpdir(), 'billing-config-'));

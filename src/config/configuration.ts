@@ -105,6 +105,24 @@ export class LoggingConfig {
   ) {}
 }
 
+/**
+ * OpenTelemetry tracing (src/tracing): on only when an OTLP endpoint is given; otherwise no SDK is loaded and
+ * every span is the API's no-op.
+ */
+export class TracingConfig {
+  constructor(
+    /** Where spans are POSTed as OTLP/HTTP JSON; undefined: tracing is off. */
+    readonly tracesUrl: string | undefined,
+    readonly serviceName = 'billing-service',
+    /** How long finished spans wait to be exported together. */
+    readonly exportDelayMs = 5_000,
+  ) {}
+
+  get enabled(): boolean {
+    return this.tracesUrl !== undefined;
+  }
+}
+
 export interface AppConfig {
   database: DatabaseConfig;
   kafka: KafkaConfig;
@@ -116,6 +134,7 @@ export interface AppConfig {
   outbox: OutboxConfig;
   testHooks: TestHooksConfig;
   logging: LoggingConfig;
+  tracing: TracingConfig;
 }
 
 export const ORDER_COMPLETED_TOPIC = 'order.completed';
@@ -220,6 +239,28 @@ function readLogging(env: EnvReader): LoggingConfig {
   return new LoggingConfig(level as LogLevel, format as LogFormat);
 }
 
+/** The OTLP variables' standard meanings: the generic endpoint gets /v1/traces appended, the traces one is used as is. */
+function readTracing(env: EnvReader): TracingConfig {
+  const tracesEndpoint = env.optionalString('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT');
+  const endpoint = env.optionalString('OTEL_EXPORTER_OTLP_ENDPOINT');
+  const name = tracesEndpoint ? 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT' : 'OTEL_EXPORTER_OTLP_ENDPOINT';
+  const url = tracesEndpoint ?? (endpoint && `${endpoint.replace(/\/+$/, '')}/v1/traces`);
+  env.check(name, url === undefined || isHttpUrl(url), 'must be an http:// or https:// URL');
+  return new TracingConfig(
+    url || undefined,
+    env.string('OTEL_SERVICE_NAME', 'billing-service'),
+    env.integer('OTEL_BSP_SCHEDULE_DELAY', 5_000, { min: 10, max: 600_000 }),
+  );
+}
+
+function isHttpUrl(text: string): boolean {
+  try {
+    return ['http:', 'https:'].includes(new URL(text).protocol);
+  } catch {
+    return false;
+  }
+}
+
 export function loadConfig(rawEnv: Env): AppConfig {
   const env = new EnvReader(rawEnv);
   const databaseUrl = readDatabaseUrl(env);
@@ -245,6 +286,7 @@ export function loadConfig(rawEnv: Env): AppConfig {
       env.integer('BILLING_CHAOS_CRASH_AFTER_PUBLISH_EVERY', 0, { min: 0, max: 1_000_000 }),
     ),
     logging: readLogging(env),
+    tracing: readTracing(env),
   };
   env.assertValid();
   return config;

@@ -1,5 +1,6 @@
 import { destination as pinoDestination, DestinationStream, Logger, LoggerOptions, pino, stdTimeFunctions } from 'pino';
 import { LoggingConfig } from '../config/configuration';
+import { activeTraceFields } from '../tracing/log-fields';
 
 /** Injection token of the service's one pino logger: HTTP, Nest, kafkajs and consumer lines all go through it. */
 export const ROOT_LOGGER = Symbol('ROOT_LOGGER');
@@ -26,6 +27,8 @@ export function rootLoggerOptions(config: LoggingConfig): LoggerOptions {
     // Label levels read better in JSON; pino-pretty expects pino's numeric levels.
     formatters: config.format === 'json' ? { level: (label) => ({ level: label }) } : {},
     redact: { paths: REDACTED_PATHS, censor: '[Redacted]' },
+    // A line written while a span is active names its trace, so a tracing tool and the logs point at each other.
+    mixin: activeTraceFields,
   };
 }
 

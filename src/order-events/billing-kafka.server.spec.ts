@@ -1,9 +1,10 @@
 import { BillingKafkaServer, MissingHandlerError } from './billing-kafka.server';
 import { TransientFaultRetrier } from './transient-fault.retrier';
+import { Tracing } from '../tracing/tracing';
 
 function serverIn(mode: 'message' | 'batch'): BillingKafkaServer {
   // Port 1: any attempt to reach a broker would fail, so the refusal must come before connecting.
-  const delivery = { retrier: {} as TransientFaultRetrier, resumePositions: () => Promise.resolve([]), onConsumerDead: () => undefined };
+  const delivery = { retrier: {} as TransientFaultRetrier, resumePositions: () => Promise.resolve([]), onConsumerDead: () => undefined, tracing: new Tracing() };
   return new BillingKafkaServer({ client: { brokers: ['127.0.0.1:1'] }, consumer: { groupId: 'g' } }, delivery, new Map([['orders.t1', 'order.completed']]), [], mode);
 }
 

@@ -8,6 +8,7 @@ import { GroupCommitQueue } from './group-commit.queue';
 import { PartitionControl, TransientFaultRetrier } from './transient-fault.retrier';
 import { Assignment, LogStartOffsets } from '../consumer-offsets/consumer-offsets.service';
 import { PartitionOffset } from '../consumer-offsets/consumer-offsets.repository';
+import { Tracing } from '../tracing/tracing';
 
 export interface DeliveryOptions {
   retrier: TransientFaultRetrier;
@@ -15,6 +16,8 @@ export interface DeliveryOptions {
   resumePositions: (assignment: Assignment, logStart: LogStartOffsets, stopping: () => boolean) => Promise<PartitionOffset[]>;
   /** Called when kafkajs gives up on the consumer for good: a live process must not keep a dead consumer. */
   onConsumerDead: (error: Error) => void;
+  /** Opens the consumer span of each message (message mode) or group (batch mode). */
+  tracing: Tracing;
 }
 
 export interface BatchModeOptions {
@@ -165,7 +168,10 @@ export class BillingKafkaServer extends Server<Record<string, never>, KafkaServe
     const { topic, partition, message } = payload;
     const original = { ...message, headers: { ...(message.headers ?? {}) }, topic, partition };
     const context = new KafkaContext([original as never, partition, topic, this.consumer!, () => payload.heartbeat(), null as never]);
-    await this.dispatch(this.patternByTopic.get(topic) ?? topic, new Delivery('message', [fetched(topic, partition, message)]), context);
+    const delivered = fetched(topic, partition, message);
+    await this.delivery.tracing.consumeMessage(delivered, this.options.consumer.groupId, () =>
+      this.dispatch(this.patternByTopic.get(topic) ?? topic, new Delivery('message', [delivered]), context),
+    );
   }
 
   /** Offsets of a partition's batch are resolved only once the transaction holding its events commits. */
@@ -208,7 +214,7 @@ export class BillingKafkaServer extends Server<Record<string, never>, KafkaServe
   private async dispatchBatch(pattern: string, messages: FetchedMessage[]): Promise<void> {
     const [first] = messages;
     const context = new KafkaContext([first as never, first.partition, first.topic, this.consumer!, () => Promise.resolve(), null as never]);
-    await this.dispatch(pattern, new Delivery('batch', messages), context);
+    await this.delivery.tracing.consumeBatch(messages, this.options.consumer.groupId, () => this.dispatch(pattern, new Delivery('batch', messages), context));
   }
 
   /** Runs the handler (with its interceptors and filters) and waits for its outcome, so a failure reaches kafkajs. */

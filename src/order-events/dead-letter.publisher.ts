@@ -7,6 +7,7 @@ import { MessageCoordinates } from '../observability/event-outcome.recorder';
 import { KafkaLogging } from '../observability/logging.module';
 import { fitDeadLetter } from './dead-letter.fit';
 import { kafkaClientOptions } from '../transport-security/kafka-client-options';
+import { Tracing } from '../tracing/tracing';
 
 export interface OriginalMessage {
   key: Buffer | string | null;
@@ -23,6 +24,7 @@ export class DeadLetterPublisher implements OnApplicationShutdown {
     private readonly config: KafkaConfig,
     private readonly policy: ConsumerPolicyConfig,
     kafkaLogging: KafkaLogging,
+    private readonly tracing: Tracing,
   ) {
     this.producer = new LazyConnection(() =>
       new Kafka({ clientId: `${config.clientId}-dlt`, ...kafkaClientOptions(config), logCreator: kafkaLogging.logCreator }).producer({
@@ -38,8 +40,15 @@ export class DeadLetterPublisher implements OnApplicationShutdown {
    * cut further until it fits, so poison never blocks. A failed send drops the producer, so the next send
    * connects a new one: an idempotent producer can be left unusable by a fatal error (fenced, out of sequence).
    */
-  async publish(original: OriginalMessage, source: MessageCoordinates, error: PoisonMessageError): Promise<void> {
-    const whole = { key: original.key, value: original.value, headers: toHeaderValues(original.headers) };
+  publish(original: OriginalMessage, source: MessageCoordinates, error: PoisonMessageError): Promise<void> {
+    return this.tracing.send(this.config.deadLetterTopic, (traceparent) => this.send(original, source, error, traceparent));
+  }
+
+  /** The original headers stay as they were; a letter whose original had no traceparent gets the publish span's. */
+  private async send(original: OriginalMessage, source: MessageCoordinates, error: PoisonMessageError, traceparent: string | undefined): Promise<void> {
+    const headers = toHeaderValues(original.headers);
+    if (traceparent && headers.traceparent === undefined) headers.traceparent = traceparent;
+    const whole = { key: original.key, value: original.value, headers };
     for (let maxBytes = this.policy.deadLetterMaxBytes; ; maxBytes = Math.max(MIN_DEAD_LETTER_BYTES, Math.floor(maxBytes / 4))) {
       const letter = fitDeadLetter(whole, reasonHeaders(source, error), maxBytes);
       try {

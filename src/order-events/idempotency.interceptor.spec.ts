@@ -1,4 +1,5 @@
 import { CallHandler, ExecutionContext } from '@nestjs/common';
+import { Tracing } from '../tracing/tracing';
 import { lastValueFrom, of } from 'rxjs';
 import { Clock } from '../common/clock';
 import { EventConflictError, PoisonMessageError } from '../common/errors';
@@ -46,6 +47,7 @@ describe('IdempotencyInterceptor', () => {
       recorder as unknown as EventOutcomeRecorder,
       fixedClock,
       { record: (messages) => (positions.push(...messages.map((m) => `${m.partition}@${m.offset}`)), Promise.resolve()) },
+      new Tracing(),
     );
     positions = [];
   });

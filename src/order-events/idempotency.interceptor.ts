@@ -7,6 +7,8 @@ import { IdempotentEventParser } from '../idempotency/idempotent-event';
 import { SettledPositions } from '../consumer-offsets/settled-positions';
 import { outcomeOf } from './outcome-of';
 import { IdempotencyService } from '../idempotency/idempotency.service';
+import { Tracing } from '../tracing/tracing';
+import { CLAIM_SPAN, claimAttributes } from './claim-span';
 
 /**
  * Wraps an event handler so that the claim of event_id and everything the handler writes share one
@@ -22,6 +24,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
     private readonly outcomes: EventOutcomeRecorder,
     private readonly clock: Clock,
     private readonly positions: SettledPositions,
+    private readonly tracing: Tracing,
   ) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<EventOutcome> {
@@ -33,13 +36,16 @@ export class IdempotencyInterceptor implements NestInterceptor {
     const delivery = deliveryOf(context);
     const [message] = delivery.messages;
     const event = parseMessage(this.parser, message);
-    const result = await this.idempotency.runOnce(
-      event,
-      () => {
-        delivery.handOver(eventBatchOf([event]));
-        return lastValueFrom(next.handle(), { defaultValue: undefined });
-      },
-      () => this.positions.record([message]),
+    this.tracing.annotate({ 'billing.event_id': event.eventId });
+    const result = await this.tracing.inSpan(CLAIM_SPAN, claimAttributes(1), () =>
+      this.idempotency.runOnce(
+        event,
+        () => {
+          delivery.handOver(eventBatchOf([event]));
+          return lastValueFrom(next.handle(), { defaultValue: undefined });
+        },
+        () => this.positions.record([message]),
+      ),
     );
     // Committed: only now is there an outcome to count.
     const finished = this.clock.now().getTime();

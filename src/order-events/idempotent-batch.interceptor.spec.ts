@@ -1,4 +1,5 @@
 import { CallHandler, ExecutionContext } from '@nestjs/common';
+import { Tracing } from '../tracing/tracing';
 import { lastValueFrom, of } from 'rxjs';
 import { PoisonMessageError } from '../common/errors';
 import { BillingConfig } from '../config/configuration';
@@ -90,6 +91,7 @@ describe('IdempotentBatchInterceptor', () => {
       { now: () => NOW },
       sink,
       settledPositions,
+      new Tracing(),
     );
   });
 

@@ -9,6 +9,8 @@ import { BatchDecision, IdempotencyService } from '../idempotency/idempotency.se
 import { outcomeOf } from './outcome-of';
 import { RejectedEventSink } from './rejected-event.sink';
 import { PartitionFrontier, SettledPositions } from '../consumer-offsets/settled-positions';
+import { Tracing } from '../tracing/tracing';
+import { CLAIM_SPAN, claimAttributes } from './claim-span';
 
 interface Group {
   delivery: Delivery;
@@ -48,6 +50,7 @@ export class IdempotentBatchInterceptor implements NestInterceptor {
     private readonly clock: Clock,
     private readonly rejections: RejectedEventSink,
     private readonly positions: SettledPositions,
+    private readonly tracing: Tracing,
   ) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<BatchSummary> {
@@ -70,17 +73,19 @@ export class IdempotentBatchInterceptor implements NestInterceptor {
     try {
       const settledHere: FetchedMessage[] = [];
       let claimedHere = 0;
-      const decisions = await this.idempotency.runBatchOnce(
-        items.map((item) => item.event),
-        async (admitted) => {
-          group.delivery.handOver(eventBatchOf(admitted));
-          claimedHere += admitted.length;
-          return handlerResults(await lastValueFrom(group.next.handle(), { defaultValue: undefined }));
-        },
-        async (decided) => {
-          settledHere.push(...items.filter((_item, i) => decided[i].kind !== 'rejected').map((item) => item.message));
-          await this.positions.record(group.frontier.lastSettledWith(settledHere));
-        },
+      const decisions = await this.tracing.inSpan(CLAIM_SPAN, claimAttributes(items.length), () =>
+        this.idempotency.runBatchOnce(
+          items.map((item) => item.event),
+          async (admitted) => {
+            group.delivery.handOver(eventBatchOf(admitted));
+            claimedHere += admitted.length;
+            return handlerResults(await lastValueFrom(group.next.handle(), { defaultValue: undefined }));
+          },
+          async (decided) => {
+            settledHere.push(...items.filter((_item, i) => decided[i].kind !== 'rejected').map((item) => item.message));
+            await this.positions.record(group.frontier.lastSettledWith(settledHere));
+          },
+        ),
       );
       group.frontier.markSettled(settledHere);
       group.claimed += claimedHere;

@@ -5,6 +5,7 @@ import { KafkaConfig, OutboxConfig } from '../config/configuration';
 import { KafkaLogging } from '../observability/logging.module';
 import { kafkaClientOptions } from '../transport-security/kafka-client-options';
 import { PendingOutboxRow } from './outbox.repository';
+import { OpenSpan, Tracing } from '../tracing/tracing';
 
 export const INVOICE_CREATED = 'invoice.created';
 
@@ -19,6 +20,7 @@ export class OutboxPublisher implements OnApplicationShutdown {
     private readonly kafka: KafkaConfig,
     private readonly config: OutboxConfig,
     kafkaLogging: KafkaLogging,
+    private readonly tracing: Tracing,
   ) {
     // Few retries: a relay round must end (and release its shards) while the broker is down; the relay retries it.
     this.client = new Kafka({ clientId: `${kafka.clientId}-outbox`, ...kafkaClientOptions(kafka), logCreator: kafkaLogging.logCreator, retry: { retries: 2 } });
@@ -29,10 +31,14 @@ export class OutboxPublisher implements OnApplicationShutdown {
 
   /** One send, in row order: the idempotent producer with one request in flight keeps each key's order. A failure drops the producer. */
   async publish(rows: readonly PendingOutboxRow[]): Promise<void> {
+    // One span per row, in its source event's trace: the message carries that span's traceparent downstream.
+    const spans = rows.map((row) => this.tracing.startSend(this.config.topic, row.traceparent, { 'billing.event_id': row.event_id, 'billing.source_event_id': row.source_event_id }));
     try {
       await this.ensureTopic();
-      await (await this.producer.get()).send({ topic: this.config.topic, acks: -1, messages: rows.map(toMessage) });
+      await (await this.producer.get()).send({ topic: this.config.topic, acks: -1, messages: rows.map((row, i) => toMessage(row, spans[i].traceparent ?? row.traceparent)) });
+      endAll(spans);
     } catch (error) {
+      endAll(spans, error);
       await this.producer.close();
       throw error;
     }
@@ -62,7 +68,12 @@ export class OutboxPublisher implements OnApplicationShutdown {
   }
 }
 
-export function toMessage(row: PendingOutboxRow): Message {
+function endAll(spans: readonly OpenSpan[], error?: unknown): void {
+  for (const span of spans) span.end(error);
+}
+
+/** traceparent: the header to send, by default the source event's (the publish span's when tracing is on). */
+export function toMessage(row: PendingOutboxRow, traceparent = row.traceparent): Message {
   const value = {
     event_id: row.event_id,
     event_type: INVOICE_CREATED,
@@ -75,6 +86,6 @@ export function toMessage(row: PendingOutboxRow): Message {
     created_at: row.invoice_created_at.toISOString(),
   };
   const headers: Record<string, string> = { 'x-source-event-id': row.source_event_id };
-  if (row.traceparent !== null) headers.traceparent = row.traceparent;
+  if (traceparent !== null) headers.traceparent = traceparent;
   return { key: row.order_id, value: JSON.stringify(value), headers };
 }
