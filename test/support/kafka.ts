@@ -69,16 +69,16 @@ export class TestKafka {
   async readAll(topic: string, expected: number, timeoutMs = 30_000): Promise<DeadLetter[]> {
     const consumer = this.kafka.consumer({ groupId: uniqueName('reader') });
     const received: DeadLetter[] = [];
-    await consumer.connect();
-    await consumer.subscribe({ topic, fromBeginning: true });
-    await consumer.run({
-      eachMessage: ({ message }) => {
-        const headers = Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)]));
-        received.push({ key: message.key?.toString() ?? null, value: message.value, headers });
-        return Promise.resolve();
-      },
-    });
     try {
+      await consumer.connect();
+      await consumer.subscribe({ topic, fromBeginning: true });
+      await consumer.run({
+        eachMessage: ({ message }) => {
+          const headers = Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)]));
+          received.push({ key: message.key?.toString() ?? null, value: message.value, headers });
+          return Promise.resolve();
+        },
+      });
       await waitFor(() => received.length >= expected, timeoutMs, `${expected} messages on ${topic}`);
       return received;
     } finally {
