@@ -43,8 +43,8 @@ export type InsertOutcome = 'created' | 'order_taken' | 'event_invoiced' | 'even
  * The invoice id and its announcement's event_id derive from the source event_id: an invoice made again after a
  * database restore is the same invoice, announced with the same event_id, so downstream deduplication holds.
  */
-const INVOICE_ID_NAMESPACE = '0f6a2c4e-5b1d-4f3a-9c7e-1d2b3a4c5d6e';
-const ANNOUNCEMENT_ID_NAMESPACE = '7d3e9a1b-2c4f-4e6a-8b0d-9f1e2d3c4b5a';
+export const INVOICE_ID_NAMESPACE = '0f6a2c4e-5b1d-4f3a-9c7e-1d2b3a4c5d6e';
+export const ANNOUNCEMENT_ID_NAMESPACE = '7d3e9a1b-2c4f-4e6a-8b0d-9f1e2d3c4b5a';
 
 const COLUMNS = 'id, event_id, tenant_id, order_id, amount, currency, created_at, insert_xid';
 
