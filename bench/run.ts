@@ -22,6 +22,8 @@ interface Options {
   dbSweepEvents: number;
   scaleOut: number[];
   cpuProfDir?: string;
+  /** Extra Node flags for the service processes, e.g. heap limits. */
+  serviceNodeOptions: string;
   variants: string[];
   out: string;
 }
@@ -62,6 +64,7 @@ function parseOptions(argv: string[]): Options {
     dbSweepEvents: value('db-sweep-events', 30_000),
     scaleOut: list('scale-out', '1,2,3').map(Number),
     cpuProfDir: text('cpu-prof'),
+    serviceNodeOptions: text('service-node-options') ?? '',
     variants: list('variants', DEFAULT_VARIANTS.join(',')),
     out: outIndex >= 0 ? argv[outIndex + 1] : join(__dirname, '..', '..', 'bench', 'results'),
   };
@@ -217,7 +220,7 @@ async function main(): Promise<void> {
       PORT: String(await freePort()),
       AUTH_JWT_SECRET: 'bench-only-secret-0123456789-abcdefghijklmnop',
       NODE_ENV: 'production',
-      NODE_OPTIONS: [`--require ${MEMORY_PROBE}`, profile && options.cpuProfDir ? `--cpu-prof --cpu-prof-dir=${options.cpuProfDir}` : ''].join(' '),
+      NODE_OPTIONS: [`--require ${MEMORY_PROBE}`, options.serviceNodeOptions, profile && options.cpuProfDir ? `--cpu-prof --cpu-prof-dir=${options.cpuProfDir}` : ''].join(' '),
     });
     const service = (label: string, env: Record<string, string>, more: Partial<ConsumerRun> = {}) =>
       consumerVariant({ label, script: SERVICE_MAIN, env, expected, ...more });

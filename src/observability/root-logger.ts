@@ -18,6 +18,13 @@ export const REDACTED_PATHS = [
   '*.headers.authorization',
 ];
 
+/**
+ * For a child whose lines have a fixed shape of scalars (the per-event outcome line): only the top-level paths. The
+ * wildcard paths make pino clone and scan every field of every line, about 6 µs a line, a sixth of the consumer's
+ * CPU at full speed; such a line holds no object that could carry a credential.
+ */
+export const FIXED_SHAPE_REDACTION = { paths: REDACTED_PATHS.filter((path) => !path.includes('*') && !path.includes('.')), censor: '[Redacted]' };
+
 export function rootLoggerOptions(config: LoggingConfig): LoggerOptions {
   return {
     level: config.level,
@@ -34,7 +41,8 @@ export function createRootLogger(config: LoggingConfig, destination?: Destinatio
 }
 
 function defaultDestination(config: LoggingConfig): DestinationStream {
-  if (config.format === 'json') return pinoDestination({ fd: 1, sync: true });
+  // sync: false buffers lines and writes them in the background; pino flushes the buffer on process exit.
+  if (config.format === 'json') return pinoDestination({ fd: 1, sync: config.sync });
   // pino-pretty is a dev dependency: required only when asked for, so a production image without it still boots with json.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const pretty = require('pino-pretty') as typeof import('pino-pretty');
