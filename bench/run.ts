@@ -40,9 +40,11 @@ interface VariantResult {
 }
 
 const SERVICE_MAIN = join(__dirname, '..', 'src', 'main.js');
-const ALL_VARIANTS = ['raw', 'db', 'textbook', 'message', 'quiet', 'nooutbox', 'scaleout', 'service'];
+const ALL_VARIANTS = ['raw', 'db', 'textbook', 'message', 'quiet', 'nooutbox', 'bigheap', 'scaleout', 'service'];
 const DEFAULT_VARIANTS = ALL_VARIANTS.filter((v) => v !== 'scaleout');
 const MEMORY_PROBE = join(__dirname, 'memory-probe.js');
+/** The heap flags the Dockerfile and npm run start:prod start the service with. */
+const SHIPPED_HEAP_FLAGS = '--max-old-space-size=128 --max-semi-space-size=8';
 const TIMEOUT_MS = 20 * 60_000;
 
 function parseOptions(argv: string[]): Options {
@@ -64,7 +66,7 @@ function parseOptions(argv: string[]): Options {
     dbSweepEvents: value('db-sweep-events', 30_000),
     scaleOut: list('scale-out', '1,2,3').map(Number),
     cpuProfDir: text('cpu-prof'),
-    serviceNodeOptions: text('service-node-options') ?? '',
+    serviceNodeOptions: text('service-node-options') ?? SHIPPED_HEAP_FLAGS,
     variants: list('variants', DEFAULT_VARIANTS.join(',')),
     out: outIndex >= 0 ? argv[outIndex + 1] : join(__dirname, '..', '..', 'bench', 'results'),
   };
@@ -212,7 +214,7 @@ async function main(): Promise<void> {
   const extra: Extra = { latency: undefined, halfRate: undefined, peakRssMb: 0, scaleOut: [], dbSweep: undefined };
   try {
     const runs = (variant: string) => options.variants.includes(variant);
-    const serviceEnv = async (mode: string, profile = false) => ({
+    const serviceEnv = async (mode: string, profile = false, heapFlags = options.serviceNodeOptions) => ({
       KAFKA_BROKERS: BROKERS.join(','),
       KAFKA_TOPIC: topic,
       KAFKA_CONSUME_MODE: mode,
@@ -220,7 +222,7 @@ async function main(): Promise<void> {
       PORT: String(await freePort()),
       AUTH_JWT_SECRET: 'bench-only-secret-0123456789-abcdefghijklmnop',
       NODE_ENV: 'production',
-      NODE_OPTIONS: [`--require ${MEMORY_PROBE}`, options.serviceNodeOptions, profile && options.cpuProfDir ? `--cpu-prof --cpu-prof-dir=${options.cpuProfDir}` : ''].join(' '),
+      NODE_OPTIONS: [`--require ${MEMORY_PROBE}`, heapFlags, profile && options.cpuProfDir ? `--cpu-prof --cpu-prof-dir=${options.cpuProfDir}` : ''].join(' '),
     });
     const service = (label: string, env: Record<string, string>, more: Partial<ConsumerRun> = {}) =>
       consumerVariant({ label, script: SERVICE_MAIN, env, expected, ...more });
@@ -258,6 +260,11 @@ async function main(): Promise<void> {
       log('this service, batch mode, without the outbox');
       const bare = await service('service_no_outbox', { ...(await serviceEnv('batch')), OUTBOX_RELAY_ENABLED: 'false' }, { prepare: (db) => db.query(DISCARD_OUTBOX_ROWS) });
       results.push({ name: NO_OUTBOX, ...bare, notes: 'batch mode; the outbox insert discarded by a BEFORE INSERT trigger, relay off: the service before issue #10' });
+    }
+    if (runs('bigheap')) {
+      log("this service, batch mode, V8's default heap sizing (no heap flags)");
+      const big = await service('service_big_heap', { ...(await serviceEnv('batch', false, '')), OUTBOX_TOPIC: `${topic}.invoice-created` });
+      results.push({ name: BIG_HEAP, ...big, notes: `as shipped but without ${SHIPPED_HEAP_FLAGS}; peak RSS ${big.peakRssMb.toFixed(0)} MB; ${cpuNote(big.cpu)}` });
     }
     if (runs('scaleout')) {
       for (const instances of options.scaleOut) {
@@ -306,6 +313,7 @@ async function main(): Promise<void> {
 
 const SHIPPED = 'this service (batch)';
 const NO_OUTBOX = 'this service (batch, no outbox)';
+const BIG_HEAP = 'this service (batch, default V8 heap)';
 /** The outbox statement still runs, but keeps no row: the cost of the service without its announcements. */
 const DISCARD_OUTBOX_ROWS = `CREATE FUNCTION bench_discard() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$;
   CREATE TRIGGER bench_discard BEFORE INSERT ON invoice_outbox FOR EACH ROW EXECUTE FUNCTION bench_discard()`;
@@ -378,6 +386,7 @@ function report(options: Options, messageCount: number, expected: number, result
   const textbook = rate('textbook consumer');
   const raw = rate('raw consume limit');
   const db = rate('database limit');
+  const bigHeap = rate(BIG_HEAP);
   const { latency, halfRate, peakRssMb } = extra;
   const summary = {
     date: new Date().toISOString(),
@@ -404,7 +413,7 @@ function report(options: Options, messageCount: number, expected: number, result
   writeFileSync(join(options.out, 'latest.md'), `${sections}\n`);
   process.stdout.write(`${sections}\n\nload average before: ${loadBefore}; after: ${loadAfter}\n`);
   process.stdout.write(
-    `bench: service=${fixed(service, 0)}/s textbook=${fixed(textbook, 0)}/s raw=${fixed(raw, 0)}/s db=${fixed(db, 0)}/s ratio_textbook=${fixed(service / textbook, 2)} ratio_raw=${fixed(service / raw, 2)} ratio_db=${fixed(service / db, 2)} p99_ms=${fixed(latency?.p99Ms ?? NaN, 1)} rss_mb=${fixed(peakRssMb, 0)} p99_half_ms=${fixed(halfRate?.p99Ms ?? NaN, 1)} half_rate=${fixed(halfRate?.offeredPerSecond ?? NaN, 0)}/s no_outbox=${fixed(noOutbox, 0)}/s ratio_outbox=${fixed(service / noOutbox, 2)} load="${loadAfter}"\n`,
+    `bench: service=${fixed(service, 0)}/s textbook=${fixed(textbook, 0)}/s raw=${fixed(raw, 0)}/s db=${fixed(db, 0)}/s ratio_textbook=${fixed(service / textbook, 2)} ratio_raw=${fixed(service / raw, 2)} ratio_db=${fixed(service / db, 2)} p99_ms=${fixed(latency?.p99Ms ?? NaN, 1)} rss_mb=${fixed(peakRssMb, 0)} p99_half_ms=${fixed(halfRate?.p99Ms ?? NaN, 1)} half_rate=${fixed(halfRate?.offeredPerSecond ?? NaN, 0)}/s big_heap=${fixed(bigHeap, 0)}/s no_outbox=${fixed(noOutbox, 0)}/s ratio_outbox=${fixed(service / noOutbox, 2)} load="${loadAfter}"\n`,
   );
   if ([...results, ...extra.scaleOut].some((r) => r.correct === false)) process.exitCode = 1;
 }
