@@ -171,7 +171,7 @@ async function writeByCopy(client: Client, batch: readonly Row[], worker: number
 /** The service's own statements: the claim, then the invoice + outbox CTE and the stored offset, in one transaction. */
 async function serviceWriters(url: string, concurrency: number): Promise<{ writers: Writer[]; close: () => Promise<void> }> {
   const options = dataSourceOptions(url);
-  const dataSource = new DataSource({ ...options, extra: { ...options.extra, max: concurrency } } as typeof options);
+  const dataSource = new DataSource({ ...options, extra: { ...options.extra, max: concurrency } });
   await dataSource.initialize();
   const transactions = new TransactionRunner(dataSource);
   const claims = new ProcessedEventsRepository(transactions);

@@ -117,11 +117,6 @@ export class LoggingConfig {
     readonly level: LogLevel,
     /** json: one JSON object per line (production); pretty: human-readable (development). */
     readonly format: LogFormat,
-    /**
-     * true: each line is written before the call returns, so a crash loses none. false: lines are buffered and
-     * written in the background (flushed on exit); a crash that kills the process (SIGKILL, OOM) loses the buffer.
-     */
-    readonly sync = true,
   ) {}
 }
 
@@ -250,7 +245,7 @@ function readLogging(env: EnvReader): LoggingConfig {
   env.check('LOG_FORMAT', format === 'json' || format === 'pretty', `must be json or pretty, got "${format}"`);
   const level = env.string('LOG_LEVEL', 'info').toLowerCase();
   env.check('LOG_LEVEL', (LOG_LEVELS as readonly string[]).includes(level), `must be one of ${LOG_LEVELS.join(', ')}, got "${level}"`);
-  return new LoggingConfig(level as LogLevel, format as LogFormat, env.boolean('LOG_SYNC', true));
+  return new LoggingConfig(level as LogLevel, format as LogFormat);
 }
 
 export function loadConfig(rawEnv: Env): AppConfig {
