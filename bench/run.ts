@@ -44,7 +44,7 @@ const ALL_VARIANTS = ['raw', 'db', 'textbook', 'message', 'quiet', 'nooutbox', '
 const DEFAULT_VARIANTS = ALL_VARIANTS.filter((v) => v !== 'scaleout');
 const MEMORY_PROBE = join(__dirname, 'memory-probe.js');
 /** The heap flags the Dockerfile and npm run start:prod start the service with. */
-const SHIPPED_HEAP_FLAGS = '--max-old-space-size=128 --max-semi-space-size=8';
+const SHIPPED_HEAP_FLAGS = '--max-old-space-size=96 --max-semi-space-size=4';
 const TIMEOUT_MS = 20 * 60_000;
 
 function parseOptions(argv: string[]): Options {
