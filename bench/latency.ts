@@ -15,12 +15,15 @@ export interface Latency {
  * pg_notify for each invoice; PostgreSQL delivers a notification only when the inserting transaction
  * commits, so its arrival marks the moment the invoice became visible. Both clocks are this process's.
  */
-export async function measureLatency(kafka: BenchKafka, topic: string, databaseUrl: string, ratePerSecond: number, seconds: number): Promise<Latency> {
+/** install: create the notifying trigger (false when an earlier measurement on this database did). */
+export async function measureLatency(kafka: BenchKafka, topic: string, databaseUrl: string, ratePerSecond: number, seconds: number, install = true): Promise<Latency> {
   const listener = new Client({ connectionString: databaseUrl });
   await listener.connect();
-  await listener.query(`CREATE FUNCTION bench_notify_invoice() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN PERFORM pg_notify('bench_invoice', NEW.event_id::text); RETURN NULL; END $$`);
-  await listener.query(`CREATE TRIGGER bench_notify_invoice AFTER INSERT ON invoices FOR EACH ROW EXECUTE FUNCTION bench_notify_invoice()`);
+  if (install) {
+    await listener.query(`CREATE FUNCTION bench_notify_invoice() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN PERFORM pg_notify('bench_invoice', NEW.event_id::text); RETURN NULL; END $$`);
+    await listener.query(`CREATE TRIGGER bench_notify_invoice AFTER INSERT ON invoices FOR EACH ROW EXECUTE FUNCTION bench_notify_invoice()`);
+  }
   const publishedAt = new Map<string, number>();
   const latencies: number[] = [];
   listener.on('notification', ({ payload }) => {

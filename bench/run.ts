@@ -1,12 +1,12 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { cpus, loadavg, totalmem } from 'node:os';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { barChartSvg } from './chart';
-import { measureDatabaseLimit } from './db-limit';
-import { BenchKafka, workload } from './events';
+import { DB_SHAPES, DbPoint, DbShape, DbSweep, sweepDatabaseLimit } from './db-limit';
+import { BenchEvent, BenchKafka, workload } from './events';
 import { Latency, measureLatency } from './latency';
-import { BenchDatabase, BROKERS, Child, measureUntilCount, numberOption, sleep, startChild, Throughput, uniqueName } from './support';
+import { BenchDatabase, BROKERS, Child, CpuMeter, CpuShare, measureUntilCount, numberOption, sleep, startChild, Throughput, uniqueName } from './support';
 
 interface Options {
   events: number;
@@ -15,7 +15,15 @@ interface Options {
   duplicateShare: number;
   rate: number;
   latencySeconds: number;
-  dbBatchSize: number;
+  halfRateSeconds: number;
+  dbBatchSizes: number[];
+  dbConcurrencies: number[];
+  dbShapes: DbShape[];
+  dbSweepEvents: number;
+  scaleOut: number[];
+  cpuProfDir?: string;
+  /** Extra Node flags for the service processes, e.g. heap limits. */
+  serviceNodeOptions: string;
   variants: string[];
   out: string;
 }
@@ -26,14 +34,23 @@ interface VariantResult {
   correct?: boolean;
   check?: string;
   notes: string;
+  cpu?: CpuShare;
+  memory?: unknown;
+  processes?: number;
 }
 
 const SERVICE_MAIN = join(__dirname, '..', 'src', 'main.js');
-const ALL_VARIANTS = ['raw', 'db', 'textbook', 'message', 'quiet', 'nooutbox', 'service'];
+const ALL_VARIANTS = ['raw', 'db', 'textbook', 'message', 'quiet', 'nooutbox', 'bigheap', 'scaleout', 'service'];
+const DEFAULT_VARIANTS = ALL_VARIANTS.filter((v) => v !== 'scaleout');
+const MEMORY_PROBE = join(__dirname, 'memory-probe.js');
+/** The heap flags the Dockerfile and npm run start:prod start the service with. */
+const SHIPPED_HEAP_FLAGS = '--max-old-space-size=96 --max-semi-space-size=4';
 const TIMEOUT_MS = 20 * 60_000;
 
 function parseOptions(argv: string[]): Options {
   const value = (name: string, fallback: number) => numberOption(argv, name, fallback);
+  const text = (name: string) => (argv.includes(`--${name}`) ? argv[argv.indexOf(`--${name}`) + 1] : undefined);
+  const list = (name: string, fallback: string) => (text(name) ?? fallback).split(',');
   const outIndex = argv.indexOf('--out');
   return {
     events: value('events', 100_000),
@@ -42,8 +59,15 @@ function parseOptions(argv: string[]): Options {
     duplicateShare: value('duplicates', 0.01),
     rate: value('rate', 1000),
     latencySeconds: value('latency-seconds', 20),
-    dbBatchSize: value('db-batch', 500),
-    variants: (argv.includes('--variants') ? argv[argv.indexOf('--variants') + 1] : ALL_VARIANTS.join(',')).split(','),
+    halfRateSeconds: value('half-rate-seconds', 10),
+    dbBatchSizes: list('db-batches', '500,1000,2000,5000').map(Number),
+    dbConcurrencies: list('db-concurrency', '1,2,4').map(Number),
+    dbShapes: list('db-shapes', DB_SHAPES.join(',')) as DbShape[],
+    dbSweepEvents: value('db-sweep-events', 30_000),
+    scaleOut: list('scale-out', '1,2,3').map(Number),
+    cpuProfDir: text('cpu-prof'),
+    serviceNodeOptions: text('service-node-options') ?? SHIPPED_HEAP_FLAGS,
+    variants: list('variants', DEFAULT_VARIANTS.join(',')),
     out: outIndex >= 0 ? argv[outIndex + 1] : join(__dirname, '..', '..', 'bench', 'results'),
   };
 }
@@ -84,50 +108,95 @@ async function rawConsumer(topic: string, expected: number, options: Options): P
   return { name: 'raw consume limit', throughput, notes: `kafkajs eachMessage doing nothing, partitionsConsumedConcurrently=${options.concurrency}` };
 }
 
-async function databaseLimit(events: Parameters<typeof measureDatabaseLimit>[1], options: Options): Promise<VariantResult> {
+async function databaseLimit(events: BenchEvent[], options: Options): Promise<{ result: VariantResult; sweep: DbSweep }> {
   const db = await BenchDatabase.create('db');
+  const describe = (p: DbPoint) =>
+    `${p.shape}, ${p.batchSize} a transaction, ${p.concurrency} connection(s): ${Math.round(p.perSecond)}/s over ${p.events} events, WAL ${Math.round(p.walBytesPerEvent)} B/event (load ${p.load})`;
   try {
-    const throughput = await measureDatabaseLimit(db.url, events, options.concurrency, options.dbBatchSize);
-    return {
-      name: 'database limit',
-      throughput,
-      notes: `the service's batch claim + invoice statements through pg, ${options.concurrency} connections, ${options.dbBatchSize} events per transaction, no Kafka`,
-    };
+    const sweep = await sweepDatabaseLimit(
+      db.url,
+      events,
+      { shapes: options.dbShapes, batchSizes: options.dbBatchSizes, concurrencies: options.dbConcurrencies, sweepEvents: options.dbSweepEvents },
+      (point) => log(`  db ${describe(point)}`),
+    );
+    const { final } = sweep;
+    const notes = `best of the sweep run on every event: ${final.shape}, ${final.batchSize} events a transaction, ${final.concurrency} connection(s); claim + invoice + outbox row, synchronous_commit=on, no Kafka`;
+    return { result: { name: 'database limit', throughput: final, notes }, sweep };
   } finally {
     await db.drop();
   }
 }
 
-/** Runs one consumer process against its own database and group, and checks one invoice per distinct event. */
-async function consumerVariant(
-  label: string,
-  script: string,
-  env: Record<string, string>,
-  expected: number,
-  whileRunning?: (db: BenchDatabase, child: Child) => Promise<void>,
-  prepare?: (db: BenchDatabase) => Promise<unknown>,
-): Promise<{ throughput: Throughput; correct: boolean; check: string; peakRssMb: number }> {
+interface ConsumerRun {
+  label: string;
+  script: string;
+  env: Record<string, string>;
+  expected: number;
+  /** Consumer processes in the one group (scale-out); 1 by default. */
+  instances?: number;
+  whileRunning?: (db: BenchDatabase, child: Child) => Promise<void>;
+  /** Called with the throughput as soon as it is measured, before whileRunning. */
+  onMeasured?: (throughput: Throughput) => void;
+  prepare?: (db: BenchDatabase) => Promise<unknown>;
+}
+
+interface ConsumerOutcome {
+  throughput: Throughput;
+  correct: boolean;
+  check: string;
+  peakRssMb: number;
+  cpu?: CpuShare;
+  memory?: unknown;
+}
+
+/** Runs consumer processes against their own database and group, and checks one invoice per distinct event. */
+async function consumerVariant(run: ConsumerRun): Promise<ConsumerOutcome> {
+  const { label, expected } = run;
   const db = await BenchDatabase.create(label);
-  await prepare?.(db);
-  const child = startChild(label, script, { DATABASE_URL: db.url, KAFKA_GROUP_ID: uniqueName(`bench-${label}`), ...env });
+  await run.prepare?.(db);
+  const groupId = uniqueName(`bench-${label}`);
+  const memoryFile = join(tmpdir(), `${uniqueName(`billing-bench-memory-${label}`)}.json`);
+  const children: Child[] = [];
+  for (let i = 0; i < (run.instances ?? 1); i++) {
+    // Each process of a scale-out needs a port of its own.
+    const port: Record<string, string> = run.env.PORT && i > 0 ? { PORT: String(await freePort()) } : {};
+    children.push(startChild(`${label}${i}`, run.script, { DATABASE_URL: db.url, KAFKA_GROUP_ID: groupId, BENCH_MEMORY_FILE: memoryFile, ...run.env, ...port }));
+  }
+  const [child] = children;
+  const cpu = new CpuMeter(db, () => children.map((c) => c.process.pid ?? 0));
   try {
-    const throughput = await measureUntilCount(db, expected, TIMEOUT_MS, child.alive);
+    const throughput = await measureUntilCount(db, expected, TIMEOUT_MS, () => children.every((c) => c.alive()), cpu);
     await sleep(2000);
     const invoices = await db.count('invoices');
     const claims = await db.count('processed_events');
     const [{ n: doubled }] = await db.query<{ n: string }>('SELECT count(*)::text AS n FROM (SELECT 1 FROM invoices GROUP BY tenant_id, order_id HAVING count(*) > 1) d');
     const correct = invoices === expected && claims === expected && doubled === '0';
     const check = `${invoices} invoices, ${claims} claims for ${expected} distinct events`;
-    if (whileRunning) await whileRunning(db, child);
-    return { throughput, correct, check, peakRssMb: child.peakRssMb() };
+    run.onMeasured?.(throughput);
+    if (run.whileRunning) await run.whileRunning(db, child);
+    const peakRssMb = Math.max(...children.map((c) => c.peakRssMb()));
+    return { throughput, correct, check, peakRssMb, cpu: cpu.result, memory: readMemory(memoryFile) };
   } catch (error) {
-    log(`${label} failed; its output is in ${child.logFile}`);
+    log(`${label} failed; its output is in ${children.map((c) => c.logFile).join(', ')}`);
     throw error;
   } finally {
-    await child.stop();
+    await Promise.all(children.map((c) => c.stop()));
     await db.drop();
   }
 }
+
+function readMemory(file: string): unknown {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+const cpuNote = (cpu?: CpuShare) =>
+  cpu
+    ? `CPU over ${cpu.wallSeconds.toFixed(1)} s: node ${cpu.nodeSeconds.toFixed(1)} s, its PG backends ${cpu.pgBackendSeconds.toFixed(1)} s, PG background ${cpu.pgBackgroundSeconds.toFixed(1)} s, machine ${cpu.machineSeconds.toFixed(1)} s of ${(cpu.wallSeconds * cpus().length).toFixed(1)}`
+    : 'no CPU sample';
 
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
@@ -142,11 +211,10 @@ async function main(): Promise<void> {
   await kafka.publishAll(topic, messages);
 
   const results: VariantResult[] = [];
-  let latency: Latency | undefined;
-  let peakRssMb = 0;
+  const extra: Extra = { latency: undefined, halfRate: undefined, peakRssMb: 0, scaleOut: [], dbSweep: undefined };
   try {
     const runs = (variant: string) => options.variants.includes(variant);
-    const serviceEnv = async (mode: string) => ({
+    const serviceEnv = async (mode: string, profile = false, heapFlags = options.serviceNodeOptions) => ({
       KAFKA_BROKERS: BROKERS.join(','),
       KAFKA_TOPIC: topic,
       KAFKA_CONSUME_MODE: mode,
@@ -154,54 +222,84 @@ async function main(): Promise<void> {
       PORT: String(await freePort()),
       AUTH_JWT_SECRET: 'bench-only-secret-0123456789-abcdefghijklmnop',
       NODE_ENV: 'production',
+      NODE_OPTIONS: [`--require ${MEMORY_PROBE}`, heapFlags, profile && options.cpuProfDir ? `--cpu-prof --cpu-prof-dir=${options.cpuProfDir}` : ''].join(' '),
     });
+    const service = (label: string, env: Record<string, string>, more: Partial<ConsumerRun> = {}) =>
+      consumerVariant({ label, script: SERVICE_MAIN, env, expected, ...more });
     if (runs('raw')) {
       log('raw consume limit');
       results.push(await rawConsumer(topic, messages.length, options));
     }
     if (runs('db')) {
-      log('database limit');
-      results.push(await databaseLimit(distinctEvents, options));
+      log('database limit: sweep of statement shape x batch size x connections');
+      const { result, sweep } = await databaseLimit(distinctEvents, options);
+      results.push(result);
+      extra.dbSweep = sweep;
     }
     if (runs('textbook')) {
       log('textbook consumer');
-      const textbook = await consumerVariant(
-        'textbook',
-        join(__dirname, 'textbook', 'main.js'),
-        { KAFKA_BROKERS: BROKERS.join(','), KAFKA_TOPIC: topic, KAFKA_PARTITIONS_CONCURRENCY: String(options.concurrency) },
+      const textbook = await consumerVariant({
+        label: 'textbook',
+        script: join(__dirname, 'textbook', 'main.js'),
+        env: { KAFKA_BROKERS: BROKERS.join(','), KAFKA_TOPIC: topic, KAFKA_PARTITIONS_CONCURRENCY: String(options.concurrency) },
         expected,
-      );
+      });
       results.push({ name: 'textbook consumer', ...textbook, notes: 'Nest @EventPattern, select-then-insert, one transaction per message' });
     }
     if (runs('message')) {
       log('this service, per-message mode');
-      const perMessage = await consumerVariant('service_msg', SERVICE_MAIN, await serviceEnv('message'), expected);
+      const perMessage = await service('service_msg', await serviceEnv('message'));
       results.push({ name: 'this service (per-message)', ...perMessage, notes: `KAFKA_CONSUME_MODE=message; peak RSS ${perMessage.peakRssMb.toFixed(0)} MB` });
     }
     if (runs('quiet')) {
       log('this service, batch mode, LOG_LEVEL=warn');
-      const quiet = await consumerVariant('service_quiet', SERVICE_MAIN, { ...(await serviceEnv('batch')), LOG_LEVEL: 'warn' }, expected);
+      const quiet = await service('service_quiet', { ...(await serviceEnv('batch')), LOG_LEVEL: 'warn' });
       results.push({ name: 'this service (batch, LOG_LEVEL=warn)', ...quiet, notes: `no info line per event; peak RSS ${quiet.peakRssMb.toFixed(0)} MB` });
     }
     if (runs('nooutbox')) {
       log('this service, batch mode, without the outbox');
-      const bare = await consumerVariant('service_no_outbox', SERVICE_MAIN, { ...(await serviceEnv('batch')), OUTBOX_RELAY_ENABLED: 'false' }, expected, undefined, (db) =>
-        db.query(DISCARD_OUTBOX_ROWS),
-      );
+      const bare = await service('service_no_outbox', { ...(await serviceEnv('batch')), OUTBOX_RELAY_ENABLED: 'false' }, { prepare: (db) => db.query(DISCARD_OUTBOX_ROWS) });
       results.push({ name: NO_OUTBOX, ...bare, notes: 'batch mode; the outbox insert discarded by a BEFORE INSERT trigger, relay off: the service before issue #10' });
     }
-    // Last: the latency run publishes more events to the topic, which the variants above must not see.
+    if (runs('bigheap')) {
+      log("this service, batch mode, V8's default heap sizing (no heap flags)");
+      const big = await service('service_big_heap', { ...(await serviceEnv('batch', false, '')), OUTBOX_TOPIC: `${topic}.invoice-created` });
+      results.push({ name: BIG_HEAP, ...big, notes: `as shipped but without ${SHIPPED_HEAP_FLAGS}; peak RSS ${big.peakRssMb.toFixed(0)} MB; ${cpuNote(big.cpu)}` });
+    }
+    if (runs('scaleout')) {
+      for (const instances of options.scaleOut) {
+        log(`scale-out: ${instances} service process(es) in one group`);
+        const env = { ...(await serviceEnv('batch')), OUTBOX_TOPIC: `${topic}.invoice-created` };
+        const run = await service(`scale${instances}`, env, { instances });
+        extra.scaleOut.push({ name: `${instances} process(es)`, ...run, processes: instances, notes: cpuNote(run.cpu) });
+      }
+    }
+    // Last: the latency runs publish more events to the topic, which the variants above must not see.
     if (runs('service')) {
       log('this service as shipped (batch mode, outbox and relay), child process node dist/src/main.js');
       let announced = '';
-      const shipped = await consumerVariant('service', SERVICE_MAIN, { ...(await serviceEnv('batch')), OUTBOX_TOPIC: `${topic}.invoice-created` }, expected, async (db) => {
-        announced = await waitForOutboxDrained(db, expected);
-        log(`latency at ${options.rate}/s offered for ${options.latencySeconds} s`);
-        latency = await measureLatency(kafka, topic, db.url, options.rate, options.latencySeconds);
+      const shipped = await service('service', { ...(await serviceEnv('batch', true)), OUTBOX_TOPIC: `${topic}.invoice-created` }, {
+        whileRunning: async (db) => {
+          announced = await waitForOutboxDrained(db, expected);
+          log(`latency at ${options.rate}/s offered for ${options.latencySeconds} s`);
+          extra.latency = await measureLatency(kafka, topic, db.url, options.rate, options.latencySeconds);
+          const serviceRate = results.find((r) => r.name === SHIPPED)?.throughput.perSecond;
+          const half = Math.round((serviceRate ?? 2 * options.rate) / 2);
+          if (options.halfRateSeconds > 0) {
+            log(`latency at half the sustained maximum, ${half}/s offered for ${options.halfRateSeconds} s`);
+            extra.halfRate = await measureLatency(kafka, topic, db.url, half, options.halfRateSeconds, false);
+          }
+        },
+        onMeasured: (throughput) => results.push({ name: SHIPPED, throughput, notes: '' }),
       });
-      peakRssMb = shipped.peakRssMb;
+      extra.peakRssMb = shipped.peakRssMb;
       const correct = shipped.correct && announced.startsWith('ok');
-      results.push({ name: SHIPPED, ...shipped, correct, notes: `as shipped: batch mode, outbox written and relayed to invoice.created (${announced}); peak RSS ${peakRssMb.toFixed(0)} MB` });
+      const shippedResult = results.find((r) => r.name === SHIPPED) as VariantResult;
+      Object.assign(shippedResult, {
+        ...shipped,
+        correct,
+        notes: `as shipped: batch mode, outbox written and relayed to invoice.created (${announced}); peak RSS ${extra.peakRssMb.toFixed(0)} MB; ${cpuNote(shipped.cpu)}`,
+      });
     }
   } finally {
     await kafka.deleteTopics([topic, `${topic}.dlt`, `${topic}.invoice-created`]);
@@ -210,11 +308,12 @@ async function main(): Promise<void> {
 
   const loadAfter = load();
   log(`load average after: ${loadAfter}`);
-  report(options, messages.length, expected, results, latency, peakRssMb, loadBefore, loadAfter);
+  report(options, messages.length, expected, results, extra, loadBefore, loadAfter);
 }
 
 const SHIPPED = 'this service (batch)';
 const NO_OUTBOX = 'this service (batch, no outbox)';
+const BIG_HEAP = 'this service (batch, default V8 heap)';
 /** The outbox statement still runs, but keeps no row: the cost of the service without its announcements. */
 const DISCARD_OUTBOX_ROWS = `CREATE FUNCTION bench_discard() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$;
   CREATE TRIGGER bench_discard BEFORE INSERT ON invoice_outbox FOR EACH ROW EXECUTE FUNCTION bench_discard()`;
@@ -233,22 +332,62 @@ async function waitForOutboxDrained(db: BenchDatabase, expected: number): Promis
   }
 }
 
-function report(
-  options: Options,
-  messageCount: number,
-  expected: number,
-  results: VariantResult[],
-  latency: Latency | undefined,
-  peakRssMb: number,
-  loadBefore: string,
-  loadAfter: string,
-): void {
+interface Extra {
+  latency?: Latency;
+  /** Latency at half the sustained maximum of the shipped service. */
+  halfRate?: Latency;
+  peakRssMb: number;
+  scaleOut: VariantResult[];
+  dbSweep?: DbSweep;
+}
+
+const fixed = (n: number, digits: number) => (Number.isFinite(n) ? n.toFixed(digits) : 'NaN');
+const perSecond = (n: number) => Math.round(n).toLocaleString('en-US');
+const latencyLine = (l: Latency) => `Latency at ${l.offeredPerSecond}/s offered (${l.events} events): p50 ${l.p50Ms.toFixed(1)} ms, p99 ${l.p99Ms.toFixed(1)} ms, max ${l.maxMs.toFixed(1)} ms`;
+
+function variantTable(results: VariantResult[]): string {
+  return [
+    '| variant | events/s | correctness | notes |',
+    '|---|---:|---|---|',
+    ...results.map((r) => `| ${r.name} | ${perSecond(r.throughput.perSecond)} | ${r.check === undefined ? 'n/a' : `${r.correct ? 'ok' : 'WRONG'}: ${r.check}`} | ${r.notes} |`),
+  ].join('\n');
+}
+
+function dbSweepTable(sweep: DbSweep): string {
+  const row = (p: DbPoint, note = '') => `| ${p.shape} | ${p.batchSize} | ${p.concurrency} | ${p.events} | ${perSecond(p.perSecond)} | ${Math.round(p.walBytesPerEvent)} | ${p.load} | ${note} |`;
+  return [
+    '| shape | events a transaction | connections | events | events/s | WAL B/event (cluster) | load average | |',
+    '|---|---:|---:|---:|---:|---:|---|---|',
+    ...sweep.points.map((p) => row(p, p === sweep.best ? 'best of the sweep' : '')),
+    row(sweep.final, '**db=**: the best, every event'),
+    row(sweep.serviceShape, "the service's own statements at its settings, every event"),
+  ].join('\n');
+}
+
+function scaleOutTable(rows: VariantResult[]): string {
+  const share = (r: VariantResult) => {
+    const cpu = r.cpu;
+    if (!cpu) return '| | | | |';
+    const pg = cpu.pgBackendSeconds + cpu.pgBackgroundSeconds;
+    const perEventUs = (seconds: number) => ((seconds / r.throughput.events) * 1e6).toFixed(0);
+    return `| ${perEventUs(cpu.nodeSeconds)} | ${perEventUs(pg)} | ${((100 * pg) / (pg + cpu.nodeSeconds)).toFixed(0)}% | ${((100 * cpu.machineSeconds) / (cpu.wallSeconds * cpus().length)).toFixed(0)}% |`;
+  };
+  return [
+    '| processes | events/s | correctness | peak RSS (max of processes) | node CPU µs/event | PostgreSQL CPU µs/event | PostgreSQL share of (node + PG) CPU | machine busy |',
+    '|---:|---:|---|---:|---:|---:|---:|---:|',
+    ...rows.map((r) => `| ${r.processes} | ${perSecond(r.throughput.perSecond)} | ${r.correct ? 'ok' : 'WRONG'}: ${r.check} | ${(r as { peakRssMb?: number }).peakRssMb?.toFixed(0)} MB ${share(r)}`),
+  ].join('\n');
+}
+
+function report(options: Options, messageCount: number, expected: number, results: VariantResult[], extra: Extra, loadBefore: string, loadAfter: string): void {
   const rate = (name: string) => results.find((r) => r.name === name)?.throughput.perSecond ?? NaN;
   const service = rate(SHIPPED);
   const noOutbox = rate(NO_OUTBOX);
   const textbook = rate('textbook consumer');
   const raw = rate('raw consume limit');
   const db = rate('database limit');
+  const bigHeap = rate(BIG_HEAP);
+  const { latency, halfRate, peakRssMb } = extra;
   const summary = {
     date: new Date().toISOString(),
     command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
@@ -259,27 +398,24 @@ function report(
     distinctEvents: expected,
     partitions: options.partitions,
     results,
-    latency,
-    peakRssMb,
+    ...extra,
   };
   mkdirSync(options.out, { recursive: true });
   writeFileSync(join(options.out, 'latest.json'), `${JSON.stringify(summary, null, 2)}\n`);
   const bars = results.map((r) => ({ label: r.name, value: r.throughput.perSecond }));
   writeFileSync(join(options.out, 'throughput.svg'), barChartSvg(`Throughput per variant, ${messageCount.toLocaleString('en-US')} messages, ${options.partitions} partitions`, 'events/s', bars));
-  const table = [
-    '| variant | events/s | correctness | notes |',
-    '|---|---:|---|---|',
-    ...results.map((r) => `| ${r.name} | ${Math.round(r.throughput.perSecond).toLocaleString('en-US')} | ${r.check === undefined ? 'n/a' : `${r.correct ? 'ok' : 'WRONG'}: ${r.check}`} | ${r.notes} |`),
-  ].join('\n');
-  writeFileSync(join(options.out, 'latest.md'), `${table}\n\n${latency ? `Latency at ${latency.offeredPerSecond}/s offered (${latency.events} events): p50 ${latency.p50Ms.toFixed(1)} ms, p99 ${latency.p99Ms.toFixed(1)} ms, max ${latency.maxMs.toFixed(1)} ms\n` : ''}`);
-  process.stdout.write(`${table}\n\n`);
-  if (latency) process.stdout.write(`latency p50=${latency.p50Ms.toFixed(1)}ms p99=${latency.p99Ms.toFixed(1)}ms max=${latency.maxMs.toFixed(1)}ms\n`);
-  process.stdout.write(`load average before: ${loadBefore}; after: ${loadAfter}\n`);
-  const fixed = (n: number, digits: number) => (Number.isFinite(n) ? n.toFixed(digits) : 'NaN');
+  const sections = [
+    variantTable(results),
+    ...(extra.dbSweep ? [`Database limit sweep:\n\n${dbSweepTable(extra.dbSweep)}`] : []),
+    ...(extra.scaleOut.length > 0 ? [`Scale-out (one group, ${options.partitions} partitions):\n\n${scaleOutTable(extra.scaleOut)}`] : []),
+    ...[latency, halfRate].flatMap((l) => (l ? [latencyLine(l)] : [])),
+  ].join('\n\n');
+  writeFileSync(join(options.out, 'latest.md'), `${sections}\n`);
+  process.stdout.write(`${sections}\n\nload average before: ${loadBefore}; after: ${loadAfter}\n`);
   process.stdout.write(
-    `bench: service=${fixed(service, 0)}/s textbook=${fixed(textbook, 0)}/s raw=${fixed(raw, 0)}/s db=${fixed(db, 0)}/s ratio_textbook=${fixed(service / textbook, 2)} ratio_raw=${fixed(service / raw, 2)} no_outbox=${fixed(noOutbox, 0)}/s ratio_outbox=${fixed(service / noOutbox, 2)} p99_ms=${fixed(latency?.p99Ms ?? NaN, 1)} rss_mb=${fixed(peakRssMb, 0)}\n`,
+    `bench: service=${fixed(service, 0)}/s textbook=${fixed(textbook, 0)}/s raw=${fixed(raw, 0)}/s db=${fixed(db, 0)}/s ratio_textbook=${fixed(service / textbook, 2)} ratio_raw=${fixed(service / raw, 2)} ratio_db=${fixed(service / db, 2)} p99_ms=${fixed(latency?.p99Ms ?? NaN, 1)} rss_mb=${fixed(peakRssMb, 0)} p99_half_ms=${fixed(halfRate?.p99Ms ?? NaN, 1)} half_rate=${fixed(halfRate?.offeredPerSecond ?? NaN, 0)}/s big_heap=${fixed(bigHeap, 0)}/s no_outbox=${fixed(noOutbox, 0)}/s ratio_outbox=${fixed(service / noOutbox, 2)} load="${loadAfter}"\n`,
   );
-  if (results.some((r) => r.correct === false)) process.exitCode = 1;
+  if ([...results, ...extra.scaleOut].some((r) => r.correct === false)) process.exitCode = 1;
 }
 
 main().catch((error: unknown) => {

@@ -12,6 +12,20 @@ export class DatabaseConfig {
   ) {}
 }
 
+/**
+ * What bounds the consumer's buffered data: one fetch of at most fetchMaxBytes (and fetchMaxBytesPerPartition per
+ * partition) is decoded at a time, and at most maxConcurrentTransactions groups of maxEventsPerTransaction events
+ * are being written. Memory beyond that is garbage V8 has not collected yet (bounded by Node's heap flags).
+ */
+export class ConsumerBufferConfig {
+  constructor(
+    readonly fetchMaxBytes = 2 * 1024 * 1024,
+    readonly fetchMaxBytesPerPartition = 256 * 1024,
+    readonly maxEventsPerTransaction = 2_000,
+    readonly maxConcurrentTransactions = 2,
+  ) {}
+}
+
 export class KafkaConfig {
   constructor(
     readonly brokers: string[],
@@ -27,6 +41,7 @@ export class KafkaConfig {
     /** How long a consumer that died silently keeps its partitions before the group moves them. */
     readonly sessionTimeoutMs = 30_000,
     readonly security = new KafkaSecurity(),
+    readonly buffers = new ConsumerBufferConfig(),
   ) {}
 }
 
@@ -179,6 +194,19 @@ function readKafka(env: EnvReader): KafkaConfig {
     // The broker refuses anything below its group.min.session.timeout.ms (6 s by default).
     env.integer('KAFKA_SESSION_TIMEOUT_MS', 30_000, { min: 6_000, max: 300_000 }),
     readKafkaSecurity(env),
+    readConsumerBuffers(env),
+  );
+}
+
+function readConsumerBuffers(env: EnvReader): ConsumerBufferConfig {
+  const fetchMaxBytes = env.integer('KAFKA_FETCH_MAX_BYTES', 2 * 1024 * 1024, { min: 64 * 1024, max: 256 * 1024 * 1024 });
+  const perPartition = env.integer('KAFKA_FETCH_MAX_BYTES_PER_PARTITION', 256 * 1024, { min: 16 * 1024, max: 64 * 1024 * 1024 });
+  env.check('KAFKA_FETCH_MAX_BYTES_PER_PARTITION', perPartition <= fetchMaxBytes, `must be at most KAFKA_FETCH_MAX_BYTES (${fetchMaxBytes})`);
+  return new ConsumerBufferConfig(
+    fetchMaxBytes,
+    perPartition,
+    env.integer('KAFKA_BATCH_MAX_EVENTS', 2_000, { min: 1, max: 50_000 }),
+    env.integer('KAFKA_BATCH_MAX_TRANSACTIONS', 2, { min: 1, max: 16 }),
   );
 }
 

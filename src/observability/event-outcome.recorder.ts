@@ -5,7 +5,7 @@ import { BillingMetrics } from './billing-metrics';
 import { EventOutcome } from './event-outcome';
 
 export type { EventOutcome } from './event-outcome';
-import { ROOT_LOGGER } from './root-logger';
+import { FIXED_SHAPE_REDACTION, ROOT_LOGGER } from './root-logger';
 
 
 export interface MessageCoordinates {
@@ -49,7 +49,7 @@ export class EventOutcomeRecorder {
     @Inject(ROOT_LOGGER) root: Logger,
     retention: RetentionConfig,
   ) {
-    this.logger = root.child({ context: 'OrderEventsConsumer' });
+    this.logger = root.child({ context: 'OrderEventsConsumer' }, { redact: FIXED_SHAPE_REDACTION });
     this.retentionMs = retention.retentionDays * 86_400_000;
   }
 

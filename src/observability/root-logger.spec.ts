@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { LoggingConfig } from '../config/configuration';
-import { createRootLogger, maskDatabaseUrl } from './root-logger';
+import { createRootLogger, FIXED_SHAPE_REDACTION, maskDatabaseUrl } from './root-logger';
 
 function capture() {
   const lines: string[] = [];
@@ -23,6 +23,13 @@ describe('root logger', () => {
     expect(line).not.toContain(token);
     expect(line).not.toContain('super-secret-value');
     expect(JSON.parse(line)).toMatchObject({ req: { headers: { authorization: '[Redacted]' } }, config: { jwtSecret: '[Redacted]', password: '[Redacted]' } });
+  });
+
+  it('still redacts top-level credentials on a fixed-shape child, which skips the wildcard paths', () => {
+    const { logger, lines } = capture();
+    logger.child({ context: 'c' }, { redact: FIXED_SHAPE_REDACTION }).info({ authorization: 'Bearer abc', password: 'pw', jwtSecret: 'js', event_id: 'e-1' }, 'line');
+
+    expect(JSON.parse(lines.join(''))).toMatchObject({ authorization: '[Redacted]', password: '[Redacted]', jwtSecret: '[Redacted]', event_id: 'e-1' });
   });
 
   it('respects the configured level', () => {

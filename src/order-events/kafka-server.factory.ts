@@ -20,8 +20,8 @@ export function createKafkaServer(config: KafkaConfig, delivery: DeliveryOptions
         retry: { retries: 8, maxRetryTime: 30_000, restartOnFailure: () => Promise.resolve(true) },
         // kafkajs defaults (1 MiB a partition, 10 MiB a fetch) buffer far more than a transaction takes; smaller
         // fetches keep the resident set down and cost no throughput, because batches are grouped before the claim.
-        maxBytesPerPartition: 256 * 1024,
-        maxBytes: 2 * 1024 * 1024,
+        maxBytesPerPartition: config.buffers.fetchMaxBytesPerPartition,
+        maxBytes: config.buffers.fetchMaxBytes,
       },
       // A new group must bill what was published before it first started.
       subscribe: { fromBeginning: true },
@@ -34,5 +34,6 @@ export function createKafkaServer(config: KafkaConfig, delivery: DeliveryOptions
       { topic: config.deadLetterTopic, numPartitions: 1 },
     ],
     config.consumeMode,
+    { maxConcurrentTransactions: config.buffers.maxConcurrentTransactions, maxEventsPerTransaction: config.buffers.maxEventsPerTransaction },
   );
 }
