@@ -1,4 +1,5 @@
 import js from '@eslint/js';
+import eslintConfigPrettier from 'eslint-config-prettier/flat';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
@@ -35,7 +36,17 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/config/**/*.ts', 'src/main.ts', 'src/database/data-source.ts', 'test/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts', 'infra/**/*.ts', '**/*.spec.ts', 'migrations/**/*.ts'],
+    files: [
+      'src/config/**/*.ts',
+      'src/main.ts',
+      'src/database/data-source.ts',
+      'test/**/*.ts',
+      'bench/**/*.ts',
+      'scripts/**/*.ts',
+      'infra/**/*.ts',
+      '**/*.spec.ts',
+      'migrations/**/*.ts',
+    ],
     rules: { 'no-restricted-syntax': 'off' },
   },
   {
@@ -53,8 +64,12 @@ export default tseslint.config(
     ...tseslint.configs.disableTypeChecked,
     languageOptions: {
       ...tseslint.configs.disableTypeChecked.languageOptions,
-      globals: Object.fromEntries(['process', 'console', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Buffer', 'URL'].map((name) => [name, 'readonly'])),
+      globals: Object.fromEntries(
+        ['process', 'console', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Buffer', 'URL'].map((name) => [name, 'readonly']),
+      ),
     },
     rules: { ...tseslint.configs.disableTypeChecked.rules, 'no-restricted-syntax': 'off' },
   },
+  // Formatting is Prettier's (npm run format; checked by npm run lint): ESLint's own style rules are turned off.
+  eslintConfigPrettier,
 );

@@ -74,8 +74,19 @@ export async function measureDbPoint(url: string, rows: readonly Row[], shape: D
     const [{ bytes }] = (await admin.query<{ bytes: string }>('SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), $1)::text AS bytes', [before])).rows;
     const [{ n }] = (await admin.query<{ n: string }>('SELECT count(*)::text AS n FROM invoice_outbox')).rows;
     if (Number(n) !== rows.length) throw new Error(`db ${shape}: ${n} outbox rows for ${rows.length} events`);
-    const load = loadavg().map((l) => l.toFixed(2)).join(' ');
-    return { shape, batchSize, concurrency, events: rows.length, seconds, perSecond: rows.length / seconds, walBytesPerEvent: Number(bytes) / rows.length, load };
+    const load = loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ');
+    return {
+      shape,
+      batchSize,
+      concurrency,
+      events: rows.length,
+      seconds,
+      perSecond: rows.length / seconds,
+      walBytesPerEvent: Number(bytes) / rows.length,
+      load,
+    };
   } finally {
     await writers.close();
     await admin.end();
@@ -93,7 +104,10 @@ async function openWriters(url: string, shape: DbShape, concurrency: number): Pr
     }),
   );
   const write = shape === 'copy' ? writeByCopy : writeByUnnest;
-  return { writers: clients.map((client) => (batch, w, last) => write(client, batch, w, last)), close: async () => void (await Promise.all(clients.map((c) => c.end()))) };
+  return {
+    writers: clients.map((client) => (batch, w, last) => write(client, batch, w, last)),
+    close: async () => void (await Promise.all(clients.map((c) => c.end()))),
+  };
 }
 
 const OFFSET_UPSERT = `INSERT INTO consumer_offsets (group_id, topic, partition, next_offset) VALUES ('${GROUP}', 'bench', $1, $2)
@@ -155,7 +169,19 @@ const copyText = (value: string) => value.replace(/[\\\t\n\r]/g, (c) => ({ '\\':
 
 async function writeByCopy(client: Client, batch: readonly Row[], worker: number, lastOffset: number): Promise<void> {
   const text = batch
-    .map((r) => [r.event.event_id, r.fingerprint, r.invoiceId, r.announcementId, r.event.tenant_id, copyText(r.event.order_id), r.event.total, r.event.currency, '\\N'].join('\t'))
+    .map((r) =>
+      [
+        r.event.event_id,
+        r.fingerprint,
+        r.invoiceId,
+        r.announcementId,
+        r.event.tenant_id,
+        copyText(r.event.order_id),
+        r.event.total,
+        r.event.currency,
+        '\\N',
+      ].join('\t'),
+    )
     .join('\n');
   await inTransaction(client, async () => {
     await new Promise<void>((resolve, reject) => {

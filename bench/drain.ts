@@ -42,9 +42,18 @@ async function drainOnce(run: number, kafka: BenchKafka, events: number, partiti
   try {
     await kafka.createTopic(topic, partitions);
     await kafka.createTopic(`${topic}.dlt`, 1);
-    await kafka.publishAll(topic, Array.from({ length: events }, (_, i) => toMessage(benchEvent(i))));
+    await kafka.publishAll(
+      topic,
+      Array.from({ length: events }, (_, i) => toMessage(benchEvent(i))),
+    );
     const env = { DATABASE_URL: db.url, KAFKA_BROKERS: BROKERS.join(','), KAFKA_TOPIC: topic, KAFKA_GROUP_ID: uniqueName('bench-drain') };
-    const child = startChild('drain', 'dist/src/main.js', { ...env, AUTH_JWT_SECRET: uniqueName('secret').repeat(4), PORT: String(await freePort()), NODE_ENV: 'production', LOG_FORMAT: 'json' });
+    const child = startChild('drain', 'dist/src/main.js', {
+      ...env,
+      AUTH_JWT_SECRET: uniqueName('secret').repeat(4),
+      PORT: String(await freePort()),
+      NODE_ENV: 'production',
+      LOG_FORMAT: 'json',
+    });
     while ((await db.count('invoices')) < after) {
       if (!child.alive()) throw new Error(`the service exited early; see ${child.logFile}`);
       await sleep(20);
@@ -56,7 +65,14 @@ async function drainOnce(run: number, kafka: BenchKafka, events: number, partiti
     const exitCode = await exited;
     const signalToExit = performance.now() - signalledAt;
     const finished = (await db.count('invoices')) - invoicedBefore;
-    return { run, exit_code: exitCode, signal_to_exit_ms: Math.round(signalToExit), shutdown_complete_ms: shutdownDurationMs(child.logFile), invoiced_before_sigterm: invoicedBefore, finished_after_sigterm: finished };
+    return {
+      run,
+      exit_code: exitCode,
+      signal_to_exit_ms: Math.round(signalToExit),
+      shutdown_complete_ms: shutdownDurationMs(child.logFile),
+      invoiced_before_sigterm: invoicedBefore,
+      finished_after_sigterm: finished,
+    };
   } finally {
     await kafka.deleteTopics([topic, `${topic}.dlt`]);
     await db.drop();
@@ -65,7 +81,12 @@ async function drainOnce(run: number, kafka: BenchKafka, events: number, partiti
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
-  const [events, partitions, runs, after] = [numberOption(argv, 'events', 20_000), numberOption(argv, 'partitions', 12), numberOption(argv, 'runs', 3), numberOption(argv, 'after', 2000)];
+  const [events, partitions, runs, after] = [
+    numberOption(argv, 'events', 20_000),
+    numberOption(argv, 'partitions', 12),
+    numberOption(argv, 'runs', 3),
+    numberOption(argv, 'after', 2000),
+  ];
   const kafka = await new BenchKafka().connect();
   const drains: Drain[] = [];
   try {
@@ -77,7 +98,9 @@ async function main(): Promise<void> {
     await kafka.disconnect();
   }
   const worst = Math.max(...drains.map((d) => d.signal_to_exit_ms));
-  console.log(`bench:drain: events=${events} partitions=${partitions} runs=${runs} worst_signal_to_exit_ms=${worst} all_exit_0=${drains.every((d) => d.exit_code === 0)}`);
+  console.log(
+    `bench:drain: events=${events} partitions=${partitions} runs=${runs} worst_signal_to_exit_ms=${worst} all_exit_0=${drains.every((d) => d.exit_code === 0)}`,
+  );
 }
 
 main().catch((error: unknown) => {

@@ -16,7 +16,14 @@ export interface Latency {
  * commits, so its arrival marks the moment the invoice became visible. Both clocks are this process's.
  */
 /** install: create the notifying trigger (false when an earlier measurement on this database did). */
-export async function measureLatency(kafka: BenchKafka, topic: string, databaseUrl: string, ratePerSecond: number, seconds: number, install = true): Promise<Latency> {
+export async function measureLatency(
+  kafka: BenchKafka,
+  topic: string,
+  databaseUrl: string,
+  ratePerSecond: number,
+  seconds: number,
+  install = true,
+): Promise<Latency> {
   const listener = new Client({ connectionString: databaseUrl });
   await listener.connect();
   if (install) {

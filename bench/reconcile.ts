@@ -39,7 +39,10 @@ function parseOptions(argv: string[]): Options {
 }
 
 const log = (text: string) => process.stderr.write(`[bench:reconcile ${new Date().toISOString().slice(11, 19)}] ${text}\n`);
-const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
 
 async function waitForCommits(kafka: Kafka, groupId: string, topic: string): Promise<number> {
   const admin = kafka.admin();
@@ -71,7 +74,11 @@ async function quarterOffsets(kafka: Kafka, topic: string): Promise<string> {
 /** The built CLI as an operator runs it; its summary carries its own peak RSS (getrusage), read from its output. */
 function runReconcile(label: string, args: string[], env: Record<string, string>, heapMb: number): Promise<Run> {
   const out = join(tmpdir(), `${uniqueName('reconcile')}.csv`);
-  const child = spawn(process.execPath, [...(heapMb > 0 ? [`--max-old-space-size=${heapMb}`] : []), 'dist/src/cli/reconcile.js', ...args, '--format', 'csv', '--out', out], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(
+    process.execPath,
+    [...(heapMb > 0 ? [`--max-old-space-size=${heapMb}`] : []), 'dist/src/cli/reconcile.js', ...args, '--format', 'csv', '--out', out],
+    { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   let stdout = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   const started = performance.now();
@@ -98,7 +105,13 @@ async function main(): Promise<void> {
   try {
     const admin = kafka.admin();
     await admin.connect();
-    await admin.createTopics({ topics: [{ topic, numPartitions: options.partitions }, { topic: `${topic}.dlt`, numPartitions: 1 }], waitForLeaders: true });
+    await admin.createTopics({
+      topics: [
+        { topic, numPartitions: options.partitions },
+        { topic: `${topic}.dlt`, numPartitions: 1 },
+      ],
+      waitForLeaders: true,
+    });
     await admin.disconnect();
     const from = new Date(Date.now() - 1000);
     log(`publishing ${options.count} events + 10% duplicates + 1% poison to ${topic} (${options.partitions} partitions)`);
@@ -117,7 +130,14 @@ async function main(): Promise<void> {
     const whole = await runReconcile('whole range', ['--from', from.toISOString(), '--to', to.toISOString()], env, options.heapMb);
     const loadAfter = load();
     for (const run of [quarter, whole]) log(`${run.label}:\n${run.summary}`);
-    const result = { date: new Date().toISOString(), published, options, load_before: loadBefore, load_after: loadAfter, runs: [quarter, whole].map(({ summary: _summary, ...run }) => run) };
+    const result = {
+      date: new Date().toISOString(),
+      published,
+      options,
+      load_before: loadBefore,
+      load_after: loadAfter,
+      runs: [quarter, whole].map(({ summary: _summary, ...run }) => run),
+    };
     mkdirSync('bench/results', { recursive: true });
     writeFileSync('bench/results/reconcile.json', `${JSON.stringify(result, null, 2)}\n`);
     const ok = whole.exit_code === 0 && whole.messages === published.events && whole.peak_rss_mb <= options.maxRssMb;

@@ -90,7 +90,10 @@ function machine() {
   return { nproc: cpus().length, memoryGiB: +(totalmem() / 2 ** 30).toFixed(1), cpu: model.trim(), node: process.version };
 }
 
-const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
 
 async function rawConsumer(topic: string, expected: number, options: Options): Promise<VariantResult> {
   const child = startChild('raw', join(__dirname, 'raw-consumer.js'), {
@@ -160,7 +163,9 @@ async function consumerVariant(run: ConsumerRun): Promise<ConsumerOutcome> {
   for (let i = 0; i < (run.instances ?? 1); i++) {
     // Each process of a scale-out needs a port of its own.
     const port: Record<string, string> = run.env.PORT && i > 0 ? { PORT: String(await freePort()) } : {};
-    children.push(startChild(`${label}${i}`, run.script, { DATABASE_URL: db.url, KAFKA_GROUP_ID: groupId, BENCH_MEMORY_FILE: memoryFile, ...run.env, ...port }));
+    children.push(
+      startChild(`${label}${i}`, run.script, { DATABASE_URL: db.url, KAFKA_GROUP_ID: groupId, BENCH_MEMORY_FILE: memoryFile, ...run.env, ...port }),
+    );
   }
   const [child] = children;
   const cpu = new CpuMeter(db, () => children.map((c) => c.process.pid ?? 0));
@@ -169,7 +174,9 @@ async function consumerVariant(run: ConsumerRun): Promise<ConsumerOutcome> {
     await sleep(2000);
     const invoices = await db.count('invoices');
     const claims = await db.count('processed_events');
-    const [{ n: doubled }] = await db.query<{ n: string }>('SELECT count(*)::text AS n FROM (SELECT 1 FROM invoices GROUP BY tenant_id, order_id HAVING count(*) > 1) d');
+    const [{ n: doubled }] = await db.query<{ n: string }>(
+      'SELECT count(*)::text AS n FROM (SELECT 1 FROM invoices GROUP BY tenant_id, order_id HAVING count(*) > 1) d',
+    );
     const correct = invoices === expected && claims === expected && doubled === '0';
     const check = `${invoices} invoices, ${claims} claims for ${expected} distinct events`;
     run.onMeasured?.(throughput);
@@ -258,13 +265,25 @@ async function main(): Promise<void> {
     }
     if (runs('nooutbox')) {
       log('this service, batch mode, without the outbox');
-      const bare = await service('service_no_outbox', { ...(await serviceEnv('batch')), OUTBOX_RELAY_ENABLED: 'false' }, { prepare: (db) => db.query(DISCARD_OUTBOX_ROWS) });
-      results.push({ name: NO_OUTBOX, ...bare, notes: 'batch mode; the outbox insert discarded by a BEFORE INSERT trigger, relay off: the service before issue #10' });
+      const bare = await service(
+        'service_no_outbox',
+        { ...(await serviceEnv('batch')), OUTBOX_RELAY_ENABLED: 'false' },
+        { prepare: (db) => db.query(DISCARD_OUTBOX_ROWS) },
+      );
+      results.push({
+        name: NO_OUTBOX,
+        ...bare,
+        notes: 'batch mode; the outbox insert discarded by a BEFORE INSERT trigger, relay off: the service before issue #10',
+      });
     }
     if (runs('bigheap')) {
       log("this service, batch mode, V8's default heap sizing (no heap flags)");
       const big = await service('service_big_heap', { ...(await serviceEnv('batch', false, '')), OUTBOX_TOPIC: `${topic}.invoice-created` });
-      results.push({ name: BIG_HEAP, ...big, notes: `as shipped but without ${SHIPPED_HEAP_FLAGS}; peak RSS ${big.peakRssMb.toFixed(0)} MB; ${cpuNote(big.cpu)}` });
+      results.push({
+        name: BIG_HEAP,
+        ...big,
+        notes: `as shipped but without ${SHIPPED_HEAP_FLAGS}; peak RSS ${big.peakRssMb.toFixed(0)} MB; ${cpuNote(big.cpu)}`,
+      });
     }
     if (runs('scaleout')) {
       for (const instances of options.scaleOut) {
@@ -278,20 +297,24 @@ async function main(): Promise<void> {
     if (runs('service')) {
       log('this service as shipped (batch mode, outbox and relay), child process node dist/src/main.js');
       let announced = '';
-      const shipped = await service('service', { ...(await serviceEnv('batch', true)), OUTBOX_TOPIC: `${topic}.invoice-created` }, {
-        whileRunning: async (db) => {
-          announced = await waitForOutboxDrained(db, expected);
-          log(`latency at ${options.rate}/s offered for ${options.latencySeconds} s`);
-          extra.latency = await measureLatency(kafka, topic, db.url, options.rate, options.latencySeconds);
-          const serviceRate = results.find((r) => r.name === SHIPPED)?.throughput.perSecond;
-          const half = Math.round((serviceRate ?? 2 * options.rate) / 2);
-          if (options.halfRateSeconds > 0) {
-            log(`latency at half the sustained maximum, ${half}/s offered for ${options.halfRateSeconds} s`);
-            extra.halfRate = await measureLatency(kafka, topic, db.url, half, options.halfRateSeconds, false);
-          }
+      const shipped = await service(
+        'service',
+        { ...(await serviceEnv('batch', true)), OUTBOX_TOPIC: `${topic}.invoice-created` },
+        {
+          whileRunning: async (db) => {
+            announced = await waitForOutboxDrained(db, expected);
+            log(`latency at ${options.rate}/s offered for ${options.latencySeconds} s`);
+            extra.latency = await measureLatency(kafka, topic, db.url, options.rate, options.latencySeconds);
+            const serviceRate = results.find((r) => r.name === SHIPPED)?.throughput.perSecond;
+            const half = Math.round((serviceRate ?? 2 * options.rate) / 2);
+            if (options.halfRateSeconds > 0) {
+              log(`latency at half the sustained maximum, ${half}/s offered for ${options.halfRateSeconds} s`);
+              extra.halfRate = await measureLatency(kafka, topic, db.url, half, options.halfRateSeconds, false);
+            }
+          },
+          onMeasured: (throughput) => results.push({ name: SHIPPED, throughput, notes: '' }),
         },
-        onMeasured: (throughput) => results.push({ name: SHIPPED, throughput, notes: '' }),
-      });
+      );
       extra.peakRssMb = shipped.peakRssMb;
       const correct = shipped.correct && announced.startsWith('ok');
       const shippedResult = results.find((r) => r.name === SHIPPED) as VariantResult;
@@ -343,18 +366,23 @@ interface Extra {
 
 const fixed = (n: number, digits: number) => (Number.isFinite(n) ? n.toFixed(digits) : 'NaN');
 const perSecond = (n: number) => Math.round(n).toLocaleString('en-US');
-const latencyLine = (l: Latency) => `Latency at ${l.offeredPerSecond}/s offered (${l.events} events): p50 ${l.p50Ms.toFixed(1)} ms, p99 ${l.p99Ms.toFixed(1)} ms, max ${l.maxMs.toFixed(1)} ms`;
+const latencyLine = (l: Latency) =>
+  `Latency at ${l.offeredPerSecond}/s offered (${l.events} events): p50 ${l.p50Ms.toFixed(1)} ms, p99 ${l.p99Ms.toFixed(1)} ms, max ${l.maxMs.toFixed(1)} ms`;
 
 function variantTable(results: VariantResult[]): string {
   return [
     '| variant | events/s | correctness | notes |',
     '|---|---:|---|---|',
-    ...results.map((r) => `| ${r.name} | ${perSecond(r.throughput.perSecond)} | ${r.check === undefined ? 'n/a' : `${r.correct ? 'ok' : 'WRONG'}: ${r.check}`} | ${r.notes} |`),
+    ...results.map(
+      (r) =>
+        `| ${r.name} | ${perSecond(r.throughput.perSecond)} | ${r.check === undefined ? 'n/a' : `${r.correct ? 'ok' : 'WRONG'}: ${r.check}`} | ${r.notes} |`,
+    ),
   ].join('\n');
 }
 
 function dbSweepTable(sweep: DbSweep): string {
-  const row = (p: DbPoint, note = '') => `| ${p.shape} | ${p.batchSize} | ${p.concurrency} | ${p.events} | ${perSecond(p.perSecond)} | ${Math.round(p.walBytesPerEvent)} | ${p.load} | ${note} |`;
+  const row = (p: DbPoint, note = '') =>
+    `| ${p.shape} | ${p.batchSize} | ${p.concurrency} | ${p.events} | ${perSecond(p.perSecond)} | ${Math.round(p.walBytesPerEvent)} | ${p.load} | ${note} |`;
   return [
     '| shape | events a transaction | connections | events | events/s | WAL B/event (cluster) | load average | |',
     '|---|---:|---:|---:|---:|---:|---|---|',
@@ -375,7 +403,10 @@ function scaleOutTable(rows: VariantResult[]): string {
   return [
     '| processes | events/s | correctness | peak RSS (max of processes) | node CPU µs/event | PostgreSQL CPU µs/event | PostgreSQL share of (node + PG) CPU | machine busy |',
     '|---:|---:|---|---:|---:|---:|---:|---:|',
-    ...rows.map((r) => `| ${r.processes} | ${perSecond(r.throughput.perSecond)} | ${r.correct ? 'ok' : 'WRONG'}: ${r.check} | ${(r as { peakRssMb?: number }).peakRssMb?.toFixed(0)} MB ${share(r)}`),
+    ...rows.map(
+      (r) =>
+        `| ${r.processes} | ${perSecond(r.throughput.perSecond)} | ${r.correct ? 'ok' : 'WRONG'}: ${r.check} | ${(r as { peakRssMb?: number }).peakRssMb?.toFixed(0)} MB ${share(r)}`,
+    ),
   ].join('\n');
 }
 
@@ -403,7 +434,10 @@ function report(options: Options, messageCount: number, expected: number, result
   mkdirSync(options.out, { recursive: true });
   writeFileSync(join(options.out, 'latest.json'), `${JSON.stringify(summary, null, 2)}\n`);
   const bars = results.map((r) => ({ label: r.name, value: r.throughput.perSecond }));
-  writeFileSync(join(options.out, 'throughput.svg'), barChartSvg(`Throughput per variant, ${messageCount.toLocaleString('en-US')} messages, ${options.partitions} partitions`, 'events/s', bars));
+  writeFileSync(
+    join(options.out, 'throughput.svg'),
+    barChartSvg(`Throughput per variant, ${messageCount.toLocaleString('en-US')} messages, ${options.partitions} partitions`, 'events/s', bars),
+  );
   const sections = [
     variantTable(results),
     ...(extra.dbSweep ? [`Database limit sweep:\n\n${dbSweepTable(extra.dbSweep)}`] : []),
@@ -422,4 +456,3 @@ main().catch((error: unknown) => {
   console.error(error);
   process.exit(1);
 });
-

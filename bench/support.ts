@@ -92,7 +92,13 @@ export interface Throughput {
  * Samples the invoice count until it reaches `expected` and measures from the first sample that saw
  * progress to the one that saw the end: boot and group join are not counted, only sustained work.
  */
-export async function measureUntilCount(db: BenchDatabase, expected: number, timeoutMs: number, alive: () => boolean, window?: MeasuredWindow): Promise<Throughput> {
+export async function measureUntilCount(
+  db: BenchDatabase,
+  expected: number,
+  timeoutMs: number,
+  alive: () => boolean,
+  window?: MeasuredWindow,
+): Promise<Throughput> {
   const deadline = Date.now() + timeoutMs;
   let first: { t: number; n: number } | undefined;
   for (;;) {
@@ -124,7 +130,9 @@ const TICKS_PER_SECOND = 100;
 /** User + system CPU seconds of a process (all its threads) so far; 0 once it is gone. */
 export function cpuSecondsOf(pid: number): number {
   try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
+      .replace(/^.*\) /, '')
+      .split(' ');
     return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
   } catch {
     return 0;

@@ -90,11 +90,13 @@ export class KafkaBroker {
 
   javaArgs(mainClass: string, ...args: string[]): string[] {
     return [
-      '-cp', this.classpath(),
+      '-cp',
+      this.classpath(),
       `-Dlog4j.configuration=file:${path.join(KAFKA_CONFIG, 'log4j.properties')}`,
       `-Dkafka.logs.dir=${this.logs}`,
       '-Djava.awt.headless=true',
-      mainClass, ...args,
+      mainClass,
+      ...args,
     ];
   }
 

@@ -160,8 +160,16 @@ export class PrivatePostgres {
     if (!this.dir) await this.init();
     const listen = this.options.listenAddresses ?? '127.0.0.1';
     runAsPostgres(path.join(this.bin, 'pg_ctl'), [
-      'start', '-D', this.data(), '-l', path.join(this.dir, 'postgres.log'), '-w', '-t', '60',
-      '-o', `-p ${this.port} -c listen_addresses=${listen} -k ${this.dir} ${this.options.serverOptions}`,
+      'start',
+      '-D',
+      this.data(),
+      '-l',
+      path.join(this.dir, 'postgres.log'),
+      '-w',
+      '-t',
+      '60',
+      '-o',
+      `-p ${this.port} -c listen_addresses=${listen} -k ${this.dir} ${this.options.serverOptions}`,
     ]);
     const pid = this.postmasterPid();
     if (pid) this.pids.push(pid);
@@ -175,7 +183,8 @@ export class PrivatePostgres {
   }
 
   private async init(): Promise<void> {
-    if (await portInUse(this.port)) throw new InfraError(`port ${this.port} is taken (another run?); ${this.options.label} needs it for its private PostgreSQL`);
+    if (await portInUse(this.port))
+      throw new InfraError(`port ${this.port} is taken (another run?); ${this.options.label} needs it for its private PostgreSQL`);
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), `${this.options.label}-`));
     this.options.onCreated?.(this.dir);
     chownToPostgres(this.dir);
@@ -184,7 +193,9 @@ export class PrivatePostgres {
   }
 
   async createDatabase(name: string): Promise<void> {
-    await withClient({ host: this.dir, port: this.port, user: 'postgres', database: 'postgres' }, (client) => client.query(`create database ${quoteIdentifier(name)}`));
+    await withClient({ host: this.dir, port: this.port, user: 'postgres', database: 'postgres' }, (client) =>
+      client.query(`create database ${quoteIdentifier(name)}`),
+    );
   }
 
   postmasterPid(): number | null {

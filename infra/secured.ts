@@ -31,11 +31,31 @@ const EC_KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'
 export function makeCertificates(dir: string): Certificates {
   fs.mkdirSync(dir, { recursive: true });
   const openssl = (args: string[]) => run('openssl', args, { cwd: dir });
-  const ca = (name: string) => openssl(['req', '-x509', ...EC_KEY, '-keyout', `${name}.key`, '-out', `${name}.crt`, '-days', '2', '-subj', `/CN=billing test ${name}`]);
+  const ca = (name: string) =>
+    openssl(['req', '-x509', ...EC_KEY, '-keyout', `${name}.key`, '-out', `${name}.crt`, '-days', '2', '-subj', `/CN=billing test ${name}`]);
   ca('ca');
   ca('other-ca');
-  openssl(['req', '-x509', ...EC_KEY, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-keyout', 'server.key', '-out', 'server.crt', '-days', '2',
-    '-subj', `/CN=${CERTIFIED_HOST}`, '-addext', `subjectAltName=IP:${CERTIFIED_HOST}`, '-addext', 'basicConstraints=critical,CA:FALSE']);
+  openssl([
+    'req',
+    '-x509',
+    ...EC_KEY,
+    '-CA',
+    'ca.crt',
+    '-CAkey',
+    'ca.key',
+    '-keyout',
+    'server.key',
+    '-out',
+    'server.crt',
+    '-days',
+    '2',
+    '-subj',
+    `/CN=${CERTIFIED_HOST}`,
+    '-addext',
+    `subjectAltName=IP:${CERTIFIED_HOST}`,
+    '-addext',
+    'basicConstraints=critical,CA:FALSE',
+  ]);
   return { dir, ca: path.join(dir, 'ca.crt'), otherCa: path.join(dir, 'other-ca.crt'), cert: path.join(dir, 'server.crt'), key: path.join(dir, 'server.key') };
 }
 
@@ -77,8 +97,36 @@ export class SecuredKafka {
     fs.mkdirSync(this.broker.dir, { recursive: true });
     const keystore = path.join(this.broker.dir, 'broker.p12');
     const { ca, cert, key } = this.certs;
-    run('openssl', ['pkcs12', '-export', '-in', cert, '-inkey', key, '-certfile', ca, '-name', 'broker', '-out', keystore, '-passout', `pass:${this.storePassword}`]);
-    run('keytool', ['-importcert', '-noprompt', '-alias', 'ca', '-file', ca, '-keystore', this.truststore, '-storetype', 'PKCS12', '-storepass', this.storePassword]);
+    run('openssl', [
+      'pkcs12',
+      '-export',
+      '-in',
+      cert,
+      '-inkey',
+      key,
+      '-certfile',
+      ca,
+      '-name',
+      'broker',
+      '-out',
+      keystore,
+      '-passout',
+      `pass:${this.storePassword}`,
+    ]);
+    run('keytool', [
+      '-importcert',
+      '-noprompt',
+      '-alias',
+      'ca',
+      '-file',
+      ca,
+      '-keystore',
+      this.truststore,
+      '-storetype',
+      'PKCS12',
+      '-storepass',
+      this.storePassword,
+    ]);
     this.broker.writeProperties({
       'controller.quorum.voters': `1@${CERTIFIED_HOST}:${controllerPort}`,
       listeners: `SASL_SSL://${CERTIFIED_HOST}:${this.port},CONTROLLER://${CERTIFIED_HOST}:${controllerPort}`,
@@ -112,7 +160,9 @@ export class SecuredKafka {
     };
     // Ready means a group coordinator too: on a fresh broker it appears only once the offsets topic exists.
     const ready = () =>
-      withProbeAdmin(client, async (admin) => (await admin.describeCluster(), await admin.fetchOffsets({ groupId: 'secured-infra-warm-up' }), true)).catch(() => false);
+      withProbeAdmin(client, async (admin) => (await admin.describeCluster(), await admin.fetchOffsets({ groupId: 'secured-infra-warm-up' }), true)).catch(
+        () => false,
+      );
     const deadline = Date.now() + READY_TIMEOUT_MS;
     while (!(await ready())) {
       if (child.exitCode !== null) throw new InfraError(`secured Kafka exited during startup:\n${this.broker.logTail()}`);
@@ -124,17 +174,35 @@ export class SecuredKafka {
   /** Changes a SCRAM user's password on the running broker (Kafka's own ConfigCommand, as the admin user). */
   async setPassword(user: string, password: string): Promise<void> {
     const config = path.join(this.broker.dir, 'admin-client.properties');
-    fs.writeFileSync(config, [
-      'security.protocol=SASL_SSL',
-      'sasl.mechanism=SCRAM-SHA-512',
-      `sasl.jaas.config=${scramLogin(...this.admin)}`,
-      'ssl.truststore.type=PKCS12',
-      `ssl.truststore.location=${this.truststore}`,
-      `ssl.truststore.password=${this.storePassword}`,
-      '',
-    ].join('\n'));
-    await runAsync('java', this.broker.javaArgs('kafka.admin.ConfigCommand', '--bootstrap-server', this.brokers[0], '--command-config', config,
-      '--alter', '--add-config', `SCRAM-SHA-512=[password=${password}]`, '--entity-type', 'users', '--entity-name', user));
+    fs.writeFileSync(
+      config,
+      [
+        'security.protocol=SASL_SSL',
+        'sasl.mechanism=SCRAM-SHA-512',
+        `sasl.jaas.config=${scramLogin(...this.admin)}`,
+        'ssl.truststore.type=PKCS12',
+        `ssl.truststore.location=${this.truststore}`,
+        `ssl.truststore.password=${this.storePassword}`,
+        '',
+      ].join('\n'),
+    );
+    await runAsync(
+      'java',
+      this.broker.javaArgs(
+        'kafka.admin.ConfigCommand',
+        '--bootstrap-server',
+        this.brokers[0],
+        '--command-config',
+        config,
+        '--alter',
+        '--add-config',
+        `SCRAM-SHA-512=[password=${password}]`,
+        '--entity-type',
+        'users',
+        '--entity-name',
+        user,
+      ),
+    );
   }
 
   /** Every client connection is dropped and has to log in again. */
@@ -157,13 +225,19 @@ async function securedPostgres(certs: Certificates): Promise<PrivatePostgres> {
     listenAddresses: `${CERTIFIED_HOST},${UNCERTIFIED_HOST}`,
     serverOptions: '-c ssl=on -c fsync=off',
     prepare: (data) => {
-      for (const [from, to] of [[certs.cert, 'server.crt'], [certs.key, 'server.key']]) {
+      for (const [from, to] of [
+        [certs.cert, 'server.crt'],
+        [certs.key, 'server.key'],
+      ]) {
         fs.copyFileSync(from, path.join(data, to));
         fs.chmodSync(path.join(data, to), 0o600);
         chownToPostgres(path.join(data, to));
       }
       // TLS only: a client that does not ask for it finds no pg_hba line and is refused.
-      fs.writeFileSync(path.join(data, 'pg_hba.conf'), `local all all trust\nhostssl all all ${CERTIFIED_HOST}/32 trust\nhostssl all all ${UNCERTIFIED_HOST}/32 trust\n`);
+      fs.writeFileSync(
+        path.join(data, 'pg_hba.conf'),
+        `local all all trust\nhostssl all all ${CERTIFIED_HOST}/32 trust\nhostssl all all ${UNCERTIFIED_HOST}/32 trust\n`,
+      );
     },
   });
   try {
@@ -188,7 +262,9 @@ export interface SecuredInfra {
 }
 
 /** Starts both servers side by side (about 10 s, most of it the JVM). Call stop() in a finally/afterAll. */
-export async function startSecuredInfra(users: Record<string, string> = { admin: randomBytes(12).toString('hex'), billing: randomBytes(12).toString('hex') }): Promise<SecuredInfra> {
+export async function startSecuredInfra(
+  users: Record<string, string> = { admin: randomBytes(12).toString('hex'), billing: randomBytes(12).toString('hex') },
+): Promise<SecuredInfra> {
   fs.mkdirSync(STATE_DIR, { recursive: true });
   const dir = fs.mkdtempSync(path.join(STATE_DIR, 'secured-'));
   const certs = makeCertificates(path.join(dir, 'certs'));

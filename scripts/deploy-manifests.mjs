@@ -35,11 +35,33 @@ const MODELS = {
 
 // https://keda.sh/docs/latest/scalers/apache-kafka/ (parameter list)
 const KAFKA_TRIGGER_KEYS = new Set([
-  'bootstrapServers', 'consumerGroup', 'topic', 'lagThreshold', 'activationLagThreshold', 'offsetResetPolicy', 'allowIdleConsumers',
-  'scaleToZeroOnInvalidOffset', 'excludePersistentLag', 'limitToPartitionsWithLag', 'ensureEvenDistributionOfPartitions', 'version',
-  'partitionLimitation', 'sasl', 'saslTokenProvider', 'awsRegion', 'tls', 'unsafeSsl',
+  'bootstrapServers',
+  'consumerGroup',
+  'topic',
+  'lagThreshold',
+  'activationLagThreshold',
+  'offsetResetPolicy',
+  'allowIdleConsumers',
+  'scaleToZeroOnInvalidOffset',
+  'excludePersistentLag',
+  'limitToPartitionsWithLag',
+  'ensureEvenDistributionOfPartitions',
+  'version',
+  'partitionLimitation',
+  'sasl',
+  'saslTokenProvider',
+  'awsRegion',
+  'tls',
+  'unsafeSsl',
 ]);
-const KAFKA_BOOLEAN_KEYS = ['allowIdleConsumers', 'scaleToZeroOnInvalidOffset', 'excludePersistentLag', 'limitToPartitionsWithLag', 'ensureEvenDistributionOfPartitions', 'unsafeSsl'];
+const KAFKA_BOOLEAN_KEYS = [
+  'allowIdleConsumers',
+  'scaleToZeroOnInvalidOffset',
+  'excludePersistentLag',
+  'limitToPartitionsWithLag',
+  'ensureEvenDistributionOfPartitions',
+  'unsafeSsl',
+];
 
 /** helm-java's classpath, resolved by Maven once (downloads from Maven Central on a fresh machine). */
 function classpath() {
@@ -81,7 +103,15 @@ function modelTypes() {
   const text = Object.entries(MODELS)
     .map(([key, [module, , iface]], i) => `import type { ${iface} as M${i} } from '${module}';\nexport type T${i} = M${i}; // ${key}`)
     .join('\n');
-  const options = { strict: true, noEmit: true, skipLibCheck: true, module: ts.ModuleKind.CommonJS, moduleResolution: ts.ModuleResolutionKind.Node10, target: ts.ScriptTarget.ES2022, types: [] };
+  const options = {
+    strict: true,
+    noEmit: true,
+    skipLibCheck: true,
+    module: ts.ModuleKind.CommonJS,
+    moduleResolution: ts.ModuleResolutionKind.Node10,
+    target: ts.ScriptTarget.ES2022,
+    types: [],
+  };
   const host = ts.createCompilerHost(options);
   const getSourceFile = host.getSourceFile.bind(host);
   host.getSourceFile = (file, language, ...rest) => (file === entry ? ts.createSourceFile(file, text, language) : getSourceFile(file, language, ...rest));
@@ -127,10 +157,14 @@ function kafkaTriggerProblems(scaledObject, where) {
     const metadata = trigger.metadata ?? {};
     const at = `${where}.spec.triggers[${i}].metadata`;
     for (const key of Object.keys(metadata)) if (!KAFKA_TRIGGER_KEYS.has(key)) problems.push(`${at}.${key}: not a kafka scaler parameter`);
-    for (const key of ['bootstrapServers', 'consumerGroup', 'topic', 'lagThreshold']) if (!metadata[key]) problems.push(`${at}.${key}: required by this deployment`);
-    if (metadata.lagThreshold !== undefined && !/^[1-9]\d*$/.test(String(metadata.lagThreshold))) problems.push(`${at}.lagThreshold: must be a positive integer`);
-    if (metadata.offsetResetPolicy !== undefined && !['earliest', 'latest'].includes(metadata.offsetResetPolicy)) problems.push(`${at}.offsetResetPolicy: earliest or latest`);
-    for (const key of KAFKA_BOOLEAN_KEYS) if (metadata[key] !== undefined && !['true', 'false'].includes(metadata[key])) problems.push(`${at}.${key}: "true" or "false"`);
+    for (const key of ['bootstrapServers', 'consumerGroup', 'topic', 'lagThreshold'])
+      if (!metadata[key]) problems.push(`${at}.${key}: required by this deployment`);
+    if (metadata.lagThreshold !== undefined && !/^[1-9]\d*$/.test(String(metadata.lagThreshold)))
+      problems.push(`${at}.lagThreshold: must be a positive integer`);
+    if (metadata.offsetResetPolicy !== undefined && !['earliest', 'latest'].includes(metadata.offsetResetPolicy))
+      problems.push(`${at}.offsetResetPolicy: earliest or latest`);
+    for (const key of KAFKA_BOOLEAN_KEYS)
+      if (metadata[key] !== undefined && !['true', 'false'].includes(metadata[key])) problems.push(`${at}.${key}: "true" or "false"`);
   }
   return problems;
 }
@@ -186,7 +220,10 @@ async function main(argv) {
     console.log(JSON.stringify({ rendered: rendered.ok, resources, problems }));
   } else {
     for (const problem of problems) console.error(problem);
-    if (problems.length === 0) console.log(`${resources.length} resources valid (kubernetes-models and KEDA CRD schemas, rendered for Kubernetes ${KUBE_VERSION}): ${resources.map((r) => r.kind).join(', ')}`);
+    if (problems.length === 0)
+      console.log(
+        `${resources.length} resources valid (kubernetes-models and KEDA CRD schemas, rendered for Kubernetes ${KUBE_VERSION}): ${resources.map((r) => r.kind).join(', ')}`,
+      );
   }
   process.exit(problems.length === 0 ? 0 : 1);
 }

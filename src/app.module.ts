@@ -20,7 +20,20 @@ export class AppModule {
   static forRoot(config: AppConfig, tracingSdk?: TracingSdk): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), TracingModule.forRoot(tracingSdk), CommonModule, ObservabilityModule, DatabaseModule, OrderEventsModule, HttpApiModule, AuthModule, InvoicesModule, AdminModule, OutboxModule, HealthModule],
+      imports: [
+        ConfigModule.forRoot(config),
+        TracingModule.forRoot(tracingSdk),
+        CommonModule,
+        ObservabilityModule,
+        DatabaseModule,
+        OrderEventsModule,
+        HttpApiModule,
+        AuthModule,
+        InvoicesModule,
+        AdminModule,
+        OutboxModule,
+        HealthModule,
+      ],
     };
   }
 }

@@ -28,7 +28,11 @@ export function configureApp(app: INestApplication, config: AppConfig): INestApp
   const supervisor = app.get(ConsumerSupervisor);
   const offsets = app.get(ConsumerOffsets);
   // A consumer restarted after a refused login is a new kafkajs consumer on the same server.
-  const restart = () => new Promise<void>((resolve, reject) => void kafkaServer.listen((error) => (error ? reject(error instanceof Error ? error : new Error('the Kafka consumer did not restart')) : resolve())));
+  const restart = () =>
+    new Promise<void>(
+      (resolve, reject) =>
+        void kafkaServer.listen((error) => (error ? reject(error instanceof Error ? error : new Error('the Kafka consumer did not restart')) : resolve())),
+    );
   const delivery: DeliveryOptions = {
     retrier: app.get(TransientFaultRetrier),
     resumePositions: (assignment, logStart, stopping) => offsets.positionsFor(assignment, logStart, stopping),
@@ -56,8 +60,16 @@ export async function runService(config: AppConfig, tracingSdk?: TracingSdk): Pr
   await checkConnections(config.database, config.kafka);
   const app = await createApp(config, tracingSdk);
   await startApp(app, config.http.port);
-  app.get<PinoLogger>(ROOT_LOGGER).child({ context: 'Bootstrap' }).info(
-    { topic: config.kafka.topic, group_id: config.kafka.groupId, database: maskDatabaseUrl(config.database.url), tracing: config.tracing.enabled ? 'otlp' : 'off' },
-    `billing-service listening on :${config.http.port}, consuming ${config.kafka.topic}`,
-  );
+  app
+    .get<PinoLogger>(ROOT_LOGGER)
+    .child({ context: 'Bootstrap' })
+    .info(
+      {
+        topic: config.kafka.topic,
+        group_id: config.kafka.groupId,
+        database: maskDatabaseUrl(config.database.url),
+        tracing: config.tracing.enabled ? 'otlp' : 'off',
+      },
+      `billing-service listening on :${config.http.port}, consuming ${config.kafka.topic}`,
+    );
 }

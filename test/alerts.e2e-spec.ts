@@ -144,10 +144,14 @@ describe('alert rules and dashboard on a real Prometheus scraping the service (r
     try {
       await waitFor(async () => (await db.count('invoices')) >= 10 * PARTITIONS, 30_000, 'the consumers to invoice');
       // Prometheus must have seen every partition commit: then only the rule's window can make the alert fire.
-      await waitFor(async () => {
-        const changes = await committedChanges(WINDOW_SECONDS);
-        return Object.keys(changes).length === PARTITIONS && Object.values(changes).every((n) => n > 0);
-      }, 30_000, 'commits on every partition, as Prometheus sees them');
+      await waitFor(
+        async () => {
+          const changes = await committedChanges(WINDOW_SECONDS);
+          return Object.keys(changes).length === PARTITIONS && Object.values(changes).every((n) => n > 0);
+        },
+        30_000,
+        'commits on every partition, as Prometheus sees them',
+      );
       expect(await stuckAlerts()).toEqual([]);
       await purgeOldClaims(500);
 

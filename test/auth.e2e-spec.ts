@@ -62,7 +62,9 @@ describe('authentication and authorisation (real PostgreSQL)', () => {
   });
 
   it('answers 403 to a tenant token on the admin route, and 200 to an admin token', async () => {
-    const forbidden = await request(app.getHttpServer()).post('/admin/cleanup').set(bearer(tenantToken('acme')));
+    const forbidden = await request(app.getHttpServer())
+      .post('/admin/cleanup')
+      .set(bearer(tenantToken('acme')));
     expect(forbidden.status).toBe(403);
     expect(forbidden.body).toMatchObject({ statusCode: 403, error: 'Forbidden', code: 'auth.forbidden' });
     const allowed = await request(app.getHttpServer()).post('/admin/cleanup').set(bearer(adminToken()));
@@ -70,10 +72,14 @@ describe('authentication and authorisation (real PostgreSQL)', () => {
   });
 
   it('lets a valid tenant token read invoices', async () => {
-    const list = await request(app.getHttpServer()).get('/invoices').set(bearer(tenantToken('acme')));
+    const list = await request(app.getHttpServer())
+      .get('/invoices')
+      .set(bearer(tenantToken('acme')));
     expect(list.status).toBe(200);
     expect(list.body).toEqual({ items: [], next_cursor: null });
-    const missing = await request(app.getHttpServer()).get(`/invoices/${randomUUID()}`).set(bearer(tenantToken('acme')));
+    const missing = await request(app.getHttpServer())
+      .get(`/invoices/${randomUUID()}`)
+      .set(bearer(tenantToken('acme')));
     expect(missing.status).toBe(404);
   });
 

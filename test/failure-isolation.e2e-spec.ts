@@ -17,7 +17,8 @@ describe.each(CONSUME_MODES)('failure isolation in %s mode (real Kafka, real Pos
     fixture.startApp({ topic, groupId, env: { KAFKA_CONSUME_MODE: mode, LOG_LEVEL: 'error', ...env } });
 
   const acknowledgedAll = async () => (await kafka.committedOffsets(groupId, topic)) === (await kafka.endOffsets(topic));
-  const outcomes = async (app: INestApplication) => Object.fromEntries((await app.get(BillingMetrics).events.get()).values.map((v) => [String(v.labels.outcome), v.value]));
+  const outcomes = async (app: INestApplication) =>
+    Object.fromEntries((await app.get(BillingMetrics).events.get()).values.map((v) => [String(v.labels.outcome), v.value]));
   const retries = async (app: INestApplication) => (await app.get(BillingMetrics).eventRetries.get()).values.reduce((sum, v) => sum + v.value, 0);
 
   beforeAll(async () => {
@@ -45,7 +46,10 @@ describe.each(CONSUME_MODES)('failure isolation in %s mode (real Kafka, real Pos
     const events = Array.from({ length: 3_000 }, () => orderCompleted());
     const refused = orderCompleted({ order_id: 'refused-order' });
     events.splice(1_234, 0, refused);
-    await kafka.publish(topic, events.map((e, i) => ({ ...asMessage(e), partition: i % 6 })));
+    await kafka.publish(
+      topic,
+      events.map((e, i) => ({ ...asMessage(e), partition: i % 6 })),
+    );
     const app = await startConsumer();
 
     await waitFor(acknowledgedAll, 90_000, 'every message acknowledged');
@@ -71,7 +75,10 @@ describe.each(CONSUME_MODES)('failure isolation in %s mode (real Kafka, real Pos
     await kafka.publish(topic, [{ ...asMessage(blocked), partition: 0 }]);
     try {
       const flowing = Array.from({ length: 20 }, () => orderCompleted());
-      await kafka.publish(topic, flowing.map((e) => ({ ...asMessage(e), partition: 1 })));
+      await kafka.publish(
+        topic,
+        flowing.map((e) => ({ ...asMessage(e), partition: 1 })),
+      );
       await waitFor(async () => (await db.count('invoices')) === 20, 30_000, 'partition 1 invoiced while partition 0 waits');
       await waitFor(async () => (await request(app.getHttpServer()).get('/health')).status === 503, 15_000, '/health to report the stuck partition');
       const health = await request(app.getHttpServer()).get('/health');

@@ -29,7 +29,9 @@ describe('the hostile-message generator', () => {
     });
     const expected = hostileMessages(seed, 2_000, { tenantId: TENANT, refusedByDatabasePrefix: REFUSED_PREFIX }).map((m) => [m.shape, m.expected]);
     expect(decided).toEqual(expected);
-    expect(new Set(expected.map(([, outcome]) => outcome))).toEqual(new Set(['invoiced', 'invalid_encoding', 'invalid_json', 'invalid_payload', 'rejected_by_database']));
+    expect(new Set(expected.map(([, outcome]) => outcome))).toEqual(
+      new Set(['invoiced', 'invalid_encoding', 'invalid_json', 'invalid_payload', 'rejected_by_database']),
+    );
   });
 });
 
@@ -57,7 +59,10 @@ describe.each(CONSUME_MODES)('hostile messages in %s mode (real Kafka, real Post
     const groupId = uniqueName('billing');
     await kafka.createTopic(topic, PARTITIONS);
     await kafka.createTopic(`${topic}.dlt`, 1);
-    const hostile = hostileMessages(SEED + (mode === 'batch' ? 1 : 0), PARTITIONS * PER_PARTITION, { tenantId: TENANT, refusedByDatabasePrefix: REFUSED_PREFIX });
+    const hostile = hostileMessages(SEED + (mode === 'batch' ? 1 : 0), PARTITIONS * PER_PARTITION, {
+      tenantId: TENANT,
+      refusedByDatabasePrefix: REFUSED_PREFIX,
+    });
     const sentinels = Array.from({ length: PARTITIONS }, () => orderCompleted({ tenant_id: TENANT }));
     const sent: { message: HostileMessage; partition: number }[] = [];
     for (let partition = 0; partition < PARTITIONS; partition++) {

@@ -93,7 +93,13 @@ function fuzzRequest(rng: Random): FuzzRequest {
   if (kind <= 4) return { method: 'GET', path: `/invoices?${listQuery(rng)}`, headers };
   if (kind <= 6) return { method: 'GET', path: `/invoices/${rng.pick([randomUUID(), queryValue(rng), '..%2F..%2Fetc', '%00'])}`, headers };
   if (kind === 7) {
-    const contentType = rng.pick(['application/json', 'application/json; charset=latin9', 'text/plain', 'application/x-www-form-urlencoded', 'application/json; charset=utf-16']);
+    const contentType = rng.pick([
+      'application/json',
+      'application/json; charset=latin9',
+      'text/plain',
+      'application/x-www-form-urlencoded',
+      'application/json; charset=utf-16',
+    ]);
     const body = rng.pick([
       Buffer.from('{"oops'),
       Buffer.from('{}'),
@@ -104,7 +110,12 @@ function fuzzRequest(rng: Random): FuzzRequest {
     ]);
     return { method: 'POST', path: '/admin/cleanup', headers: { ...headers, 'content-type': contentType }, body };
   }
-  if (kind === 8) return { method: rng.pick(['PUT', 'DELETE', 'PATCH', 'OPTIONS']), path: rng.pick(['/invoices', `/invoices/${randomUUID()}`, '/admin/cleanup', '/metrics']), headers };
+  if (kind === 8)
+    return {
+      method: rng.pick(['PUT', 'DELETE', 'PATCH', 'OPTIONS']),
+      path: rng.pick(['/invoices', `/invoices/${randomUUID()}`, '/admin/cleanup', '/metrics']),
+      headers,
+    };
   return { method: 'GET', path: rng.pick(['/metrics', '/docs/json', '/nothing-here', `/${queryValue(rng)}`]), headers };
 }
 
@@ -127,7 +138,9 @@ describe('HTTP fuzz: a client mistake is never a 5xx (real PostgreSQL)', () => {
 
   beforeAll(async () => {
     db = await TestDatabase.create('http_fuzz');
-    await db.query(`INSERT INTO invoices (event_id, tenant_id, order_id, amount, currency) SELECT gen_random_uuid(), 'fuzz', 'o-' || n, 1.00, 'USD' FROM generate_series(1, 300) n`);
+    await db.query(
+      `INSERT INTO invoices (event_id, tenant_id, order_id, amount, currency) SELECT gen_random_uuid(), 'fuzz', 'o-' || n, 1.00, 'USD' FROM generate_series(1, 300) n`,
+    );
     ({ app } = await startTestApp({ databaseUrl: db.url, topic: uniqueName('unused'), consume: false, env: { LOG_LEVEL: 'fatal' } }));
     await app.listen(0, '127.0.0.1');
     port = ((app.getHttpServer() as Server).address() as AddressInfo).port;
@@ -154,7 +167,12 @@ describe('HTTP fuzz: a client mistake is never a 5xx (real PostgreSQL)', () => {
   });
 
   it('answers an oversized body with 413', async () => {
-    const answer = await send(port, { method: 'POST', path: '/admin/cleanup', headers: { authorization: `Bearer ${adminToken()}`, 'content-type': 'application/json' }, body: Buffer.alloc(2_000_000, 0x20) });
+    const answer = await send(port, {
+      method: 'POST',
+      path: '/admin/cleanup',
+      headers: { authorization: `Bearer ${adminToken()}`, 'content-type': 'application/json' },
+      body: Buffer.alloc(2_000_000, 0x20),
+    });
     expect(answer.status).toBe(413);
     expect(JSON.parse(answer.body)).toMatchObject({ statusCode: 413, code: 'http.payload_too_large' });
   });

@@ -145,7 +145,10 @@ describe('invoices REST API (real PostgreSQL)', () => {
         for (let i = 0; i < 30; i++) {
           await client.query('BEGIN');
           await pause(Math.random() * 40);
-          await client.query(`INSERT INTO invoices (event_id, tenant_id, order_id, amount, currency) VALUES ($1, 'walker', $2, '1.00', 'USD')`, [randomUUID(), `order-${randomUUID()}`]);
+          await client.query(`INSERT INTO invoices (event_id, tenant_id, order_id, amount, currency) VALUES ($1, 'walker', $2, '1.00', 'USD')`, [
+            randomUUID(),
+            `order-${randomUUID()}`,
+          ]);
           await pause(Math.random() * 40);
           await client.query('COMMIT');
         }

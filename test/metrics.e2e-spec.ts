@@ -50,10 +50,7 @@ describe('GET /metrics after a known run (real Kafka, real PostgreSQL)', () => {
     const exactDuplicates = valid.slice(0, 3).map(asMessage);
     const republishedOrders = valid.slice(3, 5).map((e) => asMessage({ ...e, event_id: randomUUID() }));
     const conflict = asMessage({ ...valid[5], total: '999.99' });
-    const poison = [
-      { key: 'poison-json', value: '{"event_id": ' },
-      asMessage(orderCompleted({ total: '-1.00' })),
-    ];
+    const poison = [{ key: 'poison-json', value: '{"event_id": ' }, asMessage(orderCompleted({ total: '-1.00' }))];
     await kafka.publish(topic, [...exactDuplicates, ...republishedOrders, conflict, ...poison]);
 
     const total = (text: string) =>
@@ -76,10 +73,14 @@ describe('GET /metrics after a known run (real Kafka, real PostgreSQL)', () => {
     expect(sample(text, 'billing_event_processing_seconds_count')).toBe(15);
     expect(await db.count('invoices')).toBe(10);
 
-    await waitFor(async () => {
-      const lags = lagSamples((text = await scrape(app)), topic);
-      return lags.length === 3 && lags.every((lag) => lag === 0);
-    }, 30_000, 'zero lag on all three partitions');
+    await waitFor(
+      async () => {
+        const lags = lagSamples((text = await scrape(app)), topic);
+        return lags.length === 3 && lags.every((lag) => lag === 0);
+      },
+      30_000,
+      'zero lag on all three partitions',
+    );
     const committed = text.split('\n').filter((l) => l.startsWith(`billing_consumer_committed_offset{topic="${topic}"`));
     expect(committed.reduce((sum, l) => sum + Number(l.split(' ')[1]), 0)).toBe(18);
     expect(sample(text, 'billing_consumer_up')).toBe(1);

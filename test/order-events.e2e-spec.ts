@@ -62,7 +62,10 @@ describe.each(CONSUME_MODES)('order.completed consumer in %s mode (real Kafka, r
   it('creates one invoice for an event delivered five times', async () => {
     await startConsumer();
     const event = orderCompleted({ total: 149.9 });
-    await kafka.publish(topic, Array.from({ length: 5 }, () => asMessage(event)));
+    await kafka.publish(
+      topic,
+      Array.from({ length: 5 }, () => asMessage(event)),
+    );
     const next = orderCompleted();
     await kafka.publish(topic, [asMessage(next)]);
 

@@ -39,7 +39,11 @@ describe('outbox crash windows of the built service, SIGKILLed (real Kafka, real
     expect(await db.count('invoice_outbox', 'published_at IS NULL')).toBeGreaterThan(0);
 
     const survivor = await fixture.startService(env);
-    await waitFor(async () => (await db.count('invoices')) === EVENTS && (await db.count('invoice_outbox', 'published_at IS NULL')) === 0, 120_000, 'every invoice announced');
+    await waitFor(
+      async () => (await db.count('invoices')) === EVENTS && (await db.count('invoice_outbox', 'published_at IS NULL')) === 0,
+      120_000,
+      'every invoice announced',
+    );
     survivor.terminate();
     expect(await survivor.exited).toEqual({ code: 0, signal: null });
 

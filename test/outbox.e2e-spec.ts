@@ -67,7 +67,8 @@ describe('invoice.created outbox (real Kafka, real PostgreSQL)', () => {
     await waitFor(async () => (await db.count('processed_events', 'event_id = ANY($1)', [ids])) === ids.length, 60_000, 'the events claimed');
   }
 
-  const allPublished = (db: TestDatabase) => waitFor(async () => (await db.count('invoice_outbox', 'published_at IS NULL')) === 0, 60_000, 'every outbox row published');
+  const allPublished = (db: TestDatabase) =>
+    waitFor(async () => (await db.count('invoice_outbox', 'published_at IS NULL')) === 0, 60_000, 'every outbox row published');
 
   describe.each(['batch', 'message'])('%s mode', (mode) => {
     it('announces every invoice once per outbox row, with one event_id; replays and duplicates add no row; the trace context passes through', async () => {
@@ -90,7 +91,9 @@ describe('invoice.created outbox (real Kafka, real PostgreSQL)', () => {
       const traceOf = (e: OrderCompletedFields) => messages.find((m) => m.body.source_event_id === e.event_id)?.headers.traceparent;
       expect(events.slice(0, 7).map(traceOf)).toEqual([...Array<string>(5).fill(TRACEPARENT), undefined, undefined]);
 
-      const [invoice] = await db.query<{ id: string; event_id: string }>('SELECT v.id::text, o.event_id::text FROM invoices v JOIN invoice_outbox o ON o.invoice_id = v.id LIMIT 1');
+      const [invoice] = await db.query<{ id: string; event_id: string }>(
+        'SELECT v.id::text, o.event_id::text FROM invoices v JOIN invoice_outbox o ON o.invoice_id = v.id LIMIT 1',
+      );
       const again = await request(app.getHttpServer()).post(`/admin/outbox/reannounce/${invoice.id}`).set(bearer(adminToken())).expect(200);
       expect(again.body).toEqual({ invoice_id: invoice.id, event_id: invoice.event_id, status: 'pending' });
       const withRepeat = announcements(await kafka.readAll(outboxTopic, 31));
@@ -140,7 +143,13 @@ describe('invoice.created outbox (real Kafka, real PostgreSQL)', () => {
     const env = { OUTBOX_RELAY_SHARDS: '4', OUTBOX_BATCH_SIZE: '5' };
     const overrides = [{ provide: OutboxPublisher, useClass: FaultyPublisher }];
     const first = await setUp('outbox_replicas', env, overrides, false);
-    const { app: second } = await startTestApp({ databaseUrl: first.db.url, topic: first.topic, env: { ...RELAY_ENV, ...env, OUTBOX_TOPIC: first.outboxTopic }, overrides, consume: false });
+    const { app: second } = await startTestApp({
+      databaseUrl: first.db.url,
+      topic: first.topic,
+      env: { ...RELAY_ENV, ...env, OUTBOX_TOPIC: first.outboxTopic },
+      overrides,
+      consume: false,
+    });
     cleanups.push(() => second.close());
     FaultyPublisher.sends.length = 0;
     const orders = Array.from({ length: 12 }, (_, i) => `order-${i}-${randomUUID()}`);

@@ -125,7 +125,10 @@ describe('npm run reconcile (real Kafka, real PostgreSQL, the real service)', ()
     try {
       const { code, report } = await reconcileJson();
       expect(report.summary.counts.unexplained).toBe(1);
-      expect(report.messages.find((m) => m.class === 'unexplained')).toMatchObject({ eventId: valid[16].event_id, detail: expect.stringMatching(/differs: amount 150\.90 \(event 149\.90\)$/) });
+      expect(report.messages.find((m) => m.class === 'unexplained')).toMatchObject({
+        eventId: valid[16].event_id,
+        detail: expect.stringMatching(/differs: amount 150\.90 \(event 149\.90\)$/),
+      });
       expect(code).toBe(EXIT_NOT_BALANCED);
     } finally {
       await db.query(`UPDATE invoices SET amount = amount - 1 WHERE event_id = $1`, [valid[16].event_id]);
@@ -158,7 +161,9 @@ describe('npm run reconcile (real Kafka, real PostgreSQL, the real service)', ()
   });
 
   it('refuses a consumer group that never committed on the topic instead of calling everything pending', async () => {
-    await expect(reconcile(['--from', from.toISOString(), '--to', to.toISOString(), '--group', uniqueName('typo')])).rejects.toThrow(/has no committed offset on/);
+    await expect(reconcile(['--from', from.toISOString(), '--to', to.toISOString(), '--group', uniqueName('typo')])).rejects.toThrow(
+      /has no committed offset on/,
+    );
   });
 
   it('refuses a bad range with a usage error', () => {

@@ -23,9 +23,13 @@ describe.each(CONSUME_MODES)('offsets stored with the invoices, %s mode (real Ka
   const stop = (app: INestApplication) => fixture.stopApp(app);
 
   const publish = (count: number, partitions: number) =>
-    kafka.publish(topic, Array.from({ length: count }, (_, i) => ({ ...asMessage(orderCompleted()), partition: i % partitions })));
+    kafka.publish(
+      topic,
+      Array.from({ length: count }, (_, i) => ({ ...asMessage(orderCompleted()), partition: i % partitions })),
+    );
   const invoices = () => db.count('invoices');
-  const storedOffsets = async () => (await db.query<{ n: string }>('SELECT coalesce(sum(next_offset), 0)::text AS n FROM consumer_offsets WHERE group_id = $1', [groupId]))[0].n;
+  const storedOffsets = async () =>
+    (await db.query<{ n: string }>('SELECT coalesce(sum(next_offset), 0)::text AS n FROM consumer_offsets WHERE group_id = $1', [groupId]))[0].n;
 
   beforeAll(async () => {
     fixture = await Fixture.create(`offsets_${mode}`);
@@ -115,7 +119,10 @@ describe('npm run offsets (real Kafka, real PostgreSQL)', () => {
     const env = { DATABASE_URL: db.url, KAFKA_BROKERS: BROKERS.join(','), KAFKA_TOPIC: topic, KAFKA_GROUP_ID: uniqueName('billing') };
     try {
       await kafka.createTopic(topic, 2);
-      await kafka.publish(topic, [0, 0, 0, 1].map((partition) => ({ ...asMessage(orderCompleted()), partition })));
+      await kafka.publish(
+        topic,
+        [0, 0, 0, 1].map((partition) => ({ ...asMessage(orderCompleted()), partition })),
+      );
       await db.query(`INSERT INTO consumer_offsets (group_id, topic, partition, next_offset) VALUES ($1, $2, 0, 3)`, [env.KAFKA_GROUP_ID, topic]);
       const lines: string[] = [];
       await offsetsCommand(['show'], (line) => lines.push(line), env);

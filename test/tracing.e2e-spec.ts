@@ -8,7 +8,14 @@ import { freePort } from './support/standalone/service-process';
 const CLAIM_SPAN = 'billing.claim_transaction';
 /** A total that appears nowhere else, so its absence from every exported span is meaningful. */
 const TOTAL = '4242.17';
-const TREE_ATTRIBUTES = ['messaging.destination.name', 'messaging.kafka.offset', 'messaging.batch.message_count', 'billing.event_id', 'billing.event_count', 'db.query.text'];
+const TREE_ATTRIBUTES = [
+  'messaging.destination.name',
+  'messaging.kafka.offset',
+  'messaging.batch.message_count',
+  'billing.event_id',
+  'billing.event_count',
+  'db.query.text',
+];
 
 function newTraceparent(): { traceparent: string; traceId: string; spanId: string } {
   const traceId = randomBytes(16).toString('hex');
@@ -59,7 +66,18 @@ describe('OpenTelemetry traces of the built service (real Kafka, real PostgreSQL
     const [announcement, deadLetter] = await Promise.all([kafka.readAll(`${topic}.invoice-created`, 1), kafka.readAll(`${topic}.dlt`, 1)]);
     const sends = (name: string) => receiver.spans.filter((s) => s.name === `send ${name}`);
     await waitFor(() => sends(`${topic}.invoice-created`).length > 0 && sends(`${topic}.dlt`).length > 0, 15_000, 'the publish spans');
-    return { topic, port, service, valid, poison, event, announcement: announcement[0], deadLetter: deadLetter[0], dltSend: sends(`${topic}.dlt`)[0], outboxSend: sends(`${topic}.invoice-created`)[0] };
+    return {
+      topic,
+      port,
+      service,
+      valid,
+      poison,
+      event,
+      announcement: announcement[0],
+      deadLetter: deadLetter[0],
+      dltSend: sends(`${topic}.dlt`)[0],
+      outboxSend: sends(`${topic}.invoice-created`)[0],
+    };
   }
 
   function expectClaimWithStatements(consume: ReceivedSpan): ReceivedSpan {
@@ -72,7 +90,12 @@ describe('OpenTelemetry traces of the built service (real Kafka, real PostgreSQL
 
   function expectOutboxContinuesTheEventTrace(run: Awaited<ReturnType<typeof consumeTracedPair>>): void {
     const { announcement, outboxSend, valid, event } = run;
-    expect(outboxSend).toMatchObject({ traceId: valid.traceId, parentSpanId: valid.spanId, kind: SPAN_KIND.producer, attributes: { 'messaging.system': 'kafka', 'billing.source_event_id': event.event_id } });
+    expect(outboxSend).toMatchObject({
+      traceId: valid.traceId,
+      parentSpanId: valid.spanId,
+      kind: SPAN_KIND.producer,
+      attributes: { 'messaging.system': 'kafka', 'billing.source_event_id': event.event_id },
+    });
     expect(announcement.headers.traceparent).toBe(`00-${valid.traceId}-${outboxSend.spanId}-01`);
   }
 
@@ -113,7 +136,13 @@ describe('OpenTelemetry traces of the built service (real Kafka, real PostgreSQL
     const caller = newTraceparent();
     expect((await fetch(`http://127.0.0.1:${run.port}/invoices`, { headers: { traceparent: caller.traceparent } })).status).toBe(401);
     await waitFor(() => receiver.inTrace(caller.traceId).length > 0, 10_000, 'the HTTP server span');
-    expect(receiver.inTrace(caller.traceId)).toEqual([expect.objectContaining({ kind: SPAN_KIND.server, parentSpanId: caller.spanId, attributes: expect.objectContaining({ 'http.response.status_code': 401 }) })]);
+    expect(receiver.inTrace(caller.traceId)).toEqual([
+      expect.objectContaining({
+        kind: SPAN_KIND.server,
+        parentSpanId: caller.spanId,
+        attributes: expect.objectContaining({ 'http.response.status_code': 401 }),
+      }),
+    ]);
 
     const invoiced = service.lines.find((l) => l.outcome === 'invoiced' && l.event_id === event.event_id);
     expect(invoiced).toMatchObject({ trace_id: valid.traceId, span_id: expect.stringMatching(/^[0-9a-f]{16}$/) });
@@ -129,9 +158,16 @@ describe('OpenTelemetry traces of the built service (real Kafka, real PostgreSQL
     const linking = (traceId: string) => receiver.spans.find((s) => s.kind === SPAN_KIND.consumer && s.links.some((l) => l.traceId === traceId));
 
     const group = linking(valid.traceId)!;
-    expect(group).toMatchObject({ name: `process ${topic}`, parentSpanId: '', attributes: expect.objectContaining({ 'messaging.system': 'kafka', 'messaging.destination.name': topic }) });
+    expect(group).toMatchObject({
+      name: `process ${topic}`,
+      parentSpanId: '',
+      attributes: expect.objectContaining({ 'messaging.system': 'kafka', 'messaging.destination.name': topic }),
+    });
     expect(group.traceId).not.toBe(valid.traceId);
-    expect(group.links.find((l) => l.traceId === valid.traceId)).toMatchObject({ spanId: valid.spanId, attributes: { 'messaging.kafka.offset': 0, 'messaging.destination.partition.id': '0' } });
+    expect(group.links.find((l) => l.traceId === valid.traceId)).toMatchObject({
+      spanId: valid.spanId,
+      attributes: { 'messaging.kafka.offset': 0, 'messaging.destination.partition.id': '0' },
+    });
     expectClaimWithStatements(group);
     expectOutboxContinuesTheEventTrace(run);
 
@@ -141,4 +177,3 @@ describe('OpenTelemetry traces of the built service (real Kafka, real PostgreSQL
     expectNothingSensitive(receiver.spans);
   });
 });
-

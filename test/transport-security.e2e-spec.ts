@@ -78,13 +78,17 @@ describe('transport security (private SASL_SSL broker, TLS-only PostgreSQL)', ()
     await expect(bootWith({}, infra.databaseUrl({ host: '127.0.0.2' }))).rejects.toThrow(
       'DATABASE_URL: sslmode=verify-full: the PostgreSQL server certificate is not valid for the host in the URL (ERR_TLS_CERT_ALTNAME_INVALID)',
     );
-    await expect(bootWith({}, infra.databaseUrl({ ca: infra.otherCa }))).rejects.toThrow(/^DATABASE_URL: sslrootcert: the PostgreSQL server certificate is not trusted \([A-Z_]+\)$/);
+    await expect(bootWith({}, infra.databaseUrl({ ca: infra.otherCa }))).rejects.toThrow(
+      /^DATABASE_URL: sslrootcert: the PostgreSQL server certificate is not trusted \([A-Z_]+\)$/,
+    );
     await expect(bootWith({}, infra.databaseUrl().replace(/\?.*$/, ''))).rejects.toThrow(
       'DATABASE_URL: the PostgreSQL server accepts only TLS connections; set sslmode=verify-full',
     );
     // verify-ca checks the chain only, so the name the certificate lacks is accepted.
     await expect(checkPostgres(configWith({}).database)).resolves.toBeUndefined();
-    await expect(checkPostgres(testConfig({ databaseUrl: infra.databaseUrl({ host: '127.0.0.2', sslmode: 'verify-ca' }), topic, env }).database)).resolves.toBeUndefined();
+    await expect(
+      checkPostgres(testConfig({ databaseUrl: infra.databaseUrl({ host: '127.0.0.2', sslmode: 'verify-ca' }), topic, env }).database),
+    ).resolves.toBeUndefined();
 
     await startSecuredApp();
     await waitFor(async () => (await invoices()) === 3, 60_000, '3 invoices after the refused boots');
@@ -92,7 +96,10 @@ describe('transport security (private SASL_SSL broker, TLS-only PostgreSQL)', ()
 
   it('serves the invoices over REST from the TLS database, and /health shows no secret', async () => {
     const server = (await startSecuredApp()).getHttpServer();
-    const listed = await request(server).get('/invoices').set(bearer(tenantToken(tenant))).expect(200);
+    const listed = await request(server)
+      .get('/invoices')
+      .set(bearer(tenantToken(tenant)))
+      .expect(200);
     expect(listed.body.items).toHaveLength(3);
     const health = await request(server).get('/health').expect(200);
     for (const secret of [...Object.values(infra.users), 'sslrootcert', 'postgres://']) expect(JSON.stringify(health.body)).not.toContain(secret);
@@ -106,7 +113,14 @@ describe('transport security (private SASL_SSL broker, TLS-only PostgreSQL)', ()
     await waitFor(async () => (await invoices()) === 7, 60_000, '7 invoices');
     await kafka.readAll(`${topic}.dlt`, 2);
 
-    const replay = await replayDeadLetters({ ...options, deadLetterTopic: `${topic}.dlt`, groupId: uniqueName('replay'), dryRun: false, fromBeginning: true, idleTimeoutMs: 30_000 });
+    const replay = await replayDeadLetters({
+      ...options,
+      deadLetterTopic: `${topic}.dlt`,
+      groupId: uniqueName('replay'),
+      dryRun: false,
+      fromBeginning: true,
+      idleTimeoutMs: 30_000,
+    });
     expect(replay).toMatchObject({ scanned: 2, republished: 2 });
     // Still poison: the consumer dead-letters the replayed copies again, through TLS and SASL.
     await kafka.readAll(`${topic}.dlt`, 4);

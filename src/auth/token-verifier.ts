@@ -16,7 +16,8 @@ export class TokenVerifier {
     const claims = this.decode(token);
     if (typeof claims.exp !== 'number') throw new InvalidTokenError('token has no exp claim');
     const { tenant_id: tenantId, roles } = claims as { tenant_id?: unknown; roles?: unknown };
-    if (typeof tenantId !== 'string' || !TENANT_ID.test(tenantId)) throw new InvalidTokenError('token claim tenant_id must be 1-64 characters of [A-Za-z0-9._-]');
+    if (typeof tenantId !== 'string' || !TENANT_ID.test(tenantId))
+      throw new InvalidTokenError('token claim tenant_id must be 1-64 characters of [A-Za-z0-9._-]');
     if (!Array.isArray(roles) || !roles.every((r) => typeof r === 'string')) {
       throw new InvalidTokenError('token claim roles must be an array of strings');
     }

@@ -23,7 +23,8 @@ export function parseFlags(argv: string[], options: Options): Record<string, str
 export function integerFlag(name: string, raw: string | boolean | undefined, fallback: number, min: number, max: number): number {
   if (raw === undefined) return fallback;
   const value = typeof raw === 'string' && /^\d+$/.test(raw) ? Number(raw) : NaN;
-  if (!Number.isSafeInteger(value) || value < min || value > max) throw new CliUsageError(`--${name} must be an integer from ${min} to ${max}, got "${String(raw)}"`);
+  if (!Number.isSafeInteger(value) || value < min || value > max)
+    throw new CliUsageError(`--${name} must be an integer from ${min} to ${max}, got "${String(raw)}"`);
   return value;
 }
 
@@ -39,7 +40,8 @@ export function brokersFlag(raw: string): string[] {
     .split(',')
     .map((b) => b.trim())
     .filter(Boolean);
-  if (brokers.length === 0 || !brokers.every((b) => /^[^\s:]+:\d{1,5}$/.test(b))) throw new CliUsageError(`--brokers must be a comma-separated list of host:port, got "${raw}"`);
+  if (brokers.length === 0 || !brokers.every((b) => /^[^\s:]+:\d{1,5}$/.test(b)))
+    throw new CliUsageError(`--brokers must be a comma-separated list of host:port, got "${raw}"`);
   return brokers;
 }
 

@@ -110,7 +110,11 @@ export async function replayDeadLetters(options: ReplayOptions, report: (line: s
     const pending = [...positions].filter(([, p]) => p.start < p.end);
     if (pending.length === 0) return summary;
     if (options.dryRun || options.fromBeginning) {
-      await admin.setOffsets({ groupId: readGroup, topic: options.deadLetterTopic, partitions: pending.map(([partition, p]) => ({ partition, offset: String(p.start) })) });
+      await admin.setOffsets({
+        groupId: readGroup,
+        topic: options.deadLetterTopic,
+        partitions: pending.map(([partition, p]) => ({ partition, offset: String(p.start) })),
+      });
     }
     await consume(kafka, readGroup, options, positions, summary, report);
   } finally {
@@ -122,14 +126,19 @@ export async function replayDeadLetters(options: ReplayOptions, report: (line: s
 
 async function consume(kafka: Kafka, groupId: string, options: ReplayOptions, positions: Positions, summary: ReplaySummary, report: (line: string) => void) {
   const consumer = kafka.consumer({ groupId });
-  const producer = options.dryRun ? undefined : kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
+  const producer = options.dryRun
+    ? undefined
+    : kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
   const remaining = new Set([...positions].filter(([, p]) => p.start < p.end).map(([partition]) => partition));
   let finish!: (error?: Error) => void;
   const finished = new Promise<void>((resolve, reject) => (finish = (error) => (error ? reject(error) : resolve())));
   let idle: NodeJS.Timeout | undefined;
   const armIdleTimer = () => {
     clearTimeout(idle);
-    idle = setTimeout(() => finish(new Error(`no message for ${options.idleTimeoutMs} ms before the end offsets of ${options.deadLetterTopic}`)), options.idleTimeoutMs);
+    idle = setTimeout(
+      () => finish(new Error(`no message for ${options.idleTimeoutMs} ms before the end offsets of ${options.deadLetterTopic}`)),
+      options.idleTimeoutMs,
+    );
   };
 
   await Promise.all([consumer.connect(), producer?.connect()]);

@@ -50,7 +50,8 @@ export async function offsetsCommand(argv: string[], print: (line: string) => vo
     const repository = new ConsumerOffsetsRepository(new TransactionRunner(dataSource));
     const views = await viewPartitions(admin, repository, groupId, topic);
     if (command === 'show') return printViews(groupId, topic, views, print);
-    if (flags.force !== true && (await isGroupRunning(admin, groupId))) throw new CliUsageError(`group ${groupId} has running members: stop the service first, or pass --force`);
+    if (flags.force !== true && (await isGroupRunning(admin, groupId)))
+      throw new CliUsageError(`group ${groupId} has running members: stop the service first, or pass --force`);
     const plan = planMove(views, textFlag('partition', flags.partition, ''), textFlag('to', flags.to, ''));
     for (const move of plan) print(`${topic}[${move.partition}] stored ${move.from ?? '-'} -> ${move.to}${flags['dry-run'] ? ' (dry run)' : ''}`);
     if (flags['dry-run'] !== true) for (const move of plan) await repository.set(groupId, { topic, partition: move.partition, nextOffset: move.to });
@@ -60,7 +61,11 @@ export async function offsetsCommand(argv: string[], print: (line: string) => vo
 }
 
 async function viewPartitions(admin: Admin, repository: ConsumerOffsetsRepository, groupId: string, topic: string): Promise<PartitionView[]> {
-  const [ends, [committed], stored] = await Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId, topics: [topic] }), repository.find(groupId, [topic])]);
+  const [ends, [committed], stored] = await Promise.all([
+    admin.fetchTopicOffsets(topic),
+    admin.fetchOffsets({ groupId, topics: [topic] }),
+    repository.find(groupId, [topic]),
+  ]);
   const storedBy = new Map(stored.map((o: PartitionOffset) => [o.partition, o.nextOffset]));
   const committedBy = new Map(committed.partitions.filter((p) => Number(p.offset) >= 0).map((p) => [p.partition, p.offset]));
   return ends
@@ -72,7 +77,12 @@ function printViews(groupId: string, topic: string, views: PartitionView[], prin
   print(`group ${groupId}, topic ${topic}`);
   print(['partition', 'stored', 'kafka committed', 'log start', 'log end', ''].map((h) => h.padEnd(16)).join(''));
   for (const v of views) {
-    const note = v.stored !== undefined && BigInt(v.stored) < BigInt(v.logStart) ? 'GAP: events lost to retention' : v.stored === undefined ? 'none stored: resumes at the Kafka offset' : '';
+    const note =
+      v.stored !== undefined && BigInt(v.stored) < BigInt(v.logStart)
+        ? 'GAP: events lost to retention'
+        : v.stored === undefined
+          ? 'none stored: resumes at the Kafka offset'
+          : '';
     print([String(v.partition), v.stored ?? '-', v.committed ?? '-', v.logStart, v.logEnd, note].map((c) => c.padEnd(16)).join(''));
   }
 }

@@ -79,7 +79,14 @@ export function planMessages(options: Pick<PublishOptions, 'count' | 'tenants' |
   const placed: { position: number; message: PlannedMessage }[] = [];
   const events: PlannedMessage[] = Array.from({ length: options.count }, (_, i) => {
     const orderId = `order-${randomUUID()}`;
-    const event = { event_id: randomUUID(), order_id: orderId, tenant_id: tenantOf(i), total: randomAmount(), currency: 'USD', occurred_at: new Date().toISOString() };
+    const event = {
+      event_id: randomUUID(),
+      order_id: orderId,
+      tenant_id: tenantOf(i),
+      total: randomAmount(),
+      currency: 'USD',
+      occurred_at: new Date().toISOString(),
+    };
     const message: PlannedMessage = { kind: 'event', key: orderId, value: JSON.stringify(event) };
     placed.push({ position: i, message });
     return message;

@@ -84,8 +84,14 @@ export async function reconcileCommand(argv: string[], io: ReconcileIo, rawEnv?:
   await dataSource.initialize();
   const progress = io.stderr.isTTY ? progressBar(io.stderr) : undefined;
   try {
-    const kafka = new Kafka({ clientId: 'billing-reconcile', ...kafkaClientOptions({ brokers: command.brokers, security: env.security }), logLevel: logLevel.WARN });
-    const summary = await writeReport(new Reconciler(kafka, dataSource, new OrderEventParser(env.billing), progress?.update), command, io, () => progress?.stop());
+    const kafka = new Kafka({
+      clientId: 'billing-reconcile',
+      ...kafkaClientOptions({ brokers: command.brokers, security: env.security }),
+      logLevel: logLevel.WARN,
+    });
+    const summary = await writeReport(new Reconciler(kafka, dataSource, new OrderEventParser(env.billing), progress?.update), command, io, () =>
+      progress?.stop(),
+    );
     return summary.balanced ? 0 : EXIT_NOT_BALANCED;
   } catch (error) {
     throw error instanceof RangeBoundError ? new CliUsageError(error.message) : error;

@@ -6,7 +6,10 @@ export abstract class AppError extends Error {
   abstract readonly code: string;
   abstract readonly httpStatus: number;
 
-  constructor(message: string, readonly details?: Record<string, unknown>) {
+  constructor(
+    message: string,
+    readonly details?: Record<string, unknown>,
+  ) {
     super(message);
     this.name = new.target.name;
   }
@@ -20,7 +23,11 @@ export class PoisonMessageError extends AppError {
   /** Seen over HTTP only for RejectedByDatabaseError: data a client sent that PostgreSQL refused. */
   readonly httpStatus = 400;
 
-  constructor(readonly reason: PoisonReason, message: string, details?: Record<string, unknown>) {
+  constructor(
+    readonly reason: PoisonReason,
+    message: string,
+    details?: Record<string, unknown>,
+  ) {
     super(message, details);
     this.code = `event.${reason}`;
   }

@@ -9,7 +9,14 @@ describe('traceparentOf', () => {
   });
 
   it('drops a missing or malformed one', () => {
-    const bad = ['', 'garbage', `ff${VALID.slice(2)}`, '00-00000000000000000000000000000000-00f067aa0ba902b7-01', '00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01', `${VALID}-extra`];
+    const bad = [
+      '',
+      'garbage',
+      `ff${VALID.slice(2)}`,
+      '00-00000000000000000000000000000000-00f067aa0ba902b7-01',
+      '00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01',
+      `${VALID}-extra`,
+    ];
     expect(bad.map((traceparent) => traceparentOf({ traceparent }))).toEqual(bad.map(() => undefined));
     expect(traceparentOf({})).toBeUndefined();
     expect(traceparentOf(undefined)).toBeUndefined();

@@ -10,7 +10,9 @@ const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$/;
 export function traceparentOf(headers: IHeaders | Record<string, unknown> | undefined): string | undefined {
   const raw = headers?.traceparent;
   if (raw === undefined || raw === null) return undefined;
-  const text = headerText(headers as IHeaders, 'traceparent')?.trim().toLowerCase();
+  const text = headerText(headers as IHeaders, 'traceparent')
+    ?.trim()
+    .toLowerCase();
   const match = text === undefined ? null : TRACEPARENT.exec(text);
   if (!match || match[1] === 'ff' || /^0+$/.test(match[2]) || /^0+$/.test(match[3])) return undefined;
   return text;

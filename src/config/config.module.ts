@@ -1,5 +1,18 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
-import { AppConfig, AuthConfig, ConsumerPolicyConfig, BillingConfig, DatabaseConfig, HttpConfig, KafkaConfig, LoggingConfig, OutboxConfig, RetentionConfig, TestHooksConfig, TracingConfig } from './configuration';
+import {
+  AppConfig,
+  AuthConfig,
+  ConsumerPolicyConfig,
+  BillingConfig,
+  DatabaseConfig,
+  HttpConfig,
+  KafkaConfig,
+  LoggingConfig,
+  OutboxConfig,
+  RetentionConfig,
+  TestHooksConfig,
+  TracingConfig,
+} from './configuration';
 
 /** Each concern is injected by its own class, so services read typed values and never process.env. */
 @Global()

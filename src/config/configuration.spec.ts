@@ -21,7 +21,12 @@ describe('loadConfig', () => {
   it('applies the contract defaults', () => {
     const config = loadConfig({ AUTH_JWT_SECRET: SECRET });
     expect(config.database.url).toBe('postgres://postgres@127.0.0.1:5432/billing');
-    expect(config.kafka).toMatchObject({ brokers: ['127.0.0.1:9092'], groupId: 'billing-service', topic: 'order.completed', deadLetterTopic: 'order.completed.dlt' });
+    expect(config.kafka).toMatchObject({
+      brokers: ['127.0.0.1:9092'],
+      groupId: 'billing-service',
+      topic: 'order.completed',
+      deadLetterTopic: 'order.completed.dlt',
+    });
     expect(config.http.port).toBe(3000);
     expect(config.retention.retentionDays).toBe(30);
     expect(config.billing.defaultCurrency).toBe('USD');
@@ -173,7 +178,11 @@ describe('DATABASE_URL TLS parameters', () => {
 
   it('verify-full checks chain and host, verify-ca the chain only, require like verify-full; the URL left to pg has no TLS parameter', () => {
     const full = postgresConnection(url(`sslmode=verify-full&sslrootcert=${ca}`));
-    expect(full).toEqual({ url: 'postgres://billing:s3cret@db.internal:5432/billing?application_name=b', sslmode: 'verify-full', ssl: { rejectUnauthorized: true, ca: PEM, cert: undefined, key: undefined } });
+    expect(full).toEqual({
+      url: 'postgres://billing:s3cret@db.internal:5432/billing?application_name=b',
+      sslmode: 'verify-full',
+      ssl: { rejectUnauthorized: true, ca: PEM, cert: undefined, key: undefined },
+    });
     const chainOnly = postgresConnection(url(`sslmode=verify-ca&sslrootcert=${ca}`)).ssl;
     expect(chainOnly).toMatchObject({ rejectUnauthorized: true, ca: PEM });
     expect(chainOnly && chainOnly.checkServerIdentity?.()).toBeUndefined();
@@ -193,7 +202,9 @@ describe('DATABASE_URL TLS parameters', () => {
       }
       return 'accepted';
     };
-    expect(refusal('sslmode=prefer')).toBe('sslmode must be one of disable, require, verify-ca, verify-full, got "prefer" (node-postgres cannot fall back to plain text)');
+    expect(refusal('sslmode=prefer')).toBe(
+      'sslmode must be one of disable, require, verify-ca, verify-full, got "prefer" (node-postgres cannot fall back to plain text)',
+    );
     expect(refusal('ssl=no-verify')).toBe('parameter ssl is not supported; use sslmode (disable, require, verify-ca, verify-full)');
     expect(refusal(`sslrootcert=${ca}`)).toBe('sslrootcert, sslcert and sslkey need sslmode=require, verify-ca or verify-full');
     expect(refusal(`sslmode=verify-full&sslcert=${ca}`)).toBe('sslcert and sslkey must be given together');

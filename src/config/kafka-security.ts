@@ -25,7 +25,10 @@ export class KafkaSecurity {
 
   /** A logged or serialised config must never carry the password or key. */
   toJSON(): object {
-    return { tls: this.tls ? { ca: Boolean(this.tls.ca), clientCertificate: Boolean(this.tls.cert) } : false, sasl: this.sasl ? { mechanism: this.sasl.mechanism, username: this.sasl.username } : false };
+    return {
+      tls: this.tls ? { ca: Boolean(this.tls.ca), clientCertificate: Boolean(this.tls.cert) } : false,
+      sasl: this.sasl ? { mechanism: this.sasl.mechanism, username: this.sasl.username } : false,
+    };
   }
 }
 
@@ -35,14 +38,19 @@ export function readKafkaSecurity(env: EnvReader): KafkaSecurity {
   for (const name of ['KAFKA_SSL_CA_FILE', 'KAFKA_SSL_CERT_FILE', 'KAFKA_SSL_KEY_FILE']) {
     env.check(name, ssl || !env.optionalString(name), 'needs KAFKA_SSL=true');
   }
-  env.check('KAFKA_SSL_KEY_FILE', Boolean(env.optionalString('KAFKA_SSL_CERT_FILE')) === Boolean(env.optionalString('KAFKA_SSL_KEY_FILE')), 'and KAFKA_SSL_CERT_FILE must be given together');
+  env.check(
+    'KAFKA_SSL_KEY_FILE',
+    Boolean(env.optionalString('KAFKA_SSL_CERT_FILE')) === Boolean(env.optionalString('KAFKA_SSL_KEY_FILE')),
+    'and KAFKA_SSL_CERT_FILE must be given together',
+  );
   return new KafkaSecurity(ssl ? tls : undefined, readSasl(env, ssl));
 }
 
 function readSasl(env: EnvReader, ssl: boolean): KafkaSasl | undefined {
   const mechanism = env.optionalString('KAFKA_SASL_MECHANISM')?.toLowerCase();
   if (mechanism === undefined) {
-    for (const name of ['KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD', 'KAFKA_SASL_PASSWORD_FILE']) env.check(name, !env.optionalString(name), 'needs KAFKA_SASL_MECHANISM');
+    for (const name of ['KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD', 'KAFKA_SASL_PASSWORD_FILE'])
+      env.check(name, !env.optionalString(name), 'needs KAFKA_SASL_MECHANISM');
     return undefined;
   }
   const known = (SASL_MECHANISMS as readonly string[]).includes(mechanism);

@@ -40,10 +40,10 @@ export class ConsumerOffsetsRepository {
   async find(groupId: string, topics: readonly string[]): Promise<PartitionOffset[]> {
     const rows: { topic: string; partition: number; next_offset: string }[] = await this.transactions
       .manager()
-      .query(`SELECT topic, partition, next_offset::text AS next_offset FROM consumer_offsets WHERE group_id = $1 AND topic = ANY($2::varchar[]) ORDER BY topic, partition`, [
-        groupId,
-        topics,
-      ]);
+      .query(
+        `SELECT topic, partition, next_offset::text AS next_offset FROM consumer_offsets WHERE group_id = $1 AND topic = ANY($2::varchar[]) ORDER BY topic, partition`,
+        [groupId, topics],
+      );
     return rows.map((row) => ({ topic: row.topic, partition: row.partition, nextOffset: row.next_offset }));
   }
 }

@@ -66,7 +66,10 @@ export class ConsumerOffsets implements SettledPositions {
       } catch (error) {
         if (stopping()) return [];
         const delayMs = cappedBackoffMs(attempt, FIRST_RETRY_MS, MAX_RETRY_MS);
-        this.logger.warn({ error: { name: (error as Error).name, message: (error as Error).message }, retry_in_ms: delayMs }, 'stored offsets unreadable; assigned partitions stay paused');
+        this.logger.warn(
+          { error: { name: (error as Error).name, message: (error as Error).message }, retry_in_ms: delayMs },
+          'stored offsets unreadable; assigned partitions stay paused',
+        );
         await new Promise((resolve) => setTimeout(resolve, delayMs));
       }
     }
@@ -98,7 +101,14 @@ export class ConsumerOffsets implements SettledPositions {
     this.gaps.set(key, { topic: stored.topic, partition: stored.partition, storedOffset: stored.nextOffset, logStartOffset, detectedAt: new Date() });
     this.metrics.storedOffsetGaps.inc({ topic: stored.topic, partition: stored.partition });
     this.logger.error(
-      { topic: stored.topic, partition: stored.partition, stored_offset: stored.nextOffset, log_start_offset: logStartOffset, lost_from: stored.nextOffset, lost_to: logStartOffset },
+      {
+        topic: stored.topic,
+        partition: stored.partition,
+        stored_offset: stored.nextOffset,
+        log_start_offset: logStartOffset,
+        lost_from: stored.nextOffset,
+        lost_to: logStartOffset,
+      },
       'stored offset is below the log start: Kafka deleted events the database never saw (restore older than the topic retention); resuming at the log start',
     );
     return { ...stored, nextOffset: logStartOffset };

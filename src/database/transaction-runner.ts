@@ -22,9 +22,11 @@ export class TransactionRunner {
   async run<T>(work: () => Promise<T>): Promise<T> {
     if (this.current.getStore()) return work();
     const afterCommit: (() => void)[] = [];
-    const result = await this.dataSource.transaction((manager) => this.current.run({ manager, afterCommit }, work)).catch((error: unknown) => {
-      throw judgeDatabaseError(error);
-    });
+    const result = await this.dataSource
+      .transaction((manager) => this.current.run({ manager, afterCommit }, work))
+      .catch((error: unknown) => {
+        throw judgeDatabaseError(error);
+      });
     afterCommit.forEach((effect) => effect());
     return result;
   }

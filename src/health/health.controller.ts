@@ -33,7 +33,12 @@ export class HealthController {
   @ApiServiceUnavailableResponse({ description: 'The database or the Kafka consumer is down; the body says which' })
   async check(@Res({ passthrough: true }) response: StatusSettable): Promise<HealthCheckResult> {
     try {
-      const checks = [() => this.database.pingCheck('database', { timeout: 1500 }), () => this.kafkaConsumer(), () => this.storedOffsets(), () => this.outboxRelay()];
+      const checks = [
+        () => this.database.pingCheck('database', { timeout: 1500 }),
+        () => this.kafkaConsumer(),
+        () => this.storedOffsets(),
+        () => this.outboxRelay(),
+      ];
       return await this.health.check(checks);
     } catch (error) {
       // Keep Terminus' own body (which check is down), not the generic API error shape.

@@ -37,7 +37,10 @@ export class ApiExceptionFilter implements ExceptionFilter {
     if (exception instanceof HttpException) return body(exception.getStatus(), codeOf(exception.getStatus()), messageOf(exception));
     const clientError = clientErrorOf(exception);
     if (clientError) return body(clientError.status, codeOf(clientError.status), clientError.message);
-    this.logger.error({ error: exception instanceof Error ? { name: exception.name, message: exception.message, stack: exception.stack } : exception }, 'unhandled error');
+    this.logger.error(
+      { error: exception instanceof Error ? { name: exception.name, message: exception.message, stack: exception.stack } : exception },
+      'unhandled error',
+    );
     return body(HttpStatus.INTERNAL_SERVER_ERROR, 'internal', 'internal server error');
   }
 }

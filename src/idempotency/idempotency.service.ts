@@ -5,9 +5,7 @@ import { TransactionRunner } from '../database/transaction-runner';
 import { IdempotentEvent } from './idempotent-event';
 import { BatchClaimResult, ProcessedEventsRepository } from './processed-events.repository';
 
-export type IdempotentResult<T> =
-  | { kind: 'processed'; result: T }
-  | { kind: 'duplicate'; firstProcessedAt: Date };
+export type IdempotentResult<T> = { kind: 'processed'; result: T } | { kind: 'duplicate'; firstProcessedAt: Date };
 
 /** An event that can never succeed: a reused event_id, or data that the work (or the database) refused. */
 export type BatchDecision<T> = IdempotentResult<T> | { kind: 'rejected'; error: PoisonMessageError };
@@ -22,7 +20,6 @@ export type InTransaction<T> = (decisions: readonly BatchDecision<T>[]) => Promi
 export class EventRefusal {
   constructor(readonly error: PoisonMessageError) {}
 }
-
 
 @Injectable()
 export class IdempotencyService {
@@ -41,7 +38,6 @@ export class IdempotencyService {
     if (decision.kind === 'rejected') throw decision.error;
     return decision;
   }
-
 
   /**
    * The batch form of runOnce, with the same decisions per event: the distinct events are claimed with
@@ -63,7 +59,10 @@ export class IdempotencyService {
     return decisions;
   }
 
-  private async claimAndWork<E extends IdempotentEvent, T>(events: readonly E[], work: (claimed: readonly E[]) => Promise<readonly T[]>): Promise<BatchDecision<T>[]> {
+  private async claimAndWork<E extends IdempotentEvent, T>(
+    events: readonly E[],
+    work: (claimed: readonly E[]) => Promise<readonly T[]>,
+  ): Promise<BatchDecision<T>[]> {
     const distinct = firstDeliveries(events);
     const claims = await this.processedEvents.claimMany(distinct);
     const claimed = distinct.filter((e) => claims.get(e.eventId)?.kind === 'claimed');

@@ -24,7 +24,8 @@ export function decodeCursor(cursor: string): InvoicePosition {
   }
   if (!Array.isArray(decoded) || decoded.length !== 2) throw invalid();
   const [insertXid, id] = decoded as unknown[];
-  if (typeof insertXid !== 'string' || !/^\d{1,19}$/.test(insertXid) || BigInt(insertXid) > MAX_BIGINT || typeof id !== 'string' || !UUID.test(id)) throw invalid();
+  if (typeof insertXid !== 'string' || !/^\d{1,19}$/.test(insertXid) || BigInt(insertXid) > MAX_BIGINT || typeof id !== 'string' || !UUID.test(id))
+    throw invalid();
   return { insertXid, id };
 }
 

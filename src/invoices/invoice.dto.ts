@@ -22,7 +22,7 @@ export class InvoicePageDto {
 }
 
 export class ListInvoicesQuery {
-  @ApiPropertyOptional({ description: 'Admins only: list this tenant instead of the token\'s' })
+  @ApiPropertyOptional({ description: "Admins only: list this tenant instead of the token's" })
   @IsOptional()
   @Matches(/^[A-Za-z0-9._-]{1,64}$/, { message: 'tenant_id must be 1-64 characters of [A-Za-z0-9._-]' })
   tenant_id?: string;

@@ -21,7 +21,7 @@ export class InvoicesController {
 
   @Get(':id')
   @ApiOkResponse({ type: InvoiceDto })
-  @ApiNotFoundResponse({ description: 'No such invoice for the caller\'s tenant' })
+  @ApiNotFoundResponse({ description: "No such invoice for the caller's tenant" })
   get(@CurrentPrincipal() principal: Principal, @Param('id', uuidParam('id')) id: string): Promise<InvoiceDto> {
     return this.queries.get(principal, id);
   }

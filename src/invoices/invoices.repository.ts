@@ -148,9 +148,7 @@ export class InvoicesRepository {
   }
 
   async findForTenant(tenantId: string, id: string): Promise<InvoiceRow | null> {
-    const rows: InvoiceRow[] = await this.transactions
-      .manager()
-      .query(`SELECT ${COLUMNS} FROM invoices WHERE id = $1 AND tenant_id = $2`, [id, tenantId]);
+    const rows: InvoiceRow[] = await this.transactions.manager().query(`SELECT ${COLUMNS} FROM invoices WHERE id = $1 AND tenant_id = $2`, [id, tenantId]);
     return rows[0] ?? null;
   }
 }

@@ -14,10 +14,24 @@ describe('toCanonicalAmount', () => {
     expect(toCanonicalAmount(input)).toBe(expected);
   });
 
-  it.each([['-1'], [-0.5], ['1.005'], [1.005], ['1e3'], [1e13], [NaN], [Infinity], [''], ['12.'], ['.5'], [' 1'], [null], [true], [{}], ['1234567890123456789']])(
-    'rejects %p',
-    (input) => {
-      expect(toCanonicalAmount(input)).toBeNull();
-    },
-  );
+  it.each([
+    ['-1'],
+    [-0.5],
+    ['1.005'],
+    [1.005],
+    ['1e3'],
+    [1e13],
+    [NaN],
+    [Infinity],
+    [''],
+    ['12.'],
+    ['.5'],
+    [' 1'],
+    [null],
+    [true],
+    [{}],
+    ['1234567890123456789'],
+  ])('rejects %p', (input) => {
+    expect(toCanonicalAmount(input)).toBeNull();
+  });
 });

@@ -27,7 +27,13 @@ describe('StaleEventDetector', () => {
     lines = [];
     const sink = new Writable({ write: (chunk: Buffer, _e, done) => (lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>), done()) });
     transactions = new TransactionRunner(committingDataSource);
-    detector = new StaleEventDetector(new RetentionConfig(30, '0 3 * * *', 1000), { now: () => NOW }, metrics, transactions, createRootLogger(new LoggingConfig('info', 'json'), sink));
+    detector = new StaleEventDetector(
+      new RetentionConfig(30, '0 3 * * *', 1000),
+      { now: () => NOW },
+      metrics,
+      transactions,
+      createRootLogger(new LoggingConfig('info', 'json'), sink),
+    );
   });
 
   const staleCount = async () => (await metrics.staleEvents.get()).values[0]?.value ?? 0;

@@ -67,6 +67,7 @@ function describe(error: unknown): string {
 function kindOf(error: unknown): 'database' | 'broker' | 'other' {
   const name = error instanceof Error ? error.name : '';
   if (name.startsWith('KafkaJS')) return 'broker';
-  if (name === 'QueryFailedError' || sqlStateOf(error) !== undefined || /ECONNREFUSED|Connection terminated/i.test(String((error as Error | null)?.message))) return 'database';
+  if (name === 'QueryFailedError' || sqlStateOf(error) !== undefined || /ECONNREFUSED|Connection terminated/i.test(String((error as Error | null)?.message)))
+    return 'database';
   return 'other';
 }

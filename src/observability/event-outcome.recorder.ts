@@ -7,7 +7,6 @@ import { EventOutcome } from './event-outcome';
 export type { EventOutcome } from './event-outcome';
 import { FIXED_SHAPE_REDACTION, ROOT_LOGGER } from './root-logger';
 
-
 export interface MessageCoordinates {
   topic: string;
   partition: number;

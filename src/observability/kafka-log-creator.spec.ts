@@ -15,7 +15,9 @@ describe('kafkaLogCreator', () => {
 
   it('writes kafkajs entries as structured lines of the service logger', () => {
     log({ namespace: 'Consumer', level: logLevel.WARN, label: 'WARN', log: { message: 'rebalancing', timestamp: 'x', groupId: 'billing-service' } });
-    expect(lines).toEqual([expect.objectContaining({ level: 'warn', context: 'kafkajs', namespace: 'Consumer', msg: 'rebalancing', groupId: 'billing-service' })]);
+    expect(lines).toEqual([
+      expect.objectContaining({ level: 'warn', context: 'kafkajs', namespace: 'Consumer', msg: 'rebalancing', groupId: 'billing-service' }),
+    ]);
   });
 
   it('does not report an already existing topic as an error', () => {

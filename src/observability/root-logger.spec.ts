@@ -27,7 +27,9 @@ describe('root logger', () => {
 
   it('still redacts top-level credentials on a fixed-shape child, which skips the wildcard paths', () => {
     const { logger, lines } = capture();
-    logger.child({ context: 'c' }, { redact: FIXED_SHAPE_REDACTION }).info({ authorization: 'Bearer abc', password: 'pw', jwtSecret: 'js', event_id: 'e-1' }, 'line');
+    logger
+      .child({ context: 'c' }, { redact: FIXED_SHAPE_REDACTION })
+      .info({ authorization: 'Bearer abc', password: 'pw', jwtSecret: 'js', event_id: 'e-1' }, 'line');
 
     expect(JSON.parse(lines.join(''))).toMatchObject({ authorization: '[Redacted]', password: '[Redacted]', jwtSecret: '[Redacted]', event_id: 'e-1' });
   });

@@ -24,6 +24,8 @@ export class ShutdownLogger implements BeforeApplicationShutdown, OnApplicationS
   onApplicationShutdown(signal?: string): void {
     if (!signal) return;
     // Nest exits right after the last shutdown hook; the exit event is the first moment everything is closed.
-    process.once('exit', (code) => this.logger.info({ signal, exit_code: code, duration_ms: Date.now() - (this.startedAt ?? Date.now()) }, 'shutdown complete'));
+    process.once('exit', (code) =>
+      this.logger.info({ signal, exit_code: code, duration_ms: Date.now() - (this.startedAt ?? Date.now()) }, 'shutdown complete'),
+    );
   }
 }

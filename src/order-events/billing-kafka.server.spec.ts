@@ -4,8 +4,19 @@ import { Tracing } from '../tracing/tracing';
 
 function serverIn(mode: 'message' | 'batch'): BillingKafkaServer {
   // Port 1: any attempt to reach a broker would fail, so the refusal must come before connecting.
-  const delivery = { retrier: {} as TransientFaultRetrier, resumePositions: () => Promise.resolve([]), onConsumerDead: () => undefined, tracing: new Tracing() };
-  return new BillingKafkaServer({ client: { brokers: ['127.0.0.1:1'] }, consumer: { groupId: 'g' } }, delivery, new Map([['orders.t1', 'order.completed']]), [], mode);
+  const delivery = {
+    retrier: {} as TransientFaultRetrier,
+    resumePositions: () => Promise.resolve([]),
+    onConsumerDead: () => undefined,
+    tracing: new Tracing(),
+  };
+  return new BillingKafkaServer(
+    { client: { brokers: ['127.0.0.1:1'] }, consumer: { groupId: 'g' } },
+    delivery,
+    new Map([['orders.t1', 'order.completed']]),
+    [],
+    mode,
+  );
 }
 
 const listen = (server: BillingKafkaServer) => new Promise<unknown>((resolve) => void server.listen(resolve));

@@ -120,7 +120,11 @@ export class BillingKafkaServer extends Server<Record<string, never>, KafkaServe
     const partitions = Object.entries(assignment).map(([topic, numbers]) => ({ topic, partitions: [...numbers] }));
     consumer.pause(partitions);
     try {
-      const positions = await this.delivery.resumePositions(assignment, (topic) => logStartOffsets(kafka, topic), () => this.stopping);
+      const positions = await this.delivery.resumePositions(
+        assignment,
+        (topic) => logStartOffsets(kafka, topic),
+        () => this.stopping,
+      );
       for (const { topic, partition, nextOffset } of positions) consumer.seek({ topic, partition, offset: nextOffset });
     } finally {
       if (!this.stopping) consumer.resume(partitions);

@@ -6,7 +6,14 @@ import { ConsumerExceptionFilter } from './consumer-exception.filter';
 import { DeadLetterPublisher } from './dead-letter.publisher';
 import { Delivery, FetchedMessage } from './delivery';
 
-const message = (offset: string, partition = 0): FetchedMessage => ({ key: null, value: Buffer.from('{}'), headers: {}, topic: 'order.completed', partition, offset });
+const message = (offset: string, partition = 0): FetchedMessage => ({
+  key: null,
+  value: Buffer.from('{}'),
+  headers: {},
+  topic: 'order.completed',
+  partition,
+  offset,
+});
 const hostFor = (delivery: Delivery) => ({ switchToRpc: () => ({ getData: () => delivery }) }) as unknown as ArgumentsHost;
 
 describe('ConsumerExceptionFilter on a transient fault', () => {

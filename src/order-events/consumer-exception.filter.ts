@@ -45,6 +45,6 @@ export class ConsumerExceptionFilter implements RpcExceptionFilter, RejectedEven
 
 function identityOf(error: unknown): EventIdentity | undefined {
   if (!(error instanceof PoisonMessageError) || !error.details) return undefined;
-  const text = (key: string) => (typeof error.details?.[key] === 'string' ? (error.details[key]) : undefined);
+  const text = (key: string) => (typeof error.details?.[key] === 'string' ? error.details[key] : undefined);
   return { eventId: text('event_id'), orderId: text('order_id'), tenantId: text('tenant_id') };
 }

@@ -23,7 +23,14 @@ describe('ConsumerSupervisor', () => {
   it('restarts a consumer whose login was refused, with a doubling capped backoff, until it starts', async () => {
     const restart = jest.fn().mockRejectedValueOnce(refusedLogin()).mockRejectedValueOnce(new Error('Connection error')).mockResolvedValue(undefined);
     supervisor.consumerDied(refusedLogin(), restart);
-    for (const [delay, calls] of [[99, 0], [1, 1], [199, 1], [1, 2], [399, 2], [1, 3]] as const) {
+    for (const [delay, calls] of [
+      [99, 0],
+      [1, 1],
+      [199, 1],
+      [1, 2],
+      [399, 2],
+      [1, 3],
+    ] as const) {
       await jest.advanceTimersByTimeAsync(delay);
       expect(restart).toHaveBeenCalledTimes(calls);
     }

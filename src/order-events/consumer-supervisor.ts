@@ -41,7 +41,10 @@ export class ConsumerSupervisor implements OnApplicationShutdown {
   private restartLater(error: Error, restart: () => Promise<void>, attempt: number): void {
     if (this.stopped) return;
     const delayMs = cappedBackoffMs(attempt, this.policy.retryInitialMs, this.policy.retryMaxMs);
-    this.logger.warn({ error: { name: error.name, message: error.message }, retry_in_ms: delayMs }, 'Kafka refused the connection (authentication or certificate); retrying');
+    this.logger.warn(
+      { error: { name: error.name, message: error.message }, retry_in_ms: delayMs },
+      'Kafka refused the connection (authentication or certificate); retrying',
+    );
     this.timer = setTimeout(() => {
       if (this.stopped) return;
       // Whatever stops the restart belongs to the same outage (the broker may still be coming back): try again.

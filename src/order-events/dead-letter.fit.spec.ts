@@ -4,7 +4,9 @@ import { fitDeadLetter } from './dead-letter.fit';
 const own = { 'x-dlt-reason': 'invalid_json', 'x-dlt-error': 'message value is not JSON' };
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 const bytesOf = (letter: ReturnType<typeof fitDeadLetter>) =>
-  Buffer.byteLength(letter.key ?? '') + Buffer.byteLength(letter.value ?? '') + Object.entries(letter.headers).reduce((n, [k, v]) => n + k.length + Buffer.byteLength(v), 0);
+  Buffer.byteLength(letter.key ?? '') +
+  Buffer.byteLength(letter.value ?? '') +
+  Object.entries(letter.headers).reduce((n, [k, v]) => n + k.length + Buffer.byteLength(v), 0);
 
 describe('fitDeadLetter', () => {
   it('keeps a letter that fits byte for byte', () => {
@@ -18,7 +20,13 @@ describe('fitDeadLetter', () => {
     expect(bytesOf(fitted)).toBeLessThanOrEqual(maxBytes);
     expect(fitted.value?.length).toBeGreaterThan(0);
     expect(value.subarray(0, fitted.value?.length).equals(fitted.value as Buffer)).toBe(true);
-    expect(fitted.headers).toMatchObject({ ...own, h: 'v', 'x-dlt-truncated-value': 'true', 'x-dlt-original-value-bytes': String(value.length), 'x-dlt-original-value-sha256': sha256(value) });
+    expect(fitted.headers).toMatchObject({
+      ...own,
+      h: 'v',
+      'x-dlt-truncated-value': 'true',
+      'x-dlt-original-value-bytes': String(value.length),
+      'x-dlt-original-value-sha256': sha256(value),
+    });
   });
 
   it('drops the original headers and cuts the key when they alone are too large', () => {

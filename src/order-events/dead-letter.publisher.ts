@@ -88,7 +88,5 @@ function reasonHeaders(source: MessageCoordinates, error: PoisonMessageError): R
 }
 
 function toHeaderValues(headers: Record<string, unknown> = {}): Record<string, Buffer | string> {
-  return Object.fromEntries(
-    Object.entries(headers).filter(([, v]) => Buffer.isBuffer(v) || typeof v === 'string') as [string, Buffer | string][],
-  );
+  return Object.fromEntries(Object.entries(headers).filter(([, v]) => Buffer.isBuffer(v) || typeof v === 'string') as [string, Buffer | string][]);
 }

@@ -71,7 +71,10 @@ describe('GroupCommitQueue', () => {
     const queue = new GroupCommitQueue(flushes.flush, 2, 3);
     const done = [queue.submit([1, 2]), queue.submit([3, 4]), queue.submit([5, 6, 7, 8]), queue.submit([9])];
     await turn();
-    expect(flushes.flushed).toEqual([[1, 2], [3, 4]]);
+    expect(flushes.flushed).toEqual([
+      [1, 2],
+      [3, 4],
+    ]);
     flushes.release(0);
     await done[0];
     await turn();

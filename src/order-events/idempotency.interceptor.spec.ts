@@ -64,7 +64,9 @@ describe('IdempotencyInterceptor', () => {
 
   it('hands the handler the event it parsed once, with the trace context of its delivery', async () => {
     const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
-    const delivery = new Delivery('message', [{ key: null, value: payload(), headers: { traceparent: Buffer.from(traceparent) }, topic: 'order.completed', partition: 2, offset: '7' }]);
+    const delivery = new Delivery('message', [
+      { key: null, value: payload(), headers: { traceparent: Buffer.from(traceparent) }, topic: 'order.completed', partition: 2, offset: '7' },
+    ]);
     const seen: unknown[] = [];
     const parse = jest.spyOn(parser, 'parse');
     await lastValueFrom(interceptor.intercept(contextFor(delivery), { handle: () => (seen.push(...delivery.claimedEvents().events), of('invoiced')) }));
@@ -92,7 +94,11 @@ describe('IdempotencyInterceptor', () => {
   });
 
   it('lets a handler failure escape so the transaction rolls back', async () => {
-    const failing: CallHandler = { handle: () => { throw new Error('db down'); } };
+    const failing: CallHandler = {
+      handle: () => {
+        throw new Error('db down');
+      },
+    };
     await expect(lastValueFrom(interceptor.intercept(contextFor(deliveryOf(payload())), failing))).rejects.toThrow('db down');
   });
 });

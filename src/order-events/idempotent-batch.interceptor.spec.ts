@@ -26,7 +26,14 @@ const payload = (eventId: string, overrides: Record<string, unknown> = {}) =>
   Buffer.from(JSON.stringify({ event_id: eventId, order_id: `o-${eventId.slice(0, 4)}`, tenant_id: 'acme', total: '5.00', ...overrides }));
 
 function batchOf(...values: Buffer[]): Delivery {
-  const messages: FetchedMessage[] = values.map((value, i) => ({ key: null, value, headers: {}, topic: 'order.completed', partition: 3, offset: String(100 + i) }));
+  const messages: FetchedMessage[] = values.map((value, i) => ({
+    key: null,
+    value,
+    headers: {},
+    topic: 'order.completed',
+    partition: 3,
+    offset: String(100 + i),
+  }));
   return new Delivery('batch', messages);
 }
 
@@ -101,13 +108,20 @@ describe('IdempotentBatchInterceptor', () => {
     await expect(run(batchOf(payload(ID.a), payload(ID.b)))).resolves.toEqual({ messages: 2, claimed: 2 });
     expect(claims.statements).toBe(1);
     expect(handled).toEqual([[ID.a, ID.b]]);
-    expect(recorded.map((r) => [r.offset, r.outcome])).toEqual([['100', 'invoiced'], ['101', 'invoiced']]);
+    expect(recorded.map((r) => [r.offset, r.outcome])).toEqual([
+      ['100', 'invoiced'],
+      ['101', 'invoiced'],
+    ]);
   });
 
   it('treats a copy later in the same batch as a duplicate and a changed copy as a conflict', async () => {
     await run(batchOf(payload(ID.a), payload(ID.a), payload(ID.a, { total: '6.00' }), payload(ID.b)));
     expect(handled).toEqual([[ID.a, ID.b]]);
-    expect(recorded.map((r) => [r.offset, r.outcome])).toEqual([['100', 'invoiced'], ['101', 'duplicate'], ['103', 'invoiced']]);
+    expect(recorded.map((r) => [r.offset, r.outcome])).toEqual([
+      ['100', 'invoiced'],
+      ['101', 'duplicate'],
+      ['103', 'invoiced'],
+    ]);
     expect(recorded[1].duplicateAgeMs).toBe(0);
     expect(rejected).toEqual([{ offset: '102', reason: 'conflict' }]);
   });
@@ -157,7 +171,11 @@ describe('IdempotentBatchInterceptor', () => {
   });
 
   it('lets a handler failure escape before anything is recorded or dead-lettered', async () => {
-    const failing: CallHandler = { handle: () => { throw new Error('db down'); } };
+    const failing: CallHandler = {
+      handle: () => {
+        throw new Error('db down');
+      },
+    };
     await expect(run(batchOf(payload(ID.a), Buffer.from('{oops')), failing)).rejects.toThrow('db down');
     expect(recorded).toEqual([]);
     expect(rejected).toEqual([]);

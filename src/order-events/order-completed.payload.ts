@@ -35,7 +35,8 @@ export function checkOrderCompleted(json: Record<string, unknown>): PayloadCheck
   const total = toCanonicalAmount(json.total);
   if (total === null) problems.push('total must be a decimal string or JSON number >= 0 with at most 2 fraction digits (numbers must be below 1e13)');
   const currency = json.currency ?? undefined;
-  if (currency !== undefined && !(typeof currency === 'string' && isIsoCurrency(currency))) problems.push('currency must be an upper-case ISO 4217 code such as USD');
+  if (currency !== undefined && !(typeof currency === 'string' && isIsoCurrency(currency)))
+    problems.push('currency must be an upper-case ISO 4217 code such as USD');
   const occurredAt = json.occurred_at ?? undefined;
   const instant = occurredAt === undefined ? undefined : toInstant(occurredAt);
   if (instant === null) problems.push('occurred_at must be an ISO 8601 timestamp with a time zone that denotes a real instant');
@@ -57,7 +58,8 @@ function checkOrderId(value: unknown): string | undefined {
   if (!value.isWellFormed()) return 'order_id must be well-formed Unicode (no lone surrogate)';
   if (value.includes('\u0000')) return 'order_id must not contain NUL';
   const codePoints = countCodePoints(value);
-  if (codePoints < 1 || codePoints > MAX_ORDER_ID_CODE_POINTS) return `order_id must be 1-${MAX_ORDER_ID_CODE_POINTS} characters (Unicode code points), got ${codePoints}`;
+  if (codePoints < 1 || codePoints > MAX_ORDER_ID_CODE_POINTS)
+    return `order_id must be 1-${MAX_ORDER_ID_CODE_POINTS} characters (Unicode code points), got ${codePoints}`;
   return undefined;
 }
 

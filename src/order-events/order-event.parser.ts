@@ -68,6 +68,8 @@ function decodeUtf8(bytes: Buffer): string {
 /** Whatever identifies a rejected event, so its log line can still be correlated. */
 function identityFields(json: Record<string, unknown>): Record<string, string> {
   return Object.fromEntries(
-    ['event_id', 'order_id', 'tenant_id'].filter((f) => typeof json[f] === 'string').map((f) => [f, [...(json[f] as string)].slice(0, 128).join('').toWellFormed()]),
+    ['event_id', 'order_id', 'tenant_id']
+      .filter((f) => typeof json[f] === 'string')
+      .map((f) => [f, [...(json[f] as string)].slice(0, 128).join('').toWellFormed()]),
   );
 }

@@ -71,7 +71,10 @@ export class TransientFaultRetrier implements OnApplicationShutdown {
   private park(from: MessageCoordinates, attempt: number, error: unknown, partition: PartitionControl): void {
     const delayMs = cappedBackoffMs(attempt, this.policy.retryInitialMs, this.policy.retryMaxMs);
     this.retries.failed(from, error);
-    this.logger.warn({ outcome: 'retrying', ...from, attempt: attempt + 1, retry_in_ms: delayMs, error: errorFields(error) }, 'order.completed retrying after a transient fault');
+    this.logger.warn(
+      { outcome: 'retrying', ...from, attempt: attempt + 1, retry_in_ms: delayMs, error: errorFields(error) },
+      'order.completed retrying after a transient fault',
+    );
     const resume = partition.pause();
     partition.rewind(from.offset);
     const timer = setTimeout(() => {

@@ -37,7 +37,7 @@ describe('toMessage', () => {
     expect(toMessage({ ...ROW, traceparent }).headers).toEqual({ 'x-source-event-id': ROW.source_event_id, traceparent });
   });
 
-  it('carries the publish span\'s traceparent when tracing gives one', () => {
+  it("carries the publish span's traceparent when tracing gives one", () => {
     const publishSpan = '00-4bf92f3577b34da6a3ce929d0e0e4736-b7ad6b7169203331-01';
     const row = { ...ROW, traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' };
     expect(toMessage(row, publishSpan).headers).toEqual({ 'x-source-event-id': ROW.source_event_id, traceparent: publishSpan });

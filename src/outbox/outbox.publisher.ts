@@ -32,10 +32,14 @@ export class OutboxPublisher implements OnApplicationShutdown {
   /** One send, in row order: the idempotent producer with one request in flight keeps each key's order. A failure drops the producer. */
   async publish(rows: readonly PendingOutboxRow[]): Promise<void> {
     // One span per row, in its source event's trace: the message carries that span's traceparent downstream.
-    const spans = rows.map((row) => this.tracing.startSend(this.config.topic, row.traceparent, { 'billing.event_id': row.event_id, 'billing.source_event_id': row.source_event_id }));
+    const spans = rows.map((row) =>
+      this.tracing.startSend(this.config.topic, row.traceparent, { 'billing.event_id': row.event_id, 'billing.source_event_id': row.source_event_id }),
+    );
     try {
       await this.ensureTopic();
-      await (await this.producer.get()).send({ topic: this.config.topic, acks: -1, messages: rows.map((row, i) => toMessage(row, spans[i].traceparent ?? row.traceparent)) });
+      await (
+        await this.producer.get()
+      ).send({ topic: this.config.topic, acks: -1, messages: rows.map((row, i) => toMessage(row, spans[i].traceparent ?? row.traceparent)) });
       endAll(spans);
     } catch (error) {
       endAll(spans, error);

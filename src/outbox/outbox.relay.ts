@@ -86,7 +86,9 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     let backoffMs = this.config.retryInitialMs;
     while (!this.stopped) {
       try {
-        await this.listener.ensureListening(() => this.notify()).catch((error: unknown) => this.logger.warn({ error: String(error) }, 'outbox LISTEN failed; polling'));
+        await this.listener
+          .ensureListening(() => this.notify())
+          .catch((error: unknown) => this.logger.warn({ error: String(error) }, 'outbox LISTEN failed; polling'));
         this.notified = false;
         const published = await this.drain();
         await this.refreshBacklog();

@@ -26,7 +26,10 @@ describe('verdictOf', () => {
   });
 
   it('names the event of a missing invoice and the field of a changed one', () => {
-    expect(verdictOf({ ...invoiced, invoice: null, orderInvoiceEventId: null })).toEqual({ class: 'unexplained', detail: 'no invoice for event e-1 (tenant acme, order o-1)' });
+    expect(verdictOf({ ...invoiced, invoice: null, orderInvoiceEventId: null })).toEqual({
+      class: 'unexplained',
+      detail: 'no invoice for event e-1 (tenant acme, order o-1)',
+    });
     const changed = verdictOf({ ...invoiced, invoice: { ...invoiced.invoice!, amount: '1.00' } });
     expect(changed).toEqual({ class: 'unexplained', detail: 'invoice inv-1 of event e-1 differs: amount 1.00 (event 149.90)' });
   });
@@ -34,7 +37,10 @@ describe('verdictOf', () => {
   it('requires poison and reused event_ids with other fields to be on the dead-letter topic', () => {
     expect(verdictOf({ ...invoiced, event: null, poisonReason: 'invalid_encoding' }).detail).toBe('poison (invalid_encoding) but not on the dead-letter topic');
     expect(verdictOf({ ...invoiced, isFirst: false, sameAsFirst: false }).class).toBe('unexplained');
-    expect(verdictOf({ ...invoiced, isFirst: false, sameAsFirst: false, deadLetterReason: 'conflict' })).toEqual({ class: 'dead_lettered', detail: 'conflict' });
+    expect(verdictOf({ ...invoiced, isFirst: false, sameAsFirst: false, deadLetterReason: 'conflict' })).toEqual({
+      class: 'dead_lettered',
+      detail: 'conflict',
+    });
   });
 
   it('does not judge what the group has not acknowledged yet', () => {

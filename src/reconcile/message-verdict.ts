@@ -38,7 +38,9 @@ export function verdictOf(facts: MessageFacts): Verdict {
   const event = facts.event;
   if (event === null) return unexplained('neither an event nor poison');
   if (!facts.isFirst) {
-    return facts.sameAsFirst ? { class: 'duplicate', detail: '' } : unexplained(`reuses event_id ${event.eventId} with other billing fields but is not on the dead-letter topic`);
+    return facts.sameAsFirst
+      ? { class: 'duplicate', detail: '' }
+      : unexplained(`reuses event_id ${event.eventId} with other billing fields but is not on the dead-letter topic`);
   }
   if (facts.invoice) {
     const differences = differencesOf(facts.invoice, event);

@@ -5,7 +5,13 @@ describe('parseRangeBound', () => {
     expect(parseRangeBound('2026-11-24T10:00:00+02:00')).toEqual({ kind: 'time', at: new Date('2026-11-24T08:00:00Z') });
     expect(parseRangeBound('2026-11-24')).toEqual({ kind: 'time', at: new Date('2026-11-24T00:00:00Z') });
     const bound = parseRangeBound('0:100,3:250');
-    expect(bound).toEqual({ kind: 'offsets', offsets: new Map([[0, 100], [3, 250]]) });
+    expect(bound).toEqual({
+      kind: 'offsets',
+      offsets: new Map([
+        [0, 100],
+        [3, 250],
+      ]),
+    });
     expect(describeBound(bound)).toBe('0:100,3:250');
   });
 

@@ -45,7 +45,9 @@ export class ReconcileRepository {
         partition int NOT NULL, "offset" bigint NOT NULL, ts bigint NOT NULL, in_range boolean NOT NULL, pending boolean NOT NULL,
         event_id uuid, tenant_id text, order_id text, amount text, currency text, fingerprint text, poison_reason text,
         PRIMARY KEY (partition, "offset"))`);
-    await this.session.query(`CREATE TEMP TABLE reconcile_dead_letter (partition int NOT NULL, "offset" bigint NOT NULL, reason text NOT NULL, PRIMARY KEY (partition, "offset"))`);
+    await this.session.query(
+      `CREATE TEMP TABLE reconcile_dead_letter (partition int NOT NULL, "offset" bigint NOT NULL, reason text NOT NULL, PRIMARY KEY (partition, "offset"))`,
+    );
   }
 
   async insertMessages(rows: readonly LoadedMessage[]): Promise<void> {
@@ -56,8 +58,18 @@ export class ReconcileRepository {
        SELECT * FROM unnest($1::int[], $2::bigint[], $3::bigint[], $4::boolean[], $5::boolean[], $6::uuid[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[])
        ON CONFLICT DO NOTHING`,
       [
-        column('partition'), column('offset'), column('timestamp'), column('inRange'), column('pending'), column('eventId'),
-        column('tenantId'), column('orderId'), column('amount'), column('currency'), column('fingerprint'), column('poisonReason'),
+        column('partition'),
+        column('offset'),
+        column('timestamp'),
+        column('inRange'),
+        column('pending'),
+        column('eventId'),
+        column('tenantId'),
+        column('orderId'),
+        column('amount'),
+        column('currency'),
+        column('fingerprint'),
+        column('poisonReason'),
       ],
     );
   }
@@ -65,10 +77,11 @@ export class ReconcileRepository {
   /** A message dead-lettered twice (redelivered poison) keeps its first record. */
   async insertDeadLetters(rows: readonly DeadLetterSource[]): Promise<void> {
     if (rows.length === 0) return;
-    await this.session.query(
-      `INSERT INTO reconcile_dead_letter SELECT * FROM unnest($1::int[], $2::bigint[], $3::text[]) ON CONFLICT DO NOTHING`,
-      [rows.map((r) => r.partition), rows.map((r) => r.offset), rows.map((r) => r.reason)],
-    );
+    await this.session.query(`INSERT INTO reconcile_dead_letter SELECT * FROM unnest($1::int[], $2::bigint[], $3::text[]) ON CONFLICT DO NOTHING`, [
+      rows.map((r) => r.partition),
+      rows.map((r) => r.offset),
+      rows.map((r) => r.reason),
+    ]);
   }
 
   /**

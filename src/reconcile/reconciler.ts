@@ -149,7 +149,9 @@ class ReconcileRun {
     await this.spans.read(
       [...before, ...dead],
       async (span, messages) => {
-        await (span.topic === deadLetterTopic ? this.storeDeadLetters(messages) : this.store(messages.map((m) => this.loader.load(m, span.partition, { inRange: false, pending: false }))));
+        await (span.topic === deadLetterTopic
+          ? this.storeDeadLetters(messages)
+          : this.store(messages.map((m) => this.loader.load(m, span.partition, { inRange: false, pending: false }))));
         this.progress('look-back', (read += messages.length), total([...before, ...dead]));
       },
       idleTimeoutMs,
@@ -217,7 +219,15 @@ class ReconcileRun {
       const rows = await this.repository.orphanPage(after, PAGE);
       for (const o of rows) {
         this.orphan += 1;
-        await sink.orphan({ invoiceId: o.id, eventId: o.event_id, tenantId: o.tenant_id, orderId: o.order_id, amount: o.amount, currency: o.currency, createdAt: o.created_at.toISOString() });
+        await sink.orphan({
+          invoiceId: o.id,
+          eventId: o.event_id,
+          tenantId: o.tenant_id,
+          orderId: o.order_id,
+          amount: o.amount,
+          currency: o.currency,
+          createdAt: o.created_at.toISOString(),
+        });
       }
       if (rows.length < PAGE) return;
       after = rows[rows.length - 1].id;
@@ -226,9 +236,12 @@ class ReconcileRun {
 }
 
 function factsOf(row: VerdictRow): MessageFacts {
-  const event = row.event_id === null ? null : { eventId: row.event_id, tenantId: row.tenant_id!, orderId: row.order_id!, amount: row.amount!, currency: row.currency! };
+  const event =
+    row.event_id === null ? null : { eventId: row.event_id, tenantId: row.tenant_id!, orderId: row.order_id!, amount: row.amount!, currency: row.currency! };
   const invoice =
-    row.invoice_id === null ? null : { id: row.invoice_id, tenantId: row.invoice_tenant_id!, orderId: row.invoice_order_id!, amount: row.invoice_amount!, currency: row.invoice_currency! };
+    row.invoice_id === null
+      ? null
+      : { id: row.invoice_id, tenantId: row.invoice_tenant_id!, orderId: row.invoice_order_id!, amount: row.invoice_amount!, currency: row.invoice_currency! };
   return {
     pending: row.pending,
     deadLetterReason: row.dead_letter_reason,

@@ -15,7 +15,15 @@ const message: MessageReport = {
   currency: 'USD',
   invoiceId: null,
 };
-const orphan: OrphanReport = { invoiceId: 'inv-9', eventId: 'e-9', tenantId: 'acme', orderId: 'o-9', amount: '1.00', currency: 'USD', createdAt: '2026-11-24T10:00:01.000Z' };
+const orphan: OrphanReport = {
+  invoiceId: 'inv-9',
+  eventId: 'e-9',
+  tenantId: 'acme',
+  orderId: 'o-9',
+  amount: '1.00',
+  currency: 'USD',
+  createdAt: '2026-11-24T10:00:01.000Z',
+};
 const summary = {
   topic: 'order.completed',
   from: '0:0',
@@ -43,7 +51,9 @@ describe('report sinks', () => {
   it('writes csv with quoted fields, one row per message and per orphan invoice', async () => {
     const lines = (await render('csv', [message], [orphan])).trimEnd().split('\n');
     expect(lines[0]).toBe('record,partition,offset,timestamp,class,detail,event_id,tenant_id,order_id,amount,currency,invoice_id');
-    expect(lines[1]).toBe('message,1,7,2026-11-24T10:00:00.000Z,unexplained,"no invoice for event e-1 (tenant acme, order ""o,1"")",e-1,acme,"o,1",149.90,USD,');
+    expect(lines[1]).toBe(
+      'message,1,7,2026-11-24T10:00:00.000Z,unexplained,"no invoice for event e-1 (tenant acme, order ""o,1"")",e-1,acme,"o,1",149.90,USD,',
+    );
     expect(lines[2]).toBe('orphan,,,2026-11-24T10:00:01.000Z,orphan,no message of the range carries its event,e-9,acme,o-9,1.00,USD,inv-9');
   });
 

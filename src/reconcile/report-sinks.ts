@@ -31,7 +31,9 @@ class TableSink implements ReportSink {
   }
 
   orphan(o: OrphanReport): Promise<void> {
-    this.problem(`orphan invoice ${o.invoiceId} event ${o.eventId} (tenant ${o.tenantId}, order ${o.orderId}, ${o.amount} ${o.currency}, created ${o.createdAt})`);
+    this.problem(
+      `orphan invoice ${o.invoiceId} event ${o.eventId} (tenant ${o.tenantId}, order ${o.orderId}, ${o.amount} ${o.currency}, created ${o.createdAt})`,
+    );
     return Promise.resolve();
   }
 
@@ -82,7 +84,20 @@ class JsonSink implements ReportSink {
   }
 }
 
-const CSV_COLUMNS = ['record', 'partition', 'offset', 'timestamp', 'class', 'detail', 'event_id', 'tenant_id', 'order_id', 'amount', 'currency', 'invoice_id'] as const;
+const CSV_COLUMNS = [
+  'record',
+  'partition',
+  'offset',
+  'timestamp',
+  'class',
+  'detail',
+  'event_id',
+  'tenant_id',
+  'order_id',
+  'amount',
+  'currency',
+  'invoice_id',
+] as const;
 
 class CsvSink implements ReportSink {
   private headerWritten = false;
@@ -94,7 +109,20 @@ class CsvSink implements ReportSink {
   }
 
   orphan(o: OrphanReport): Promise<void> {
-    return this.row([`orphan`, null, null, o.createdAt, 'orphan', 'no message of the range carries its event', o.eventId, o.tenantId, o.orderId, o.amount, o.currency, o.invoiceId]);
+    return this.row([
+      `orphan`,
+      null,
+      null,
+      o.createdAt,
+      'orphan',
+      'no message of the range carries its event',
+      o.eventId,
+      o.tenantId,
+      o.orderId,
+      o.amount,
+      o.currency,
+      o.invoiceId,
+    ]);
   }
 
   async finish(): Promise<void> {
@@ -128,7 +156,9 @@ export function formatSummary(s: ReconcileSummary): string {
     `reconcile ${s.topic} from ${s.from} to ${s.to} (${s.partitions.length} partitions, group ${s.groupId}; ${window})`,
     ...rows.map(([name, n, note]) => `  ${name.padEnd(16)}${String(n).padStart(10)}  ${note}`.trimEnd()),
     `read ${s.messages} messages in ${(s.elapsedMs / 1000).toFixed(1)} s (${s.messagesPerSecond} messages/s), peak RSS ${s.peakRssMb} MB`,
-    s.balanced ? `BALANCED: every message and every invoice of the range is accounted for${pendingNote(s.counts.pending)}` : `NOT BALANCED: ${s.counts.unexplained} unexplained, ${s.orphan} orphan`,
+    s.balanced
+      ? `BALANCED: every message and every invoice of the range is accounted for${pendingNote(s.counts.pending)}`
+      : `NOT BALANCED: ${s.counts.unexplained} unexplained, ${s.orphan} orphan`,
   ].join('\n');
 }
 

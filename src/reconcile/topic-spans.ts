@@ -91,7 +91,10 @@ export class TopicSpans {
           if (!span) return void pause();
           done.touch();
           // Thrown inside eachBatch, kafkajs would retry the batch forever: the run fails instead.
-          const handled = await onBatch(span, batch.messages.filter((m) => Number(m.offset) >= span.start && Number(m.offset) < span.end)).then(
+          const handled = await onBatch(
+            span,
+            batch.messages.filter((m) => Number(m.offset) >= span.start && Number(m.offset) < span.end),
+          ).then(
             () => true,
             (error: Error) => (done.fail(error), false),
           );

@@ -46,7 +46,10 @@ export class RetentionService {
     const cutoff = new Date(this.clock.now().getTime() - this.config.retentionDays * DAY_MS);
     const outcome = await this.repository
       .runExclusive(async (session) => ({
-        claims: await this.deleteInBatches((limit) => session.deleteExpiredBatch(cutoff, limit), (n) => this.metrics.cleanupDeletedRows.inc(n)),
+        claims: await this.deleteInBatches(
+          (limit) => session.deleteExpiredBatch(cutoff, limit),
+          (n) => this.metrics.cleanupDeletedRows.inc(n),
+        ),
         outbox: await this.deleteInBatches((limit) => session.deleteExpiredOutboxBatch(cutoff, limit)),
       }))
       .catch((error: unknown) => {
@@ -59,7 +62,13 @@ export class RetentionService {
     this.metrics.cleanupSeconds.observe(durationMs / 1000);
     this.metrics.cleanupLastSuccess.set(this.unixSeconds());
     const deleted = outcome.result;
-    const result = { deleted: deleted.claims, outbox_deleted: deleted.outbox, cutoff: cutoff.toISOString(), retention_days: this.config.retentionDays, duration_ms: durationMs };
+    const result = {
+      deleted: deleted.claims,
+      outbox_deleted: deleted.outbox,
+      cutoff: cutoff.toISOString(),
+      retention_days: this.config.retentionDays,
+      duration_ms: durationMs,
+    };
     this.logger.info({ trigger, ...result }, 'retention purge finished');
     return result;
   }

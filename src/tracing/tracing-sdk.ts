@@ -16,7 +16,17 @@ const UNTRACED_PATHS = /^\/(health|metrics)(\/|\?|$)/;
  */
 export async function startTracing(config: TracingConfig): Promise<TracingSdk | undefined> {
   if (!config.tracesUrl) return undefined;
-  const [api, { AsyncLocalStorageContextManager }, { W3CTraceContextPropagator }, { resourceFromAttributes }, sdk, { OTLPTraceExporter }, { registerInstrumentations }, { PgInstrumentation }, { HttpInstrumentation }] = await Promise.all([
+  const [
+    api,
+    { AsyncLocalStorageContextManager },
+    { W3CTraceContextPropagator },
+    { resourceFromAttributes },
+    sdk,
+    { OTLPTraceExporter },
+    { registerInstrumentations },
+    { PgInstrumentation },
+    { HttpInstrumentation },
+  ] = await Promise.all([
     import('@opentelemetry/api'),
     import('@opentelemetry/context-async-hooks'),
     import('@opentelemetry/core'),

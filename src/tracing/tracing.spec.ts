@@ -9,13 +9,20 @@ import { startTracing } from './tracing-sdk';
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
 const PRODUCER_SPAN = '00f067aa0ba902b7';
 const TRACEPARENT = `00-${TRACE_ID}-${PRODUCER_SPAN}-01`;
-const message = (offset: string, traceparent?: string) => ({ topic: 'order.completed', partition: 3, offset, headers: traceparent ? { traceparent: Buffer.from(traceparent) } : {} });
+const message = (offset: string, traceparent?: string) => ({
+  topic: 'order.completed',
+  partition: 3,
+  offset,
+  headers: traceparent ? { traceparent: Buffer.from(traceparent) } : {},
+});
 
 describe('tracing off (no OTEL_EXPORTER_OTLP_ENDPOINT)', () => {
   it('starts no SDK: spans are no-ops, log lines get no trace fields and the outbox keeps the stored traceparent', async () => {
     expect(await startTracing(loadConfig({ AUTH_JWT_SECRET: 'a'.repeat(32) }).tracing)).toBeUndefined();
     const tracing = new Tracing();
-    const seen = await tracing.consumeMessage(message('7', TRACEPARENT), 'billing', () => Promise.resolve({ active: trace.getActiveSpan(), fields: activeTraceFields() }));
+    const seen = await tracing.consumeMessage(message('7', TRACEPARENT), 'billing', () =>
+      Promise.resolve({ active: trace.getActiveSpan(), fields: activeTraceFields() }),
+    );
     expect(seen).toEqual({ active: undefined, fields: {} });
     expect(tracing.startSend('invoice.created', TRACEPARENT).traceparent).toBeUndefined();
     expect(trace.getTracer('any').startSpan('x').isRecording()).toBe(false);

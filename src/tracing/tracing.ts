@@ -1,5 +1,18 @@
 import { Injectable } from '@nestjs/common';
-import { Attributes, context, Context, isSpanContextValid, Link, ROOT_CONTEXT, Span, SpanContext, SpanKind, SpanOptions, SpanStatusCode, trace } from '@opentelemetry/api';
+import {
+  Attributes,
+  context,
+  Context,
+  isSpanContextValid,
+  Link,
+  ROOT_CONTEXT,
+  Span,
+  SpanContext,
+  SpanKind,
+  SpanOptions,
+  SpanStatusCode,
+  trace,
+} from '@opentelemetry/api';
 import { traceparentOf } from '../common/traceparent';
 import { consumeAttributes, ConsumedMessage, messageAttributes, sendAttributes } from './messaging-attributes';
 
@@ -49,7 +62,10 @@ export class Tracing {
   /** A PRODUCER span under the active one; work gets the traceparent that names it (undefined when off). */
   send<T>(topic: string, work: (traceparent: string | undefined) => Promise<T>): Promise<T> {
     const span = this.tracer.startSpan(`send ${topic}`, { kind: SpanKind.PRODUCER, attributes: sendAttributes(topic, 1) });
-    return this.finish(span, context.with(trace.setSpan(context.active(), span), () => work(traceparentOfSpan(span))));
+    return this.finish(
+      span,
+      context.with(trace.setSpan(context.active(), span), () => work(traceparentOfSpan(span))),
+    );
   }
 
   /** A PRODUCER span for one message of a batch send, continuing the trace named by `parent` (a stored traceparent). */

@@ -13,7 +13,9 @@ const PROBE_TIMEOUT_MS = 10_000;
  * left to the service's own retries, as before.
  */
 export async function checkConnections(database: DatabaseConfig, kafka: KafkaConfig): Promise<void> {
-  const failures = (await Promise.allSettled([checkPostgres(database), checkKafka(kafka)])).flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+  const failures = (await Promise.allSettled([checkPostgres(database), checkKafka(kafka)])).flatMap((r) =>
+    r.status === 'rejected' ? [r.reason as unknown] : [],
+  );
   const fatal = failures.find((f) => f instanceof BootFailure);
   if (fatal) throw fatal;
   if (failures.length > 0) throw failures[0];
@@ -41,7 +43,8 @@ function postgresFailure(error: unknown, sslmode: string): BootFailure | undefin
   if (certificate) return new BootFailure('DATABASE_URL', `sslrootcert: the PostgreSQL server certificate is not trusted (${certificate.code})`);
   const { message = '', code } = error as { message?: string; code?: string };
   if (/does not support SSL/i.test(message)) return new BootFailure('DATABASE_URL', `sslmode=${sslmode}: the PostgreSQL server refuses TLS`);
-  if (code === '28000' && /no encryption/i.test(message)) return new BootFailure('DATABASE_URL', 'the PostgreSQL server accepts only TLS connections; set sslmode=verify-full');
+  if (code === '28000' && /no encryption/i.test(message))
+    return new BootFailure('DATABASE_URL', 'the PostgreSQL server accepts only TLS connections; set sslmode=verify-full');
   if (code === '28P01' || code === '28000') return new BootFailure('DATABASE_URL', `PostgreSQL refused the user or password (SQLSTATE ${code})`);
   return undefined;
 }
@@ -67,7 +70,8 @@ export async function checkKafka(config: KafkaConfig): Promise<void> {
 
 function kafkaFailure(error: unknown, config: KafkaConfig): BootFailure | undefined {
   const certificate = certificateProblem(error);
-  if (certificate?.kind === 'host_mismatch') return new BootFailure('KAFKA_BROKERS', `the broker certificate is not valid for the host name (${certificate.code})`);
+  if (certificate?.kind === 'host_mismatch')
+    return new BootFailure('KAFKA_BROKERS', `the broker certificate is not valid for the host name (${certificate.code})`);
   if (certificate) return new BootFailure('KAFKA_SSL_CA_FILE', `the broker certificate is not trusted (${certificate.code})`);
   const { name = '', message = '' } = error as { name?: string; message?: string };
   const sasl = config.security.sasl;
@@ -75,7 +79,10 @@ function kafkaFailure(error: unknown, config: KafkaConfig): BootFailure | undefi
     return new BootFailure('KAFKA_SASL_MECHANISM', `the broker does not accept ${sasl?.mechanism ?? 'this mechanism'}`);
   }
   if (name === 'KafkaJSSASLAuthenticationError') {
-    return new BootFailure('KAFKA_SASL_PASSWORD', `the broker refused the SASL credentials of KAFKA_SASL_USERNAME=${sasl?.username ?? ''} (${sasl?.mechanism ?? 'no mechanism'})`);
+    return new BootFailure(
+      'KAFKA_SASL_PASSWORD',
+      `the broker refused the SASL credentials of KAFKA_SASL_USERNAME=${sasl?.username ?? ''} (${sasl?.mechanism ?? 'no mechanism'})`,
+    );
   }
   return undefined;
 }

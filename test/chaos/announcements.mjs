@@ -23,7 +23,10 @@ async function waitForOutboxDrained(db, timeoutMs) {
 async function readTopic(admin) {
   const messages = [];
   const exists = (await admin.listTopics()).includes(OUTBOX_TOPIC);
-  if (exists) await readWholeTopic(admin, OUTBOX_TOPIC, { clientId: 'chaos-outbox-reader', timeoutMs: 120_000 }, (_partition, message) => messages.push(JSON.parse(message.value.toString('utf8'))));
+  if (exists)
+    await readWholeTopic(admin, OUTBOX_TOPIC, { clientId: 'chaos-outbox-reader', timeoutMs: 120_000 }, (_partition, message) =>
+      messages.push(JSON.parse(message.value.toString('utf8'))),
+    );
   return messages;
 }
 
@@ -35,10 +38,12 @@ export async function verifyAnnouncements(admin) {
   try {
     const undrained = await waitForOutboxDrained(db, 120_000);
     if (undrained) problems.push(`${undrained} outbox rows still unpublished after 120 s`);
-    invoices = (await db.query(
-      `select v.id::text as id, v.event_id::text as source, array_agg(o.event_id::text) filter (where o.event_id is not null) as outbox
+    invoices = (
+      await db.query(
+        `select v.id::text as id, v.event_id::text as source, array_agg(o.event_id::text) filter (where o.event_id is not null) as outbox
        from invoices v left join invoice_outbox o on o.invoice_id = v.id group by v.id, v.event_id`,
-    )).rows;
+      )
+    ).rows;
   } finally {
     await db.end();
   }

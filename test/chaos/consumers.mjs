@@ -56,7 +56,9 @@ export class ConsumerFleet {
     this.spawned.push(service.pid);
     remember({ consumerPids: [service.pid] });
     this.events.starts++;
-    this.log(`consumer slot ${slot} started (pid ${service.pid}, ${mode} mode${entry.crashHook ? `, crash after every ${crashAfterCommitEvery}th commit` : ''})`);
+    this.log(
+      `consumer slot ${slot} started (pid ${service.pid}, ${mode} mode${entry.crashHook ? `, crash after every ${crashAfterCommitEvery}th commit` : ''})`,
+    );
     // One that died before it listened is the supervisor's to restart.
     await service.listening(READY_TIMEOUT_MS).catch((error) => {
       throw new Error(`consumer slot ${slot}: ${error.message}`);

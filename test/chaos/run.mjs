@@ -333,9 +333,11 @@ async function main() {
   const rng = seededRandom(seed ^ 0x5eed);
   const workload = buildWorkload(seed, { windowMs: WINDOW_MS, hostile: hostileMessages(seed, HOSTILE_MESSAGES, { tenantId: 'tenant-hostile' }) });
   const { stats } = workload;
-  log(`workload: ${stats.events} messages, ${stats.tenants} tenants, ${workload.expectedOrders.size} orders, ` +
-    `${stats.duplicates} exact duplicates, ${stats.republished} re-published under a new event_id, ${stats.poison} poison, ` +
-    `${stats.hostile} hostile (${stats.hostileValid} of them valid)`);
+  log(
+    `workload: ${stats.events} messages, ${stats.tenants} tenants, ${workload.expectedOrders.size} orders, ` +
+      `${stats.duplicates} exact duplicates, ${stats.republished} re-published under a new event_id, ${stats.poison} poison, ` +
+      `${stats.hostile} hostile (${stats.hostileValid} of them valid)`,
+  );
 
   cleanUpInterruptedRun(log);
   const kafka = new ChaosKafka();
@@ -374,7 +376,13 @@ async function main() {
     await kafka.start();
     admin = kafkaClient('chaos-admin', { retry: { retries: 10 } }).admin();
     await admin.connect();
-    await admin.createTopics({ topics: [{ topic: TOPIC, numPartitions: PARTITIONS }, { topic: DLT, numPartitions: 1 }], waitForLeaders: true });
+    await admin.createTopics({
+      topics: [
+        { topic: TOPIC, numPartitions: PARTITIONS },
+        { topic: DLT, numPartitions: 1 },
+      ],
+      waitForLeaders: true,
+    });
     log(`private Kafka ready on 127.0.0.1:29092, topic ${TOPIC} with ${PARTITIONS} partitions`);
 
     await Promise.all([chaos.startSlot(1, chaos.hookSetting(1)), chaos.startSlot(2, chaos.hookSetting(2))]);
@@ -426,10 +434,15 @@ async function main() {
 
   const kills = fleet.events.killedByUs + fleet.events.crashedByHook;
   const restarts = chaos.infraRestarts + fleet.events.restarts;
-  log(`faults: ${fleet.events.killedByUs} SIGKILLs by the suite, ${fleet.events.crashedByHook} crashes after a DB commit (hook), ` +
-    `${fleet.events.restarts} consumer restarts, ${chaos.infraRestarts} infrastructure restarts, ${fleet.events.unexpectedExits.length} exits on their own; ` +
-    `${result ? `${result.dltCopies} DLT records for ${result.dlt} poison messages` : ''}`);
-  if (announcements) log(`outbox: ${announcements.copies} ${OUTBOX_TOPIC} messages for ${announcements.announced} invoices; ${announcements.superseded} announced an invoice the database restore removed, whose event was invoiced again`);
+  log(
+    `faults: ${fleet.events.killedByUs} SIGKILLs by the suite, ${fleet.events.crashedByHook} crashes after a DB commit (hook), ` +
+      `${fleet.events.restarts} consumer restarts, ${chaos.infraRestarts} infrastructure restarts, ${fleet.events.unexpectedExits.length} exits on their own; ` +
+      `${result ? `${result.dltCopies} DLT records for ${result.dlt} poison messages` : ''}`,
+  );
+  if (announcements)
+    log(
+      `outbox: ${announcements.copies} ${OUTBOX_TOPIC} messages for ${announcements.announced} invoices; ${announcements.superseded} announced an invoice the database restore removed, whose event was invoiced again`,
+    );
   log(`consumer outcomes (from their logs): ${JSON.stringify(fleet.outcomes())}`);
   log(`took ${((Date.now() - started) / 1000).toFixed(1)} s; consumer logs in .infra/chaos/logs/`);
   for (const v of violations) console.error(`VIOLATION: ${v}`);

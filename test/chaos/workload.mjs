@@ -37,8 +37,16 @@ function poisonValue(rng, kind, base) {
 }
 
 const POISON_KINDS = [
-  'truncated_json', 'not_json', 'json_array', 'bad_event_id', 'negative_total',
-  'three_decimals', 'bad_tenant', 'bad_currency', 'missing_order', 'empty',
+  'truncated_json',
+  'not_json',
+  'json_array',
+  'bad_event_id',
+  'negative_total',
+  'three_decimals',
+  'bad_tenant',
+  'bad_currency',
+  'missing_order',
+  'empty',
 ];
 
 /**

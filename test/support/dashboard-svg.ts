@@ -71,7 +71,8 @@ function panelSvg(panel: ChartPanel, start: number, end: number, step: number, b
     `<text x="${PLOT.left}" y="${PLOT.top + plotHeight + 13}">0 s</text>`,
     `<text x="${WIDTH - PLOT.right}" y="${PLOT.top + plotHeight + 13}" text-anchor="end">${Math.round(end - start)} s</text>`,
   ];
-  if (values.length === 0) parts.push(`<text x="${PLOT.left + plotWidth / 2}" y="${PLOT.top + plotHeight / 2}" text-anchor="middle" fill="#999">no data</text>`);
+  if (values.length === 0)
+    parts.push(`<text x="${PLOT.left + plotWidth / 2}" y="${PLOT.top + plotHeight / 2}" text-anchor="middle" fill="#999">no data</text>`);
   panel.series.forEach((s, i) => {
     const color = COLORS[i % COLORS.length];
     parts.push(`<path d="${path(s.points, x, y, step)}" fill="none" stroke="${color}" stroke-width="1.5"/>`);

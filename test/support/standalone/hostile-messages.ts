@@ -66,16 +66,23 @@ function withField(ctx: ShapeContext, field: string, value: unknown): Buffer {
 }
 
 function invoiced(fields: Fields & { event_id: string; order_id: string; total: string }, value: Buffer = json(fields)): Omit<HostileMessage, 'shape'> {
-  return { key: Buffer.from(fields.order_id.slice(0, 16)), value, expected: 'invoiced', invoice: { eventId: fields.event_id.toLowerCase(), orderId: fields.order_id, amount: fields.total } };
+  return {
+    key: Buffer.from(fields.order_id.slice(0, 16)),
+    value,
+    expected: 'invoiced',
+    invoice: { eventId: fields.event_id.toLowerCase(), orderId: fields.order_id, amount: fields.total },
+  };
 }
 
 const ENCODING: Record<string, Shape> = {
-  'latin-1 order_id': (ctx) => poison('invalid_encoding', bytes(`{"event_id":"${uuid(ctx.rng)}","order_id":"caf`, [0xe9], `","tenant_id":"${ctx.options.tenantId}","total":"1.00"}`)),
+  'latin-1 order_id': (ctx) =>
+    poison('invalid_encoding', bytes(`{"event_id":"${uuid(ctx.rng)}","order_id":"caf`, [0xe9], `","tenant_id":"${ctx.options.tenantId}","total":"1.00"}`)),
   'overlong slash': (ctx) => poison('invalid_encoding', bytes(`{"order_id":"a`, [0xc0, 0xaf], `","n":${ctx.rng.int(0, 9)}}`)),
   'encoded surrogate': () => poison('invalid_encoding', bytes(`{"order_id":"`, [0xed, 0xa0, 0x80], `"}`)),
   'truncated sequence': () => poison('invalid_encoding', bytes(`{"order_id":"x`, [0xe2, 0x82])),
   'beyond U+10FFFF': () => poison('invalid_encoding', bytes(`"`, [0xf4, 0x90, 0x80, 0x80], `"`)),
-  'random bytes': (ctx) => poison('invalid_encoding', Buffer.concat([Buffer.from(Array.from({ length: ctx.rng.int(1, 300) }, () => ctx.rng.int(0, 255))), Buffer.from([0xff])])),
+  'random bytes': (ctx) =>
+    poison('invalid_encoding', Buffer.concat([Buffer.from(Array.from({ length: ctx.rng.int(1, 300) }, () => ctx.rng.int(0, 255))), Buffer.from([0xff])])),
 };
 
 const JSON_SYNTAX: Record<string, Shape> = {
@@ -105,18 +112,30 @@ const PAYLOAD: Record<string, Shape> = {
     const field = ctx.rng.pick(['event_id', 'order_id', 'tenant_id', 'total']);
     return poison('invalid_payload', withField(ctx, field, ctx.rng.pick([null, true, [], {}, ['a'], ...(field === 'total' ? [] : [42])])));
   },
-  'order_id too long in code points': (ctx) => poison('invalid_payload', withField(ctx, 'order_id', ctx.rng.pick(['x', ctx.rng.pick(ASTRAL), `a${ctx.rng.pick(COMBINING)}`]).repeat(129))),
+  'order_id too long in code points': (ctx) =>
+    poison('invalid_payload', withField(ctx, 'order_id', ctx.rng.pick(['x', ctx.rng.pick(ASTRAL), `a${ctx.rng.pick(COMBINING)}`]).repeat(129))),
   'order_id empty': (ctx) => poison('invalid_payload', withField(ctx, 'order_id', '')),
   'order_id with NUL': (ctx) => poison('invalid_payload', withField(ctx, 'order_id', `o-${ctx.rng.int(0, 1e6)}\u0000x`)),
   'order_id with lone surrogate': (ctx) => poison('invalid_payload', Buffer.from(JSON.stringify(ctx.fields()).replace(/"order_id":"/, '"order_id":"\\ud83d'))),
   'bad tenant_id': (ctx) => poison('invalid_payload', withField(ctx, 'tenant_id', ctx.rng.pick(['', 'a b', 'x'.repeat(65), 'ten\u00e4nt', 'a/b']))),
-  'bad total': (ctx) => poison('invalid_payload', withField(ctx, 'total', ctx.rng.pick(['-1.00', '1.001', '1e3', '', ' 1.00', '0x10', '1234567890123456789', -0.5, 1.005, 1e13]))),
-  'huge JSON number total': (ctx) => poison('invalid_payload', Buffer.from(JSON.stringify({ ...ctx.fields(), total: 0 }).replace('"total":0', '"total":1e400'))),
+  'bad total': (ctx) =>
+    poison('invalid_payload', withField(ctx, 'total', ctx.rng.pick(['-1.00', '1.001', '1e3', '', ' 1.00', '0x10', '1234567890123456789', -0.5, 1.005, 1e13]))),
+  'huge JSON number total': (ctx) =>
+    poison('invalid_payload', Buffer.from(JSON.stringify({ ...ctx.fields(), total: 0 }).replace('"total":0', '"total":1e400'))),
   'bad currency': (ctx) => poison('invalid_payload', withField(ctx, 'currency', ctx.rng.pick(['usd', 'ZZZ', 'US', '\u{1F4B6}', 840, '']))),
   'not an instant': (ctx) =>
-    poison('invalid_payload', withField(ctx, 'occurred_at', ctx.rng.pick(['2026-02-30T10:00:00Z', '2026-02-28T24:00:00Z', '2026-13-01T00:00:00Z', '2026-11-20T10:00:00', 'yesterday', 1764000000]))),
-  'bad event_id': (ctx) => poison('invalid_payload', withField(ctx, 'event_id', ctx.rng.pick(['nope', `{${uuid(ctx.rng)}}`, uuid(ctx.rng).replace(/-/g, ''), `${uuid(ctx.rng)} `]))),
-  'deeply nested field': (ctx) => poison('invalid_payload', Buffer.from(JSON.stringify(ctx.fields()).replace(/"event_id":"[^"]*"/, `"event_id":${'['.repeat(5_000)}${']'.repeat(5_000)}`))),
+    poison(
+      'invalid_payload',
+      withField(
+        ctx,
+        'occurred_at',
+        ctx.rng.pick(['2026-02-30T10:00:00Z', '2026-02-28T24:00:00Z', '2026-13-01T00:00:00Z', '2026-11-20T10:00:00', 'yesterday', 1764000000]),
+      ),
+    ),
+  'bad event_id': (ctx) =>
+    poison('invalid_payload', withField(ctx, 'event_id', ctx.rng.pick(['nope', `{${uuid(ctx.rng)}}`, uuid(ctx.rng).replace(/-/g, ''), `${uuid(ctx.rng)} `]))),
+  'deeply nested field': (ctx) =>
+    poison('invalid_payload', Buffer.from(JSON.stringify(ctx.fields()).replace(/"event_id":"[^"]*"/, `"event_id":${'['.repeat(5_000)}${']'.repeat(5_000)}`))),
 };
 
 const ODD_BUT_VALID: Record<string, Shape> = {
@@ -171,7 +190,12 @@ const REFUSED: Record<string, Shape> = {
 export function hostileMessages(seed: number, count: number, options: HostileOptions): HostileMessage[] {
   const rng = seededRandom(seed >>> 0 || 1);
   let serial = 0;
-  const fields = () => ({ event_id: uuid(rng), order_id: `hostile-${seed}-${serial++}`, tenant_id: options.tenantId, total: `${rng.int(0, 99_999)}.${String(rng.int(0, 99)).padStart(2, '0')}` });
+  const fields = () => ({
+    event_id: uuid(rng),
+    order_id: `hostile-${seed}-${serial++}`,
+    tenant_id: options.tenantId,
+    total: `${rng.int(0, 99_999)}.${String(rng.int(0, 99)).padStart(2, '0')}`,
+  });
   const groups = [ENCODING, JSON_SYNTAX, PAYLOAD, ODD_BUT_VALID, ...(options.refusedByDatabasePrefix ? [REFUSED] : [])];
   const ctx: ShapeContext = { rng, fields, options };
   return Array.from({ length: count }, () => {

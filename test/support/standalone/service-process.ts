@@ -76,7 +76,8 @@ export class ServiceProcess {
 
   /** Like listening(), but a service that died is an error. */
   async ready(timeoutMs = 60_000): Promise<void> {
-    if ((await this.listening(timeoutMs)) === 'exited') throw new Error(`the service exited with ${this.child.exitCode ?? this.child.signalCode}: ${this.stderr}`);
+    if ((await this.listening(timeoutMs)) === 'exited')
+      throw new Error(`the service exited with ${this.child.exitCode ?? this.child.signalCode}: ${this.stderr}`);
   }
 
   outcomes(outcome: string): number {
