@@ -12,19 +12,31 @@ const steps = [
   ['chaos suite (private broker and database)', 'npm run --silent test:chaos'],
 ];
 
+const seconds = (since) => `${((Date.now() - since) / 1000).toFixed(1)} s`;
+
+/** One line per stage at the very end, so the outcome of each is readable without scrolling back. */
+function printSummary(results, started) {
+  console.log('\n=== summary');
+  for (const [name, outcome] of results) console.log(`${outcome.padEnd(16)} ${name}`);
+  const failed = results.some(([, outcome]) => outcome.startsWith('FAILED'));
+  console.log(failed ? `checks FAILED after ${seconds(started)}` : `all checks passed in ${seconds(started)}`);
+}
+
 onProjectNode(() => {
   const started = Date.now();
+  const results = steps.map(([name]) => [name, 'not run']);
   console.log(`Node ${process.versions.node}`);
-  for (const [name, command] of steps) {
+  for (const [index, [name, command]] of steps.entries()) {
     const stepStarted = Date.now();
     console.log(`\n=== ${name}: ${command}`);
     try {
       execSync(command, { stdio: 'inherit' });
+      results[index][1] = `ok ${seconds(stepStarted)}`;
     } catch {
-      console.error(`\n=== FAILED: ${name}`);
+      results[index][1] = `FAILED ${seconds(stepStarted)}`;
+      printSummary(results, started);
       process.exit(1);
     }
-    console.log(`=== ${name} ok (${((Date.now() - stepStarted) / 1000).toFixed(1)} s)`);
   }
-  console.log(`\nall checks passed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  printSummary(results, started);
 });
