@@ -9,6 +9,7 @@ import { PartitionControl, TransientFaultRetrier } from './transient-fault.retri
 import { Assignment, LogStartOffsets } from '../consumer-offsets/consumer-offsets.service';
 import { PartitionOffset } from '../consumer-offsets/consumer-offsets.repository';
 import { Tracing } from '../tracing/tracing';
+import { createTopicsWithLeaders } from '../common/kafka-topics';
 
 export interface DeliveryOptions {
   retrier: TransientFaultRetrier;
@@ -234,7 +235,7 @@ export class BillingKafkaServer extends Server<Record<string, never>, KafkaServe
     const admin = kafka.admin();
     await admin.connect();
     try {
-      await admin.createTopics({ topics: this.topicsToCreate, waitForLeaders: true });
+      await createTopicsWithLeaders(admin, this.topicsToCreate);
     } finally {
       await admin.disconnect();
     }

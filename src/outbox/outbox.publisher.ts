@@ -6,6 +6,7 @@ import { KafkaLogging } from '../observability/logging.module';
 import { kafkaClientOptions } from '../transport-security/kafka-client-options';
 import { PendingOutboxRow } from './outbox.repository';
 import { OpenSpan, Tracing } from '../tracing/tracing';
+import { createTopicsWithLeaders } from '../common/kafka-topics';
 
 export const INVOICE_CREATED = 'invoice.created';
 
@@ -61,7 +62,7 @@ export class OutboxPublisher implements OnApplicationShutdown {
     const admin = this.client.admin();
     await admin.connect();
     try {
-      await admin.createTopics({ topics: [{ topic: this.config.topic, numPartitions: this.kafka.topicPartitions }], waitForLeaders: true });
+      await createTopicsWithLeaders(admin, [{ topic: this.config.topic, numPartitions: this.kafka.topicPartitions }]);
     } finally {
       await admin.disconnect();
     }

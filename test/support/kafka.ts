@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Admin, Kafka, KafkaConfig, logLevel, Producer } from 'kafkajs';
+import { createTopicsWithLeaders } from '../../src/common/kafka-topics';
 
 export const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 
@@ -40,7 +41,7 @@ export class TestKafka {
 
   async createTopic(topic: string, numPartitions = 1, config: Record<string, string> = {}): Promise<void> {
     const configEntries = Object.entries(config).map(([name, value]) => ({ name, value }));
-    await this.admin.createTopics({ topics: [{ topic, numPartitions, configEntries }], waitForLeaders: true });
+    await createTopicsWithLeaders(this.admin, [{ topic, numPartitions, configEntries }]);
   }
 
   /** Moves a partition's log start forward, as retention would. */
