@@ -18,11 +18,19 @@ async function admin(sql) {
   }
 }
 
-const typeorm = (...args) =>
-  execFileSync('npx', ['typeorm', ...args, '-d', 'dist/src/database/data-source.js'], {
-    env: { ...process.env, DATABASE_URL: url },
-    stdio: 'inherit',
-  });
+// Quiet when it passes; a failing step prints what TypeORM said (the SQL it ran or would generate).
+const typeorm = (...args) => {
+  try {
+    execFileSync('npx', ['typeorm', ...args, '-d', 'dist/src/database/data-source.js'], {
+      env: { ...process.env, DATABASE_URL: url },
+      stdio: 'pipe',
+    });
+  } catch (error) {
+    process.stdout.write(error.stdout ?? '');
+    process.stderr.write(error.stderr ?? '');
+    throw error;
+  }
+};
 
 await admin(`CREATE DATABASE "${name}"`);
 let failed = false;
