@@ -3,9 +3,11 @@
 // reports how long the drain takes: signal to exit, and the service's own "shutdown complete" duration.
 // The Kubernetes terminationGracePeriodSeconds and compose stop_grace_period are sized from this number.
 import { readFileSync } from 'node:fs';
-import { AddressInfo, createServer } from 'node:net';
+import { spawnService, tempLogFile, TestDatabase } from '../test/support/fixture';
+import { BROKERS, uniqueName } from '../test/support/kafka';
+import { freePort } from '../test/support/standalone/service-process';
 import { BenchKafka, toMessage, benchEvent } from './events';
-import { BenchDatabase, numberOption, sleep, startChild, uniqueName, BROKERS } from './support';
+import { numberOption, sleep } from './support';
 
 interface Drain {
   run: number;
@@ -14,15 +16,6 @@ interface Drain {
   shutdown_complete_ms: number;
   invoiced_before_sigterm: number;
   finished_after_sigterm: number;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 const log = (text: string) => process.stderr.write(`[bench:drain ${new Date().toISOString().slice(11, 19)}] ${text}\n`);
@@ -37,7 +30,7 @@ function shutdownDurationMs(logFile: string): number {
 }
 
 async function drainOnce(run: number, kafka: BenchKafka, events: number, partitions: number, after: number): Promise<Drain> {
-  const db = await BenchDatabase.create('drain');
+  const db = await TestDatabase.create('bench_drain');
   const topic = uniqueName('order.completed.bench-drain');
   try {
     await kafka.createTopic(topic, partitions);
@@ -47,29 +40,28 @@ async function drainOnce(run: number, kafka: BenchKafka, events: number, partiti
       Array.from({ length: events }, (_, i) => toMessage(benchEvent(i))),
     );
     const env = { DATABASE_URL: db.url, KAFKA_BROKERS: BROKERS.join(','), KAFKA_TOPIC: topic, KAFKA_GROUP_ID: uniqueName('bench-drain') };
-    const child = startChild('drain', 'dist/src/main.js', {
-      ...env,
-      AUTH_JWT_SECRET: uniqueName('secret').repeat(4),
-      PORT: String(await freePort()),
-      NODE_ENV: 'production',
-      LOG_FORMAT: 'json',
+    const logFile = tempLogFile('bench-drain');
+    // The built service as production starts it, the shipped heap flags included.
+    const child = spawnService({
+      env: { ...env, AUTH_JWT_SECRET: uniqueName('secret').repeat(4), PORT: String(await freePort()), NODE_ENV: 'production', LOG_FORMAT: 'json' },
+      logFile,
+      inheritEnv: true,
     });
     while ((await db.count('invoices')) < after) {
-      if (!child.alive()) throw new Error(`the service exited early; see ${child.logFile}`);
+      if (!child.running) throw new Error(`the service exited early; see ${logFile}`);
       await sleep(20);
     }
     const invoicedBefore = await db.count('invoices');
-    const exited = new Promise<number | null>((resolve) => child.process.once('exit', (code) => resolve(code)));
     const signalledAt = performance.now();
-    child.process.kill('SIGTERM');
-    const exitCode = await exited;
+    child.terminate();
+    const { code: exitCode } = await child.exited;
     const signalToExit = performance.now() - signalledAt;
     const finished = (await db.count('invoices')) - invoicedBefore;
     return {
       run,
       exit_code: exitCode,
       signal_to_exit_ms: Math.round(signalToExit),
-      shutdown_complete_ms: shutdownDurationMs(child.logFile),
+      shutdown_complete_ms: shutdownDurationMs(logFile),
       invoiced_before_sigterm: invoicedBefore,
       finished_after_sigterm: finished,
     };

@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Kafka, logLevel, Message, Producer } from 'kafkajs';
-import { BROKERS, uniqueName } from './support';
+import { BROKERS, uniqueName } from '../test/support/kafka';
 
 export interface BenchEvent {
   event_id: string;

@@ -10,7 +10,9 @@ import { join } from 'node:path';
 import { INestApplication } from '@nestjs/common';
 import { Kafka, logLevel } from 'kafkajs';
 import { publishEvents } from '../src/cli/publish';
-import { BenchDatabase, BROKERS, numberOption, sleep, startServiceInProcess, uniqueName } from './support';
+import { startTestApp, TestDatabase } from '../test/support/fixture';
+import { BROKERS, uniqueName } from '../test/support/kafka';
+import { numberOption, sleep } from './support';
 
 interface Options {
   count: number;
@@ -97,7 +99,7 @@ function runReconcile(label: string, args: string[], env: Record<string, string>
 
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
-  const db = await BenchDatabase.create('reconcile');
+  const db = await TestDatabase.create('bench_reconcile');
   const kafka = new Kafka({ clientId: 'bench-reconcile', brokers: BROKERS, logLevel: logLevel.NOTHING });
   const topic = uniqueName('order.completed.bench-reconcile');
   const groupId = uniqueName('bench-reconcile');
@@ -117,7 +119,7 @@ async function main(): Promise<void> {
     log(`publishing ${options.count} events + 10% duplicates + 1% poison to ${topic} (${options.partitions} partitions)`);
     const published = await publishEvents({ count: options.count, tenants: 20, duplicateRate: 0.1, poisonRate: 0.01, topic, brokers: BROKERS });
     log(`published ${published.events}; the service bills them`);
-    app = await startServiceInProcess({ DATABASE_URL: db.url, KAFKA_TOPIC: topic, KAFKA_GROUP_ID: groupId, LOG_LEVEL: 'error' });
+    ({ app } = await startTestApp({ databaseUrl: db.url, topic, groupId, env: { LOG_LEVEL: 'error' }, logs: 'stdout' }));
     const end = await waitForCommits(kafka, groupId, topic);
     await app.close();
     app = undefined;

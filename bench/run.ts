@@ -1,12 +1,14 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { barChartSvg } from './chart';
 import { DB_SHAPES, DbPoint, DbShape, DbSweep, sweepDatabaseLimit } from './db-limit';
 import { BenchEvent, BenchKafka, workload } from './events';
 import { Latency, measureLatency } from './latency';
-import { BenchDatabase, BROKERS, Child, CpuMeter, CpuShare, measureUntilCount, numberOption, sleep, startChild, Throughput, uniqueName } from './support';
+import { spawnService, tempLogFile, TestDatabase } from '../test/support/fixture';
+import { BROKERS, uniqueName } from '../test/support/kafka';
+import { freePort, SERVICE_MAIN, ServiceProcess, SHIPPED_NODE_ARGS } from '../test/support/standalone/service-process';
+import { CpuMeter, CpuShare, measureUntilCount, numberOption, sleep, Throughput } from './support';
 
 interface Options {
   events: number;
@@ -22,8 +24,8 @@ interface Options {
   dbSweepEvents: number;
   scaleOut: number[];
   cpuProfDir?: string;
-  /** Extra Node flags for the service processes, e.g. heap limits. */
-  serviceNodeOptions: string;
+  /** Node flags of the service processes: the shipped heap flags unless --service-node-options. */
+  serviceNodeArgs: readonly string[];
   variants: string[];
   out: string;
 }
@@ -39,12 +41,9 @@ interface VariantResult {
   processes?: number;
 }
 
-const SERVICE_MAIN = join(__dirname, '..', 'src', 'main.js');
 const ALL_VARIANTS = ['raw', 'db', 'textbook', 'message', 'quiet', 'nooutbox', 'bigheap', 'scaleout', 'service'];
 const DEFAULT_VARIANTS = ALL_VARIANTS.filter((v) => v !== 'scaleout');
 const MEMORY_PROBE = join(__dirname, 'memory-probe.js');
-/** The heap flags the Dockerfile and npm run start:prod start the service with. */
-const SHIPPED_HEAP_FLAGS = '--max-old-space-size=96 --max-semi-space-size=4';
 const TIMEOUT_MS = 20 * 60_000;
 
 function parseOptions(argv: string[]): Options {
@@ -66,7 +65,7 @@ function parseOptions(argv: string[]): Options {
     dbSweepEvents: value('db-sweep-events', 30_000),
     scaleOut: list('scale-out', '1,2,3').map(Number),
     cpuProfDir: text('cpu-prof'),
-    serviceNodeOptions: text('service-node-options') ?? SHIPPED_HEAP_FLAGS,
+    serviceNodeArgs: text('service-node-options')?.split(/\s+/).filter(Boolean) ?? SHIPPED_NODE_ARGS,
     variants: list('variants', DEFAULT_VARIANTS.join(',')),
     out: outIndex >= 0 ? argv[outIndex + 1] : join(__dirname, '..', '..', 'bench', 'results'),
   };
@@ -74,15 +73,6 @@ function parseOptions(argv: string[]): Options {
 
 function log(text: string): void {
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${text}\n`);
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
 }
 
 function machine() {
@@ -96,23 +86,25 @@ const load = () =>
     .join(' ');
 
 async function rawConsumer(topic: string, expected: number, options: Options): Promise<VariantResult> {
-  const child = startChild('raw', join(__dirname, 'raw-consumer.js'), {
+  const logFile = tempLogFile('bench-raw');
+  const env = {
     KAFKA_BROKERS: BROKERS.join(','),
     KAFKA_TOPIC: topic,
     KAFKA_GROUP_ID: uniqueName('bench-raw'),
     BENCH_EXPECTED: String(expected),
     KAFKA_PARTITIONS_CONCURRENCY: String(options.concurrency),
-  });
+  };
+  const child = spawnService({ script: join(__dirname, 'raw-consumer.js'), env, nodeArgs: [], logFile, inheritEnv: true });
   const deadline = Date.now() + TIMEOUT_MS;
-  while (child.alive() && Date.now() < deadline) await sleep(100);
+  while (child.running && Date.now() < deadline) await sleep(100);
   await child.stop();
-  const line = readFileSync(child.logFile, 'utf8').trim().split('\n').pop() ?? '';
+  const line = readFileSync(logFile, 'utf8').trim().split('\n').pop() ?? '';
   const throughput = JSON.parse(line) as Throughput;
   return { name: 'raw consume limit', throughput, notes: `kafkajs eachMessage doing nothing, partitionsConsumedConcurrently=${options.concurrency}` };
 }
 
 async function databaseLimit(events: BenchEvent[], options: Options): Promise<{ result: VariantResult; sweep: DbSweep }> {
-  const db = await BenchDatabase.create('db');
+  const db = await TestDatabase.create('bench_db');
   const describe = (p: DbPoint) =>
     `${p.shape}, ${p.batchSize} a transaction, ${p.concurrency} connection(s): ${Math.round(p.perSecond)}/s over ${p.events} events, WAL ${Math.round(p.walBytesPerEvent)} B/event (load ${p.load})`;
   try {
@@ -137,10 +129,12 @@ interface ConsumerRun {
   expected: number;
   /** Consumer processes in the one group (scale-out); 1 by default. */
   instances?: number;
-  whileRunning?: (db: BenchDatabase, child: Child) => Promise<void>;
+  /** Node flags of every process; none by default. */
+  nodeArgs?: readonly string[];
+  whileRunning?: (db: TestDatabase, child: ServiceProcess) => Promise<void>;
   /** Called with the throughput as soon as it is measured, before whileRunning. */
   onMeasured?: (throughput: Throughput) => void;
-  prepare?: (db: BenchDatabase) => Promise<unknown>;
+  prepare?: (db: TestDatabase) => Promise<unknown>;
 }
 
 interface ConsumerOutcome {
@@ -155,22 +149,21 @@ interface ConsumerOutcome {
 /** Runs consumer processes against their own database and group, and checks one invoice per distinct event. */
 async function consumerVariant(run: ConsumerRun): Promise<ConsumerOutcome> {
   const { label, expected } = run;
-  const db = await BenchDatabase.create(label);
+  const db = await TestDatabase.create(`bench_${label}`);
   await run.prepare?.(db);
   const groupId = uniqueName(`bench-${label}`);
   const memoryFile = join(tmpdir(), `${uniqueName(`billing-bench-memory-${label}`)}.json`);
-  const children: Child[] = [];
+  const children: ServiceProcess[] = [];
   for (let i = 0; i < (run.instances ?? 1); i++) {
     // Each process of a scale-out needs a port of its own.
     const port: Record<string, string> = run.env.PORT && i > 0 ? { PORT: String(await freePort()) } : {};
-    children.push(
-      startChild(`${label}${i}`, run.script, { DATABASE_URL: db.url, KAFKA_GROUP_ID: groupId, BENCH_MEMORY_FILE: memoryFile, ...run.env, ...port }),
-    );
+    const env = { DATABASE_URL: db.url, KAFKA_GROUP_ID: groupId, BENCH_MEMORY_FILE: memoryFile, ...run.env, ...port };
+    children.push(spawnService({ script: run.script, env, nodeArgs: run.nodeArgs ?? [], logFile: tempLogFile(`bench-${label}${i}`), inheritEnv: true }));
   }
   const [child] = children;
-  const cpu = new CpuMeter(db, () => children.map((c) => c.process.pid ?? 0));
+  const cpu = new CpuMeter(db, () => children.map((c) => c.pid ?? 0));
   try {
-    const throughput = await measureUntilCount(db, expected, TIMEOUT_MS, () => children.every((c) => c.alive()), cpu);
+    const throughput = await measureUntilCount(db, expected, TIMEOUT_MS, () => children.every((c) => c.running), cpu);
     await sleep(2000);
     const invoices = await db.count('invoices');
     const claims = await db.count('processed_events');
@@ -221,7 +214,7 @@ async function main(): Promise<void> {
   const extra: Extra = { latency: undefined, halfRate: undefined, peakRssMb: 0, scaleOut: [], dbSweep: undefined };
   try {
     const runs = (variant: string) => options.variants.includes(variant);
-    const serviceEnv = async (mode: string, profile = false, heapFlags = options.serviceNodeOptions) => ({
+    const serviceEnv = async (mode: string, profile = false) => ({
       KAFKA_BROKERS: BROKERS.join(','),
       KAFKA_TOPIC: topic,
       KAFKA_CONSUME_MODE: mode,
@@ -229,10 +222,10 @@ async function main(): Promise<void> {
       PORT: String(await freePort()),
       AUTH_JWT_SECRET: 'bench-only-secret-0123456789-abcdefghijklmnop',
       NODE_ENV: 'production',
-      NODE_OPTIONS: [`--require ${MEMORY_PROBE}`, heapFlags, profile && options.cpuProfDir ? `--cpu-prof --cpu-prof-dir=${options.cpuProfDir}` : ''].join(' '),
+      NODE_OPTIONS: [`--require ${MEMORY_PROBE}`, profile && options.cpuProfDir ? `--cpu-prof --cpu-prof-dir=${options.cpuProfDir}` : ''].join(' '),
     });
     const service = (label: string, env: Record<string, string>, more: Partial<ConsumerRun> = {}) =>
-      consumerVariant({ label, script: SERVICE_MAIN, env, expected, ...more });
+      consumerVariant({ label, script: SERVICE_MAIN, env, expected, nodeArgs: options.serviceNodeArgs, ...more });
     if (runs('raw')) {
       log('raw consume limit');
       results.push(await rawConsumer(topic, messages.length, options));
@@ -278,11 +271,11 @@ async function main(): Promise<void> {
     }
     if (runs('bigheap')) {
       log("this service, batch mode, V8's default heap sizing (no heap flags)");
-      const big = await service('service_big_heap', { ...(await serviceEnv('batch', false, '')), OUTBOX_TOPIC: `${topic}.invoice-created` });
+      const big = await service('service_big_heap', { ...(await serviceEnv('batch')), OUTBOX_TOPIC: `${topic}.invoice-created` }, { nodeArgs: [] });
       results.push({
         name: BIG_HEAP,
         ...big,
-        notes: `as shipped but without ${SHIPPED_HEAP_FLAGS}; peak RSS ${big.peakRssMb.toFixed(0)} MB; ${cpuNote(big.cpu)}`,
+        notes: `as shipped but without ${SHIPPED_NODE_ARGS.join(' ')}; peak RSS ${big.peakRssMb.toFixed(0)} MB; ${cpuNote(big.cpu)}`,
       });
     }
     if (runs('scaleout')) {
@@ -342,7 +335,7 @@ const DISCARD_OUTBOX_ROWS = `CREATE FUNCTION bench_discard() RETURNS trigger LAN
   CREATE TRIGGER bench_discard BEFORE INSERT ON invoice_outbox FOR EACH ROW EXECUTE FUNCTION bench_discard()`;
 
 /** Waits until the relay has published every outbox row; says how long after the last invoice that took. */
-async function waitForOutboxDrained(db: BenchDatabase, expected: number): Promise<string> {
+async function waitForOutboxDrained(db: TestDatabase, expected: number): Promise<string> {
   const started = performance.now();
   for (;;) {
     const [{ total, pending }] = await db.query<{ total: string; pending: string }>(

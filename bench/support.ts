@@ -1,23 +1,5 @@
-import { ChildProcess, spawn } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
-import { openSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { INestApplication } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { Client } from 'pg';
-import { DataSource } from 'typeorm';
-import { AppModule } from '../src/app.module';
-import { configureApp } from '../src/bootstrap';
-import { loadConfig } from '../src/config/configuration';
-import { dataSourceOptions } from '../src/database/data-source-options';
-
-export const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
-const ADMIN_URL = process.env.BENCH_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-
-export function uniqueName(prefix: string): string {
-  return `${prefix}.${randomBytes(4).toString('hex')}`;
-}
+import { readFileSync } from 'node:fs';
+import { TestDatabase } from '../test/support/fixture';
 
 /** The number after --name on a bench's command line, or the fallback. */
 export function numberOption(argv: string[], name: string, fallback: number): number {
@@ -25,62 +7,7 @@ export function numberOption(argv: string[], name: string, fallback: number): nu
   return i >= 0 ? Number(argv[i + 1]) : fallback;
 }
 
-/** The service wired as main.ts wires it, in this process, on a bench's own database and topic. */
-export async function startServiceInProcess(env: Record<string, string>): Promise<INestApplication> {
-  const config = loadConfig({ ...process.env, KAFKA_BROKERS: BROKERS.join(','), AUTH_JWT_SECRET: randomUUID() + randomUUID(), ...env });
-  const app = configureApp(await NestFactory.create(AppModule.forRoot(config), { bufferLogs: true }), config);
-  await app.startAllMicroservices();
-  await app.init();
-  return app;
-}
-
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** A database of its own per variant, migrated like production, dropped at the end. */
-export class BenchDatabase {
-  private constructor(
-    readonly name: string,
-    readonly url: string,
-    private readonly client: Client,
-  ) {}
-
-  static async create(label: string): Promise<BenchDatabase> {
-    const name = `billing_bench_${label}_${randomBytes(4).toString('hex')}`;
-    await withAdmin((admin) => admin.query(`CREATE DATABASE "${name}"`));
-    const url = ADMIN_URL.replace(/\/[^/]*$/, `/${name}`);
-    const dataSource = new DataSource(dataSourceOptions(url));
-    await dataSource.initialize();
-    await dataSource.runMigrations({ transaction: 'all' });
-    await dataSource.destroy();
-    const client = new Client({ connectionString: url });
-    await client.connect();
-    return new BenchDatabase(name, url, client);
-  }
-
-  async query<T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
-    return (await this.client.query(sql, params)).rows as T[];
-  }
-
-  async count(table: 'invoices' | 'processed_events'): Promise<number> {
-    const [row] = await this.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${table}`);
-    return Number(row.n);
-  }
-
-  async drop(): Promise<void> {
-    await this.client.end().catch(() => undefined);
-    await withAdmin((admin) => admin.query(`DROP DATABASE IF EXISTS "${this.name}" WITH (FORCE)`));
-  }
-}
-
-async function withAdmin<T>(work: (client: Client) => Promise<T>): Promise<T> {
-  const client = new Client({ connectionString: ADMIN_URL });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
 
 export interface Throughput {
   events: number;
@@ -93,7 +20,7 @@ export interface Throughput {
  * progress to the one that saw the end: boot and group join are not counted, only sustained work.
  */
 export async function measureUntilCount(
-  db: BenchDatabase,
+  db: TestDatabase,
   expected: number,
   timeoutMs: number,
   alive: () => boolean,
@@ -165,7 +92,7 @@ export class CpuMeter implements MeasuredWindow {
   result?: CpuShare;
 
   constructor(
-    private readonly db: BenchDatabase,
+    private readonly db: TestDatabase,
     private readonly nodePids: () => number[],
   ) {}
 
@@ -196,48 +123,15 @@ export class CpuMeter implements MeasuredWindow {
     };
   }
 
+  /** The consumers' backends on the database, without the bench's own pool (it samples the count meanwhile). */
   private async postgresPids(): Promise<{ backends: number[]; background: number[] }> {
     const rows = await this.db.query<{ pid: number; kind: string }>(
       `SELECT pid, CASE WHEN datname = current_database() THEN 'backend' ELSE 'background' END AS kind FROM pg_stat_activity
-       WHERE (datname = current_database() AND pid <> pg_backend_pid()) OR backend_type IN ('walwriter', 'checkpointer', 'background writer')`,
+       WHERE (datname = current_database() AND application_name <> $1) OR backend_type IN ('walwriter', 'checkpointer', 'background writer')`,
+      [TestDatabase.APPLICATION_NAME],
     );
     return { backends: rows.filter((r) => r.kind === 'backend').map((r) => r.pid), background: rows.filter((r) => r.kind === 'background').map((r) => r.pid) };
   }
 }
 
 const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
-
-export interface Child {
-  process: ChildProcess;
-  logFile: string;
-  alive: () => boolean;
-  /** Peak resident set size so far (VmHWM), in MiB. */
-  peakRssMb: () => number;
-  stop: () => Promise<void>;
-}
-
-/** Starts a Node program as its own process, output to a log file, as production would run it. */
-export function startChild(label: string, script: string, env: Record<string, string>): Child {
-  const logFile = join(tmpdir(), `${uniqueName(`billing-bench-${label}`)}.log`);
-  const out = openSync(logFile, 'a');
-  const child = spawn(process.execPath, [script], { env: { ...process.env, ...env }, stdio: ['ignore', out, out] });
-  let exited = false;
-  const exit = new Promise<void>((resolve) => child.once('exit', () => ((exited = true), resolve())));
-  return {
-    process: child,
-    logFile,
-    alive: () => !exited,
-    peakRssMb: () => {
-      const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
-      const kb = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? NaN);
-      return kb / 1024;
-    },
-    stop: async () => {
-      if (exited) return;
-      child.kill('SIGTERM');
-      const killed = await Promise.race([exit.then(() => true), sleep(15_000).then(() => false)]);
-      if (!killed) child.kill('SIGKILL');
-      await exit;
-    },
-  };
-}

@@ -7,7 +7,8 @@ import { RetentionService } from '../src/retention/retention.service';
 import { Band, ChartPanel, renderDashboardSvg } from './support/dashboard-svg';
 import { legendOf, loadDashboard, metricNamesOf } from './support/dashboard';
 import { asMessage, orderCompleted, OutgoingMessage, TestKafka, uniqueName, waitFor } from './support/kafka';
-import { acceleratedRules, freePort, PromAlert, RULES_FILE, TestPrometheus } from './support/prometheus';
+import { acceleratedRules, PromAlert, RULES_FILE, TestPrometheus } from './support/prometheus';
+import { freePort } from './support/standalone/service-process';
 import { startTestApp, TestDatabase } from './support/fixture';
 
 const PARTITIONS = 3;

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { loadConfig } from '../src/config/configuration';
+import { SERVICE_MAIN, SHIPPED_NODE_ARGS } from './support/standalone/service-process';
 
 const ROOT = join(__dirname, '..');
 /** BENCHMARKS.md: the service's peak RSS in the throughput benchmark, as shipped. */
@@ -151,5 +152,15 @@ describe('Kubernetes manifests (Helm chart rendered, validated against Kubernete
     expect(service.healthcheck.test.join(' ')).toContain('/health');
     expect(service.depends_on.migrate).toEqual({ condition: 'service_completed_successfully' });
     expect(compose.services.migrate.command).toContain('migration:run');
+  });
+});
+
+describe('the Node flags production starts the service with', () => {
+  it('are the same in npm run start:prod, the Dockerfile and SHIPPED_NODE_ARGS (what the e2e tests, chaos suite and bench run)', () => {
+    const { scripts } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+    expect(scripts['start:prod']).toBe(['node', ...SHIPPED_NODE_ARGS, SERVICE_MAIN].join(' '));
+    const nodeOptions = /^ENV NODE_OPTIONS="([^"]*)"$/m.exec(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'))?.[1];
+    const flags = nodeOptions?.split(/\s+/).filter((flag) => !flag.startsWith('--disable-warning='));
+    expect(flags).toEqual(SHIPPED_NODE_ARGS);
   });
 });

@@ -30,6 +30,9 @@ const ADMIN_URL = process.env.TEST_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.
 
 /** A database of its own per test file, migrated like production, so files can run in any order or in parallel. */
 export class TestDatabase {
+  /** The application_name of its own connections, so pg_stat_activity tells them from the service's (bench/support.ts). */
+  static readonly APPLICATION_NAME = 'billing-test-fixture';
+
   private constructor(
     readonly name: string,
     readonly url: string,
@@ -42,7 +45,7 @@ export class TestDatabase {
     await withAdmin((admin) => admin.query(`CREATE DATABASE "${name}"`));
     const url = ADMIN_URL.replace(/\/[^/]*$/, `/${name}`);
     if (before) await withClient(url, (client) => client.query(before));
-    const dataSource = new DataSource(dataSourceOptions(url));
+    const dataSource = new DataSource(dataSourceOptions(`${url}?application_name=${TestDatabase.APPLICATION_NAME}`));
     await dataSource.initialize();
     await dataSource.runMigrations({ transaction: 'all' });
     return new TestDatabase(name, url, dataSource);

@@ -1,10 +1,10 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitFor } from './kafka';
+import { freePort } from './standalone/service-process';
 
 export const RULES_FILE = join(__dirname, '..', '..', 'deploy', 'prometheus', 'billing-alerts.yml');
 
@@ -15,15 +15,6 @@ export function acceleratedRules(rules: string, factor: number): string {
   return rules.replace(/(\[|for: )(\d+)([smhd])/g, (_, prefix: string, amount: string, unit: string) => {
     return `${prefix}${Math.max(1, Math.round((Number(amount) * SECONDS[unit]) / factor))}s`;
   });
-}
-
-export async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
 }
 
 export interface PromSeries {

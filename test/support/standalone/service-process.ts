@@ -6,6 +6,11 @@ import type { AddressInfo } from 'node:net';
 import net from 'node:net';
 
 export const SERVICE_MAIN = 'dist/src/main.js';
+/**
+ * The heap flags production starts the service with (npm run start:prod, the Dockerfile's NODE_OPTIONS; the
+ * deploy-manifests test holds them equal): they bound its resident set, BENCHMARKS.md (Memory).
+ */
+export const SHIPPED_NODE_ARGS: readonly string[] = ['--max-old-space-size=96', '--max-semi-space-size=4'];
 
 export interface ServiceProcessOptions {
   /** The repository root: programs run from there. */
@@ -13,8 +18,8 @@ export interface ServiceProcessOptions {
   env: Record<string, string | undefined>;
   /** The program, relative to cwd; the built service by default. */
   script?: string;
-  /** Node flags, e.g. --max-old-space-size. */
-  nodeArgs?: string[];
+  /** Node flags; SHIPPED_NODE_ARGS by default, so the service runs as in production. */
+  nodeArgs?: readonly string[];
   /**
    * Where its output goes. Without a file, JSON lines of stdout are kept in `lines` and stderr in `stderr`; with one,
    * both are appended to the file (it survives the test, and a dying parent cannot lose lines).
@@ -40,7 +45,7 @@ export class ServiceProcess {
   constructor(options: ServiceProcessOptions) {
     const base = options.inheritEnv ? process.env : { PATH: process.env.PATH ?? '', NODE_ENV: 'production' };
     const env = { ...base, ...options.env };
-    const args = [...(options.nodeArgs ?? []), options.script ?? SERVICE_MAIN];
+    const args = [...(options.nodeArgs ?? SHIPPED_NODE_ARGS), options.script ?? SERVICE_MAIN];
     this.logFile = options.logFile;
     if (options.logFile) {
       const out = fs.openSync(options.logFile, 'a');
