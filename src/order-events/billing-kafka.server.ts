@@ -105,7 +105,10 @@ export class BillingKafkaServer extends Server<Record<string, never>, KafkaServe
     });
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       this.delivery.retrier.assigned(payload.memberAssignment);
-      void this.resumeAtStoredOffsets(consumer, kafka, payload.memberAssignment);
+      this.resumeAtStoredOffsets(consumer, kafka, payload.memberAssignment).catch((error: unknown) => {
+        // Never resume unpositioned: Kafka's committed offset may be ahead of a restored database.
+        if (this.isCurrent(consumer)) this.delivery.onConsumerDead(error instanceof Error ? error : new Error(String(error)));
+      });
     });
     // Both modes take whole fetched batches and resolve offsets themselves: a failed delivery parks its partition
     // (see TransientFaultRetrier) and returns, instead of throwing into kafkajs.
@@ -120,16 +123,20 @@ export class BillingKafkaServer extends Server<Record<string, never>, KafkaServe
   private async resumeAtStoredOffsets(consumer: Consumer, kafka: Kafka, assignment: Assignment): Promise<void> {
     const partitions = Object.entries(assignment).map(([topic, numbers]) => ({ topic, partitions: [...numbers] }));
     consumer.pause(partitions);
-    try {
-      const positions = await this.delivery.resumePositions(
-        assignment,
-        (topic) => logStartOffsets(kafka, topic),
-        () => this.stopping,
-      );
-      for (const { topic, partition, nextOffset } of positions) consumer.seek({ topic, partition, offset: nextOffset });
-    } finally {
-      if (!this.stopping) consumer.resume(partitions);
-    }
+    const positions = await this.delivery.resumePositions(
+      assignment,
+      (topic) => logStartOffsets(kafka, topic),
+      () => !this.isCurrent(consumer),
+    );
+    // Stopped meanwhile, or replaced by a restarted consumer, whose own group join positions it: kafkajs refuses a
+    // seek on a stopped consumer.
+    if (!this.isCurrent(consumer)) return;
+    for (const { topic, partition, nextOffset } of positions) consumer.seek({ topic, partition, offset: nextOffset });
+    consumer.resume(partitions);
+  }
+
+  private isCurrent(consumer: Consumer): boolean {
+    return !this.stopping && this.consumer === consumer;
   }
 
   /** A subscribed topic without a handler would lose its messages; refuse to start instead. */
