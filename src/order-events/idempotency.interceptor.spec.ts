@@ -81,10 +81,12 @@ describe('IdempotencyInterceptor', () => {
     expect(recorded[1]).toEqual({ outcome: 'duplicate', duplicateAgeMs: 5000 });
   });
 
-  it('refuses a reused event_id with different billing fields', async () => {
+  it('refuses a reused event_id with different billing fields, storing no position before its dead letter is out', async () => {
     await run(payload());
+    positions = [];
     await expect(run(payload({ total: '6.00' }))).rejects.toBeInstanceOf(EventConflictError);
     expect(handlerCalls).toBe(1);
+    expect(positions).toEqual([]);
   });
 
   it('rejects poison before claiming anything', async () => {

@@ -44,7 +44,9 @@ export class IdempotencyInterceptor implements NestInterceptor {
           delivery.handOver(eventBatchOf([event]));
           return lastValueFrom(next.handle(), { defaultValue: undefined });
         },
-        () => this.positions.record([message]),
+        // A rejected event's position is stored only once its dead letter is out (ConsumerExceptionFilter.reject):
+        // stored here, a crash before the send would resume past it and the dead letter would never be written.
+        ([decision]) => (decision.kind === 'rejected' ? Promise.resolve() : this.positions.record([message])),
       ),
     );
     // Committed: only now is there an outcome to count.
