@@ -1,7 +1,6 @@
 // The one test fixture of the e2e tests and the bench: a database of its own, topics of its own, the application
 // in this process or the built service in its own, their logs captured, and everything removed by close().
 // The chaos suite runs the built service through ./standalone/service-process.ts, which plain Node can import.
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,7 +16,7 @@ import { dataSourceOptions } from '../../src/database/data-source-options';
 import { createRootLogger, ROOT_LOGGER } from '../../src/observability/root-logger';
 import { capturedLogs } from './captured-logs';
 import { BROKERS, TestKafka, uniqueName } from './kafka';
-import { freePort, ServiceProcess, ServiceProcessOptions } from './standalone/service-process';
+import { freePort, SERVICE_MAIN, ServiceProcess, ServiceProcessOptions } from './standalone/service-process';
 
 /** The repository root, from test/support or, compiled for the bench, from dist/test/support. */
 export const ROOT = (function root(dir: string): string {
@@ -145,13 +144,9 @@ export async function startTestApp(options: TestAppOptions): Promise<{ app: INes
 
 // ---------- the built service ----------
 
-let built = false;
-
-/** `npm run build`, once per test process: the built service is what production runs. */
+/** The built service is what production runs; jest's global setup builds it once for every worker. */
 export function buildService(): void {
-  if (built) return;
-  execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'inherit' });
-  built = true;
+  if (!existsSync(join(ROOT, SERVICE_MAIN))) throw new Error(`${SERVICE_MAIN} is missing: run the integration tests through jest (its global setup builds)`);
 }
 
 /** A new file under the OS temp directory for a process's output. */
