@@ -65,7 +65,14 @@ describe('OpenTelemetry traces of the built service (real Kafka, real PostgreSQL
     ]);
     const [announcement, deadLetter] = await Promise.all([kafka.readAll(`${topic}.invoice-created`, 1), kafka.readAll(`${topic}.dlt`, 1)]);
     const sends = (name: string) => receiver.spans.filter((s) => s.name === `send ${name}`);
-    await waitFor(() => sends(`${topic}.invoice-created`).length > 0 && sends(`${topic}.dlt`).length > 0, 15_000, 'the publish spans');
+    // A consumer span ends after its DLT send and stored offset, so it may be exported after the publish spans.
+    const consumed = (traceId: string) =>
+      receiver.spans.some((s) => s.kind === SPAN_KIND.consumer && (s.traceId === traceId || s.links.some((l) => l.traceId === traceId)));
+    await waitFor(
+      () => sends(`${topic}.invoice-created`).length > 0 && sends(`${topic}.dlt`).length > 0 && consumed(valid.traceId) && consumed(poison.traceId),
+      15_000,
+      'the publish spans and both consumer spans',
+    );
     return {
       topic,
       port,
