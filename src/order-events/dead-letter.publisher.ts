@@ -41,13 +41,12 @@ export class DeadLetterPublisher implements OnApplicationShutdown {
    * connects a new one: an idempotent producer can be left unusable by a fatal error (fenced, out of sequence).
    */
   publish(original: OriginalMessage, source: MessageCoordinates, error: PoisonMessageError): Promise<void> {
-    return this.tracing.send(this.config.deadLetterTopic, (traceparent) => this.send(original, source, error, traceparent));
+    return this.tracing.send(this.config.deadLetterTopic, () => this.send(original, source, error));
   }
 
-  /** The original headers stay as they were; a letter whose original had no traceparent gets the publish span's. */
-  private async send(original: OriginalMessage, source: MessageCoordinates, error: PoisonMessageError, traceparent: string | undefined): Promise<void> {
+  /** The original headers stay exactly as they were (contract): a traceparent only if the producer sent one. */
+  private async send(original: OriginalMessage, source: MessageCoordinates, error: PoisonMessageError): Promise<void> {
     const headers = toHeaderValues(original.headers);
-    if (traceparent && headers.traceparent === undefined) headers.traceparent = traceparent;
     const whole = { key: original.key, value: original.value, headers };
     for (let maxBytes = this.policy.deadLetterMaxBytes; ; maxBytes = Math.max(MIN_DEAD_LETTER_BYTES, Math.floor(maxBytes / 4))) {
       const letter = fitDeadLetter(whole, reasonHeaders(source, error), maxBytes);

@@ -32,7 +32,8 @@ export class OutboxPublisher implements OnApplicationShutdown {
 
   /** One send, in row order: the idempotent producer with one request in flight keeps each key's order. A failure drops the producer. */
   async publish(rows: readonly PendingOutboxRow[]): Promise<void> {
-    // One span per row, in its source event's trace: the message carries that span's traceparent downstream.
+    // One span per row, in its source event's trace: the message carries that span's traceparent downstream, and
+    // none when the source event carried none (contract).
     const spans = rows.map((row) =>
       this.tracing.startSend(this.config.topic, row.traceparent, { 'billing.event_id': row.event_id, 'billing.source_event_id': row.source_event_id }),
     );
@@ -40,7 +41,11 @@ export class OutboxPublisher implements OnApplicationShutdown {
       await this.ensureTopic();
       await (
         await this.producer.get()
-      ).send({ topic: this.config.topic, acks: -1, messages: rows.map((row, i) => toMessage(row, spans[i].traceparent ?? row.traceparent)) });
+      ).send({
+        topic: this.config.topic,
+        acks: -1,
+        messages: rows.map((row, i) => toMessage(row, row.traceparent === null ? null : (spans[i].traceparent ?? row.traceparent))),
+      });
       endAll(spans);
     } catch (error) {
       endAll(spans, error);
