@@ -1,5 +1,8 @@
 import { TracingConfig } from '../config/configuration';
 
+/** How long the last export of buffered spans may take at shutdown. */
+const SHUTDOWN_EXPORT_BUDGET_MS = 2_000;
+
 /** The started SDK: flushes and stops the exporter at shutdown. */
 export interface TracingSdk {
   shutdown(): Promise<void>;
@@ -57,7 +60,9 @@ export async function startTracing(config: TracingConfig): Promise<TracingSdk | 
   return {
     async shutdown() {
       unregister();
-      await provider.shutdown();
+      // An unreachable collector must not hold the stop past the pod's grace period: unexported spans are dropped.
+      const gaveUp = new Promise<void>((resolve) => setTimeout(resolve, SHUTDOWN_EXPORT_BUDGET_MS).unref());
+      await Promise.race([provider.shutdown(), gaveUp]);
     },
   };
 }
