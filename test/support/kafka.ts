@@ -44,6 +44,12 @@ export class TestKafka {
     await createTopicsWithLeaders(this.admin, [{ topic, numPartitions, configEntries }]);
   }
 
+  /** The leader of every partition of the topics, as the broker's metadata says now (-1: none). */
+  async partitionLeaders(topics: string[]): Promise<number[]> {
+    const metadata = await this.admin.fetchTopicMetadata({ topics });
+    return metadata.topics.flatMap(({ partitions }) => partitions.map(({ leader }) => leader));
+  }
+
   /** Moves a partition's log start forward, as retention would. */
   async deleteRecordsBefore(topic: string, partition: number, offset: string): Promise<void> {
     // kafkajs looks the partition leader up in its broker pool, which only metadata of the topic fills.
