@@ -6,10 +6,10 @@ import { Client } from 'pg';
 import { RetentionService } from '../src/retention/retention.service';
 import { Band, ChartPanel, renderDashboardSvg } from './support/dashboard-svg';
 import { legendOf, loadDashboard, metricNamesOf } from './support/dashboard';
-import { asMessage, orderCompleted, OutgoingMessage, TestKafka, uniqueName, waitFor } from './support/kafka';
+import { asMessage, orderCompleted, OutgoingMessage, TestKafka, waitFor } from './support/kafka';
 import { acceleratedRules, PromAlert, RULES_FILE, TestPrometheus } from './support/prometheus';
 import { freePort } from './support/standalone/service-process';
-import { startTestApp, TestDatabase } from './support/fixture';
+import { Fixture, TestDatabase } from './support/fixture';
 
 const PARTITIONS = 3;
 /** The rules' minutes become seconds: the stuck alert needs 10 s without a commit plus 5 s pending. */
@@ -58,6 +58,7 @@ class Traffic {
 }
 
 describe('alert rules and dashboard on a real Prometheus scraping the service (real Kafka, real PostgreSQL)', () => {
+  let fixture: Fixture;
   let db: TestDatabase;
   let kafka: TestKafka;
   let topic: string;
@@ -111,11 +112,9 @@ describe('alert rules and dashboard on a real Prometheus scraping the service (r
   }
 
   beforeAll(async () => {
-    db = await TestDatabase.create('alerts');
-    kafka = await new TestKafka().connect();
-    topic = uniqueName('order.completed.alerts');
-    await kafka.createTopic(topic, PARTITIONS);
-    await kafka.createTopic(`${topic}.dlt`, 1);
+    fixture = await Fixture.create('alerts');
+    ({ db, kafka } = fixture);
+    topic = await fixture.topic('order.completed.alerts', PARTITIONS);
     // Prometheus first: it scrapes the service from its first second.
     port = await freePort();
     prometheus = await TestPrometheus.start({
@@ -125,15 +124,13 @@ describe('alert rules and dashboard on a real Prometheus scraping the service (r
     });
     // A claim waiting on a row lock times out after 1 s (a transient fault) and is retried at most 1 s later.
     const env = { DATABASE_LOCK_TIMEOUT_MS: '1000', CONSUMER_RETRY_MAX_MS: '1000' };
-    ({ app } = await startTestApp({ databaseUrl: db.url, topic, env }));
+    app = await fixture.startApp({ topic, env });
     await app.listen(port, '127.0.0.1');
   });
 
   afterAll(async () => {
     await prometheus?.stop();
-    await app?.close();
-    await kafka?.disconnect();
-    await db?.drop();
+    await fixture?.close();
   });
 
   it('fires BillingPartitionStuck for the one partition behind a locked claim while the others flow, and resolves it', async () => {
