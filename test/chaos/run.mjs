@@ -376,13 +376,12 @@ async function main() {
     await kafka.start();
     admin = kafkaClient('chaos-admin', { retry: { retries: 10 } }).admin();
     await admin.connect();
-    await admin.createTopics({
-      topics: [
-        { topic: TOPIC, numPartitions: PARTITIONS },
-        { topic: DLT, numPartitions: 1 },
-      ],
-      waitForLeaders: true,
-    });
+    // The service's own topic creation (built above), which waits out a KRaft broker's UNKNOWN_TOPIC_OR_PARTITION.
+    const { createTopicsWithLeaders } = await import('../../dist/src/common/kafka-topics.js');
+    await createTopicsWithLeaders(admin, [
+      { topic: TOPIC, numPartitions: PARTITIONS },
+      { topic: DLT, numPartitions: 1 },
+    ]);
     log(`private Kafka ready on 127.0.0.1:29092, topic ${TOPIC} with ${PARTITIONS} partitions`);
 
     await Promise.all([chaos.startSlot(1, chaos.hookSetting(1)), chaos.startSlot(2, chaos.hookSetting(2))]);
