@@ -86,7 +86,7 @@ describe('PostgreSQL connections that go silent', () => {
     await expect(dataSource.query('SELECT 1 AS n')).resolves.toEqual([{ n: 1 }]);
   });
 
-  it('the watchdog drops a connection whose backend is idle long before the query timeout, and the idle ones opened before it', async () => {
+  it('the watchdog drops a connection whose backend is idle long before the query timeout, and the idle ones opened before it, and ends their sessions', async () => {
     const config = bounded({ queryTimeoutMs: 120_000, silenceCheckAfterMs: 300 });
     dataSource = await serviceDataSource(config);
     await Promise.all([dataSource.query('SELECT pg_sleep(0.2)'), dataSource.query('SELECT pg_sleep(0.2)')]);
@@ -104,6 +104,9 @@ describe('PostgreSQL connections that go silent', () => {
     }
     await expect(stalled).rejects.toThrow(/Connection terminated/);
     await until(() => Promise.resolve(pooled.every((client) => !BoundedPgClient.open.has(client))));
+    // The server still held those sessions (the proxy keeps them open): the watchdog ended them, not a timeout.
+    const pids = pooled.map((client) => client.backendPid);
+    await until(async () => (await db.query('SELECT pid FROM pg_stat_activity WHERE pid = ANY($1::int[])', [pids])).length === 0);
     await expect(dataSource.query('SELECT 4 AS n')).resolves.toEqual([{ n: 4 }]);
   });
 

@@ -1,5 +1,5 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { Client } from 'pg';
+import { Client, QueryResultRow } from 'pg';
 import { Logger } from 'pino';
 import { DatabaseConfig } from '../config/configuration';
 import { postgresConnection } from '../config/postgres-tls';
@@ -21,7 +21,8 @@ interface Strike {
  * working on a statement. A backend that is idle (the statement never arrived, or its answer was lost) or gone (a
  * failover to another server), on two probes a second apart while the same wait goes on, means the connection is
  * silent: it is dropped, its transaction fails and is retried on a new connection, and the server rolls back what
- * the session left open. Connections opened before it are dropped too when idle: a failover silences them all.
+ * the session left open (it is ended at once when the server still holds it). Connections opened before it are
+ * dropped too when idle: a failover silences them all.
  * A probe that itself fails proves nothing; the query timeout remains the backstop.
  */
 @Injectable()
@@ -61,7 +62,8 @@ export class SilenceWatchdog implements OnApplicationBootstrap, OnApplicationShu
     this.probing = true;
     try {
       const working = await this.probe(waiting.map((c) => c.backendPid!));
-      for (const client of waiting) this.judge(client, working.has(client.backendPid!));
+      const silent = waiting.filter((client) => this.judge(client, working.has(client.backendPid!)));
+      if (silent.length > 0) await this.drop(silent);
     } catch (error) {
       this.logger.debug({ error: (error as Error).message }, 'silent-connection probe failed; the query timeout still bounds the wait');
     } finally {
@@ -75,27 +77,64 @@ export class SilenceWatchdog implements OnApplicationBootstrap, OnApplicationShu
     return activeBackends(this.config, pids);
   }
 
-  private judge(client: BoundedPgClient, working: boolean): void {
+  /** Ends the server sessions of dropped connections, unless they turned out to be working: their locks go now. */
+  protected terminate(pids: number[]): Promise<void> {
+    return endIdleBackends(this.config, pids);
+  }
+
+  /** True when `client` is silent: the second probe in a row that finds its backend idle during the same wait. */
+  private judge(client: BoundedPgClient, working: boolean): boolean {
     const waitingSince = client.waitingSince;
     const previous = this.strikes.get(client);
-    if (working || waitingSince === undefined) return void this.strikes.delete(client);
+    if (working || waitingSince === undefined) {
+      this.strikes.delete(client);
+      return false;
+    }
     const count = previous?.waitingSince === waitingSince ? previous.count + 1 : 1;
-    if (count < STRIKES_TO_DROP) return void this.strikes.set(client, { waitingSince, count });
-    this.strikes.delete(client);
+    this.strikes.set(client, { waitingSince, count });
+    return count >= STRIKES_TO_DROP;
+  }
+
+  private async drop(silent: BoundedPgClient[]): Promise<void> {
+    const oldestWait = Math.max(...silent.map((c) => c.waitingSince ?? 0));
     const retired = [...BoundedPgClient.open].filter(
-      (other) => other !== client && other.sharesServerWith(client) && other.createdAt <= waitingSince && other.waitingSince === undefined,
+      (other) => !silent.includes(other) && silent.some((c) => other.sharesServerWith(c)) && other.createdAt <= oldestWait && other.waitingSince === undefined,
     );
-    this.logger.warn(
-      { backend_pid: client.backendPid, waited_ms: Date.now() - waitingSince, idle_connections_dropped: retired.length },
-      'PostgreSQL connection went silent (its backend is not working on the awaited statement); dropped, its work is retried on a new connection',
+    const pids = [...silent, ...retired].map((c) => c.backendPid).filter((pid) => pid !== undefined);
+    for (const client of silent) {
+      this.strikes.delete(client);
+      this.logger.warn(
+        { backend_pid: client.backendPid, waited_ms: Date.now() - (client.waitingSince ?? Date.now()), idle_connections_dropped: retired.length },
+        'PostgreSQL connection went silent (its backend is not working on the awaited statement); dropped, its work is retried on a new connection',
+      );
+    }
+    [...silent, ...retired].forEach((c) => c.drop());
+    // Without this a session the server still holds (a partition, not a failover) keeps its transaction's locks until
+    // DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS, and the retry of its work waits on them.
+    await this.terminate(pids).catch((error: unknown) =>
+      this.logger.warn({ error: (error as Error).message }, 'sessions of silent connections not ended; the server ends them after its idle timeouts'),
     );
-    client.drop();
-    retired.forEach((other) => other.drop());
   }
 }
 
 /** The pids among `pids` whose backend is running a statement right now, asked on a connection of its own. */
 async function activeBackends(config: DatabaseConfig, pids: number[]): Promise<Set<number>> {
+  const rows = await onFreshConnection<{ pid: number }>(config, `SELECT pid FROM pg_stat_activity WHERE pid = ANY($1::int[]) AND state = 'active'`, pids);
+  return new Set(rows.map((row) => row.pid));
+}
+
+/** Only sessions of this role and database that are not running a statement: after a failover a pid may name a stranger. */
+async function endIdleBackends(config: DatabaseConfig, pids: number[]): Promise<void> {
+  if (pids.length === 0) return;
+  await onFreshConnection(
+    config,
+    `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+      WHERE pid = ANY($1::int[]) AND state <> 'active' AND usename = current_user AND datname = current_database()`,
+    pids,
+  );
+}
+
+async function onFreshConnection<T extends QueryResultRow>(config: DatabaseConfig, sql: string, pids: number[]): Promise<T[]> {
   const { url, ssl } = postgresConnection(config.url);
   const timeoutMs = Math.min(config.connectTimeoutMs, 5_000);
   const client = new Client({
@@ -108,8 +147,7 @@ async function activeBackends(config: DatabaseConfig, pids: number[]): Promise<S
   client.on('error', () => undefined);
   try {
     await client.connect();
-    const { rows } = await client.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE pid = ANY($1::int[]) AND state = 'active'`, [pids]);
-    return new Set(rows.map((row) => row.pid));
+    return (await client.query<T>(sql, [pids])).rows;
   } finally {
     await client.end().catch(() => undefined);
   }
