@@ -137,4 +137,15 @@ describe('PostgreSQL network faults under the built service (real Kafka, real Po
     proxy.heal();
     await expectEachInvoicedAndAnnouncedOnce();
   });
+
+  it('a partition: nothing gets through, old connections or new; /health says so, and billing resumes by itself once it heals', async () => {
+    const faultAt = Date.now();
+    proxy.silenceAll();
+    await publish(300);
+    await waitFor(() => health.firstDatabaseDownAfter(faultAt) !== undefined, 15_000, '/health 503 naming the database');
+    proxy.heal();
+    await waitFor(allInvoiced, 60_000, 'events published during the partition, invoiced after it');
+    await healthyAgain('the partition');
+    await expectEachInvoicedAndAnnouncedOnce();
+  });
 });
