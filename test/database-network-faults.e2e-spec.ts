@@ -50,13 +50,14 @@ describe('PostgreSQL network faults under the built service (real Kafka, real Po
   let service: ServiceProcess;
   let health: HealthWatch;
   let topic: string;
+  let port: number;
   const published: OrderCompletedFields[] = [];
 
   beforeAll(async () => {
     fixture = await Fixture.create('db_network_faults', { build: true });
     proxy = await FaultProxy.start({ target: { host: '127.0.0.1', port: 5432 }, maxLifetimeMs: 15 * 60_000 });
     topic = await fixture.topic('order.completed.db-faults', 6);
-    const port = await freePort();
+    port = await freePort();
     service = await fixture.startService({
       // Every connection of the service goes through the proxy; the test's own queries go straight to PostgreSQL.
       DATABASE_URL: fixture.db.url.replace(':5432/', `:${proxy.port}/`),
@@ -118,6 +119,8 @@ describe('PostgreSQL network faults under the built service (real Kafka, real Po
     expect(health.firstDatabaseDownAfter(faultAt)!.at - faultAt).toBeLessThan(15_000);
     await healthyAgain('the failover');
     expect(service.running).toBe(true);
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    expect(Number(/^billing_database_silent_connections_dropped_total (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThan(0);
     await expectEachInvoicedAndAnnouncedOnce();
   });
 

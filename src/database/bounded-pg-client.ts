@@ -44,9 +44,11 @@ export class BoundedPgClient extends Client {
     super(config);
     BoundedPgClient.open.add(this);
     this.once('end', () => BoundedPgClient.open.delete(this));
+    // Bytes arriving (a large result still streaming in) mean the connection is not silent, however long it takes.
+    this.once('connect', () => this.socket()?.on('data', () => this.heard()));
   }
 
-  /** Since when it has awaited an answer without receiving one (ms since the epoch); undefined when it awaits none. */
+  /** Since when it has awaited an answer without receiving a byte (ms since the epoch); undefined when it awaits none. */
   get waitingSince(): number | undefined {
     return this.waitingSinceMs;
   }
@@ -86,11 +88,19 @@ export class BoundedPgClient extends Client {
    * is what the pool checks when it is released; once the socket is closed, an idle one leaves the pool by its error.
    */
   drop(): void {
-    const stream = (this.connection as unknown as { stream?: Socket }).stream;
+    const stream = this.socket();
     if (!stream || stream.destroyed) return;
     SilentConnections.record();
     (this as unknown as { _queryable: boolean })._queryable = false;
     stream.destroy();
+  }
+
+  private socket(): Socket | undefined {
+    return (this.connection as unknown as { stream?: Socket }).stream;
+  }
+
+  private heard(): void {
+    if (this.outstanding > 0) this.waitingSinceMs = Date.now();
   }
 
   private asked(): void {

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { SilentConnections } from '../database/bounded-pg-client';
 import { EventOutcome } from './event-outcome';
 
 const OUTCOMES: EventOutcome[] = ['invoiced', 'duplicate', 'duplicate_order', 'conflict', 'poison', 'failed'];
@@ -137,6 +138,16 @@ export class BillingMetrics {
     help: 'Assigned partitions whose stored offset was below the log start: events deleted by Kafka that the database never saw',
     labelNames: ['topic', 'partition'] as const,
     registers: [this.registry],
+  });
+
+  readonly silentDatabaseConnections = new Counter({
+    name: 'billing_database_silent_connections_dropped_total',
+    help: 'PostgreSQL connections dropped because they went silent (no answer, no reset): found by the silence check or the query timeout',
+    registers: [this.registry],
+    collect() {
+      this.reset();
+      this.inc(SilentConnections.total());
+    },
   });
 
   private readonly collectors: (() => void)[] = [];
