@@ -66,7 +66,13 @@ export class BoundedPgClient extends Client {
     const callback = typeof args[last] === 'function' ? (args[last] as Callback) : undefined;
     if (callback) args[last] = (error: Error | null, result?: unknown) => callback(this.answered(error), result);
     this.asked();
-    const result: unknown = (super.query as (...a: unknown[]) => unknown)(...args);
+    let result: unknown;
+    try {
+      result = (super.query as (...a: unknown[]) => unknown)(...args);
+    } catch (error) {
+      this.answered(null); // refused before it was sent (a bad argument): nothing is awaited
+      throw error;
+    }
     if (result instanceof Promise) {
       result.then(
         () => this.answered(null),
