@@ -92,33 +92,28 @@ describe('ConsumerOffsets', () => {
     expect(repository.advances).toEqual([]);
   });
 
-  it('sees no gap when the stored offset is the log start, also when deleteRecords made the log start the log end', async () => {
+  /** A partition stored at `stored` is assigned while its log starts at `logStart`. */
+  async function assignedAt(stored: string, logStart: string) {
     const repository = new RecordingRepository();
     const metrics = new BillingMetrics();
     const offsets = offsetsWith(repository, metrics);
-    repository.stored = [at(0, '13')];
+    repository.stored = [at(0, stored)];
     const positions = await offsets.positionsFor(
       { orders: [0] },
-      () => Promise.resolve(new Map([[0, '13']])),
+      () => Promise.resolve(new Map([[0, logStart]])),
       () => false,
     );
-    expect(positions).toEqual([at(0, '13')]);
-    expect(offsets.currentGaps()).toEqual([]);
-    expect((await metrics.storedOffsetGaps.get()).values).toEqual([]);
+    return { positions, gaps: offsets.currentGaps(), counted: (await metrics.storedOffsetGaps.get()).values };
+  }
+
+  it('sees no gap when the stored offset is the log start, also when deleteRecords made the log start the log end', async () => {
+    expect(await assignedAt('13', '13')).toEqual({ positions: [at(0, '13')], gaps: [], counted: [] });
   });
 
   it('reports a stored offset below the log start as a gap and resumes at the log start', async () => {
-    const repository = new RecordingRepository();
-    const metrics = new BillingMetrics();
-    const offsets = offsetsWith(repository, metrics);
-    repository.stored = [at(0, '12')];
-    const positions = await offsets.positionsFor(
-      { orders: [0] },
-      () => Promise.resolve(new Map([[0, '13']])),
-      () => false,
-    );
+    const { positions, gaps, counted } = await assignedAt('12', '13');
     expect(positions).toEqual([at(0, '13')]);
-    expect(offsets.currentGaps()).toEqual([expect.objectContaining({ topic: 'orders', partition: 0, storedOffset: '12', logStartOffset: '13' })]);
-    expect((await metrics.storedOffsetGaps.get()).values).toEqual([expect.objectContaining({ value: 1 })]);
+    expect(gaps).toEqual([expect.objectContaining({ topic: 'orders', partition: 0, storedOffset: '12', logStartOffset: '13' })]);
+    expect(counted).toEqual([expect.objectContaining({ value: 1 })]);
   });
 });
