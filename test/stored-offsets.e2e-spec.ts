@@ -115,7 +115,8 @@ describe.each(CONSUME_MODES)('offsets stored with the invoices, %s mode (real Ka
     app = await startConsumer();
     await inTransaction(committed.slice(5), true); // 13, commit marker 14
     await waitFor(async () => (await invoices()) === 6, 30_000, 'the transaction published after the restart invoiced');
-    expect((await request(app.getHttpServer()).get('/health')).status).toBe(200);
+    // A gap would hold /health at 503 until the next assignment: waiting cannot hide it.
+    await waitFor(async () => (await request(app.getHttpServer()).get('/health')).status === 200, 30_000, '/health 200');
     expect(await gapsCounted(app)).toBe(0);
     expect(gapLines()).toEqual([]);
     await waitFor(async () => (await storedOffsets()) === '15', 30_000, 'the stored offset at the end of the partition');
@@ -138,8 +139,9 @@ describe.each(CONSUME_MODES)('offsets stored with the invoices, %s mode (real Ka
     await waitFor(async () => (await request(app.getHttpServer()).get('/health')).status === 503, 30_000, '/health to report the gap');
     const health = await request(app.getHttpServer()).get('/health');
     expect(health.body.error.stored_offsets).toMatchObject({ gaps: [{ topic, partition: 0, stored_offset: '4', log_start_offset: '10' }] });
-    expect(await gapsCounted(app)).toBe(1);
-    expect(gapLines()).toHaveLength(1);
+    // At least once: a rebalance on a loaded machine assigns (and checks) the partition again.
+    expect(await gapsCounted(app)).toBeGreaterThanOrEqual(1);
+    expect(gapLines().length).toBeGreaterThanOrEqual(1);
     expect(await invoices()).toBe(3);
   });
 
