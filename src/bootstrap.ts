@@ -38,6 +38,8 @@ export function configureApp(app: INestApplication, config: AppConfig): INestApp
     resumePositions: (assignment, logStart, stopping) => offsets.positionsFor(assignment, logStart, stopping),
     onConsumerDead: (error: Error) => supervisor.consumerDied(error, restart),
     tracing: app.get(Tracing),
+    passedOver: (topic, partition, lastOffset) => offsets.passOver(topic, partition, lastOffset),
+    storePassedOver: () => offsets.storePassedOver(),
   };
   const kafkaServer = createKafkaServer(config.kafka, delivery, app.get(KafkaLogging).logCreator);
   app.connectMicroservice({ strategy: kafkaServer }, { inheritAppConfig: true });

@@ -17,6 +17,8 @@ function transportWithHeldPositions(topic: string) {
     },
     onConsumerDead: (error) => deadConsumers.push(error),
     tracing: new Tracing(),
+    passedOver: () => undefined,
+    storePassedOver: () => Promise.resolve(),
   };
   const server = new BillingKafkaServer(
     { client: { brokers: BROKERS }, consumer: { groupId: uniqueName('billing'), sessionTimeout: 6_000 }, subscribe: { fromBeginning: true } },

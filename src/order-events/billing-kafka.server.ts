@@ -19,6 +19,10 @@ export interface DeliveryOptions {
   onConsumerDead: (error: Error) => void;
   /** Opens the consumer span of each message (message mode) or group (batch mode). */
   tracing: Tracing;
+  /** kafkajs consumed a fetch of only transaction markers and aborted messages, up to `lastOffset`, without handing it over. */
+  passedOver: (topic: string, partition: number, lastOffset: string) => void;
+  /** The consumer stopped: store what it passed over now. */
+  storePassedOver: () => Promise<void>;
 }
 
 export interface BatchModeOptions {
@@ -80,6 +84,7 @@ export class BillingKafkaServer extends Server<Record<string, never>, KafkaServe
     const consumer = this.consumer;
     this.consumer = undefined;
     await consumer?.disconnect();
+    await this.delivery.storePassedOver();
   }
 
   on(): never {
@@ -102,6 +107,10 @@ export class BillingKafkaServer extends Server<Record<string, never>, KafkaServe
     await consumer.subscribe({ ...this.options.subscribe, topics: [...this.patternByTopic.keys()] });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       if (!payload.restart && !this.stopping) this.delivery.onConsumerDead(payload.error);
+    });
+    consumer.on(consumer.events.END_BATCH_PROCESS, (event) => {
+      const passed = passedOverBy(event);
+      if (passed) this.delivery.passedOver(passed.topic, passed.partition, passed.lastOffset);
     });
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       this.delivery.retrier.assigned(payload.memberAssignment);
@@ -167,7 +176,11 @@ export class BillingKafkaServer extends Server<Record<string, never>, KafkaServe
       if (!payload.isRunning() || payload.isStale()) return;
       const handled = await this.delivery.retrier.deliver(
         { topic, partition, offset: message.offset },
-        () => this.handleMessage({ topic, partition, message, heartbeat: () => payload.heartbeat(), pause: () => payload.pause() }),
+        () =>
+          this.handleMessage(
+            { topic, partition, message, heartbeat: () => payload.heartbeat(), pause: () => payload.pause() },
+            settlesThroughOf(batch, message),
+          ),
         this.partitionControl(payload),
       );
       if (!handled) return;
@@ -176,11 +189,11 @@ export class BillingKafkaServer extends Server<Record<string, never>, KafkaServe
     await payload.heartbeat();
   }
 
-  private async handleMessage(payload: EachMessagePayload): Promise<void> {
+  private async handleMessage(payload: EachMessagePayload, settlesThrough?: string): Promise<void> {
     const { topic, partition, message } = payload;
     const original = { ...message, headers: { ...(message.headers ?? {}) }, topic, partition };
     const context = new KafkaContext([original as never, partition, topic, this.consumer!, () => payload.heartbeat(), null as never]);
-    const delivered = fetched(topic, partition, message);
+    const delivered = fetched(topic, partition, message, settlesThrough);
     await this.delivery.tracing.consumeMessage(delivered, this.options.consumer.groupId, () =>
       this.dispatch(this.patternByTopic.get(topic) ?? topic, new Delivery('message', [delivered]), context),
     );
@@ -191,7 +204,7 @@ export class BillingKafkaServer extends Server<Record<string, never>, KafkaServe
     const { batch } = payload;
     if (batch.messages.length === 0 || !payload.isRunning() || payload.isStale()) return;
     const { topic, partition } = batch;
-    const messages = batch.messages.map((m) => fetched(topic, partition, m));
+    const messages = batch.messages.map((m) => fetched(topic, partition, m, settlesThroughOf(batch, m)));
     const queue = this.groupCommitFor(batchPatternOf(this.patternByTopic.get(topic) ?? topic));
     // A retry goes alone, so a partition that keeps failing does not drag the others' events into its failures.
     const handled = await this.delivery.retrier.deliver(
@@ -250,8 +263,37 @@ export class BillingKafkaServer extends Server<Record<string, never>, KafkaServe
 }
 
 /** Key, value and headers as the original bytes: strict parsing and the dead-letter topic need them untouched. */
-function fetched(topic: string, partition: number, message: KafkaMessage): FetchedMessage {
-  return { key: message.key, value: message.value, headers: { ...(message.headers ?? {}) }, topic, partition, offset: message.offset };
+function fetched(topic: string, partition: number, message: KafkaMessage, settlesThrough?: string): FetchedMessage {
+  const delivered = { key: message.key, value: message.value, headers: { ...(message.headers ?? {}) }, topic, partition, offset: message.offset };
+  return settlesThrough === undefined ? delivered : { ...delivered, settlesThrough };
+}
+
+/**
+ * For the last message of a batch, the last record kafkajs fetched after it, if any: only transaction markers and
+ * aborted messages follow the last message a batch hands over. Settling the message settles them.
+ */
+export function settlesThroughOf(batch: Pick<EachBatchPayload['batch'], 'messages' | 'lastOffset'>, message: KafkaMessage): string | undefined {
+  if (message !== batch.messages[batch.messages.length - 1]) return undefined;
+  const lastOffset = batch.lastOffset();
+  return BigInt(lastOffset) > BigInt(message.offset) ? lastOffset : undefined;
+}
+
+/** What kafkajs' END_BATCH_PROCESS event says of a fetched batch (firstOffset is null when it held no record at or after the fetch offset). */
+interface EndBatchProcess {
+  topic: string;
+  partition: number;
+  batchSize: number;
+  firstOffset: string | null;
+  lastOffset: string;
+}
+
+/**
+ * A fetch kafkajs consumed itself: all its records were transaction markers or aborted messages, so it handed no
+ * batch over (a fetch emptied by compaction has no first offset: nothing known was passed).
+ */
+export function passedOverBy({ payload }: { payload: EndBatchProcess }): { topic: string; partition: number; lastOffset: string } | undefined {
+  if (payload.batchSize > 0 || payload.firstOffset == null) return undefined;
+  return { topic: payload.topic, partition: payload.partition, lastOffset: payload.lastOffset };
 }
 
 async function logStartOffsets(kafka: Kafka, topic: string): Promise<ReadonlyMap<number, string>> {

@@ -61,6 +61,24 @@ export class TestKafka {
     await this.producer.send({ topic, acks: -1, messages });
   }
 
+  /**
+   * Each transaction through a transactional producer, committed or aborted as listed: Kafka writes a commit or
+   * abort marker (a control record) after its messages, and a read_committed consumer never sees aborted ones.
+   */
+  async publishTransactions(topic: string, transactions: { messages: OutgoingMessage[]; commit: boolean }[]): Promise<void> {
+    const producer = this.kafka.producer({ transactionalId: uniqueName('test-tx'), idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    try {
+      for (const { messages, commit } of transactions) {
+        const transaction = await producer.transaction();
+        await transaction.send({ topic, acks: -1, messages });
+        await (commit ? transaction.commit() : transaction.abort());
+      }
+    } finally {
+      await producer.disconnect();
+    }
+  }
+
   /** Committed offsets of a group, summed over partitions: what the consumer has acknowledged. */
   async committedOffsets(groupId: string, topic: string): Promise<number> {
     const [result] = await this.admin.fetchOffsets({ groupId, topics: [topic] });
