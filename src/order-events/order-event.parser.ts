@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { BillingConfig } from '../config/configuration';
 import { PoisonMessageError } from '../common/errors';
 import { fingerprintOf, IdempotentEvent, IdempotentEventParser } from '../idempotency/idempotent-event';
+import { JsonNumberText } from '../invoices/money';
 import { OrderCompletedEvent } from '../invoices/order-completed.event';
 import { checkOrderCompleted } from './order-completed.payload';
 
@@ -24,11 +25,15 @@ export class OrderEventParser extends IdempotentEventParser<ParsedOrderCompleted
     if (payload === null || payload === undefined) throw new PoisonMessageError('invalid_json', 'message value is empty');
     if (!Buffer.isBuffer(payload) && typeof payload !== 'string') return payload;
     const text = typeof payload === 'string' ? payload : decodeUtf8(payload);
+    let json: unknown;
     try {
-      return JSON.parse(text) as unknown;
+      json = JSON.parse(text);
     } catch (error) {
       throw new PoisonMessageError('invalid_json', `message value is not JSON: ${(error as Error).message}`);
     }
+    // A float has already rounded 149.899999999999999999 to 149.9: only the number as written can be judged.
+    // The reviver costs several plain parses, so only a number total pays for it.
+    return typeof (json as { total?: unknown } | null)?.total === 'number' ? JSON.parse(text, totalAsWritten) : json;
   }
 
   private toEvent(json: unknown): ParsedOrderCompleted {
@@ -55,6 +60,11 @@ export class OrderEventParser extends IdempotentEventParser<ParsedOrderCompleted
       fingerprint: fingerprintOf([payload.tenant_id, payload.order_id, payload.total, currency]),
     };
   }
+}
+
+/** JSON.parse source text access (TC39, in Node 24): the reviver sees the exact text of each primitive. */
+function totalAsWritten(key: string, value: unknown, context?: { source?: string }): unknown {
+  return key === 'total' && typeof value === 'number' ? new JsonNumberText(context?.source ?? '') : value;
 }
 
 function decodeUtf8(bytes: Buffer): string {
