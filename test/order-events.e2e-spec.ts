@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { INestApplication } from '@nestjs/common';
+import { producerHeaders } from '../src/common/kafka-headers';
 import { CONSUME_MODES } from '../src/config/configuration';
 import { InsertOutcome, InvoicesRepository, NewInvoice } from '../src/invoices/invoices.repository';
 import { asMessage, orderCompleted, OrderCompletedFields, TestKafka, uniqueName, waitFor } from './support/kafka';
@@ -145,6 +146,19 @@ describe.each(CONSUME_MODES)('order.completed consumer in %s mode (real Kafka, r
     expect(dead[1].value?.equals(rawBytes)).toBe(true);
     expect(dead[2].headers['x-dlt-error']).toContain('total');
     expect(await db.count('invoices')).toBe(1);
+  });
+
+  it('dead-letters a message with every original header exactly: repeated keys in order, null and binary values', async () => {
+    await startConsumer();
+    const original = { 'x-dup': [Buffer.from('1'), Buffer.from('2')], 'x-null': null, 'x-empty': Buffer.alloc(0), 'x-bin': Buffer.from([0xff, 0x00, 0x80]) };
+    await kafka.publish(topic, [{ key: 'k-headers', value: '{not json', headers: producerHeaders(original) }]);
+
+    const [letter] = await kafka.readAll(dlt, 1);
+    const { 'x-dlt-reason': reason, ...kept } = Object.fromEntries(
+      Object.entries(letter.rawHeaders).filter(([name]) => !name.startsWith('x-dlt-') || name === 'x-dlt-reason'),
+    );
+    expect(reason).toEqual(Buffer.from('invalid_json'));
+    expect(kept).toEqual(original);
   });
 
   it('does not invoice an order twice when it is re-published under a new event_id', async () => {
