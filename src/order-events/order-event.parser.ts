@@ -4,6 +4,7 @@ import { PoisonMessageError } from '../common/errors';
 import { fingerprintOf, IdempotentEvent, IdempotentEventParser } from '../idempotency/idempotent-event';
 import { JsonNumberText } from '../invoices/money';
 import { OrderCompletedEvent } from '../invoices/order-completed.event';
+import { rootNumberSource } from './json-member-source';
 import { checkOrderCompleted } from './order-completed.payload';
 
 export type ParsedOrderCompleted = OrderCompletedEvent & IdempotentEvent;
@@ -32,8 +33,9 @@ export class OrderEventParser extends IdempotentEventParser<ParsedOrderCompleted
       throw new PoisonMessageError('invalid_json', `message value is not JSON: ${(error as Error).message}`);
     }
     // A float has already rounded 149.899999999999999999 to 149.9: only the number as written can be judged.
-    // The reviver costs several plain parses, so only a number total pays for it.
-    return typeof (json as { total?: unknown } | null)?.total === 'number' ? JSON.parse(text, totalAsWritten) : json;
+    const fields = json as { total?: unknown } | null;
+    if (typeof fields?.total === 'number') fields.total = new JsonNumberText(rootNumberSource(text, 'total') ?? '');
+    return json;
   }
 
   private toEvent(json: unknown): ParsedOrderCompleted {
@@ -60,11 +62,6 @@ export class OrderEventParser extends IdempotentEventParser<ParsedOrderCompleted
       fingerprint: fingerprintOf([payload.tenant_id, payload.order_id, payload.total, currency]),
     };
   }
-}
-
-/** JSON.parse source text access (TC39, in Node 24): the reviver sees the exact text of each primitive. */
-function totalAsWritten(key: string, value: unknown, context?: { source?: string }): unknown {
-  return key === 'total' && typeof value === 'number' ? new JsonNumberText(context?.source ?? '') : value;
 }
 
 function decodeUtf8(bytes: Buffer): string {
