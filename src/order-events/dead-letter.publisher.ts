@@ -1,6 +1,7 @@
 import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { Kafka, Partitioners, Producer } from 'kafkajs';
 import { PoisonMessageError, RejectedByDatabaseError } from '../common/errors';
+import { messageHeaders, producerHeaders } from '../common/kafka-headers';
 import { LazyConnection } from '../common/lazy-connection';
 import { ConsumerPolicyConfig, KafkaConfig } from '../config/configuration';
 import { MessageCoordinates } from '../observability/event-outcome.recorder';
@@ -46,12 +47,13 @@ export class DeadLetterPublisher implements OnApplicationShutdown {
 
   /** The original headers stay exactly as they were (contract): a traceparent only if the producer sent one. */
   private async send(original: OriginalMessage, source: MessageCoordinates, error: PoisonMessageError): Promise<void> {
-    const headers = toHeaderValues(original.headers);
+    const headers = messageHeaders(original.headers);
     const whole = { key: original.key, value: original.value, headers };
     for (let maxBytes = this.policy.deadLetterMaxBytes; ; maxBytes = Math.max(MIN_DEAD_LETTER_BYTES, Math.floor(maxBytes / 4))) {
       const letter = fitDeadLetter(whole, reasonHeaders(source, error), maxBytes);
       try {
-        await (await this.producer.get()).send({ topic: this.config.deadLetterTopic, acks: -1, messages: [letter] });
+        const message = { ...letter, headers: producerHeaders(letter.headers) };
+        await (await this.producer.get()).send({ topic: this.config.deadLetterTopic, acks: -1, messages: [message] });
         return;
       } catch (sendError) {
         await this.producer.close();
@@ -84,8 +86,4 @@ function reasonHeaders(source: MessageCoordinates, error: PoisonMessageError): R
     'x-dlt-source-partition': String(source.partition),
     'x-dlt-source-offset': source.offset,
   };
-}
-
-function toHeaderValues(headers: Record<string, unknown> = {}): Record<string, Buffer | string> {
-  return Object.fromEntries(Object.entries(headers).filter(([, v]) => Buffer.isBuffer(v) || typeof v === 'string') as [string, Buffer | string][]);
 }

@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { Admin, Kafka, KafkaConfig, logLevel, Producer } from 'kafkajs';
+import { Admin, IHeaders, Kafka, KafkaConfig, logLevel, Producer } from 'kafkajs';
 import { createTopicsWithLeaders } from '../../src/common/kafka-topics';
 
 export const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
@@ -11,7 +11,7 @@ export function uniqueName(prefix: string): string {
 export interface OutgoingMessage {
   key?: string | Buffer | null;
   value: string | Buffer | null;
-  headers?: Record<string, string>;
+  headers?: IHeaders;
   partition?: number;
 }
 
@@ -19,6 +19,8 @@ export interface DeadLetter {
   key: string | null;
   value: Buffer | null;
   headers: Record<string, string>;
+  /** As kafkajs decoded the record: a repeated key as an array in order, a null value as null. */
+  rawHeaders: IHeaders;
 }
 
 /** A real broker connection for tests: topics, a producer, and a reader for what landed on a topic. */
@@ -100,7 +102,7 @@ export class TestKafka {
       await consumer.run({
         eachMessage: ({ message }) => {
           const headers = Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)]));
-          received.push({ key: message.key?.toString() ?? null, value: message.value, headers });
+          received.push({ key: message.key?.toString() ?? null, value: message.value, headers, rawHeaders: message.headers ?? {} });
           return Promise.resolve();
         },
       });
