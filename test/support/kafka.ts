@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Admin, Kafka, KafkaConfig, logLevel, Producer } from 'kafkajs';
 import { createTopicsWithLeaders } from '../../src/common/kafka-topics';
+import { installKafkaAdapter } from '../../src/kafka/kafka-adapter';
 
 export const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 
@@ -29,6 +30,7 @@ export class TestKafka {
 
   /** client: another broker and how to reach it (TLS, SASL); the shared test broker by default. */
   constructor(client: Pick<KafkaConfig, 'brokers' | 'ssl' | 'sasl'> = { brokers: BROKERS }) {
+    installKafkaAdapter();
     this.kafka = new Kafka({ clientId: uniqueName('test'), ...client, logLevel: logLevel.NOTHING });
     this.admin = this.kafka.admin();
     this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
