@@ -1,6 +1,7 @@
 import { BillingKafkaServer, MissingHandlerError } from './billing-kafka.server';
 import { TransientFaultRetrier } from './transient-fault.retrier';
 import { Tracing } from '../tracing/tracing';
+import { UndecodablePartitions } from '../observability/undecodable-partitions';
 
 function serverIn(mode: 'message' | 'batch'): BillingKafkaServer {
   // Port 1: any attempt to reach a broker would fail, so the refusal must come before connecting.
@@ -9,6 +10,7 @@ function serverIn(mode: 'message' | 'batch'): BillingKafkaServer {
     resumePositions: () => Promise.resolve([]),
     onConsumerDead: () => undefined,
     tracing: new Tracing(),
+    undecodable: {} as UndecodablePartitions,
   };
   return new BillingKafkaServer(
     { client: { brokers: ['127.0.0.1:1'] }, consumer: { groupId: 'g' } },

@@ -10,6 +10,8 @@ import { Assignment, LogStartOffsets } from '../consumer-offsets/consumer-offset
 import { PartitionOffset } from '../consumer-offsets/consumer-offsets.repository';
 import { Tracing } from '../tracing/tracing';
 import { createTopicsWithLeaders } from '../common/kafka-topics';
+import { onUndecodableBatch, UndecodableBatch } from '../kafka/kafka-adapter';
+import { UndecodablePartitions } from '../observability/undecodable-partitions';
 
 export interface DeliveryOptions {
   retrier: TransientFaultRetrier;
@@ -19,6 +21,8 @@ export interface DeliveryOptions {
   onConsumerDead: (error: Error) => void;
   /** Opens the consumer span of each message (message mode) or group (batch mode). */
   tracing: Tracing;
+  /** Where a partition parked at a record batch the client cannot decode is reported. */
+  undecodable: UndecodablePartitions;
 }
 
 export interface BatchModeOptions {
@@ -53,6 +57,7 @@ export class BillingKafkaServer extends Server<Record<string, never>, KafkaServe
   private readonly groupCommits = new Map<string, GroupCommitQueue<FetchedMessage>>();
   private consumer?: Consumer;
   private stopping = false;
+  private stopTakingUndecodable = (): void => undefined;
 
   constructor(
     private readonly options: KafkaServerOptions,
@@ -77,6 +82,7 @@ export class BillingKafkaServer extends Server<Record<string, never>, KafkaServe
   /** Stops fetching, waits for the message or batch in flight, commits and leaves the group. */
   async close(): Promise<void> {
     this.stopping = true;
+    this.stopTakingUndecodable();
     const consumer = this.consumer;
     this.consumer = undefined;
     await consumer?.disconnect();
@@ -98,6 +104,9 @@ export class BillingKafkaServer extends Server<Record<string, never>, KafkaServe
     const consumer = kafka.consumer(this.options.consumer);
     this.consumer = consumer;
     this.reportStatus(consumer);
+    this.stopTakingUndecodable();
+    const stopTaking = onUndecodableBatch((batch) => this.parkUndecodable(consumer, batch));
+    this.stopTakingUndecodable = () => void stopTaking();
     await consumer.connect();
     await consumer.subscribe({ ...this.options.subscribe, topics: [...this.patternByTopic.keys()] });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
@@ -105,6 +114,7 @@ export class BillingKafkaServer extends Server<Record<string, never>, KafkaServe
     });
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       this.delivery.retrier.assigned(payload.memberAssignment);
+      this.delivery.undecodable.keepOnly(assignedKeys(payload.memberAssignment));
       this.resumeAtStoredOffsets(consumer, kafka, payload.memberAssignment).catch((error: unknown) => {
         // Never resume unpositioned: Kafka's committed offset may be ahead of a restored database.
         if (this.isCurrent(consumer)) this.delivery.onConsumerDead(error instanceof Error ? error : new Error(String(error)));
@@ -133,6 +143,18 @@ export class BillingKafkaServer extends Server<Record<string, never>, KafkaServe
     if (!this.isCurrent(consumer)) return;
     for (const { topic, partition, nextOffset } of positions) consumer.seek({ topic, partition, offset: nextOffset });
     consumer.resume(partitions);
+  }
+
+  /**
+   * A batch of this consumer's topics that cannot be decoded stops its own partition only: paused here, synchronously
+   * while the fetch response is decoded, so kafkajs drops it from this fetch and fetches it no more (a rebalance
+   * resumes it, and the same batch parks it again). Its offset is not moved: skipping events is the operator's call.
+   */
+  private parkUndecodable(consumer: Consumer, batch: UndecodableBatch): boolean {
+    if (!this.isCurrent(consumer) || !this.patternByTopic.has(batch.topic)) return false;
+    consumer.pause([{ topic: batch.topic, partitions: [batch.partition] }]);
+    this.delivery.undecodable.park(batch);
+    return true;
   }
 
   private isCurrent(consumer: Consumer): boolean {
@@ -252,6 +274,10 @@ export class BillingKafkaServer extends Server<Record<string, never>, KafkaServe
 /** Key, value and headers as the original bytes: strict parsing and the dead-letter topic need them untouched. */
 function fetched(topic: string, partition: number, message: KafkaMessage): FetchedMessage {
   return { key: message.key, value: message.value, headers: { ...(message.headers ?? {}) }, topic, partition, offset: message.offset };
+}
+
+function assignedKeys(assignment: Assignment): Set<string> {
+  return new Set(Object.entries(assignment).flatMap(([topic, partitions]) => partitions.map((p) => `${topic}/${p}`)));
 }
 
 async function logStartOffsets(kafka: Kafka, topic: string): Promise<ReadonlyMap<number, string>> {
