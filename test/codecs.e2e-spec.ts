@@ -3,7 +3,7 @@ import { offsetsCommand } from '../src/cli/offsets';
 import { CODEC_IDS, corruptOnDisk, storedBatches } from './support/broker-log';
 import { Fixture } from './support/fixture';
 import { freePort } from './support/standalone/service-process';
-import { kcatProduce, KcatCodec } from './support/kcat';
+import { kcatConsume, kcatProduce, KcatCodec } from './support/kcat';
 import { asMessage, BROKERS, orderCompleted, OrderCompletedFields, uniqueName, waitFor } from './support/kafka';
 
 const CODECS: KcatCodec[] = ['gzip', 'snappy', 'lz4', 'zstd'];
@@ -91,5 +91,24 @@ describe('batches compressed by librdkafka (kcat), built service (real Kafka, re
     await fixture.startService({ ...env, PORT: String(port) });
     await waitFor(async () => (await invoiced([after])) === 1, 60_000, 'partition 1 invoicing again');
     expect((await health()).status).toBe(200);
+  });
+
+  it('dead-letters in batches of the KAFKA_DLT_COMPRESSION codec (each of them), which librdkafka reads back', async () => {
+    const deadLetterTopic = async (codec: KcatCodec) => {
+      const topic = await fixture.topic(`order.completed.dlt-${codec}`, 1);
+      await fixture.kafka.publish(topic, [{ key: 'k', value: `{"not":"an order ${codec}"}` }]);
+      await fixture.startApp({ topic, env: { KAFKA_DLT_COMPRESSION: codec, LOG_LEVEL: 'error' } });
+      return `${topic}.dlt`;
+    };
+    const topics = await Promise.all(CODECS.map(deadLetterTopic));
+    await Promise.all(
+      CODECS.map(async (codec, i) => {
+        const [letter] = await fixture.kafka.readAll(topics[i], 1);
+        expect(String(letter.value)).toBe(`{"not":"an order ${codec}"}`);
+        expect(storedBatches(logDir, topics[i], 0).map((b) => b.codec)).toEqual([CODEC_IDS[codec]]);
+        expect(await kcatConsume(topics[i], 0)).toEqual([`{"not":"an order ${codec}"}`]);
+      }),
+    );
+    await fixture.closeApps();
   });
 });

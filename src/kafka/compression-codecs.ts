@@ -3,16 +3,13 @@ import { zstdCompress, zstdDecompress } from 'node:zlib';
 import { CompressionCodecs, CompressionTypes } from 'kafkajs';
 import { compressFrame, decompressFrame } from 'lz4-napi';
 import { compress as snappyCompress, uncompress as snappyUncompress } from 'snappy';
+import { CompressionCodec } from './compression-codec-names';
 
 /** What kafkajs calls with a batch's records: the encoder's buffer to compress, the fetched bytes to decompress. */
 export interface KafkaCodec {
   compress(encoder: { buffer: Buffer }): Promise<Buffer>;
   decompress(buffer: Buffer): Promise<Buffer>;
 }
-
-/** The codecs a record batch can name (attributes & 0x07), by the name producers and operators use. */
-export const COMPRESSION_CODECS = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const;
-export type CompressionCodec = (typeof COMPRESSION_CODECS)[number];
 
 export function compressionType(codec: CompressionCodec): CompressionTypes {
   const types: Record<CompressionCodec, CompressionTypes> = {

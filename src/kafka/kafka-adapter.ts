@@ -10,5 +10,6 @@ export function installKafkaAdapter(): void {
   installFetchDecoding();
 }
 
-export { COMPRESSION_CODECS, compressionType, type CompressionCodec } from './compression-codecs';
+export { compressionType } from './compression-codecs';
+export { COMPRESSION_CODECS, type CompressionCodec } from './compression-codec-names';
 export { onUndecodableBatch, UndecodableBatchError, type UndecodableBatch } from './fetch-decoding';

@@ -1,5 +1,5 @@
 import { Injectable, OnApplicationShutdown } from '@nestjs/common';
-import { Kafka, Partitioners, Producer } from 'kafkajs';
+import { CompressionTypes, Kafka, Partitioners, Producer } from 'kafkajs';
 import { PoisonMessageError, RejectedByDatabaseError } from '../common/errors';
 import { LazyConnection } from '../common/lazy-connection';
 import { ConsumerPolicyConfig, KafkaConfig } from '../config/configuration';
@@ -7,6 +7,7 @@ import { MessageCoordinates } from '../observability/event-outcome.recorder';
 import { KafkaLogging } from '../observability/logging.module';
 import { fitDeadLetter } from './dead-letter.fit';
 import { kafkaClientOptions } from '../transport-security/kafka-client-options';
+import { compressionType } from '../kafka/kafka-adapter';
 import { Tracing } from '../tracing/tracing';
 
 export interface OriginalMessage {
@@ -19,6 +20,7 @@ export interface OriginalMessage {
 @Injectable()
 export class DeadLetterPublisher implements OnApplicationShutdown {
   private readonly producer: LazyConnection<Producer>;
+  private readonly compression: CompressionTypes;
 
   constructor(
     private readonly config: KafkaConfig,
@@ -26,6 +28,7 @@ export class DeadLetterPublisher implements OnApplicationShutdown {
     kafkaLogging: KafkaLogging,
     private readonly tracing: Tracing,
   ) {
+    this.compression = compressionType(policy.deadLetterCompression);
     this.producer = new LazyConnection(() =>
       new Kafka({ clientId: `${config.clientId}-dlt`, ...kafkaClientOptions(config), logCreator: kafkaLogging.logCreator }).producer({
         idempotent: true,
@@ -51,7 +54,7 @@ export class DeadLetterPublisher implements OnApplicationShutdown {
     for (let maxBytes = this.policy.deadLetterMaxBytes; ; maxBytes = Math.max(MIN_DEAD_LETTER_BYTES, Math.floor(maxBytes / 4))) {
       const letter = fitDeadLetter(whole, reasonHeaders(source, error), maxBytes);
       try {
-        await (await this.producer.get()).send({ topic: this.config.deadLetterTopic, acks: -1, messages: [letter] });
+        await (await this.producer.get()).send({ topic: this.config.deadLetterTopic, acks: -1, compression: this.compression, messages: [letter] });
         return;
       } catch (sendError) {
         await this.producer.close();
