@@ -2,6 +2,8 @@ import request from 'supertest';
 import { offsetsCommand } from '../src/cli/offsets';
 import { CODEC_IDS, corruptOnDisk, storedBatches } from './support/broker-log';
 import { Fixture } from './support/fixture';
+import { seededRandom } from './support/standalone/hostile-messages';
+import { sendCodecs } from './support/standalone/send-codecs';
 import { freePort } from './support/standalone/service-process';
 import { kcatConsume, kcatProduce, KcatCodec } from './support/kcat';
 import { asMessage, BROKERS, orderCompleted, OrderCompletedFields, uniqueName, waitFor } from './support/kafka';
@@ -110,5 +112,23 @@ describe('batches compressed by librdkafka (kcat), built service (real Kafka, re
       }),
     );
     await fixture.closeApps();
+  });
+});
+
+describe("the chaos workload's producer sends (test/chaos/run.mjs)", () => {
+  const sends = (seed: number, n: number) => {
+    const next = sendCodecs(seededRandom(seed));
+    return Array.from({ length: n }, () => next());
+  };
+
+  it('compress the first four with each codec, then a seeded mix, half of it uncompressed', () => {
+    const codecs = sends(42, 400);
+    expect(codecs.slice(0, 4)).toEqual(['gzip', 'snappy', 'lz4', 'zstd']);
+    const counts = Object.fromEntries(['none', ...CODECS].map((codec) => [codec, codecs.filter((c) => c === codec).length]));
+    expect(counts.none).toBeGreaterThan(150);
+    expect(counts.none).toBeLessThan(250);
+    for (const codec of CODECS) expect(counts[codec]).toBeGreaterThan(20);
+    expect(sends(42, 400)).toEqual(codecs);
+    expect(sends(43, 400)).not.toEqual(codecs);
   });
 });
