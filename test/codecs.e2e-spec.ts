@@ -1,4 +1,7 @@
+import { Writable } from 'node:stream';
 import request from 'supertest';
+import { reconcileCommand } from '../src/cli/reconcile';
+import { MessageReport } from '../src/reconcile/reconcile-report';
 import { offsetsCommand } from '../src/cli/offsets';
 import { CODEC_IDS, corruptOnDisk, storedBatches } from './support/broker-log';
 import { Fixture } from './support/fixture';
@@ -9,6 +12,15 @@ import { kcatConsume, kcatProduce, KcatCodec } from './support/kcat';
 import { asMessage, BROKERS, orderCompleted, OrderCompletedFields, uniqueName, waitFor } from './support/kafka';
 
 const CODECS: KcatCodec[] = ['gzip', 'snappy', 'lz4', 'zstd'];
+
+class Capture extends Writable {
+  text = '';
+
+  override _write(chunk: Buffer, _encoding: string, callback: () => void): void {
+    this.text += chunk.toString();
+    callback();
+  }
+}
 const asLine = (event: OrderCompletedFields) => ({ key: event.order_id, value: JSON.stringify(event) });
 
 describe('batches compressed by librdkafka (kcat), built service (real Kafka, real PostgreSQL)', () => {
@@ -25,8 +37,9 @@ describe('batches compressed by librdkafka (kcat), built service (real Kafka, re
   const invoiced = (events: OrderCompletedFields[]) => fixture.db.count('invoices', 'event_id = ANY($1::uuid[])', [events.map((e) => e.event_id)]);
   const serviceEnv = (topic: string) => ({ KAFKA_TOPIC: topic, KAFKA_GROUP_ID: uniqueName('billing'), OUTBOX_TOPIC: `${topic}.invoice-created` });
 
-  it('invoices 50 events each from gzip, snappy, lz4 and zstd batches, each once', async () => {
+  it('invoices 50 events each from gzip, snappy, lz4 and zstd batches, each once, and reconcile reads them all', async () => {
     const topic = await fixture.topic('order.completed.codecs', CODECS.length);
+    const env = serviceEnv(topic);
     const events = CODECS.map(() => Array.from({ length: 50 }, () => orderCompleted()));
     await Promise.all(CODECS.map((codec, partition) => kcatProduce(topic, partition, codec, events[partition].map(asLine))));
     CODECS.forEach((codec, partition) => {
@@ -36,13 +49,20 @@ describe('batches compressed by librdkafka (kcat), built service (real Kafka, re
       expect(batches.some((b) => b.records > 1)).toBe(true);
     });
 
-    const service = await fixture.startService(serviceEnv(topic));
+    const service = await fixture.startService(env);
     await waitFor(async () => (await invoiced(events.flat())) === 200, 60_000, '200 invoices');
     expect(await fixture.db.count('invoices')).toBe(200);
     expect(await fixture.db.count('processed_events')).toBe(200);
     await waitFor(() => service.outcomes('invoiced') === 200, 10_000, '200 invoiced lines');
     expect(service.outcomes('duplicate') + service.outcomes('poison') + service.outcomes('failed')).toBe(0);
     expect(service.running).toBe(true);
+
+    const report = new Capture();
+    const range = ['--from', '0:0,1:0,2:0,3:0', '--to', '0:50,1:50,2:50,3:50', '--format', 'json'];
+    const cliEnv = { DATABASE_URL: fixture.db.url, KAFKA_BROKERS: BROKERS.join(','), KAFKA_TOPIC: topic, KAFKA_GROUP_ID: env.KAFKA_GROUP_ID };
+    expect(await reconcileCommand(range, { stdout: report, stderr: new Capture() }, cliEnv)).toBe(0);
+    const messages = (JSON.parse(report.text) as { messages: MessageReport[] }).messages;
+    expect(messages.filter((m) => m.class === 'invoiced')).toHaveLength(200);
   });
 
   it('parks only the partition whose batch is corrupt, names it in /health, keeps the others invoicing, and resumes once moved past it', async () => {
