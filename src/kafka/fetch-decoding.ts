@@ -140,10 +140,13 @@ const LENGTH_AT = 8;
 const MAGIC_AT = 16;
 const CRC_AT = 17;
 const CRC_FROM = 21;
+const ATTRIBUTES_AT = 21;
 const LAST_OFFSET_DELTA_AT = 23;
 const LOG_OVERHEAD = 12;
 const RECORD_BATCH_OVERHEAD = 61;
 const RECORD_BATCH_MAGIC = 2;
+const CODEC_MASK = 0x07;
+const HIGHEST_CODEC = 4;
 
 class BatchDecodingFailure extends Error {
   constructor(
@@ -181,6 +184,9 @@ async function decodeBatch(batch: Buffer): Promise<unknown[]> {
   const stored = batch.readUInt32BE(CRC_AT);
   const computed = crc32C(batch.subarray(CRC_FROM));
   if (stored !== computed) throw new Error(`record batch CRC-32C mismatch (stored ${stored}, computed ${computed})`);
+  // kafkajs would read the records of an unknown codec as uncompressed bytes.
+  const codec = batch.readInt16BE(ATTRIBUTES_AT) & CODEC_MASK;
+  if (codec > HIGHEST_CODEC) throw new Error(`record batch names compression codec ${codec}, which Kafka does not define`);
   return (await decodeRecordBatch(new Decoder(batch))).records;
 }
 
