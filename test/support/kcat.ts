@@ -6,7 +6,7 @@ export type KcatCodec = 'gzip' | 'snappy' | 'lz4' | 'zstd';
 
 /**
  * Produces key/value lines to one partition with kcat, compressed with `codec`; `perBatch` messages at most go
- * into one record batch (librdkafka batches what waits for `linger.ms`).
+ * into one record batch (librdkafka batches what arrives within `linger.ms`).
  */
 export async function kcatProduce(
   topic: string,
@@ -16,7 +16,7 @@ export async function kcatProduce(
   perBatch = 10,
 ): Promise<void> {
   const args = ['-P', '-t', topic, '-p', String(partition), '-z', codec, '-K', '\t'];
-  args.push('-X', `batch.num.messages=${perBatch}`, '-X', 'linger.ms=50', '-X', 'enable.idempotence=true');
+  args.push('-X', `batch.num.messages=${perBatch}`, '-X', 'linger.ms=1000', '-X', 'enable.idempotence=true');
   await kcat(args, messages.map(({ key, value }) => `${key}\t${value}\n`).join(''));
 }
 
