@@ -86,8 +86,11 @@ describe('batches compressed by librdkafka (kcat), built service (real Kafka, re
     const service = await fixture.startService({ ...env, PORT: String(port) });
     const http = () => request(`http://127.0.0.1:${port}`);
     const health = () => http().get('/health');
-    await waitFor(async () => (await health()).status === 503, 60_000, '/health to name the parked partition');
-    expect((await health()).body.error.kafka_partitions).toMatchObject({
+    // Until the consumer has joined, /health is 503 for the connection alone.
+    const parkedPartitions = async () => ((await health()).body as { error?: { kafka_partitions?: unknown } }).error?.kafka_partitions;
+    await waitFor(async () => (await parkedPartitions()) !== undefined, 60_000, '/health to name the parked partition');
+    expect((await health()).status).toBe(503);
+    expect(await parkedPartitions()).toMatchObject({
       status: 'down',
       undecodable: [{ topic, partition: 1, offset: '5', last_offset: '9' }],
     });
@@ -112,7 +115,7 @@ describe('batches compressed by librdkafka (kcat), built service (real Kafka, re
     await kcatProduce(topic, 1, 'lz4', [asLine(after)]);
     await fixture.startService({ ...env, PORT: String(port) });
     await waitFor(async () => (await invoiced([after])) === 1, 60_000, 'partition 1 invoicing again');
-    expect((await health()).status).toBe(200);
+    await waitFor(async () => (await health()).status === 200, 30_000, '/health 200 once partition 1 is moved past the batch');
   });
 
   it('dead-letters in batches of the KAFKA_DLT_COMPRESSION codec (each of them), which librdkafka reads back', async () => {
