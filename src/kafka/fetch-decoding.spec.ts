@@ -1,8 +1,15 @@
 import { CompressionTypes } from 'kafkajs';
+import fetchV4 from 'kafkajs/src/protocol/requests/fetch/v4/response';
+import fetchV6 from 'kafkajs/src/protocol/requests/fetch/v6/response';
+import fetchV7 from 'kafkajs/src/protocol/requests/fetch/v7/response';
+import fetchV10 from 'kafkajs/src/protocol/requests/fetch/v10/response';
 import fetchV11 from 'kafkajs/src/protocol/requests/fetch/v11/response';
-import { fetchResponseV11, flipLastByte, recordBatch, withAttributes, withValidCrc } from '../../test/support/record-batches';
+import { fetchResponse, fetchResponseV11, flipLastByte, recordBatch, withAttributes, withValidCrc } from '../../test/support/record-batches';
 import { installKafkaAdapter } from './kafka-adapter';
 import { onUndecodableBatch, UndecodableBatch, UndecodableBatchError } from './fetch-decoding';
+
+// kafkajs' own decoders, before installKafkaAdapter() replaces them.
+const kafkajsDecode = new Map([fetchV4, fetchV6, fetchV7, fetchV10, fetchV11].map((response) => [response, response.decode]));
 
 interface DecodedPartition {
   partition: number;
@@ -87,5 +94,43 @@ describe('fetch responses decoded partition by partition', () => {
     const failure = decode(fetchResponseV11('orders', [{ partition: 4, records: corrupt }]));
     await expect(failure).rejects.toThrow(UndecodableBatchError);
     await expect(failure).rejects.toThrow('orders[4] offset 12');
+  });
+
+  it.each([
+    [4, fetchV4],
+    [6, fetchV6],
+    [7, fetchV7],
+    [10, fetchV10],
+  ])('reads the fields of fetch v%i as kafkajs does, and reports per partition there too', async (version, response) => {
+    const raw = fetchResponse(version, 'orders', [
+      { partition: 0, records: flipLastByte(await recordBatch(0, values(1))) },
+      { partition: 1, records: await recordBatch(0, values(2), CompressionTypes.LZ4) },
+    ]);
+    const decoded = (await response.decode(raw)) as Decoded & Record<string, unknown>;
+    expect(valuesOf(decoded, 1)).toEqual(values(2));
+    expect(decoded.responses[0].partitions[1]).toMatchObject({ partition: 1, errorCode: 0, highWatermark: '1000', lastStableOffset: '1000' });
+    expect(Object.keys(decoded).sort()).toEqual(
+      version >= 8
+        ? ['clientSideThrottleTime', 'errorCode', 'responses', 'sessionId', 'throttleTime']
+        : version === 7
+          ? ['errorCode', 'responses', 'sessionId', 'throttleTime']
+          : ['responses', 'throttleTime'],
+    );
+    expect(reports).toEqual([expect.objectContaining({ partition: 0, offset: '0' })]);
+  });
+
+  it.each([
+    [4, fetchV4],
+    [6, fetchV6],
+    [7, fetchV7],
+    [10, fetchV10],
+    [11, fetchV11],
+  ])('decodes a sound fetch v%i response exactly as kafkajs does', async (version, response) => {
+    const raw = fetchResponse(version, 'orders', [
+      { partition: 0, records: Buffer.concat([await recordBatch(0, values(3), CompressionTypes.GZIP), await recordBatch(3, values(2, 3))]) },
+      { partition: 3, records: Buffer.alloc(0) },
+    ]);
+    expect(response.decode).not.toBe(kafkajsDecode.get(response));
+    expect(await response.decode(raw)).toEqual(await kafkajsDecode.get(response)!(raw));
   });
 });

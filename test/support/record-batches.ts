@@ -30,8 +30,8 @@ export function flipLastByte(batch: Buffer): Buffer {
   return copy;
 }
 
-/** A fetch v11 response: one topic, each partition with the bytes of its record set. */
-export function fetchResponseV11(topic: string, partitions: { partition: number; records: Buffer }[]): Buffer {
+/** A fetch response of `version` (4 to 11): one topic, each partition with the bytes of its record set. */
+export function fetchResponse(version: number, topic: string, partitions: { partition: number; records: Buffer }[]): Buffer {
   const int16 = (n: number) => Buffer.from([(n >> 8) & 0xff, n & 0xff]);
   const int32 = (n: number) => {
     const b = Buffer.alloc(4);
@@ -43,16 +43,19 @@ export function fetchResponseV11(topic: string, partitions: { partition: number;
     b.writeBigInt64BE(BigInt(n));
     return b;
   };
+  const head = version >= 7 ? [int32(0), int16(0), int32(0)] : [int32(0)];
   const parts = partitions.flatMap(({ partition, records }) => [
     int32(partition),
     int16(0),
     int64(1000),
     int64(1000),
-    int64(0),
+    ...(version >= 5 ? [int64(0)] : []),
     int32(0),
-    int32(-1),
+    ...(version >= 11 ? [int32(-1)] : []),
     int32(records.length),
     records,
   ]);
-  return Buffer.concat([int32(0), int16(0), int32(0), int32(1), int16(Buffer.byteLength(topic)), Buffer.from(topic), int32(partitions.length), ...parts]);
+  return Buffer.concat([...head, int32(1), int16(Buffer.byteLength(topic)), Buffer.from(topic), int32(partitions.length), ...parts]);
 }
+
+export const fetchResponseV11 = (topic: string, partitions: { partition: number; records: Buffer }[]) => fetchResponse(11, topic, partitions);
