@@ -2,6 +2,7 @@ import { KafkaMessage } from 'kafkajs';
 import { BillingKafkaServer, MissingHandlerError, passedOverBy, settlesThroughOf } from './billing-kafka.server';
 import { TransientFaultRetrier } from './transient-fault.retrier';
 import { Tracing } from '../tracing/tracing';
+import { UndecodablePartitions } from '../observability/undecodable-partitions';
 
 function serverIn(mode: 'message' | 'batch'): BillingKafkaServer {
   // Port 1: any attempt to reach a broker would fail, so the refusal must come before connecting.
@@ -12,6 +13,7 @@ function serverIn(mode: 'message' | 'batch'): BillingKafkaServer {
     tracing: new Tracing(),
     passedOver: () => undefined,
     storePassedOver: () => Promise.resolve(),
+    undecodable: {} as UndecodablePartitions,
   };
   return new BillingKafkaServer(
     { client: { brokers: ['127.0.0.1:1'] }, consumer: { groupId: 'g' } },

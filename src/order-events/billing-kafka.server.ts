@@ -10,6 +10,8 @@ import { Assignment, LogStartOffsets } from '../consumer-offsets/consumer-offset
 import { PartitionOffset } from '../consumer-offsets/consumer-offsets.repository';
 import { Tracing } from '../tracing/tracing';
 import { createTopicsWithLeaders } from '../common/kafka-topics';
+import { onUndecodableBatch, UndecodableBatch } from '../kafka/kafka-adapter';
+import { UndecodablePartitions } from '../observability/undecodable-partitions';
 
 export interface DeliveryOptions {
   retrier: TransientFaultRetrier;
@@ -23,6 +25,8 @@ export interface DeliveryOptions {
   passedOver: (topic: string, partition: number, lastOffset: string) => void;
   /** The consumer stopped: store what it passed over now. */
   storePassedOver: () => Promise<void>;
+  /** Where a partition parked at a record batch the client cannot decode is reported. */
+  undecodable: UndecodablePartitions;
 }
 
 export interface BatchModeOptions {
@@ -57,6 +61,7 @@ export class BillingKafkaServer extends Server<Record<string, never>, KafkaServe
   private readonly groupCommits = new Map<string, GroupCommitQueue<FetchedMessage>>();
   private consumer?: Consumer;
   private stopping = false;
+  private stopTakingUndecodable = (): void => undefined;
 
   constructor(
     private readonly options: KafkaServerOptions,
@@ -81,6 +86,7 @@ export class BillingKafkaServer extends Server<Record<string, never>, KafkaServe
   /** Stops fetching, waits for the message or batch in flight, commits and leaves the group. */
   async close(): Promise<void> {
     this.stopping = true;
+    this.stopTakingUndecodable();
     const consumer = this.consumer;
     this.consumer = undefined;
     await consumer?.disconnect();
@@ -103,6 +109,9 @@ export class BillingKafkaServer extends Server<Record<string, never>, KafkaServe
     const consumer = kafka.consumer(this.options.consumer);
     this.consumer = consumer;
     this.reportStatus(consumer);
+    this.stopTakingUndecodable();
+    const stopTaking = onUndecodableBatch((batch) => this.parkUndecodable(consumer, batch));
+    this.stopTakingUndecodable = () => void stopTaking();
     await consumer.connect();
     await consumer.subscribe({ ...this.options.subscribe, topics: [...this.patternByTopic.keys()] });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
@@ -114,6 +123,7 @@ export class BillingKafkaServer extends Server<Record<string, never>, KafkaServe
     });
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       this.delivery.retrier.assigned(payload.memberAssignment);
+      this.delivery.undecodable.keepOnly(assignedKeys(payload.memberAssignment));
       this.resumeAtStoredOffsets(consumer, kafka, payload.memberAssignment).catch((error: unknown) => {
         // Never resume unpositioned: Kafka's committed offset may be ahead of a restored database.
         if (this.isCurrent(consumer)) this.delivery.onConsumerDead(error instanceof Error ? error : new Error(String(error)));
@@ -142,6 +152,18 @@ export class BillingKafkaServer extends Server<Record<string, never>, KafkaServe
     if (!this.isCurrent(consumer)) return;
     for (const { topic, partition, nextOffset } of positions) consumer.seek({ topic, partition, offset: nextOffset });
     consumer.resume(partitions);
+  }
+
+  /**
+   * A batch of this consumer's topics that cannot be decoded stops its own partition only: paused here, synchronously
+   * while the fetch response is decoded, so kafkajs drops it from this fetch and fetches it no more (a rebalance
+   * resumes it, and the same batch parks it again). Its offset is not moved: skipping events is the operator's call.
+   */
+  private parkUndecodable(consumer: Consumer, batch: UndecodableBatch): boolean {
+    if (!this.isCurrent(consumer) || !this.patternByTopic.has(batch.topic)) return false;
+    consumer.pause([{ topic: batch.topic, partitions: [batch.partition] }]);
+    this.delivery.undecodable.park(batch);
+    return true;
   }
 
   private isCurrent(consumer: Consumer): boolean {
@@ -294,6 +316,10 @@ interface EndBatchProcess {
 export function passedOverBy({ payload }: { payload: EndBatchProcess }): { topic: string; partition: number; lastOffset: string } | undefined {
   if (payload.batchSize > 0 || payload.firstOffset == null) return undefined;
   return { topic: payload.topic, partition: payload.partition, lastOffset: payload.lastOffset };
+}
+
+function assignedKeys(assignment: Assignment): Set<string> {
+  return new Set(Object.entries(assignment).flatMap(([topic, partitions]) => partitions.map((p) => `${topic}/${p}`)));
 }
 
 async function logStartOffsets(kafka: Kafka, topic: string): Promise<ReadonlyMap<number, string>> {

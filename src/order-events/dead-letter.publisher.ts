@@ -1,5 +1,5 @@
 import { Injectable, OnApplicationShutdown } from '@nestjs/common';
-import { Kafka, Partitioners, Producer } from 'kafkajs';
+import { CompressionTypes, Kafka, Partitioners, Producer } from 'kafkajs';
 import { PoisonMessageError, RejectedByDatabaseError } from '../common/errors';
 import { messageHeaders, producerHeaders } from '../common/kafka-headers';
 import { LazyConnection } from '../common/lazy-connection';
@@ -8,6 +8,7 @@ import { MessageCoordinates } from '../observability/event-outcome.recorder';
 import { KafkaLogging } from '../observability/logging.module';
 import { fitDeadLetter } from './dead-letter.fit';
 import { kafkaClientOptions } from '../transport-security/kafka-client-options';
+import { compressionType } from '../kafka/kafka-adapter';
 import { Tracing } from '../tracing/tracing';
 
 export interface OriginalMessage {
@@ -20,6 +21,7 @@ export interface OriginalMessage {
 @Injectable()
 export class DeadLetterPublisher implements OnApplicationShutdown {
   private readonly producer: LazyConnection<Producer>;
+  private readonly compression: CompressionTypes;
 
   constructor(
     private readonly config: KafkaConfig,
@@ -27,6 +29,7 @@ export class DeadLetterPublisher implements OnApplicationShutdown {
     kafkaLogging: KafkaLogging,
     private readonly tracing: Tracing,
   ) {
+    this.compression = compressionType(policy.deadLetterCompression);
     this.producer = new LazyConnection(() =>
       new Kafka({ clientId: `${config.clientId}-dlt`, ...kafkaClientOptions(config), logCreator: kafkaLogging.logCreator }).producer({
         idempotent: true,
@@ -53,7 +56,7 @@ export class DeadLetterPublisher implements OnApplicationShutdown {
       const letter = fitDeadLetter(whole, reasonHeaders(source, error), maxBytes);
       try {
         const message = { ...letter, headers: producerHeaders(letter.headers) };
-        await (await this.producer.get()).send({ topic: this.config.deadLetterTopic, acks: -1, messages: [message] });
+        await (await this.producer.get()).send({ topic: this.config.deadLetterTopic, acks: -1, compression: this.compression, messages: [message] });
         return;
       } catch (sendError) {
         await this.producer.close();

@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { Admin, IHeaders, Kafka, KafkaConfig, logLevel, Producer } from 'kafkajs';
+import { Admin, ConfigResourceTypes, IHeaders, Kafka, KafkaConfig, logLevel, Producer } from 'kafkajs';
 import { createTopicsWithLeaders } from '../../src/common/kafka-topics';
+import { installKafkaAdapter } from '../../src/kafka/kafka-adapter';
 
 export const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 
@@ -31,6 +32,7 @@ export class TestKafka {
 
   /** client: another broker and how to reach it (TLS, SASL); the shared test broker by default. */
   constructor(client: Pick<KafkaConfig, 'brokers' | 'ssl' | 'sasl'> = { brokers: BROKERS }) {
+    installKafkaAdapter();
     this.kafka = new Kafka({ clientId: uniqueName('test'), ...client, logLevel: logLevel.NOTHING });
     this.admin = this.kafka.admin();
     this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
@@ -50,6 +52,19 @@ export class TestKafka {
   async partitionLeaders(topics: string[]): Promise<number[]> {
     const metadata = await this.admin.fetchTopicMetadata({ topics });
     return metadata.topics.flatMap(({ partitions }) => partitions.map(({ leader }) => leader));
+  }
+
+  /** Where the (single, local) test broker keeps its partitions' segment files. */
+  async brokerLogDir(): Promise<string> {
+    const { brokers } = await this.admin.describeCluster();
+    const { resources } = await this.admin.describeConfigs({
+      resources: [{ type: ConfigResourceTypes.BROKER, name: String(brokers[0].nodeId), configNames: ['log.dirs', 'log.dir'] }],
+      includeSynonyms: false,
+    });
+    const entries = resources[0].configEntries;
+    const dirs = entries.find((e) => e.configName === 'log.dirs')?.configValue ?? entries.find((e) => e.configName === 'log.dir')?.configValue;
+    if (!dirs) throw new Error('the broker names no log.dirs');
+    return dirs.split(',')[0];
   }
 
   /** Moves a partition's log start forward, as retention would. */
