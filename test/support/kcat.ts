@@ -20,15 +20,19 @@ export async function kcatProduce(
   await kcat(args, messages.map(({ key, value }) => `${key}\t${value}\n`).join(''));
 }
 
-/** The values of a partition from its start to its end, as librdkafka decodes them (one line each). */
-export async function kcatConsume(topic: string, partition: number): Promise<string[]> {
-  const output = await kcat(['-C', '-t', topic, '-p', String(partition), '-o', 'beginning', '-e', '-q', '-f', '%s\\n']);
+/**
+ * The first `count` values of a partition, as librdkafka decodes them (one line each). It waits for them instead of
+ * exiting at the partition's end (`-e`), which once under load came back empty; should librdkafka fail to decode a
+ * batch, its error is on stderr and the timeout rejects with it.
+ */
+export async function kcatConsume(topic: string, partition: number, count: number): Promise<string[]> {
+  const output = await kcat(['-C', '-t', topic, '-p', String(partition), '-o', 'beginning', '-c', String(count), '-f', '%s\\n'], '', 30_000);
   return output.split('\n').filter(Boolean);
 }
 
-function kcat(args: string[], input = ''): Promise<string> {
+function kcat(args: string[], input = '', timeoutMs = 60_000): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn('kcat', ['-b', BROKERS.join(','), ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn('kcat', ['-b', BROKERS.join(','), ...args], { stdio: ['pipe', 'pipe', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
