@@ -5,6 +5,7 @@ import { Public } from '../auth/auth.decorators';
 import { ConsumerPolicyConfig } from '../config/configuration';
 import { ConsumerOffsets } from '../consumer-offsets/consumer-offsets.service';
 import { DeliveryRetries } from '../observability/delivery-retries';
+import { UndecodablePartitions } from '../observability/undecodable-partitions';
 import { OutboxRelay } from '../outbox/outbox.relay';
 import { ConsumerHealth } from './consumer-health';
 import { SilentConnections } from '../database/bounded-pg-client';
@@ -29,6 +30,7 @@ export class HealthController {
     private readonly policy: ConsumerPolicyConfig,
     private readonly offsets: ConsumerOffsets,
     private readonly relay: OutboxRelay,
+    private readonly undecodable: UndecodablePartitions,
     private readonly silence: SilenceWatchdog,
   ) {}
 
@@ -39,7 +41,13 @@ export class HealthController {
   @ApiServiceUnavailableResponse({ description: 'The database or the Kafka consumer is down; the body says which' })
   async check(@Res({ passthrough: true }) response: StatusSettable): Promise<HealthCheckResult> {
     try {
-      const checks = [() => this.databaseCheck(), () => this.kafkaConsumer(), () => this.storedOffsets(), () => this.outboxRelay()];
+      const checks = [
+        () => this.databaseCheck(),
+        () => this.kafkaConsumer(),
+        () => this.undecodableBatches(),
+        () => this.storedOffsets(),
+        () => this.outboxRelay(),
+      ];
       return await this.health.check(checks);
     } catch (error) {
       // Keep Terminus' own body (which check is down), not the generic API error shape.
@@ -78,6 +86,20 @@ export class HealthController {
       detected_at: g.detectedAt.toISOString(),
     }));
     return gaps.length > 0 ? indicator.down({ gaps }) : indicator.up();
+  }
+
+  /** Down while a partition is parked at a record batch the client cannot decode (README, Runbook). */
+  private undecodableBatches() {
+    const indicator = this.indicators.check('kafka_partitions');
+    const parked = this.undecodable.current().map((p) => ({
+      topic: p.topic,
+      partition: p.partition,
+      offset: p.offset,
+      last_offset: p.lastOffset,
+      error: `${p.error.name}: ${p.error.message}`.slice(0, 300),
+      parked_since: p.since.toISOString(),
+    }));
+    return parked.length > 0 ? indicator.down({ undecodable: parked }) : indicator.up();
   }
 
   /** A consumer that has retried one message for longer than CONSUMER_STUCK_AFTER_MS is down, naming where it is stuck. */
