@@ -1,7 +1,6 @@
 import { Controller, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiForbiddenResponse, ApiNotFoundResponse, ApiOkResponse, ApiProperty, ApiTags } from '@nestjs/swagger';
-import { Roles } from '../auth/auth.decorators';
-import { ADMIN_ROLE } from '../auth/principal';
+import { AdminAction } from '../auth/auth.decorators';
 import { uuidParam } from '../http/strict-query.pipe';
 import { Reannouncement, OutboxService } from './outbox.service';
 
@@ -14,12 +13,12 @@ class ReannouncementDto implements Reannouncement {
 @ApiTags('admin')
 @ApiBearerAuth()
 @Controller('admin/outbox')
-@Roles(ADMIN_ROLE)
 export class OutboxController {
   constructor(private readonly outbox: OutboxService) {}
 
   @Post('reannounce/:invoice_id')
   @HttpCode(200)
+  @AdminAction('outbox.reannounce')
   @ApiOkResponse({ type: ReannouncementDto })
   @ApiForbiddenResponse({ description: 'The token lacks the admin role' })
   @ApiNotFoundResponse({ description: 'No outbox row for this invoice (unknown, or purged by retention after publishing)' })
