@@ -11,3 +11,8 @@ export function capturedLogs(): DestinationStream {
     },
   };
 }
+
+/** The JSON lines the test apps logged so far in the running test (the fixture's apps log JSON). */
+export function capturedLines(): Record<string, unknown>[] {
+  return ((globalThis as CapturingGlobal).__capturedLogs ?? []).map((line) => JSON.parse(line) as Record<string, unknown>);
+}
