@@ -74,6 +74,8 @@ export class ProviderKeys {
       const document = (await this.fetchJson(jwksUrl)) as JSONWebKeySet;
       const keys = createLocalJWKSet(document);
       if (document.keys.length === 0) throw new Error('the key set is empty');
+      // A provider that publishes secrets is broken or not the provider: nothing it sends is trusted.
+      if (document.keys.some((key) => 'd' in key || 'k' in key)) throw new Error('the key set holds private or symmetric key material');
       this.keys = keys;
       this.logger.info({ jwks_url: jwksUrl, kids: document.keys.map((key) => key.kid ?? null) }, 'identity provider keys loaded');
     } catch (error) {
