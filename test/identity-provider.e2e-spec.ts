@@ -69,6 +69,20 @@ describe('sign-in through an identity provider: JWKS (real PostgreSQL, provider 
       expect(idsOf(list)).toEqual([invoices.acme]);
     });
 
+    it('documents the bearer scheme in /docs: the provider, the claims, the admin role, on every protected route', async () => {
+      const document = (await request(app.getHttpServer()).get('/docs/json').expect(200)).body as {
+        components: { securitySchemes: Record<string, { type: string; scheme: string; bearerFormat: string; description: string }> };
+        paths: Record<string, Record<string, { security?: unknown }>>;
+      };
+      const scheme = document.components.securitySchemes.bearer;
+      expect(scheme).toMatchObject({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
+      expect(scheme.description).toContain(idp.issuer);
+      expect(scheme.description).toContain('RS256, ES256, EdDSA');
+      expect(scheme.description).toContain('"admin"');
+      for (const path of ['/invoices', '/admin/cleanup', '/admin/outbox/reannounce/{invoice_id}'])
+        expect(Object.values(document.paths[path]).map((operation) => operation.security)).toEqual([[{ bearer: [] }]]);
+    });
+
     const REJECTED: [string, () => Promise<string>][] = [
       ['a key the provider never published', async () => idp.sign(await idp.addKey('RS256', { publish: false }), tenantClaims('acme'))],
       [
