@@ -1,5 +1,9 @@
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import request from 'supertest';
-import { Fixture } from './support/fixture';
+import { Fixture, ROOT } from './support/fixture';
 import { TestIdentityProvider } from './support/identity-provider';
 import { uniqueName } from './support/kafka';
 import { freePort } from './support/standalone/service-process';
@@ -34,6 +38,27 @@ describe('the built service with an identity provider (real PostgreSQL, provider
     expect(service.lines.filter((line) => line.msg === 'identity provider keys loaded')).toEqual([expect.objectContaining({ kids: [kid] })]);
     service.terminate();
     expect(await service.exited).toEqual({ code: 0, signal: null });
+  });
+
+  it('runs on the local issuer and tokens of npm run token (README: generate a key, serve its JWKS, mint)', async () => {
+    const script = join(ROOT, 'scripts', 'mint-token.mjs');
+    const mint = (...args: string[]) => execFileSync(process.execPath, [script, ...args], { cwd: ROOT, encoding: 'utf8' }).trim();
+    const keyFile = join(mkdtempSync(join(tmpdir(), 'billing-idp-')), 'key.json');
+    expect(JSON.parse(mint('--generate-key', keyFile, '--alg', 'RS256'))).toEqual({ keys: [expect.objectContaining({ kty: 'RSA', alg: 'RS256' })] });
+    const idpPort = await freePort();
+    const issuer = `http://127.0.0.1:${idpPort}`;
+    const server: ChildProcess = spawn(process.execPath, [script, '--serve-jwks', keyFile, '--port', String(idpPort)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    try {
+      await new Promise((resolve) => server.stdout?.once('data', resolve));
+      const port = await freePort();
+      await fixture.startService({ ...topicEnv(), AUTH_JWT_SECRET: '', AUTH_ISSUER: issuer, AUTH_AUDIENCE: 'billing-api', PORT: String(port) });
+      const jwt = mint('--key', keyFile, '--issuer', issuer, '--audience', 'billing-api', '--tenant', 'acme', '--admin');
+      await request(`http://127.0.0.1:${port}`).post('/admin/cleanup').set(bearer(jwt)).expect(200);
+    } finally {
+      server.kill();
+    }
   });
 
   it.each([
