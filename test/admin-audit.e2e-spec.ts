@@ -144,6 +144,8 @@ describe('audit trail of admin actions (real PostgreSQL)', () => {
       ['retention.cleanup', 'refused'],
       ['outbox.reannounce', 'refused'],
     ]);
+    const metrics = (await request(app.getHttpServer()).get('/metrics').expect(200)).text;
+    expect(metrics).toMatch(/^billing_admin_actions_total\{action="outbox.reannounce",outcome="refused"\} 1$/m);
   });
 
   it('stores whatever the client put in the URL, NUL included (jsonb refuses it), without failing the audit', async () => {

@@ -162,6 +162,9 @@ describe('sign-in through an identity provider: JWKS (real PostgreSQL, provider 
         await get(app, '/invoices', await idp.sign(kids.ed, tenantClaims('acme'))).expect(200);
       }
       idp.state = 'up';
+      const metrics = (await request(app.getHttpServer()).get('/metrics').expect(200)).text;
+      expect(Number(/^billing_auth_jwks_fetches_total\{outcome="failed"\} (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(2);
+      expect(Number(/^billing_auth_jwks_last_success_timestamp_seconds (\S+)$/m.exec(metrics)?.[1])).toBeGreaterThan(0);
     });
   });
 

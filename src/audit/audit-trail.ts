@@ -3,6 +3,7 @@ import { HttpException, Inject, Injectable } from '@nestjs/common';
 import { Logger } from 'pino';
 import { AppError } from '../common/errors';
 import { TransactionRunner } from '../database/transaction-runner';
+import { BillingMetrics } from '../observability/billing-metrics';
 import { ROOT_LOGGER } from '../observability/root-logger';
 import { AdminAuditEntry, AuditOutcome } from './admin-audit.entity';
 import { AuditRequest, storableText } from './audit-request';
@@ -19,6 +20,7 @@ export class AuditTrail {
 
   constructor(
     private readonly transactions: TransactionRunner,
+    private readonly metrics: BillingMetrics,
     @Inject(ROOT_LOGGER) root: Logger,
   ) {
     this.logger = root.child({ context: 'Audit' });
@@ -95,6 +97,7 @@ export class AuditTrail {
   }
 
   private log(entry: Entry): void {
+    this.metrics.adminActions.inc({ action: entry.action, outcome: entry.outcome });
     const line = {
       audit: true,
       action: entry.action,

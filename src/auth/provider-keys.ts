@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { createLocalJWKSet, errors, JSONWebKeySet, JWTVerifyGetKey } from 'jose';
 import { Logger } from 'pino';
 import { IdentityProviderConfig, isAllowedProviderUrl } from '../config/configuration';
+import { BillingMetrics } from '../observability/billing-metrics';
 import { SigningKeysUnavailableError } from './auth.errors';
 
 /** A discovery document or key set larger than this is refused rather than buffered. */
@@ -26,6 +27,7 @@ export class ProviderKeys {
   constructor(
     private readonly config: IdentityProviderConfig,
     private readonly logger: Logger,
+    private readonly metrics?: BillingMetrics,
   ) {
     this.jwksUrl = config.jwksUrl;
   }
@@ -77,9 +79,12 @@ export class ProviderKeys {
       // A provider that publishes secrets is broken or not the provider: nothing it sends is trusted.
       if (document.keys.some((key) => 'd' in key || 'k' in key)) throw new Error('the key set holds private or symmetric key material');
       this.keys = keys;
+      this.metrics?.jwksFetches.inc({ outcome: 'loaded' });
+      this.metrics?.jwksLastSuccess.set(Date.now() / 1000);
       this.logger.info({ jwks_url: jwksUrl, kids: document.keys.map((key) => key.kid ?? null) }, 'identity provider keys loaded');
     } catch (error) {
       const keptKeys = this.keys !== undefined;
+      this.metrics?.jwksFetches.inc({ outcome: 'failed' });
       this.logger.warn(
         { error: (error as Error).message, jwks_url: this.jwksUrl ?? null, kept_previous_keys: keptKeys },
         'identity provider keys could not be fetched',

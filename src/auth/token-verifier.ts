@@ -3,6 +3,7 @@ import { errors, jwtVerify, JWTVerifyOptions } from 'jose';
 import { Logger } from 'pino';
 import { AUTH_ALGORITHMS, AuthConfig } from '../config/configuration';
 import { AppError } from '../common/errors';
+import { BillingMetrics } from '../observability/billing-metrics';
 import { ROOT_LOGGER } from '../observability/root-logger';
 import { ExpiredTokenError, InvalidTokenError } from './auth.errors';
 import { principalFromClaims } from './claim-mapping';
@@ -23,10 +24,11 @@ export class TokenVerifier implements OnModuleInit, OnModuleDestroy {
   constructor(
     private readonly config: AuthConfig,
     @Inject(ROOT_LOGGER) root: Logger,
+    metrics: BillingMetrics,
   ) {
     const provider = config.identityProvider;
     this.secret = new TextEncoder().encode(config.jwtSecret);
-    this.providerKeys = provider && new ProviderKeys(provider, root.child({ context: 'IdentityProviderKeys' }));
+    this.providerKeys = provider && new ProviderKeys(provider, root.child({ context: 'IdentityProviderKeys' }), metrics);
     this.options = {
       algorithms: [...(provider ? AUTH_ALGORITHMS.identityProvider : AUTH_ALGORITHMS.local)],
       clockTolerance: config.clockSkewSeconds,
