@@ -2,12 +2,12 @@
  * The module map (README, Layout): dependencies point one way, transport -> application -> core.
  *   transport:   order-events (Kafka), reconcile (reads the topics itself), http, admin, health, cli, bootstrap/main
  *   application: invoices, retention, consumer-offsets, outbox
- *   core:        idempotency, database, auth, observability, common, config, transport-security, tracing, kafka (the kafkajs adapter)
+ *   core:        idempotency, database, auth, audit, observability, common, config, transport-security, tracing, kafka (the kafkajs adapter)
  * Checked by `npm run lint`; specs are left out (they may reach for test doubles).
  */
 const TRANSPORT = '^src/(order-events|reconcile|http|admin|health|cli)/';
 const APPLICATION = '^src/(invoices|retention|consumer-offsets|outbox)/';
-const CORE = '^src/(idempotency|database|auth|observability|common|config|transport-security|tracing|kafka)/';
+const CORE = '^src/(idempotency|database|auth|audit|observability|common|config|transport-security|tracing|kafka)/';
 
 module.exports = {
   forbidden: [

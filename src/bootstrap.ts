@@ -46,7 +46,7 @@ export function configureApp(app: INestApplication, config: AppConfig): INestApp
   const kafkaServer = createKafkaServer(config.kafka, delivery, app.get(KafkaLogging).logCreator);
   app.connectMicroservice({ strategy: kafkaServer }, { inheritAppConfig: true });
   app.get(ConsumerHealth).track(kafkaServer.status);
-  setupOpenApi(app);
+  setupOpenApi(app, config.auth);
   // On SIGTERM Nest closes HTTP, then the consumer (stops fetching, awaits the in-flight eachMessage calls,
   // commits, leaves the group), and only then runs the shutdown hooks that close the DLT producer and the
   // database. useProcessExit ends with exit code 0 instead of re-raising the signal.

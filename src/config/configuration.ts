@@ -1,8 +1,11 @@
 import { CronTime } from 'cron';
 import { readDatabaseUrl } from './database-url';
 import { Env, EnvReader } from './env-reader';
+import { AuthConfig, readAuth } from './auth-config';
 import { KafkaSecurity, readKafkaSecurity } from './kafka-security';
 import { COMPRESSION_CODECS, CompressionCodec } from '../kafka/compression-codec-names';
+
+export { AUTH_ALGORITHMS, AuthConfig, ClaimMapping, IdentityProviderConfig, isAllowedProviderUrl, MIN_JWT_SECRET_LENGTH } from './auth-config';
 
 export class DatabaseConfig {
   constructor(
@@ -66,10 +69,6 @@ export type ConsumeMode = (typeof CONSUME_MODES)[number];
 
 export class HttpConfig {
   constructor(readonly port: number) {}
-}
-
-export class AuthConfig {
-  constructor(readonly jwtSecret: string) {}
 }
 
 export class RetentionConfig {
@@ -157,7 +156,6 @@ export interface AppConfig {
 
 export const ORDER_COMPLETED_TOPIC = 'order.completed';
 export const INVOICE_CREATED_TOPIC = 'invoice.created';
-export const MIN_JWT_SECRET_LENGTH = 32;
 /** Kafka's default offsets.retention.minutes: a group can replay at least this far back. */
 export const MIN_SAFE_RETENTION_DAYS = 7;
 
@@ -306,8 +304,7 @@ function isHttpUrl(text: string): boolean {
 export function loadConfig(rawEnv: Env): AppConfig {
   const env = new EnvReader(rawEnv);
   const databaseUrl = readDatabaseUrl(env);
-  const jwtSecret = env.secret('AUTH_JWT_SECRET');
-  env.check('AUTH_JWT_SECRET', jwtSecret === '' || jwtSecret.length >= MIN_JWT_SECRET_LENGTH, `must be at least ${MIN_JWT_SECRET_LENGTH} characters`);
+  const auth = readAuth(env);
   const defaultCurrency = env.string('BILLING_DEFAULT_CURRENCY', 'USD');
   env.check('BILLING_DEFAULT_CURRENCY', isIsoCurrency(defaultCurrency), `must be an ISO 4217 code such as USD, got "${defaultCurrency}"`);
   const config: AppConfig = {
@@ -319,7 +316,7 @@ export function loadConfig(rawEnv: Env): AppConfig {
     kafka: readKafka(env),
     consumerPolicy: readConsumerPolicy(env),
     http: new HttpConfig(env.integer('PORT', 3000, { min: 1, max: 65535 })),
-    auth: new AuthConfig(jwtSecret),
+    auth,
     retention: readRetention(env),
     billing: new BillingConfig(defaultCurrency),
     outbox: readOutbox(env),

@@ -5,8 +5,9 @@ import { ProcessedEvent } from '../idempotency/processed-event.entity';
 import { Invoice } from '../invoices/invoice.entity';
 import { OutboxMessage } from '../outbox/outbox-message.entity';
 import { StoredOffset } from '../consumer-offsets/stored-offset.entity';
+import { AdminAuditEntry } from '../audit/admin-audit.entity';
 
-export const ENTITIES = [ProcessedEvent, Invoice, StoredOffset, OutboxMessage];
+export const ENTITIES = [ProcessedEvent, Invoice, StoredOffset, OutboxMessage, AdminAuditEntry];
 
 /** The service, the migrations and the CLIs all connect through this, so DATABASE_URL's sslmode means the same everywhere. */
 export function dataSourceOptions(databaseUrl: string): DataSourceOptions {

@@ -4,9 +4,10 @@ import { CurrentPrincipal, Principal } from '../auth/principal';
 import { strictQuery, uuidParam } from '../http/strict-query.pipe';
 import { InvoiceDto, InvoicePageDto, ListInvoicesQuery } from './invoice.dto';
 import { InvoiceQueriesService } from './invoice-queries.service';
+import { BEARER_SCHEME } from '../http/openapi';
 
 @ApiTags('invoices')
-@ApiBearerAuth()
+@ApiBearerAuth(BEARER_SCHEME)
 @ApiUnauthorizedResponse({ description: 'Missing, malformed, wrongly signed or expired token' })
 @Controller('invoices')
 export class InvoicesController {

@@ -69,6 +69,26 @@ export class BillingMetrics {
     registers: [this.registry],
   });
 
+  readonly jwksFetches = new Counter({
+    name: 'billing_auth_jwks_fetches_total',
+    help: "Fetches of the identity provider's signing keys (discovery included) by outcome: loaded or failed (the last good keys kept)",
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly jwksLastSuccess = new Gauge({
+    name: 'billing_auth_jwks_last_success_timestamp_seconds',
+    help: "Unix time of the identity provider's key set this process last loaded; 0 until its first (or in HS256 mode)",
+    registers: [this.registry],
+  });
+
+  readonly adminActions = new Counter({
+    name: 'billing_admin_actions_total',
+    help: 'Admin actions by action and outcome (succeeded, failed, refused), as the audit trail records them',
+    labelNames: ['action', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
   readonly cleanupLastFailure = new Gauge({
     name: 'billing_cleanup_last_failure_timestamp_seconds',
     help: 'Unix time of the last retention purge of this process that failed; 0 when none has',
