@@ -56,7 +56,7 @@ export async function startApp(app: INestApplication, port: number): Promise<voi
 }
 
 /** main.ts after the tracing SDK has started: everything that loads pg, kafkajs, http and Nest is reached from here. */
-export async function runService(config: AppConfig, tracingSdk?: TracingSdk): Promise<void> {
+export async function runService(config: AppConfig, tracingSdk?: TracingSdk): Promise<INestApplication> {
   await checkConnections(config.database, config.kafka);
   const app = await createApp(config, tracingSdk);
   await startApp(app, config.http.port);
@@ -72,4 +72,5 @@ export async function runService(config: AppConfig, tracingSdk?: TracingSdk): Pr
       },
       `billing-service listening on :${config.http.port}, consuming ${config.kafka.topic}`,
     );
+  return app;
 }

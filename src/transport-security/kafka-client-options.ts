@@ -1,5 +1,6 @@
 import { KafkaConfig as KafkaClientConfig, SASLOptions } from 'kafkajs';
 import { KafkaSecurity } from '../config/kafka-security';
+import './kafkajs-idle-timer';
 
 export interface KafkaConnection {
   brokers: string[];
