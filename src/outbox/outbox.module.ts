@@ -1,7 +1,5 @@
 import { Module } from '@nestjs/common';
 import { OutboxController } from './outbox.controller';
-import { TestHooksConfig } from '../config/configuration';
-import { OutboxFaultHook, outboxFaultHookFor } from './outbox-fault.hook';
 import { OutboxListener } from './outbox.listener';
 import { OutboxPublisher } from './outbox.publisher';
 import { OutboxRelay } from './outbox.relay';
@@ -10,14 +8,7 @@ import { OutboxService } from './outbox.service';
 
 @Module({
   controllers: [OutboxController],
-  providers: [
-    OutboxRepository,
-    OutboxPublisher,
-    OutboxListener,
-    { provide: OutboxFaultHook, inject: [TestHooksConfig], useFactory: outboxFaultHookFor },
-    OutboxRelay,
-    OutboxService,
-  ],
+  providers: [OutboxRepository, OutboxPublisher, OutboxListener, OutboxRelay, OutboxService],
   exports: [OutboxRelay],
 })
 export class OutboxModule {}

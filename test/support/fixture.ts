@@ -205,9 +205,11 @@ export class Fixture {
   /**
    * The built service in its own process on this fixture's database, JSON logs kept in its `lines`; `env` adds to
    * (or overrides) the defaults. A service that is meant to kill itself is not waited for: it may die before it listens.
+   * script: another entry point, such as FAULTY_SERVICE (the crash hooks).
    */
-  async startService(env: Record<string, string>, options: { waitUntilReady?: boolean } = {}): Promise<ServiceProcess> {
+  async startService(env: Record<string, string>, options: { waitUntilReady?: boolean; script?: string } = {}): Promise<ServiceProcess> {
     const service = spawnService({
+      script: options.script,
       env: {
         DATABASE_URL: this.db.url,
         KAFKA_BROKERS: BROKERS.join(','),
