@@ -2,7 +2,7 @@ import { Controller, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiForbiddenResponse, ApiNotFoundResponse, ApiOkResponse, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { Roles } from '../auth/auth.decorators';
 import { ADMIN_ROLE } from '../auth/principal';
-import { uuidParam } from '../http/strict-query.pipe';
+import { uuidParam } from '../common/strict-query.pipe';
 import { Reannouncement, OutboxService } from './outbox.service';
 
 class ReannouncementDto implements Reannouncement {

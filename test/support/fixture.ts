@@ -13,6 +13,7 @@ import { AppModule } from '../../src/app.module';
 import { configureApp } from '../../src/bootstrap';
 import { AppConfig, loadConfig, LoggingConfig } from '../../src/config/configuration';
 import { dataSourceOptions } from '../../src/database/data-source-options';
+import { ENTITIES } from '../../src/entities';
 import { createRootLogger, ROOT_LOGGER } from '../../src/observability/root-logger';
 import { capturedLogs } from './captured-logs';
 import { BROKERS, TestKafka, uniqueName } from './kafka';
@@ -44,7 +45,7 @@ export class TestDatabase {
     await withAdmin((admin) => admin.query(`CREATE DATABASE "${name}"`));
     const url = ADMIN_URL.replace(/\/[^/]*$/, `/${name}`);
     if (before) await withClient(url, (client) => client.query(before));
-    const dataSource = new DataSource(dataSourceOptions(`${url}?application_name=${TestDatabase.APPLICATION_NAME}`));
+    const dataSource = new DataSource(dataSourceOptions(`${url}?application_name=${TestDatabase.APPLICATION_NAME}`, ENTITIES));
     await dataSource.initialize();
     await dataSource.runMigrations({ transaction: 'all' });
     return new TestDatabase(name, url, dataSource);
