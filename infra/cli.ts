@@ -1,5 +1,6 @@
-// Usage: node infra/cli.ts up | down [--purge] | status | restart-kafka   (npm run infra:up / infra:down)
+// Usage: node infra/cli.ts up | down [--purge] | status | restart-kafka | kcat   (npm run infra:up / infra:down)
 import { InfraError } from './common.ts';
+import { ensureKcat } from './kcat.ts';
 import { ensureInfra, kafkaStatus, restartKafka, stopKafka } from './local.ts';
 
 const [command, ...flags] = process.argv.slice(2);
@@ -24,11 +25,16 @@ const commands: Record<string, () => Promise<void>> = {
     const { pid } = await restartKafka();
     console.log(`[infra] Kafka restarted (pid ${pid})`);
   },
+  /** The tests' other Kafka client (librdkafka); installed with apt-get when missing. */
+  kcat() {
+    console.log(`[infra] ${ensureKcat()}`);
+    return Promise.resolve();
+  },
 };
 
 const action = command === undefined ? undefined : commands[command];
 if (!action) {
-  console.error('Usage: node infra/cli.ts up | down [--purge] | status | restart-kafka');
+  console.error('Usage: node infra/cli.ts up | down [--purge] | status | restart-kafka | kcat');
   process.exit(2);
 }
 try {

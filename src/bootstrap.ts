@@ -15,6 +15,7 @@ import { createKafkaServer } from './order-events/kafka-server.factory';
 import { TransientFaultRetrier } from './order-events/transient-fault.retrier';
 import { maskDatabaseUrl, ROOT_LOGGER } from './observability/root-logger';
 import { Tracing } from './tracing/tracing';
+import { UndecodablePartitions } from './observability/undecodable-partitions';
 import { TracingSdk } from './tracing/tracing-sdk';
 import { checkConnections } from './transport-security/connection-preflight';
 
@@ -39,6 +40,9 @@ export function configureApp(app: INestApplication, config: AppConfig): INestApp
     resumePositions: (assignment, logStart, stopping) => offsets.positionsFor(assignment, logStart, stopping),
     onConsumerDead: (error: Error) => supervisor.consumerDied(error, restart),
     tracing: app.get(Tracing),
+    passedOver: (topic, partition, lastOffset) => offsets.passOver(topic, partition, lastOffset),
+    storePassedOver: () => offsets.storePassedOver(),
+    undecodable: app.get(UndecodablePartitions),
   };
   const kafkaServer = createKafkaServer(config.kafka, delivery, app.get(KafkaLogging).logCreator);
   app.connectMicroservice({ strategy: kafkaServer }, { inheritAppConfig: true });

@@ -1,9 +1,12 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
 import { INestApplication } from '@nestjs/common';
 import { CliUsageError } from '../src/cli/cli-args';
-import { parseReplayArgs, replayDeadLetters, ReplayOptions } from '../src/cli/dlt-replay';
+import { formatReplaySummary, parseReplayArgs, replayDeadLetters, ReplayOptions } from '../src/cli/dlt-replay';
+import { producerHeaders } from '../src/common/kafka-headers';
 import { parsePublishArgs, publishEvents } from '../src/cli/publish';
 import { asMessage, BROKERS, orderCompleted, TestKafka, uniqueName, waitFor } from './support/kafka';
-import { startTestApp, TestDatabase } from './support/fixture';
+import { ROOT, startTestApp, TestDatabase } from './support/fixture';
 
 const defaults = { brokers: BROKERS.join(','), topic: 'order.completed' };
 
@@ -152,6 +155,70 @@ describe('operator CLIs (real Kafka, real PostgreSQL)', () => {
       expect(everything.selected).toBe(1);
       expect(everything.scanned).toBe(await kafka.endOffsets(dlt));
       expect(everything.messages.find((m) => m.action === 'would_republish')?.reason).toBe('conflict');
+    });
+
+    it('refuses a truncated letter unless --include-truncated, then keeps its headers; shows keys bounded', async () => {
+      const [target, letters] = [uniqueName('order.completed.replay-truncated'), uniqueName('order.completed.replay-truncated.dlt')];
+      await kafka.createTopic(target, 1);
+      await kafka.createTopic(letters, 1);
+      const truncation = { 'x-dlt-truncated-value': 'true', 'x-dlt-original-value-bytes': '2000000', 'x-dlt-original-value-sha256': 'ab'.repeat(32) };
+      const original = { 'x-dup': [Buffer.from('1'), Buffer.from('2')], 'x-null': null };
+      const longKey = 'k'.repeat(10_000);
+      await kafka.publish(letters, [
+        { key: longKey, value: '{"event_id": "cut', headers: producerHeaders({ ...original, ...truncation, 'x-dlt-reason': 'invalid_json' }) },
+        { key: 'whole', value: '{"event_id": ', headers: producerHeaders({ ...original, 'x-dlt-reason': 'invalid_json' }) },
+      ]);
+      const replay = (argv: string[]) =>
+        replayDeadLetters(parseReplayArgs([...argv, '--topic', target, '--dlt', letters, '--group', uniqueName('replay')], defaults));
+
+      const lines: string[] = [];
+      const refusing = await replayDeadLetters(parseReplayArgs(['--topic', target, '--dlt', letters, '--group', uniqueName('replay')], defaults), (l) =>
+        lines.push(l),
+      );
+      expect(refusing).toMatchObject({ scanned: 2, republished: 1, refusedTruncated: 1 });
+      expect(refusing.messages.map((m) => m.action)).toEqual(['refused_truncated', 'republished']);
+      expect(refusing.messages[0].key).toBe(`${'k'.repeat(64)}...(10000 bytes)`);
+      expect(Math.max(...lines.map((l) => l.length))).toBeLessThan(300);
+      expect(formatReplaySummary(refusing, { topic: target, deadLetterTopic: letters })).toMatch(/1 refused as truncated .*--include-truncated/);
+
+      const including = await replay(['--include-truncated']);
+      expect(including).toMatchObject({ scanned: 2, republished: 2, refusedTruncated: 0 });
+      const onTarget = await kafka.readAll(target, 3);
+      expect(onTarget.map((m) => m.key?.length)).toEqual([5, 10_000, 5]);
+      expect(onTarget[0].rawHeaders).toEqual(original);
+      expect(onTarget[1].rawHeaders).toEqual({ ...original, ...Object.fromEntries(Object.entries(truncation).map(([k, v]) => [k, Buffer.from(v)])) });
+    });
+  });
+
+  describe('errors', () => {
+    let db: TestDatabase;
+
+    beforeAll(async () => {
+      db = await TestDatabase.create('cli_errors');
+    });
+
+    afterAll(async () => {
+      await db.drop();
+    });
+
+    /** The built CLI as an operator runs it: a process of its own, its exit code and what it printed. */
+    function runCli(script: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+      const env = { ...process.env, DATABASE_URL: db.url, KAFKA_BROKERS: BROKERS.join(',') };
+      return new Promise((resolve) => {
+        const child = execFile(process.execPath, [join(ROOT, 'dist', 'src', 'cli', script), ...args], { env, timeout: 120_000 }, (_error, stdout, stderr) =>
+          resolve({ code: child.exitCode, stdout, stderr }),
+        );
+      });
+    }
+
+    it('offsets show on a missing topic exits 1 with one error line', async () => {
+      const missing = uniqueName('order.completed.missing');
+      expect(await runCli('offsets.js', ['show', '--topic', missing])).toEqual({ code: 1, stdout: '', stderr: `error: topic ${missing} does not exist\n` });
+    });
+
+    it('reconcile --out to a path it cannot write exits 1 with one error line, no stack trace', async () => {
+      const result = await runCli('reconcile.js', ['--from', '2026-01-01T00:00:00Z', '--to', '2026-01-02T00:00:00Z', '--out', '/nonexistent/dir/report.csv']);
+      expect(result).toEqual({ code: 1, stdout: '', stderr: "error: ENOENT: no such file or directory, open '/nonexistent/dir/report.csv'\n" });
     });
   });
 });

@@ -4,7 +4,7 @@ import { Client } from 'pg';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { ENTITIES } from '../src/entities';
-import { uniqueName } from './support/kafka';
+import { uniqueName, waitFor } from './support/kafka';
 import { startTestApp, TestDatabase } from './support/fixture';
 import { adminToken, bearer, tenantToken } from './support/tokens';
 
@@ -187,6 +187,87 @@ describe('invoices REST API (real PostgreSQL)', () => {
       const reached = Math.max(...ids.map((id) => position.get(id) ?? -1));
       expect(ids.map((id) => position.get(id))).toEqual(Array.from({ length: reached + 1 }, (_, i) => i));
     }
+  });
+});
+
+describe('invoices REST API while the database is busy (real PostgreSQL)', () => {
+  let db: TestDatabase;
+
+  beforeAll(async () => {
+    db = await TestDatabase.create('invoices_busy');
+  });
+
+  afterAll(async () => {
+    await db?.drop();
+  });
+
+  async function withApp(env: Record<string, string>, work: (app: INestApplication) => Promise<void>): Promise<void> {
+    const { app } = await startTestApp({ databaseUrl: db.url, topic: uniqueName('order.completed.busy'), consume: false, env });
+    try {
+      await work(app);
+    } finally {
+      await app.close();
+    }
+  }
+
+  /** An operator's LOCK TABLE (a migration, a manual fix) held from another connection while `work` runs. */
+  async function holdingInvoicesLock<T>(work: () => Promise<T>): Promise<T> {
+    const locker = new Client({ connectionString: db.url });
+    await locker.connect();
+    try {
+      await locker.query('BEGIN');
+      await locker.query('LOCK TABLE invoices IN ACCESS EXCLUSIVE MODE');
+      return await work();
+    } finally {
+      await locker.query('ROLLBACK').catch(() => undefined);
+      await locker.end();
+    }
+  }
+
+  const unavailable = {
+    statusCode: 503,
+    error: 'Service Unavailable',
+    code: 'database.unavailable',
+    message: 'the database is busy or unreachable; retry later',
+  };
+
+  it('answers 503 with Retry-After, not 500, when a lock outlasts the lock timeout', async () => {
+    await withApp({ DATABASE_LOCK_TIMEOUT_MS: '300' }, async (app) => {
+      const list = () =>
+        request(app.getHttpServer())
+          .get('/invoices')
+          .set(bearer(tenantToken('acme')));
+      const blocked = await holdingInvoicesLock(() => list());
+      expect({ status: blocked.status, retryAfter: blocked.headers['retry-after'], body: blocked.body as unknown }).toEqual({
+        status: 503,
+        retryAfter: '2',
+        body: unavailable,
+      });
+      await list().expect(200);
+    });
+  });
+
+  it('answers 503 with Retry-After to requests that find every pooled connection taken', async () => {
+    await withApp({ DATABASE_LOCK_TIMEOUT_MS: '120000' }, async (app) => {
+      const server = app.getHttpServer();
+      const answers: request.Response[] = [];
+      const requests = await holdingInvoicesLock(async () => {
+        // More requests than the pool has connections: those without one give up after connectionTimeoutMillis.
+        const sent = Array.from({ length: 30 }, () =>
+          request(server)
+            .get('/invoices')
+            .set(bearer(tenantToken('acme')))
+            .then((response) => (answers.push(response), response)),
+        );
+        await waitFor(() => answers.some((a) => a.status === 503), 60_000, 'a request that found no free connection');
+        return sent;
+      });
+      const all = await Promise.all(requests);
+      expect(new Set(all.map((a) => a.status))).toEqual(new Set([200, 503]));
+      for (const answer of all.filter((a) => a.status === 503)) {
+        expect({ retryAfter: answer.headers['retry-after'], body: answer.body as unknown }).toEqual({ retryAfter: '2', body: unavailable });
+      }
+    });
   });
 });
 

@@ -2,6 +2,7 @@ import { BillingKafkaServer, DeliveryOptions } from '../src/order-events/billing
 import { TransientFaultRetrier } from '../src/order-events/transient-fault.retrier';
 import { PartitionOffset } from '../src/consumer-offsets/consumer-offsets.repository';
 import { Tracing } from '../src/tracing/tracing';
+import { UndecodablePartitions } from '../src/observability/undecodable-partitions';
 import { BROKERS, TestKafka, uniqueName, waitFor } from './support/kafka';
 
 /** The transport alone on the real broker, with the stored positions handed over when the test says so. */
@@ -17,6 +18,9 @@ function transportWithHeldPositions(topic: string) {
     },
     onConsumerDead: (error) => deadConsumers.push(error),
     tracing: new Tracing(),
+    passedOver: () => undefined,
+    storePassedOver: () => Promise.resolve(),
+    undecodable: { keepOnly: () => undefined } as unknown as UndecodablePartitions,
   };
   const server = new BillingKafkaServer(
     { client: { brokers: BROKERS }, consumer: { groupId: uniqueName('billing'), sessionTimeout: 6_000 }, subscribe: { fromBeginning: true } },

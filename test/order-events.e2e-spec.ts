@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { INestApplication } from '@nestjs/common';
+import { producerHeaders } from '../src/common/kafka-headers';
 import { CONSUME_MODES } from '../src/config/configuration';
 import { InsertOutcome, InvoicesRepository, NewInvoice } from '../src/invoices/invoices.repository';
-import { asMessage, orderCompleted, TestKafka, uniqueName, waitFor } from './support/kafka';
+import { asMessage, orderCompleted, OrderCompletedFields, TestKafka, uniqueName, waitFor } from './support/kafka';
 import { startTestApp, TestDatabase } from './support/fixture';
 
 /** Fails the first insert of every invoice, as a database fault between claim and invoice would. */
@@ -147,6 +148,19 @@ describe.each(CONSUME_MODES)('order.completed consumer in %s mode (real Kafka, r
     expect(await db.count('invoices')).toBe(1);
   });
 
+  it('dead-letters a message with every original header exactly: repeated keys in order, null and binary values', async () => {
+    await startConsumer();
+    const original = { 'x-dup': [Buffer.from('1'), Buffer.from('2')], 'x-null': null, 'x-empty': Buffer.alloc(0), 'x-bin': Buffer.from([0xff, 0x00, 0x80]) };
+    await kafka.publish(topic, [{ key: 'k-headers', value: '{not json', headers: producerHeaders(original) }]);
+
+    const [letter] = await kafka.readAll(dlt, 1);
+    const { 'x-dlt-reason': reason, ...kept } = Object.fromEntries(
+      Object.entries(letter.rawHeaders).filter(([name]) => !name.startsWith('x-dlt-') || name === 'x-dlt-reason'),
+    );
+    expect(reason).toEqual(Buffer.from('invalid_json'));
+    expect(kept).toEqual(original);
+  });
+
   it('does not invoice an order twice when it is re-published under a new event_id', async () => {
     await startConsumer();
     const first = orderCompleted();
@@ -179,5 +193,25 @@ describe.each(CONSUME_MODES)('order.completed consumer in %s mode (real Kafka, r
 
     await waitFor(async () => (await invoicesFor(event.order_id)) === 1, 30_000, 'the invoice');
     expect(await db.query('SELECT amount, currency FROM invoices WHERE order_id = $1', [event.order_id])).toEqual([{ amount: '7.00', currency: 'EUR' }]);
+  });
+
+  it('judges a JSON-number total as written: 1e1 is invoiced at 10.00, 3 fraction digits are invalid_payload', async () => {
+    await startConsumer();
+    const withTotal = (event: OrderCompletedFields, source: string) => ({
+      key: event.order_id,
+      value: JSON.stringify({ ...event, total: 0 }).replace('"total":0', `"total":${source}`),
+      partition: 0,
+    });
+    const [ten, fine, rounded] = [orderCompleted(), orderCompleted(), orderCompleted()];
+    await kafka.publish(topic, [withTotal(fine, '1.005'), withTotal(rounded, '149.899999999999999999'), withTotal(ten, '1e1')]);
+
+    await waitFor(async () => (await invoicesFor(ten.order_id)) === 1, 30_000, 'the 1e1 invoice');
+    expect(await db.query('SELECT amount FROM invoices WHERE order_id = $1', [ten.order_id])).toEqual([{ amount: '10.00' }]);
+    const dead = await kafka.readAll(dlt, 2);
+    expect(dead.map((d) => [d.key, d.headers['x-dlt-reason']])).toEqual([
+      [fine.order_id, 'invalid_payload'],
+      [rounded.order_id, 'invalid_payload'],
+    ]);
+    expect(await db.count('invoices')).toBe(1);
   });
 });

@@ -7,8 +7,9 @@ import request from 'supertest';
 import { CONSUME_MODES } from '../src/config/configuration';
 import { BillingMetrics } from '../src/observability/billing-metrics';
 import { offsetsCommand } from '../src/cli/offsets';
+import { capturedLines } from './support/captured-logs';
 import { Fixture, TestDatabase } from './support/fixture';
-import { asMessage, BROKERS, orderCompleted, TestKafka, uniqueName, waitFor } from './support/kafka';
+import { asMessage, BROKERS, OrderCompletedFields, orderCompleted, TestKafka, uniqueName, waitFor } from './support/kafka';
 
 describe.each(CONSUME_MODES)('offsets stored with the invoices, %s mode (real Kafka, real PostgreSQL)', (mode) => {
   let fixture: Fixture;
@@ -28,6 +29,11 @@ describe.each(CONSUME_MODES)('offsets stored with the invoices, %s mode (real Ka
       Array.from({ length: count }, (_, i) => ({ ...asMessage(orderCompleted()), partition: i % partitions })),
     );
   const invoices = () => db.count('invoices');
+  const inTransaction = (events: OrderCompletedFields[], commit: boolean) =>
+    kafka.publishTransactions(topic, [{ messages: events.map((e) => ({ ...asMessage(e), partition: 0 })), commit }]);
+  const events = (count: number) => Array.from({ length: count }, () => orderCompleted());
+  const gapsCounted = async (app: INestApplication) => (await app.get(BillingMetrics).storedOffsetGaps.get()).values.reduce((sum, { value }) => sum + value, 0);
+  const gapLines = () => capturedLines().filter((line) => line.includes('stored offset is below the log start'));
   const storedOffsets = async () =>
     (await db.query<{ n: string }>('SELECT coalesce(sum(next_offset), 0)::text AS n FROM consumer_offsets WHERE group_id = $1', [groupId]))[0].n;
 
@@ -87,6 +93,56 @@ describe.each(CONSUME_MODES)('offsets stored with the invoices, %s mode (real Ka
     await waitFor(async () => (await storedOffsets()) === '3000', 30_000, 'stored offsets at the end of the topic');
     expect(await db.count('processed_events')).toBe(3_000);
     expect(second).toBeDefined();
+  });
+
+  it('stores positions past transaction markers and aborted messages: after deleteRecords to the end and a restart, no gap', async () => {
+    await kafka.createTopic(topic, 1);
+    const committed = events(6);
+    let app = await startConsumer();
+    await inTransaction(committed.slice(0, 3), true); // offsets 0-2, commit marker 3
+    await waitFor(async () => (await invoices()) === 3, 30_000, 'the first committed transaction invoiced');
+    await inTransaction(events(2), false); // 4-5, abort marker 6
+    await inTransaction(committed.slice(3, 5), true); // 7-8, commit marker 9
+    await waitFor(async () => (await invoices()) === 5, 30_000, 'the second committed transaction invoiced');
+    await waitFor(async () => (await storedOffsets()) === '10', 30_000, 'the stored offset past the commit marker');
+    // Fetched alone: a batch that holds only aborted messages and their marker.
+    await inTransaction(events(2), false); // 10-11, abort marker 12
+    await waitFor(async () => (await storedOffsets()) === '13', 30_000, 'the stored offset past the abort marker');
+    await stop(app);
+    // As retention does once the last segment ages out: the log start is the log end.
+    await kafka.deleteRecordsBefore(topic, 0, '13');
+
+    app = await startConsumer();
+    await inTransaction(committed.slice(5), true); // 13, commit marker 14
+    await waitFor(async () => (await invoices()) === 6, 30_000, 'the transaction published after the restart invoiced');
+    // A gap would hold /health at 503 until the next assignment: waiting cannot hide it.
+    await waitFor(async () => (await request(app.getHttpServer()).get('/health')).status === 200, 30_000, '/health 200');
+    expect(await gapsCounted(app)).toBe(0);
+    expect(gapLines()).toEqual([]);
+    await waitFor(async () => (await storedOffsets()) === '15', 30_000, 'the stored offset at the end of the partition');
+    const invoiced = await db.query<{ event_id: string }>('SELECT event_id FROM invoices ORDER BY event_id');
+    expect(invoiced.map((row) => row.event_id)).toEqual(committed.map((e) => e.event_id).sort());
+    expect(await db.count('processed_events')).toBe(6);
+  });
+
+  it('still reports a gap when deleted records held committed events the database never saw', async () => {
+    await kafka.createTopic(topic, 1);
+    let app = await startConsumer();
+    await inTransaction(events(3), true); // 0-2, commit marker 3
+    await waitFor(async () => (await storedOffsets()) === '4', 30_000, 'the stored offset past the commit marker');
+    await stop(app);
+    await inTransaction(events(2), true); // 4-5, commit marker 6: never seen by the service
+    await inTransaction(events(2), false); // 7-8, abort marker 9
+    await kafka.deleteRecordsBefore(topic, 0, '10');
+
+    app = await startConsumer();
+    await waitFor(async () => (await request(app.getHttpServer()).get('/health')).status === 503, 30_000, '/health to report the gap');
+    const health = await request(app.getHttpServer()).get('/health');
+    expect(health.body.error.stored_offsets).toMatchObject({ gaps: [{ topic, partition: 0, stored_offset: '4', log_start_offset: '10' }] });
+    // At least once: a rebalance on a loaded machine assigns (and checks) the partition again.
+    expect(await gapsCounted(app)).toBeGreaterThanOrEqual(1);
+    expect(gapLines().length).toBeGreaterThanOrEqual(1);
+    expect(await invoices()).toBe(3);
   });
 
   it('reports a stored offset below the log start: error, metric, /health 503, and resumes at the log start', async () => {

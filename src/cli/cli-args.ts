@@ -51,15 +51,36 @@ export function textFlag(name: string, raw: string | boolean | undefined, fallba
   return raw.trim();
 }
 
-/** Runs a CLI's main: usage errors print the usage, anything else the error, each with its own exit code. */
+/**
+ * Runs a CLI's main: usage errors print the usage (exit 64); any other failure, also an I/O error raised outside
+ * main (a file stream's error event, a closed stdout), prints one line and exits 1, without waiting for clients
+ * that are still retrying (kafkajs keeps a failed request's retries alive).
+ */
 export function runCli(main: () => Promise<void>, usage: string): void {
-  main().catch((error: unknown) => {
-    if (error instanceof CliUsageError) {
-      console.error(`error: ${error.message}\n\n${usage}`);
-      process.exitCode = 64;
-      return;
-    }
-    console.error(error instanceof Error ? `error: ${error.message}` : error);
-    process.exitCode = 1;
-  });
+  dropKafkajsTimeoutWarnings();
+  const fail = (error: unknown) => {
+    if (error instanceof CliUsageError) console.error(`error: ${error.message}\n\n${usage}`);
+    else console.error(oneLineError(error));
+    process.exit(error instanceof CliUsageError ? 64 : 1);
+  };
+  process.on('uncaughtException', fail);
+  process.on('unhandledRejection', fail);
+  process.stdout.on('error', fail);
+  main().catch(fail);
+}
+
+export function oneLineError(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return `error: ${message.replace(/\s*\n\s*/g, ' ').slice(0, MAX_ERROR_CHARS)}`;
+}
+
+const MAX_ERROR_CHARS = 2_000;
+
+/** kafkajs 2.2.4 arms timers with negative delays; on Node 24 each prints a 3-line warning that says nothing to an operator. */
+function dropKafkajsTimeoutWarnings(): void {
+  const emitWarning = process.emitWarning.bind(process) as (...args: unknown[]) => void;
+  process.emitWarning = (warning: string | Error, ...rest: unknown[]) => {
+    const name = warning instanceof Error ? warning.name : typeof rest[0] === 'string' ? rest[0] : (rest[0] as { type?: string } | undefined)?.type;
+    if (name !== 'TimeoutNegativeWarning') emitWarning(warning, ...rest);
+  };
 }

@@ -1,27 +1,34 @@
 import { randomBytes } from 'node:crypto';
 import { Admin, IHeaders, Kafka, KafkaMessage, logLevel, Partitioners, Producer } from 'kafkajs';
-import { headerText } from '../common/kafka-headers';
+import { headerText, MessageHeaders, messageHeaders, producerHeaders } from '../common/kafka-headers';
 import { cliKafkaDefaults } from '../config/cli-env';
 import { brokersFlag, integerFlag, parseFlags, runCli, textFlag } from './cli-args';
 import { KafkaSecurity } from '../config/kafka-security';
 import { kafkaClientOptions } from '../transport-security/kafka-client-options';
 
-export const DLT_REPLAY_USAGE = `usage: npm run dlt:replay -- [--reason R] [--dry-run] [--from-beginning] [--topic order.completed] [--dlt order.completed.dlt] [--group billing-dlt-replay] [--brokers host:port,...]
+export const DLT_REPLAY_USAGE = `usage: npm run dlt:replay -- [--reason R] [--dry-run] [--from-beginning] [--include-truncated] [--topic order.completed] [--dlt order.completed.dlt] [--group billing-dlt-replay] [--brokers host:port,...]
 
   --reason          replay only messages whose x-dlt-reason is R (invalid_json, invalid_payload, conflict); default all
   --dry-run         print what would be replayed; publishes nothing and moves no offset
   --from-beginning  re-read the whole dead-letter topic, not only what this tool has not seen yet
+  --include-truncated  also replay letters that were cut to fit the DLT (x-dlt-truncated-*), keeping the headers that
+                    say so; without it they are refused: their value or key is not the original any more
   --topic           where replayed messages go; default KAFKA_TOPIC or order.completed
   --dlt             default <topic>.dlt
   --group           the tool's own consumer group, default billing-dlt-replay
   --idle-timeout-ms give up when no message arrives for this long before the end offsets, default 30000`;
 
 export const DLT_HEADER_PREFIX = 'x-dlt-';
+/** Headers of a letter that was cut to fit (see dead-letter.fit.ts): what was cut, the original's size and hash. */
+const TRUNCATION_HEADER = /^x-dlt-(?:truncated-|original-|headers-dropped$)/;
+/** Keys and reasons are shown this far: a key may be a megabyte of binary. */
+const PREVIEW_CHARS = 64;
 
 export interface ReplayOptions {
   reason?: string;
   dryRun: boolean;
   fromBeginning: boolean;
+  includeTruncated?: boolean;
   topic: string;
   deadLetterTopic: string;
   groupId: string;
@@ -33,15 +40,17 @@ export interface ReplayOptions {
 export interface ReplayedMessage {
   partition: number;
   offset: string;
+  /** The key's start and, when cut, its size in bytes. */
   key: string | null;
   reason: string | null;
-  action: 'republished' | 'would_republish' | 'skipped';
+  action: 'republished' | 'would_republish' | 'skipped' | 'refused_truncated';
 }
 
 export interface ReplaySummary {
   scanned: number;
   selected: number;
   republished: number;
+  refusedTruncated: number;
   dryRun: boolean;
   messages: ReplayedMessage[];
 }
@@ -51,6 +60,7 @@ export function parseReplayArgs(argv: string[], defaults = cliKafkaDefaults()): 
     reason: { type: 'string' },
     'dry-run': { type: 'boolean' },
     'from-beginning': { type: 'boolean' },
+    'include-truncated': { type: 'boolean' },
     topic: { type: 'string' },
     dlt: { type: 'string' },
     group: { type: 'string' },
@@ -62,6 +72,7 @@ export function parseReplayArgs(argv: string[], defaults = cliKafkaDefaults()): 
     reason: flags.reason === undefined ? undefined : textFlag('reason', flags.reason, ''),
     dryRun: flags['dry-run'] === true,
     fromBeginning: flags['from-beginning'] === true,
+    includeTruncated: flags['include-truncated'] === true,
     topic,
     deadLetterTopic: textFlag('dlt', flags.dlt, `${topic}.dlt`),
     groupId: textFlag('group', flags.group, 'billing-dlt-replay'),
@@ -71,9 +82,26 @@ export function parseReplayArgs(argv: string[], defaults = cliKafkaDefaults()): 
   };
 }
 
-/** The original headers, without the ones the dead-letter publisher added. */
-export function originalHeaders(headers: IHeaders = {}): IHeaders {
-  return Object.fromEntries(Object.entries(headers).filter(([name, value]) => !name.startsWith(DLT_HEADER_PREFIX) && value !== undefined));
+/** The original headers exactly (repeated keys, null values), without the ones the dead-letter publisher added; with keepTruncation, those that say the letter was cut stay. */
+export function originalHeaders(headers: IHeaders = {}, keepTruncation = false): MessageHeaders {
+  return Object.fromEntries(
+    Object.entries(messageHeaders(headers)).filter(([name]) => !name.startsWith(DLT_HEADER_PREFIX) || (keepTruncation && TRUNCATION_HEADER.test(name))),
+  );
+}
+
+export function isTruncated(headers: IHeaders = {}): boolean {
+  return Object.keys(headers).some((name) => name.startsWith(`${DLT_HEADER_PREFIX}truncated-`) || name === `${DLT_HEADER_PREFIX}headers-dropped`);
+}
+
+/** At most PREVIEW_CHARS characters of a key or header on one line (control characters escaped), with the byte size when cut. */
+export function preview(bytes: Buffer | string | null): string | null {
+  if (bytes === null) return null;
+  const text = (Buffer.isBuffer(bytes) ? bytes.toString('utf8') : bytes).toWellFormed();
+  const shown = text
+    .slice(0, PREVIEW_CHARS)
+    .toWellFormed()
+    .replace(/\p{Cc}/gu, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return text.length <= PREVIEW_CHARS ? shown : `${shown}...(${Buffer.byteLength(bytes)} bytes)`;
 }
 
 type Positions = Map<number, { start: number; end: number }>;
@@ -103,7 +131,7 @@ export async function replayDeadLetters(options: ReplayOptions, report: (line: s
   const kafka = new Kafka({ clientId: 'billing-dlt-replay', ...kafkaClientOptions(options), logLevel: logLevel.WARN });
   const admin = kafka.admin();
   await admin.connect();
-  const summary: ReplaySummary = { scanned: 0, selected: 0, republished: 0, dryRun: options.dryRun, messages: [] };
+  const summary: ReplaySummary = { scanned: 0, selected: 0, republished: 0, refusedTruncated: 0, dryRun: options.dryRun, messages: [] };
   const readGroup = options.dryRun ? `${options.groupId}.dry-run.${randomBytes(4).toString('hex')}` : options.groupId;
   try {
     const positions = await capturePositions(admin, options);
@@ -161,6 +189,7 @@ async function consume(kafka: Kafka, groupId: string, options: ReplayOptions, po
         summary.messages.push(entry);
         if (entry.action !== 'skipped') summary.selected += 1;
         if (entry.action === 'republished') summary.republished += 1;
+        if (entry.action === 'refused_truncated') summary.refusedTruncated += 1;
         report(`${entry.action} ${options.deadLetterTopic}[${partition}]@${entry.offset} key=${entry.key ?? '-'} reason=${entry.reason ?? '-'}`);
         // Committed one by one (dry runs never commit): an interrupted replay resumes after the last message it handled.
         if (!options.dryRun) await consumer.commitOffsets([{ topic: options.deadLetterTopic, partition, offset: String(Number(message.offset) + 1) }]);
@@ -181,16 +210,22 @@ async function consume(kafka: Kafka, groupId: string, options: ReplayOptions, po
 
 async function replayOne(message: KafkaMessage, partition: number, options: ReplayOptions, producer?: Producer): Promise<ReplayedMessage> {
   const reason = headerText(message.headers, `${DLT_HEADER_PREFIX}reason`);
-  const entry = { partition, offset: message.offset, key: message.key?.toString() ?? null, reason };
+  const entry = { partition, offset: message.offset, key: preview(message.key), reason: preview(reason) };
   if (options.reason !== undefined && reason !== options.reason) return { ...entry, action: 'skipped' };
+  if (!options.includeTruncated && isTruncated(message.headers)) return { ...entry, action: 'refused_truncated' };
   if (!producer) return { ...entry, action: 'would_republish' };
-  await producer.send({ topic: options.topic, acks: -1, messages: [{ key: message.key, value: message.value, headers: originalHeaders(message.headers) }] });
+  const headers = producerHeaders(originalHeaders(message.headers, options.includeTruncated));
+  await producer.send({ topic: options.topic, acks: -1, messages: [{ key: message.key, value: message.value, headers }] });
   return { ...entry, action: 'republished' };
 }
 
 export function formatReplaySummary(s: ReplaySummary, options: Pick<ReplayOptions, 'topic' | 'deadLetterTopic'>): string {
   const verb = s.dryRun ? 'would re-publish' : 're-published';
-  return `${s.scanned} dead letters read from ${options.deadLetterTopic}, ${s.selected} selected, ${verb} ${s.dryRun ? s.selected : s.republished} to ${options.topic}`;
+  const refused =
+    s.refusedTruncated === 0
+      ? ''
+      : `; ${s.refusedTruncated} refused as truncated (not the original bytes; replay them with --include-truncated --from-beginning)`;
+  return `${s.scanned} dead letters read from ${options.deadLetterTopic}, ${s.selected} selected, ${verb} ${s.dryRun ? s.selected - s.refusedTruncated : s.republished} to ${options.topic}${refused}`;
 }
 
 async function main(): Promise<void> {

@@ -61,6 +61,8 @@ export async function offsetsCommand(argv: string[], print: (line: string) => vo
 }
 
 async function viewPartitions(admin: Admin, repository: ConsumerOffsetsRepository, groupId: string, topic: string): Promise<PartitionView[]> {
+  // Asked for a topic it does not know, kafkajs retries for minutes and answers with the broker's code name.
+  if (!(await admin.listTopics()).includes(topic)) throw new Error(`topic ${topic} does not exist`);
   const [ends, [committed], stored] = await Promise.all([
     admin.fetchTopicOffsets(topic),
     admin.fetchOffsets({ groupId, topics: [topic] }),

@@ -1,4 +1,4 @@
-import { createWriteStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { finished } from 'node:stream/promises';
 import { Presets, SingleBar } from 'cli-progress';
 import { Kafka, logLevel } from 'kafkajs';
@@ -102,7 +102,8 @@ export async function reconcileCommand(argv: string[], io: ReconcileIo, rawEnv?:
 }
 
 async function writeReport(reconciler: Reconciler, command: ReconcileCommand, io: ReconcileIo, beforeSummary: () => void): Promise<ReconcileSummary> {
-  const file = command.out === undefined ? undefined : createWriteStream(command.out);
+  // Opened before reading anything: a path that cannot be written fails here, as a rejection, not as a stream event.
+  const file = command.out === undefined ? undefined : (await open(command.out, 'w')).createWriteStream();
   const sink = createSink(command.format, file ?? io.stdout);
   const summary = await reconciler
     .run(command, {

@@ -61,6 +61,14 @@ describe('loadConfig', () => {
     expect(config.kafka.sessionTimeoutMs).toBe(30_000);
   });
 
+  it('writes dead letters uncompressed unless KAFKA_DLT_COMPRESSION names a codec Kafka defines', () => {
+    expect(loadConfig({ AUTH_JWT_SECRET: SECRET }).consumerPolicy.deadLetterCompression).toBe('none');
+    expect(loadConfig({ AUTH_JWT_SECRET: SECRET, KAFKA_DLT_COMPRESSION: 'zstd' }).consumerPolicy.deadLetterCompression).toBe('zstd');
+    expect(problemsOf({ AUTH_JWT_SECRET: SECRET, KAFKA_DLT_COMPRESSION: 'brotli' })).toEqual([
+      'KAFKA_DLT_COMPRESSION must be one of none, gzip, snappy, lz4, zstd, got "brotli"',
+    ]);
+  });
+
   it('refuses a session timeout the broker would reject', () => {
     expect(problemsOf({ AUTH_JWT_SECRET: SECRET, KAFKA_SESSION_TIMEOUT_MS: '5000' })).toEqual([
       'KAFKA_SESSION_TIMEOUT_MS must be an integer from 6000 to 300000, got "5000"',

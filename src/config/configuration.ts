@@ -2,6 +2,7 @@ import { CronTime } from 'cron';
 import { readDatabaseUrl } from './database-url';
 import { Env, EnvReader } from './env-reader';
 import { KafkaSecurity, readKafkaSecurity } from './kafka-security';
+import { COMPRESSION_CODECS, CompressionCodec } from '../kafka/compression-codec-names';
 
 export class DatabaseConfig {
   constructor(
@@ -55,6 +56,8 @@ export class ConsumerPolicyConfig {
     readonly stuckAfterMs: number,
     /** A dead letter larger than this is truncated (and says so in a header) rather than refused by the broker. */
     readonly deadLetterMaxBytes: number,
+    /** How the DLT producer compresses its record batches. */
+    readonly deadLetterCompression: CompressionCodec = 'none',
   ) {}
 }
 
@@ -210,7 +213,18 @@ function readConsumerPolicy(env: EnvReader): ConsumerPolicyConfig {
     env.integer('CONSUMER_STUCK_AFTER_MS', 60_000, { min: 1, max: 86_400_000 }),
     // The broker's default message.max.bytes is 1,048,588; leave room for the record batch around it.
     env.integer('KAFKA_DLT_MAX_MESSAGE_BYTES', 1_000_000, { min: 1_024, max: 100_000_000 }),
+    readDeadLetterCompression(env),
   );
+}
+
+function readDeadLetterCompression(env: EnvReader): CompressionCodec {
+  const codec = env.string('KAFKA_DLT_COMPRESSION', 'none');
+  env.check(
+    'KAFKA_DLT_COMPRESSION',
+    (COMPRESSION_CODECS as readonly string[]).includes(codec),
+    `must be one of ${COMPRESSION_CODECS.join(', ')}, got "${codec}"`,
+  );
+  return codec as CompressionCodec;
 }
 
 function readConsumeMode(env: EnvReader): ConsumeMode {

@@ -1,10 +1,9 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { Logger } from 'pino';
 import { KafkaConfig } from '../config/configuration';
 import { BillingMetrics } from '../observability/billing-metrics';
-import { MessageCoordinates } from '../observability/event-outcome.recorder';
 import { ROOT_LOGGER } from '../observability/root-logger';
-import { SettledPositions } from './settled-positions';
+import { SettledMessage, SettledPositions } from './settled-positions';
 import { ConsumerOffsetsRepository, PartitionOffset } from './consumer-offsets.repository';
 import { cappedBackoffMs } from '../common/backoff';
 
@@ -22,6 +21,8 @@ export interface OffsetGap {
 
 const FIRST_RETRY_MS = 500;
 const MAX_RETRY_MS = 30_000;
+/** How long positions passed over (markers, aborted messages) wait to be stored together in one statement. */
+const PASSED_OVER_WRITE_DELAY_MS = 1_000;
 
 /**
  * Offsets stored with the data, per consumer group: every transaction that settles messages records where
@@ -30,9 +31,13 @@ const MAX_RETRY_MS = 30_000;
  * for lag tools, but are no longer the source of truth.
  */
 @Injectable()
-export class ConsumerOffsets implements SettledPositions {
+export class ConsumerOffsets implements SettledPositions, OnApplicationShutdown {
   private readonly logger: Logger;
   private readonly gaps = new Map<string, OffsetGap>();
+  private readonly passedOver = new Map<string, PartitionOffset>();
+  private passedOverWrite?: NodeJS.Timeout;
+  private writing: Promise<void> = Promise.resolve();
+  private shutDown = false;
 
   constructor(
     private readonly config: KafkaConfig,
@@ -43,15 +48,38 @@ export class ConsumerOffsets implements SettledPositions {
     this.logger = root.child({ context: 'ConsumerOffsets' });
   }
 
-  /** These messages are settled: each partition resumes after the highest. In the caller's transaction when there is one. */
-  record(messages: readonly MessageCoordinates[]): Promise<void> {
+  /**
+   * These messages are settled: each partition resumes after the highest (and after the markers and aborted
+   * messages it settles through). In the caller's transaction when there is one.
+   */
+  record(messages: readonly SettledMessage[]): Promise<void> {
     const next = new Map<string, PartitionOffset>();
-    for (const { topic, partition, offset } of messages) {
-      const nextOffset = (BigInt(offset) + 1n).toString();
-      const known = next.get(`${topic}/${partition}`);
-      if (!known || BigInt(known.nextOffset) < BigInt(nextOffset)) next.set(`${topic}/${partition}`, { topic, partition, nextOffset });
-    }
+    for (const { topic, partition, offset, settlesThrough } of messages) keepHighest(next, { topic, partition, nextOffset: after(settlesThrough ?? offset) });
     return this.repository.advance(this.config.groupId, [...next.values()]);
+  }
+
+  /**
+   * The consumer passed over a fetch that held only transaction markers and aborted messages, up to `lastOffset`,
+   * without handing any of it over. A partition is fetched only from where everything before is settled, so it
+   * may resume after them. Stored lazily, every partition in one statement, so that a stream of such fetches
+   * costs one write a second instead of one each; a crash before that only re-reads them.
+   */
+  passOver(topic: string, partition: number, lastOffset: string): void {
+    this.storeLater({ topic, partition, nextOffset: after(lastOffset) });
+  }
+
+  /** Stores the positions passed over so far now (the consumer stopped); a failure keeps them for the next try. */
+  async storePassedOver(): Promise<void> {
+    clearTimeout(this.passedOverWrite);
+    this.passedOverWrite = undefined;
+    this.writing = this.writing.then(() => this.writePassedOver());
+    await this.writing;
+  }
+
+  onApplicationShutdown(): void {
+    this.shutDown = true;
+    clearTimeout(this.passedOverWrite);
+    this.passedOverWrite = undefined;
   }
 
   /**
@@ -78,6 +106,26 @@ export class ConsumerOffsets implements SettledPositions {
   /** Partitions whose stored offset Kafka had already deleted past when they were assigned. */
   currentGaps(): OffsetGap[] {
     return [...this.gaps.values()];
+  }
+
+  private storeLater(position: PartitionOffset): void {
+    keepHighest(this.passedOver, position);
+    if (!this.shutDown) this.passedOverWrite ??= setTimeout(() => void this.storePassedOver(), PASSED_OVER_WRITE_DELAY_MS).unref();
+  }
+
+  private async writePassedOver(): Promise<void> {
+    const offsets = [...this.passedOver.values()];
+    this.passedOver.clear();
+    if (offsets.length === 0) return;
+    try {
+      await this.repository.advance(this.config.groupId, offsets);
+    } catch (error) {
+      this.logger.warn(
+        { error: { name: (error as Error).name, message: (error as Error).message }, partitions: offsets.length },
+        'positions past transaction markers and aborted messages not stored yet; retrying',
+      );
+      offsets.forEach((offset) => this.storeLater(offset));
+    }
   }
 
   private async readPositions(assignment: Assignment, logStart: LogStartOffsets): Promise<PartitionOffset[]> {
@@ -113,4 +161,14 @@ export class ConsumerOffsets implements SettledPositions {
     );
     return { ...stored, nextOffset: logStartOffset };
   }
+}
+
+function after(offset: string): string {
+  return (BigInt(offset) + 1n).toString();
+}
+
+function keepHighest(positions: Map<string, PartitionOffset>, position: PartitionOffset): void {
+  const key = `${position.topic}/${position.partition}`;
+  const known = positions.get(key);
+  if (!known || BigInt(known.nextOffset) < BigInt(position.nextOffset)) positions.set(key, position);
 }

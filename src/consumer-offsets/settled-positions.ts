@@ -1,11 +1,19 @@
 import { MessageCoordinates } from '../observability/event-outcome.recorder';
 
 /**
+ * A settled message. `settlesThrough`, when set, is a later offset: the records after this one up to it are
+ * transaction markers or aborted messages, which no consumer is handed, so settling this message settles them too.
+ */
+export interface SettledMessage extends MessageCoordinates {
+  readonly settlesThrough?: string;
+}
+
+/**
  * Where the consumer records how far each partition is settled (claimed, invoiced, skipped or dead-lettered),
  * so that it resumes there. The transport provides it.
  */
 export abstract class SettledPositions {
-  abstract record(messages: readonly MessageCoordinates[]): Promise<void>;
+  abstract record(messages: readonly SettledMessage[]): Promise<void>;
 }
 
 /**

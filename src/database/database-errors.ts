@@ -1,4 +1,4 @@
-import { RejectedByDatabaseError } from '../common/errors';
+import { AppError, RejectedByDatabaseError } from '../common/errors';
 
 /**
  * Data errors: the statement fails the same way on every retry. Class 22 (data exception), class 23
@@ -23,4 +23,34 @@ export function judgeDatabaseError(error: unknown): unknown {
   const sqlstate = sqlStateOf(error);
   if (sqlstate === undefined || !DETERMINISTIC.some((pattern) => pattern.test(sqlstate))) return error;
   return new RejectedByDatabaseError(sqlstate, (error as Error).message);
+}
+
+/**
+ * Faults that pass without the client changing anything: connection (class 08), serialization failure and
+ * deadlock, insufficient resources (class 53), lock timeout (55P03), statement timeout (57014), shutdown (57P01-03).
+ */
+const PASSING = [/^08/, /^40001$/, /^40P01$/, /^53/, /^55P03$/, /^57014$/, /^57P0[1-3]$/];
+/** Raised by pg and pg-pool without a SQLSTATE: no free pooled connection in time, or no connection at all. */
+const PASSING_WITHOUT_SQLSTATE = /^(timeout exceeded when trying to connect|Connection terminated)/;
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+/** The database is busy or unreachable for now: HTTP answers 503 with Retry-After, the client retries. */
+export class DatabaseUnavailableError extends AppError {
+  readonly code = 'database.unavailable';
+  readonly httpStatus = 503;
+  readonly retryAfterSeconds = 2;
+
+  constructor(readonly sqlstate: string | undefined) {
+    super('the database is busy or unreachable; retry later', sqlstate ? { sqlstate } : undefined);
+  }
+}
+
+/** A DatabaseUnavailableError for a fault that passes by itself (see PASSING), or undefined. */
+export function unavailableDatabaseOf(error: unknown): DatabaseUnavailableError | undefined {
+  const sqlstate = sqlStateOf(error);
+  if (sqlstate !== undefined) return PASSING.some((pattern) => pattern.test(sqlstate)) ? new DatabaseUnavailableError(sqlstate) : undefined;
+  const candidate = (error as { driverError?: unknown } | null)?.driverError ?? error;
+  const { message, code } = (candidate ?? {}) as { message?: unknown; code?: unknown };
+  const passing = (typeof message === 'string' && PASSING_WITHOUT_SQLSTATE.test(message)) || (typeof code === 'string' && NETWORK_CODES.has(code));
+  return passing ? new DatabaseUnavailableError(undefined) : undefined;
 }

@@ -5,6 +5,7 @@ import { Public } from '../auth/auth.decorators';
 import { ConsumerPolicyConfig } from '../config/configuration';
 import { ConsumerOffsets } from '../consumer-offsets/consumer-offsets.service';
 import { DeliveryRetries } from '../observability/delivery-retries';
+import { UndecodablePartitions } from '../observability/undecodable-partitions';
 import { OutboxRelay } from '../outbox/outbox.relay';
 import { ConsumerHealth } from './consumer-health';
 
@@ -24,6 +25,7 @@ export class HealthController {
     private readonly policy: ConsumerPolicyConfig,
     private readonly offsets: ConsumerOffsets,
     private readonly relay: OutboxRelay,
+    private readonly undecodable: UndecodablePartitions,
   ) {}
 
   /** 200 only when the database answers SELECT 1, the Kafka consumer is connected and not stuck, and the outbox relay keeps up; 503 otherwise. */
@@ -36,6 +38,7 @@ export class HealthController {
       const checks = [
         () => this.database.pingCheck('database', { timeout: 1500 }),
         () => this.kafkaConsumer(),
+        () => this.undecodableBatches(),
         () => this.storedOffsets(),
         () => this.outboxRelay(),
       ];
@@ -59,6 +62,20 @@ export class HealthController {
       detected_at: g.detectedAt.toISOString(),
     }));
     return gaps.length > 0 ? indicator.down({ gaps }) : indicator.up();
+  }
+
+  /** Down while a partition is parked at a record batch the client cannot decode (README, Runbook). */
+  private undecodableBatches() {
+    const indicator = this.indicators.check('kafka_partitions');
+    const parked = this.undecodable.current().map((p) => ({
+      topic: p.topic,
+      partition: p.partition,
+      offset: p.offset,
+      last_offset: p.lastOffset,
+      error: `${p.error.name}: ${p.error.message}`.slice(0, 300),
+      parked_since: p.since.toISOString(),
+    }));
+    return parked.length > 0 ? indicator.down({ undecodable: parked }) : indicator.up();
   }
 
   /** A consumer that has retried one message for longer than CONSUMER_STUCK_AFTER_MS is down, naming where it is stuck. */

@@ -2,11 +2,12 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Injec
 import { Logger } from 'pino';
 import { throwError } from 'rxjs';
 import { AppError } from '../common/errors';
-import { judgeDatabaseError } from '../database/database-errors';
+import { judgeDatabaseError, unavailableDatabaseOf } from '../database/database-errors';
 import { ROOT_LOGGER } from '../observability/root-logger';
 
 interface JsonResponse {
   status(code: number): { json(body: unknown): void };
+  setHeader(name: string, value: string): void;
 }
 
 export interface ApiErrorBody {
@@ -27,8 +28,14 @@ export class ApiExceptionFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost) {
     if (host.getType() !== 'http') return throwError(() => exception);
-    const body = this.toBody(exception);
-    host.switchToHttp().getResponse<JsonResponse>().status(body.statusCode).json(body);
+    const response = host.switchToHttp().getResponse<JsonResponse>();
+    const unavailable = unavailableDatabaseOf(exception);
+    if (unavailable) {
+      this.logger.warn({ error: { message: (exception as Error).message, sqlstate: unavailable.sqlstate } }, 'database unavailable: answered 503');
+      response.setHeader('Retry-After', String(unavailable.retryAfterSeconds));
+    }
+    const body = this.toBody(unavailable ?? exception);
+    response.status(body.statusCode).json(body);
   }
 
   private toBody(thrown: unknown): ApiErrorBody {

@@ -139,6 +139,13 @@ export class BillingMetrics {
     registers: [this.registry],
   });
 
+  readonly undecodablePartition = new Gauge({
+    name: 'billing_partition_undecodable',
+    help: '1 while a partition is parked at a record batch the client cannot decode (unknown codec, corrupt, CRC mismatch), else 0',
+    labelNames: ['topic', 'partition'] as const,
+    registers: [this.registry],
+  });
+
   private readonly collectors: (() => void)[] = [];
 
   readonly retryingSeconds = new Gauge({

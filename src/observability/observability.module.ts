@@ -6,12 +6,13 @@ import { LagMonitor } from './lag-monitor';
 import { LoggingModule } from './logging.module';
 import { MetricsController } from './metrics.controller';
 import { ShutdownLogger } from './shutdown-logger';
+import { UndecodablePartitions } from './undecodable-partitions';
 
 @Global()
 @Module({
   imports: [LoggingModule],
   controllers: [MetricsController],
-  providers: [BillingMetrics, EventOutcomeRecorder, LagMonitor, ShutdownLogger, DeliveryRetries],
-  exports: [BillingMetrics, EventOutcomeRecorder, LoggingModule, DeliveryRetries],
+  providers: [BillingMetrics, EventOutcomeRecorder, LagMonitor, ShutdownLogger, DeliveryRetries, UndecodablePartitions],
+  exports: [BillingMetrics, EventOutcomeRecorder, LoggingModule, DeliveryRetries, UndecodablePartitions],
 })
 export class ObservabilityModule {}

@@ -10,6 +10,8 @@ import { Assignment, LogStartOffsets } from '../consumer-offsets/consumer-offset
 import { PartitionOffset } from '../consumer-offsets/consumer-offsets.repository';
 import { Tracing } from '../tracing/tracing';
 import { createTopicsWithLeaders } from '../common/kafka-topics';
+import { onUndecodableBatch, UndecodableBatch } from '../kafka/kafka-adapter';
+import { UndecodablePartitions } from '../observability/undecodable-partitions';
 
 export interface DeliveryOptions {
   retrier: TransientFaultRetrier;
@@ -19,6 +21,12 @@ export interface DeliveryOptions {
   onConsumerDead: (error: Error) => void;
   /** Opens the consumer span of each message (message mode) or group (batch mode). */
   tracing: Tracing;
+  /** kafkajs consumed a fetch of only transaction markers and aborted messages, up to `lastOffset`, without handing it over. */
+  passedOver: (topic: string, partition: number, lastOffset: string) => void;
+  /** The consumer stopped: store what it passed over now. */
+  storePassedOver: () => Promise<void>;
+  /** Where a partition parked at a record batch the client cannot decode is reported. */
+  undecodable: UndecodablePartitions;
 }
 
 export interface BatchModeOptions {
@@ -53,6 +61,7 @@ export class BillingKafkaServer extends Server<Record<string, never>, KafkaServe
   private readonly groupCommits = new Map<string, GroupCommitQueue<FetchedMessage>>();
   private consumer?: Consumer;
   private stopping = false;
+  private stopTakingUndecodable = (): void => undefined;
 
   constructor(
     private readonly options: KafkaServerOptions,
@@ -77,9 +86,11 @@ export class BillingKafkaServer extends Server<Record<string, never>, KafkaServe
   /** Stops fetching, waits for the message or batch in flight, commits and leaves the group. */
   async close(): Promise<void> {
     this.stopping = true;
+    this.stopTakingUndecodable();
     const consumer = this.consumer;
     this.consumer = undefined;
     await consumer?.disconnect();
+    await this.delivery.storePassedOver();
   }
 
   on(): never {
@@ -98,13 +109,21 @@ export class BillingKafkaServer extends Server<Record<string, never>, KafkaServe
     const consumer = kafka.consumer(this.options.consumer);
     this.consumer = consumer;
     this.reportStatus(consumer);
+    this.stopTakingUndecodable();
+    const stopTaking = onUndecodableBatch((batch) => this.parkUndecodable(consumer, batch));
+    this.stopTakingUndecodable = () => void stopTaking();
     await consumer.connect();
     await consumer.subscribe({ ...this.options.subscribe, topics: [...this.patternByTopic.keys()] });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       if (!payload.restart && !this.stopping) this.delivery.onConsumerDead(payload.error);
     });
+    consumer.on(consumer.events.END_BATCH_PROCESS, (event) => {
+      const passed = passedOverBy(event);
+      if (passed) this.delivery.passedOver(passed.topic, passed.partition, passed.lastOffset);
+    });
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       this.delivery.retrier.assigned(payload.memberAssignment);
+      this.delivery.undecodable.keepOnly(assignedKeys(payload.memberAssignment));
       this.resumeAtStoredOffsets(consumer, kafka, payload.memberAssignment).catch((error: unknown) => {
         // Never resume unpositioned: Kafka's committed offset may be ahead of a restored database.
         if (this.isCurrent(consumer)) this.delivery.onConsumerDead(error instanceof Error ? error : new Error(String(error)));
@@ -133,6 +152,18 @@ export class BillingKafkaServer extends Server<Record<string, never>, KafkaServe
     if (!this.isCurrent(consumer)) return;
     for (const { topic, partition, nextOffset } of positions) consumer.seek({ topic, partition, offset: nextOffset });
     consumer.resume(partitions);
+  }
+
+  /**
+   * A batch of this consumer's topics that cannot be decoded stops its own partition only: paused here, synchronously
+   * while the fetch response is decoded, so kafkajs drops it from this fetch and fetches it no more (a rebalance
+   * resumes it, and the same batch parks it again). Its offset is not moved: skipping events is the operator's call.
+   */
+  private parkUndecodable(consumer: Consumer, batch: UndecodableBatch): boolean {
+    if (!this.isCurrent(consumer) || !this.patternByTopic.has(batch.topic)) return false;
+    consumer.pause([{ topic: batch.topic, partitions: [batch.partition] }]);
+    this.delivery.undecodable.park(batch);
+    return true;
   }
 
   private isCurrent(consumer: Consumer): boolean {
@@ -167,7 +198,11 @@ export class BillingKafkaServer extends Server<Record<string, never>, KafkaServe
       if (!payload.isRunning() || payload.isStale()) return;
       const handled = await this.delivery.retrier.deliver(
         { topic, partition, offset: message.offset },
-        () => this.handleMessage({ topic, partition, message, heartbeat: () => payload.heartbeat(), pause: () => payload.pause() }),
+        () =>
+          this.handleMessage(
+            { topic, partition, message, heartbeat: () => payload.heartbeat(), pause: () => payload.pause() },
+            settlesThroughOf(batch, message),
+          ),
         this.partitionControl(payload),
       );
       if (!handled) return;
@@ -176,11 +211,11 @@ export class BillingKafkaServer extends Server<Record<string, never>, KafkaServe
     await payload.heartbeat();
   }
 
-  private async handleMessage(payload: EachMessagePayload): Promise<void> {
+  private async handleMessage(payload: EachMessagePayload, settlesThrough?: string): Promise<void> {
     const { topic, partition, message } = payload;
     const original = { ...message, headers: { ...(message.headers ?? {}) }, topic, partition };
     const context = new KafkaContext([original as never, partition, topic, this.consumer!, () => payload.heartbeat(), null as never]);
-    const delivered = fetched(topic, partition, message);
+    const delivered = fetched(topic, partition, message, settlesThrough);
     await this.delivery.tracing.consumeMessage(delivered, this.options.consumer.groupId, () =>
       this.dispatch(this.patternByTopic.get(topic) ?? topic, new Delivery('message', [delivered]), context),
     );
@@ -191,7 +226,7 @@ export class BillingKafkaServer extends Server<Record<string, never>, KafkaServe
     const { batch } = payload;
     if (batch.messages.length === 0 || !payload.isRunning() || payload.isStale()) return;
     const { topic, partition } = batch;
-    const messages = batch.messages.map((m) => fetched(topic, partition, m));
+    const messages = batch.messages.map((m) => fetched(topic, partition, m, settlesThroughOf(batch, m)));
     const queue = this.groupCommitFor(batchPatternOf(this.patternByTopic.get(topic) ?? topic));
     // A retry goes alone, so a partition that keeps failing does not drag the others' events into its failures.
     const handled = await this.delivery.retrier.deliver(
@@ -250,8 +285,41 @@ export class BillingKafkaServer extends Server<Record<string, never>, KafkaServe
 }
 
 /** Key, value and headers as the original bytes: strict parsing and the dead-letter topic need them untouched. */
-function fetched(topic: string, partition: number, message: KafkaMessage): FetchedMessage {
-  return { key: message.key, value: message.value, headers: { ...(message.headers ?? {}) }, topic, partition, offset: message.offset };
+function fetched(topic: string, partition: number, message: KafkaMessage, settlesThrough?: string): FetchedMessage {
+  const delivered = { key: message.key, value: message.value, headers: { ...(message.headers ?? {}) }, topic, partition, offset: message.offset };
+  return settlesThrough === undefined ? delivered : { ...delivered, settlesThrough };
+}
+
+/**
+ * For the last message of a batch, the last record kafkajs fetched after it, if any: only transaction markers and
+ * aborted messages follow the last message a batch hands over. Settling the message settles them.
+ */
+export function settlesThroughOf(batch: Pick<EachBatchPayload['batch'], 'messages' | 'lastOffset'>, message: KafkaMessage): string | undefined {
+  if (message !== batch.messages[batch.messages.length - 1]) return undefined;
+  const lastOffset = batch.lastOffset();
+  return BigInt(lastOffset) > BigInt(message.offset) ? lastOffset : undefined;
+}
+
+/** What kafkajs' END_BATCH_PROCESS event says of a fetched batch (firstOffset is null when it held no record at or after the fetch offset). */
+interface EndBatchProcess {
+  topic: string;
+  partition: number;
+  batchSize: number;
+  firstOffset: string | null;
+  lastOffset: string;
+}
+
+/**
+ * A fetch kafkajs consumed itself: all its records were transaction markers or aborted messages, so it handed no
+ * batch over (a fetch emptied by compaction has no first offset: nothing known was passed).
+ */
+export function passedOverBy({ payload }: { payload: EndBatchProcess }): { topic: string; partition: number; lastOffset: string } | undefined {
+  if (payload.batchSize > 0 || payload.firstOffset == null) return undefined;
+  return { topic: payload.topic, partition: payload.partition, lastOffset: payload.lastOffset };
+}
+
+function assignedKeys(assignment: Assignment): Set<string> {
+  return new Set(Object.entries(assignment).flatMap(([topic, partitions]) => partitions.map((p) => `${topic}/${p}`)));
 }
 
 async function logStartOffsets(kafka: Kafka, topic: string): Promise<ReadonlyMap<number, string>> {

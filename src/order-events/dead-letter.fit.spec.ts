@@ -6,12 +6,17 @@ const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex
 const bytesOf = (letter: ReturnType<typeof fitDeadLetter>) =>
   Buffer.byteLength(letter.key ?? '') +
   Buffer.byteLength(letter.value ?? '') +
-  Object.entries(letter.headers).reduce((n, [k, v]) => n + k.length + Buffer.byteLength(v), 0);
+  Object.entries(letter.headers).reduce((n, [k, v]) => [v].flat().reduce((m, one) => m + k.length + Buffer.byteLength(one ?? ''), n), 0);
 
 describe('fitDeadLetter', () => {
   it('keeps a letter that fits byte for byte', () => {
     const letter = { key: 'o-1', value: Buffer.from('{oops'), headers: { traceparent: '00-abc' } };
     expect(fitDeadLetter(letter, own, 10_000)).toEqual({ key: 'o-1', value: letter.value, headers: { traceparent: '00-abc', ...own } });
+  });
+
+  it('keeps repeated keys in order, null and binary header values as they are', () => {
+    const headers = { 'x-dup': ['1', '2'], 'x-null': null, 'x-bin': Buffer.from([0xff, 0x00]) };
+    expect(fitDeadLetter({ key: null, value: Buffer.from('{'), headers }, own, 10_000).headers).toEqual({ ...headers, ...own });
   });
 
   it.each([5_000, 100_000, 1_000_000])('cuts a value too large for %i bytes and says what the original was', (maxBytes) => {

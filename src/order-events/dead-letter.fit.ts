@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
+import { HeaderValue, MessageHeaders } from '../common/kafka-headers';
 
 export interface DeadLetterMessage {
   key: Buffer | string | null;
   value: Buffer | string | null;
-  headers: Record<string, Buffer | string>;
+  headers: MessageHeaders;
 }
 
 const RECORD_OVERHEAD_BYTES = 512;
@@ -42,7 +43,9 @@ function truncationHeaders(part: 'key' | 'value', original: Buffer | string | nu
 }
 
 function sizeOf(letter: DeadLetterMessage): number {
-  const length = (bytes: Buffer | string | null) => (bytes === null ? 0 : Buffer.byteLength(bytes));
-  const headers = Object.entries(letter.headers).reduce((sum, [name, value]) => sum + Buffer.byteLength(name) + length(value) + 8, 0);
+  const length = (bytes: HeaderValue) => (bytes === null ? 0 : Buffer.byteLength(bytes));
+  const headers = Object.entries(letter.headers)
+    .flatMap(([name, value]) => (Array.isArray(value) ? value : [value]).map((one) => Buffer.byteLength(name) + length(one) + 8))
+    .reduce((sum, size) => sum + size, 0);
   return length(letter.key) + length(letter.value) + headers + RECORD_OVERHEAD_BYTES;
 }

@@ -1,12 +1,14 @@
 import { Injectable, OnApplicationShutdown } from '@nestjs/common';
-import { Kafka, Partitioners, Producer } from 'kafkajs';
+import { CompressionTypes, Kafka, Partitioners, Producer } from 'kafkajs';
 import { PoisonMessageError, RejectedByDatabaseError } from '../common/errors';
+import { messageHeaders, producerHeaders } from '../common/kafka-headers';
 import { LazyConnection } from '../common/lazy-connection';
 import { ConsumerPolicyConfig, KafkaConfig } from '../config/configuration';
 import { MessageCoordinates } from '../observability/event-outcome.recorder';
 import { KafkaLogging } from '../observability/logging.module';
 import { fitDeadLetter } from './dead-letter.fit';
 import { kafkaClientOptions } from '../transport-security/kafka-client-options';
+import { compressionType } from '../kafka/kafka-adapter';
 import { Tracing } from '../tracing/tracing';
 
 export interface OriginalMessage {
@@ -19,6 +21,7 @@ export interface OriginalMessage {
 @Injectable()
 export class DeadLetterPublisher implements OnApplicationShutdown {
   private readonly producer: LazyConnection<Producer>;
+  private readonly compression: CompressionTypes;
 
   constructor(
     private readonly config: KafkaConfig,
@@ -26,6 +29,7 @@ export class DeadLetterPublisher implements OnApplicationShutdown {
     kafkaLogging: KafkaLogging,
     private readonly tracing: Tracing,
   ) {
+    this.compression = compressionType(policy.deadLetterCompression);
     this.producer = new LazyConnection(() =>
       new Kafka({ clientId: `${config.clientId}-dlt`, ...kafkaClientOptions(config), logCreator: kafkaLogging.logCreator }).producer({
         idempotent: true,
@@ -46,12 +50,13 @@ export class DeadLetterPublisher implements OnApplicationShutdown {
 
   /** The original headers stay exactly as they were (contract): a traceparent only if the producer sent one. */
   private async send(original: OriginalMessage, source: MessageCoordinates, error: PoisonMessageError): Promise<void> {
-    const headers = toHeaderValues(original.headers);
+    const headers = messageHeaders(original.headers);
     const whole = { key: original.key, value: original.value, headers };
     for (let maxBytes = this.policy.deadLetterMaxBytes; ; maxBytes = Math.max(MIN_DEAD_LETTER_BYTES, Math.floor(maxBytes / 4))) {
       const letter = fitDeadLetter(whole, reasonHeaders(source, error), maxBytes);
       try {
-        await (await this.producer.get()).send({ topic: this.config.deadLetterTopic, acks: -1, messages: [letter] });
+        const message = { ...letter, headers: producerHeaders(letter.headers) };
+        await (await this.producer.get()).send({ topic: this.config.deadLetterTopic, acks: -1, compression: this.compression, messages: [message] });
         return;
       } catch (sendError) {
         await this.producer.close();
@@ -84,8 +89,4 @@ function reasonHeaders(source: MessageCoordinates, error: PoisonMessageError): R
     'x-dlt-source-partition': String(source.partition),
     'x-dlt-source-offset': source.offset,
   };
-}
-
-function toHeaderValues(headers: Record<string, unknown> = {}): Record<string, Buffer | string> {
-  return Object.fromEntries(Object.entries(headers).filter(([, v]) => Buffer.isBuffer(v) || typeof v === 'string') as [string, Buffer | string][]);
 }

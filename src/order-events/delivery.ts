@@ -10,6 +10,8 @@ export interface FetchedMessage {
   readonly topic: string;
   readonly partition: number;
   readonly offset: string;
+  /** Set on the last message of a fetch that ends in transaction markers or aborted messages: the last of those. */
+  readonly settlesThrough?: string;
 }
 
 /** What a handler is given: the events claimed in one transaction, parsed and validated, in order. */

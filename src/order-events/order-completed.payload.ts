@@ -33,7 +33,7 @@ export function checkOrderCompleted(json: Record<string, unknown>): PayloadCheck
   if (orderIdProblem) problems.push(orderIdProblem);
   if (typeof json.tenant_id !== 'string' || !TENANT_ID.test(json.tenant_id)) problems.push('tenant_id must be 1-64 characters of [A-Za-z0-9._-]');
   const total = toCanonicalAmount(json.total);
-  if (total === null) problems.push('total must be a decimal string or JSON number >= 0 with at most 2 fraction digits (numbers must be below 1e13)');
+  if (total === null) problems.push('total must be a decimal string or JSON number >= 0 with at most 18 integer and 2 fraction digits, as written');
   const currency = json.currency ?? undefined;
   if (currency !== undefined && !(typeof currency === 'string' && isIsoCurrency(currency)))
     problems.push('currency must be an upper-case ISO 4217 code such as USD');

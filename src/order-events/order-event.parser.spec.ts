@@ -131,4 +131,37 @@ describe('OrderEventParser', () => {
       expect((error as PoisonMessageError).details).toMatchObject({ event_id: valid.event_id, order_id: 'o-1', tenant_id: 'acme.eu_1-x' });
     }
   });
+
+  describe('a JSON number total, judged as written', () => {
+    const withTotal = (source: string, rest = '') => Buffer.from(`${JSON.stringify(valid).slice(0, -1)},"total":${source}${rest}}`);
+
+    it.each([
+      ['1e1', '10.00'],
+      ['1E-2', '0.01'],
+      ['1.50', '1.50'],
+      ['-0', '0.00'],
+    ])('invoices %s at %s', (source, amount) => {
+      expect(parse(withTotal(source)).amount).toBe(amount);
+    });
+
+    it.each([['1.005'], ['149.899999999999999999'], ['9.999999999999999999'], ['1e99999999999999999999'], ['-0.01']])(
+      'refuses %s as invalid_payload, where a float would have rounded it',
+      (source) => {
+        expect(poisonReason(withTotal(source))).toMatch(/^invalid_payload: .*total must be/);
+      },
+    );
+
+    it('judges the last of duplicate total keys, as JSON.parse keeps it', () => {
+      expect(poisonReason(Buffer.from(`${JSON.stringify(valid).slice(0, -1)},"total":"1.00","total":1.005}`))).toMatch(/^invalid_payload/);
+      expect(parse(Buffer.from(`${JSON.stringify(valid).slice(0, -1)},"total":1.005,"total":"2.5"}`)).amount).toBe('2.50');
+    });
+
+    it('reads only the top-level total: a nested one is an unknown field', () => {
+      expect(parse(withTotal('1e1', ',"lines":[{"total":1.005}]')).amount).toBe('10.00');
+    });
+
+    it('gives 1e1 the fingerprint of "10.00"', () => {
+      expect(parse(withTotal('1e1')).fingerprint).toBe(parse({ ...valid, total: '10.00' }).fingerprint);
+    });
+  });
 });

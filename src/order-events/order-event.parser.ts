@@ -2,7 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { BillingConfig } from '../config/configuration';
 import { PoisonMessageError } from '../common/errors';
 import { fingerprintOf, IdempotentEvent, IdempotentEventParser } from '../idempotency/idempotent-event';
+import { JsonNumberText } from '../invoices/money';
 import { OrderCompletedEvent } from '../invoices/order-completed.event';
+import { rootNumberSource } from './json-member-source';
 import { checkOrderCompleted } from './order-completed.payload';
 
 export type ParsedOrderCompleted = OrderCompletedEvent & IdempotentEvent;
@@ -24,11 +26,16 @@ export class OrderEventParser extends IdempotentEventParser<ParsedOrderCompleted
     if (payload === null || payload === undefined) throw new PoisonMessageError('invalid_json', 'message value is empty');
     if (!Buffer.isBuffer(payload) && typeof payload !== 'string') return payload;
     const text = typeof payload === 'string' ? payload : decodeUtf8(payload);
+    let json: unknown;
     try {
-      return JSON.parse(text) as unknown;
+      json = JSON.parse(text);
     } catch (error) {
       throw new PoisonMessageError('invalid_json', `message value is not JSON: ${(error as Error).message}`);
     }
+    // A float has already rounded 149.899999999999999999 to 149.9: only the number as written can be judged.
+    const fields = json as { total?: unknown } | null;
+    if (typeof fields?.total === 'number') fields.total = new JsonNumberText(rootNumberSource(text, 'total') ?? '');
+    return json;
   }
 
   private toEvent(json: unknown): ParsedOrderCompleted {

@@ -16,6 +16,7 @@ import { CHAOS_DIR, ChaosKafka, DATABASE, DATABASE_URL, chaosPostgres, cleanUpIn
 import { ROOT, isAlive, sleep } from '../../infra/common.ts';
 import { readWholeTopic } from './topic-reader.mjs';
 import { hostileMessages, seededRandom } from '../support/standalone/hostile-messages.ts';
+import { sendCodecs } from '../support/standalone/send-codecs.ts';
 import { buildWorkload } from './workload.mjs';
 
 const TOPIC = 'order.completed';
@@ -49,7 +50,8 @@ function run(what, cmd, args, env = {}) {
 
 // ---------- producer ----------
 
-async function publishAll(workload, { onProgress }) {
+/** codecOfSend: the codec of each next send; kafka: the built service's Kafka adapter (every codec registered). */
+async function publishAll(workload, { codecOfSend, kafka, onProgress }) {
   const producer = kafkaClient('chaos-producer', { retry: { retries: 5, initialRetryTime: 200 } }).producer({
     allowAutoTopicCreation: false,
     createPartitioner: kafkajs.Partitioners.DefaultPartitioner,
@@ -69,8 +71,10 @@ async function publishAll(workload, { onProgress }) {
         continue;
       }
       const batch = messages.slice(next, end).map((m) => ({ key: m.key, value: m.value, headers: { 'x-chaos-id': m.chaosId } }));
+      const codec = codecOfSend();
       try {
-        await producer.send({ topic: TOPIC, acks: -1, messages: batch });
+        await producer.send({ topic: TOPIC, acks: -1, compression: kafka.compressionType(codec), messages: batch });
+        workload.sendsByCodec[codec] = (workload.sendsByCodec[codec] ?? 0) + 1;
         failingSince = null;
         next = end;
         onProgress(next);
@@ -378,6 +382,9 @@ async function main() {
     await admin.connect();
     // The service's own topic creation (built above), which waits out a KRaft broker's UNKNOWN_TOPIC_OR_PARTITION.
     const { createTopicsWithLeaders } = await import('../../dist/src/common/kafka-topics.js');
+    // The suite's own clients (producer, topic readers) decode and write every codec, as the service does.
+    const kafkaAdapter = await import('../../dist/src/kafka/kafka-adapter.js');
+    kafkaAdapter.installKafkaAdapter();
     await createTopicsWithLeaders(admin, [
       { topic: TOPIC, numPartitions: PARTITIONS },
       { topic: DLT, numPartitions: 1 },
@@ -392,6 +399,8 @@ async function main() {
     let lastProgress = 0;
     await Promise.all([
       publishAll(workload, {
+        codecOfSend: sendCodecs(seededRandom(seed ^ 0xc0dec)),
+        kafka: kafkaAdapter,
         onProgress: (n) => {
           if (Date.now() - lastProgress > 10_000 || n === stats.events) {
             log(`published ${n}/${stats.events}`);
@@ -443,6 +452,7 @@ async function main() {
       `outbox: ${announcements.copies} ${OUTBOX_TOPIC} messages for ${announcements.announced} invoices; ${announcements.superseded} announced an invoice the database restore removed, whose event was invoiced again`,
     );
   log(`consumer outcomes (from their logs): ${JSON.stringify(fleet.outcomes())}`);
+  log(`producer sends by codec: ${JSON.stringify(workload.sendsByCodec)}`);
   log(`took ${((Date.now() - started) / 1000).toFixed(1)} s; consumer logs in .infra/chaos/logs/`);
   for (const v of violations) console.error(`VIOLATION: ${v}`);
   console.log(

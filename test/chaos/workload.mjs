@@ -128,6 +128,8 @@ export function buildWorkload(seed, { orders = 17_600, tenants = 24, windowMs = 
   const count = (kind) => messages.filter((m) => m.kind === kind).length;
   return {
     messages,
+    /** Filled by the publisher: how many producer sends used each codec. */
+    sendsByCodec: {},
     expectedOrders,
     validEventIds,
     poisonIds,

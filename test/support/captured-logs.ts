@@ -11,3 +11,8 @@ export function capturedLogs(): DestinationStream {
     },
   };
 }
+
+/** The lines the apps of the running test logged so far. */
+export function capturedLines(): string[] {
+  return (globalThis as CapturingGlobal).__capturedLogs ?? [];
+}

@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { Admin, Kafka, KafkaConfig, logLevel, Producer } from 'kafkajs';
+import { Admin, ConfigResourceTypes, IHeaders, Kafka, KafkaConfig, logLevel, Producer } from 'kafkajs';
 import { createTopicsWithLeaders } from '../../src/common/kafka-topics';
+import { installKafkaAdapter } from '../../src/kafka/kafka-adapter';
 
 export const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 
@@ -11,7 +12,7 @@ export function uniqueName(prefix: string): string {
 export interface OutgoingMessage {
   key?: string | Buffer | null;
   value: string | Buffer | null;
-  headers?: Record<string, string>;
+  headers?: IHeaders;
   partition?: number;
 }
 
@@ -19,6 +20,8 @@ export interface DeadLetter {
   key: string | null;
   value: Buffer | null;
   headers: Record<string, string>;
+  /** As kafkajs decoded the record: a repeated key as an array in order, a null value as null. */
+  rawHeaders: IHeaders;
 }
 
 /** A real broker connection for tests: topics, a producer, and a reader for what landed on a topic. */
@@ -29,6 +32,7 @@ export class TestKafka {
 
   /** client: another broker and how to reach it (TLS, SASL); the shared test broker by default. */
   constructor(client: Pick<KafkaConfig, 'brokers' | 'ssl' | 'sasl'> = { brokers: BROKERS }) {
+    installKafkaAdapter();
     this.kafka = new Kafka({ clientId: uniqueName('test'), ...client, logLevel: logLevel.NOTHING });
     this.admin = this.kafka.admin();
     this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
@@ -50,6 +54,19 @@ export class TestKafka {
     return metadata.topics.flatMap(({ partitions }) => partitions.map(({ leader }) => leader));
   }
 
+  /** Where the (single, local) test broker keeps its partitions' segment files. */
+  async brokerLogDir(): Promise<string> {
+    const { brokers } = await this.admin.describeCluster();
+    const { resources } = await this.admin.describeConfigs({
+      resources: [{ type: ConfigResourceTypes.BROKER, name: String(brokers[0].nodeId), configNames: ['log.dirs', 'log.dir'] }],
+      includeSynonyms: false,
+    });
+    const entries = resources[0].configEntries;
+    const dirs = entries.find((e) => e.configName === 'log.dirs')?.configValue ?? entries.find((e) => e.configName === 'log.dir')?.configValue;
+    if (!dirs) throw new Error('the broker names no log.dirs');
+    return dirs.split(',')[0];
+  }
+
   /** Moves a partition's log start forward, as retention would. */
   async deleteRecordsBefore(topic: string, partition: number, offset: string): Promise<void> {
     // kafkajs looks the partition leader up in its broker pool, which only metadata of the topic fills.
@@ -59,6 +76,24 @@ export class TestKafka {
 
   async publish(topic: string, messages: OutgoingMessage[]): Promise<void> {
     await this.producer.send({ topic, acks: -1, messages });
+  }
+
+  /**
+   * Each transaction through a transactional producer, committed or aborted as listed: Kafka writes a commit or
+   * abort marker (a control record) after its messages, and a read_committed consumer never sees aborted ones.
+   */
+  async publishTransactions(topic: string, transactions: { messages: OutgoingMessage[]; commit: boolean }[]): Promise<void> {
+    const producer = this.kafka.producer({ transactionalId: uniqueName('test-tx'), idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    try {
+      for (const { messages, commit } of transactions) {
+        const transaction = await producer.transaction();
+        await transaction.send({ topic, acks: -1, messages });
+        await (commit ? transaction.commit() : transaction.abort());
+      }
+    } finally {
+      await producer.disconnect();
+    }
   }
 
   /** Committed offsets of a group, summed over partitions: what the consumer has acknowledged. */
@@ -82,7 +117,7 @@ export class TestKafka {
       await consumer.run({
         eachMessage: ({ message }) => {
           const headers = Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)]));
-          received.push({ key: message.key?.toString() ?? null, value: message.value, headers });
+          received.push({ key: message.key?.toString() ?? null, value: message.value, headers, rawHeaders: message.headers ?? {} });
           return Promise.resolve();
         },
       });

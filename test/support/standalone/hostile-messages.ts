@@ -65,6 +65,11 @@ function withField(ctx: ShapeContext, field: string, value: unknown): Buffer {
   return json({ ...ctx.fields(), [field]: value });
 }
 
+/** The JSON number exactly as given: JSON.stringify would turn it into a float's shortest text first. */
+function withNumberTotal(fields: Fields, source: string): Buffer {
+  return Buffer.from(JSON.stringify({ ...fields, total: 0 }).replace('"total":0', `"total":${source}`));
+}
+
 function invoiced(fields: Fields & { event_id: string; order_id: string; total: string }, value: Buffer = json(fields)): Omit<HostileMessage, 'shape'> {
   return {
     key: Buffer.from(fields.order_id.slice(0, 16)),
@@ -92,7 +97,7 @@ const JSON_SYNTAX: Record<string, Shape> = {
   },
   'trailing garbage': (ctx) => poison('invalid_json', Buffer.from(`${JSON.stringify(ctx.fields())} x`)),
   'single quotes': (ctx) => poison('invalid_json', Buffer.from(JSON.stringify(ctx.fields()).replace(/"/g, "'"))),
-  'bare NaN total': (ctx) => poison('invalid_json', Buffer.from(JSON.stringify({ ...ctx.fields(), total: 0 }).replace('"total":0', '"total":NaN'))),
+  'bare NaN total': (ctx) => poison('invalid_json', withNumberTotal(ctx.fields(), 'NaN')),
   'empty value': () => poison('invalid_json', Buffer.alloc(0)),
   tombstone: () => poison('invalid_json', null),
   'whitespace only': () => poison('invalid_json', Buffer.from(' \n\t ')),
@@ -119,9 +124,23 @@ const PAYLOAD: Record<string, Shape> = {
   'order_id with lone surrogate': (ctx) => poison('invalid_payload', Buffer.from(JSON.stringify(ctx.fields()).replace(/"order_id":"/, '"order_id":"\\ud83d'))),
   'bad tenant_id': (ctx) => poison('invalid_payload', withField(ctx, 'tenant_id', ctx.rng.pick(['', 'a b', 'x'.repeat(65), 'ten\u00e4nt', 'a/b']))),
   'bad total': (ctx) =>
-    poison('invalid_payload', withField(ctx, 'total', ctx.rng.pick(['-1.00', '1.001', '1e3', '', ' 1.00', '0x10', '1234567890123456789', -0.5, 1.005, 1e13]))),
-  'huge JSON number total': (ctx) =>
-    poison('invalid_payload', Buffer.from(JSON.stringify({ ...ctx.fields(), total: 0 }).replace('"total":0', '"total":1e400'))),
+    poison('invalid_payload', withField(ctx, 'total', ctx.rng.pick(['-1.00', '1.001', '1e3', '', ' 1.00', '0x10', '1234567890123456789', -0.5, 1.005, 1e19]))),
+  'huge JSON number total': (ctx) => poison('invalid_payload', withNumberTotal(ctx.fields(), ctx.rng.pick(['1e400', '1e99999999999999999999', '-1e-99999']))),
+  'JSON number total finer than cents as written': (ctx) =>
+    poison(
+      'invalid_payload',
+      withNumberTotal(
+        ctx.fields(),
+        ctx.rng.pick([
+          '1.005',
+          '149.899999999999999999',
+          '9.999999999999999999',
+          '1E-3',
+          '12.3456e1',
+          `${ctx.rng.int(0, 99_999)}.${String(ctx.rng.int(0, 99)).padStart(2, '0')}${ctx.rng.int(1, 9)}`,
+        ]),
+      ),
+    ),
   'bad currency': (ctx) => poison('invalid_payload', withField(ctx, 'currency', ctx.rng.pick(['usd', 'ZZZ', 'US', '\u{1F4B6}', 840, '']))),
   'not an instant': (ctx) =>
     poison(
@@ -155,7 +174,22 @@ const ODD_BUT_VALID: Record<string, Shape> = {
   'number total': (ctx) => {
     const cents = ctx.rng.int(0, 9_999_999);
     const fields = { ...ctx.fields(), total: (cents / 100).toFixed(2) };
-    return invoiced(fields, Buffer.from(JSON.stringify({ ...fields, total: 0 }).replace('"total":0', `"total":${cents / 100}`)));
+    return invoiced(fields, withNumberTotal(fields, String(cents / 100)));
+  },
+  'JSON number total in another notation': (ctx) => {
+    const cents = ctx.rng.int(0, 9_999_999);
+    const [units, fraction] = [Math.floor(cents / 100), String(cents % 100).padStart(2, '0')];
+    const digit = ctx.rng.int(1, 9);
+    const [source, amount] = ctx.rng.pick([
+      [`${cents}e-2`, `${units}.${fraction}`],
+      [`${cents}0E-3`, `${units}.${fraction}`],
+      [`${units}.${fraction}000`, `${units}.${fraction}`],
+      [`${digit}e1`, `${digit}0.00`],
+      [`${digit}E+3`, `${digit}000.00`],
+      ['-0.0', '0.00'],
+    ]);
+    const fields = { ...ctx.fields(), total: amount };
+    return invoiced(fields, withNumberTotal(fields, source));
   },
   'large unknown fields': (ctx) => {
     const fields = ctx.fields();
