@@ -1,8 +1,7 @@
 import { Controller, HttpCode, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiUnauthorizedResponse, ApiConflictResponse, ApiForbiddenResponse, ApiOkResponse, ApiProperty, ApiTags } from '@nestjs/swagger';
-import { AdminAction } from '../auth/auth.decorators';
+import { AdminAction, BEARER_SCHEME } from '../auth/auth.decorators';
 import { PurgeResult, RetentionService } from '../retention/retention.service';
-import { BEARER_SCHEME } from '../http/openapi';
 
 class CleanupResultDto implements PurgeResult {
   @ApiProperty({ description: 'Claims (processed_events) removed' }) deleted!: number;

@@ -1,10 +1,8 @@
 import { SetMetadata } from '@nestjs/common';
 
-export const IS_PUBLIC = 'billing:public-route';
 export const ADMIN_ACTION = 'billing:admin-action';
 
-/** Opts a route out of authentication. Every route is protected unless it says this. */
-export const Public = (): MethodDecorator & ClassDecorator => SetMetadata(IS_PUBLIC, true);
+export { IS_PUBLIC, Public } from '../common/public-route';
 
 export interface AdminActionMetadata {
   /** The name the audit trail records, e.g. retention.cleanup. */
@@ -19,3 +17,6 @@ export interface AdminActionMetadata {
  */
 export const AdminAction = (action: string, options: { sharesTransaction?: boolean } = {}): MethodDecorator =>
   SetMetadata(ADMIN_ACTION, { action, sharesTransaction: options.sharesTransaction ?? true } satisfies AdminActionMetadata);
+
+/** The OpenAPI security scheme every protected controller names with @ApiBearerAuth(). */
+export const BEARER_SCHEME = 'bearer';

@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
-import { AuditModule } from '../audit/audit.module';
+import { AuditModule } from './audit.module';
 import { JwtAuthGuard } from './jwt-auth.guard';
 import { TokenVerifier } from './token-verifier';
 

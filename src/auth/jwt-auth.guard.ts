@@ -1,8 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { auditRequest, HttpRequestLike } from '../audit/audit-request';
-import { AuditTrail } from '../audit/audit-trail';
+import { auditRequest, HttpRequestLike } from './audit-request';
+import { AuditTrail } from './audit-trail';
 import { AuthConfig } from '../config/configuration';
 import { ADMIN_ACTION, AdminActionMetadata, IS_PUBLIC } from './auth.decorators';
 import { ForbiddenError, MissingTokenError } from './auth.errors';

@@ -101,15 +101,6 @@ export class BillingConfig {
   constructor(readonly defaultCurrency: string) {}
 }
 
-/** Fault injection for the chaos suite (test/chaos); 0 means off, which is the only production value. */
-export class TestHooksConfig {
-  constructor(
-    readonly crashAfterCommitEvery: number,
-    /** Kills the process after the broker acknowledged an outbox batch and before it is marked published. */
-    readonly crashAfterPublishEvery = 0,
-  ) {}
-}
-
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 export type LogFormat = 'json' | 'pretty';
@@ -149,7 +140,6 @@ export interface AppConfig {
   retention: RetentionConfig;
   billing: BillingConfig;
   outbox: OutboxConfig;
-  testHooks: TestHooksConfig;
   logging: LoggingConfig;
   tracing: TracingConfig;
 }
@@ -320,10 +310,6 @@ export function loadConfig(rawEnv: Env): AppConfig {
     retention: readRetention(env),
     billing: new BillingConfig(defaultCurrency),
     outbox: readOutbox(env),
-    testHooks: new TestHooksConfig(
-      env.integer('BILLING_CHAOS_CRASH_AFTER_COMMIT_EVERY', 0, { min: 0, max: 1_000_000 }),
-      env.integer('BILLING_CHAOS_CRASH_AFTER_PUBLISH_EVERY', 0, { min: 0, max: 1_000_000 }),
-    ),
     logging: readLogging(env),
     tracing: readTracing(env),
   };

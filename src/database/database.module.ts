@@ -12,7 +12,8 @@ import { TransactionRunner } from './transaction-runner';
       useFactory: (config: DatabaseConfig) => {
         const options = dataSourceOptions(config.url);
         const timeouts = { statement_timeout: config.statementTimeoutMs, lock_timeout: config.lockTimeoutMs };
-        return { ...options, extra: { ...options.extra, ...timeouts }, retryAttempts: 3, retryDelay: 1000 };
+        // Each feature module registers its own entities (TypeOrmModule.forFeature): this module imports none.
+        return { ...options, autoLoadEntities: true, extra: { ...options.extra, ...timeouts }, retryAttempts: 3, retryDelay: 1000 };
       },
     }),
   ],

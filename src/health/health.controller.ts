@@ -1,7 +1,7 @@
 import { Controller, Get, HttpStatus, Res, ServiceUnavailableException } from '@nestjs/common';
 import { ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckResult, HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
-import { Public } from '../auth/auth.decorators';
+import { Public } from '../common/public-route';
 import { ConsumerPolicyConfig } from '../config/configuration';
 import { ConsumerOffsets } from '../consumer-offsets/consumer-offsets.service';
 import { DeliveryRetries } from '../observability/delivery-retries';

@@ -1,10 +1,9 @@
 import { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AUTH_ALGORITHMS, AuthConfig } from '../config/configuration';
+import { BEARER_SCHEME } from '../auth/auth.decorators';
 
 export const DOCS_PATH = 'docs';
-/** The security scheme every protected controller names with @ApiBearerAuth(). */
-export const BEARER_SCHEME = 'bearer';
 
 /** OpenAPI document and UI from the controllers' DTOs; served outside the guard, so public by construction. */
 export function setupOpenApi(app: INestApplication, auth: AuthConfig): void {

@@ -1,10 +1,10 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiBearerAuth, ApiNotFoundResponse, ApiOkResponse, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { BEARER_SCHEME } from '../auth/auth.decorators';
 import { CurrentPrincipal, Principal } from '../auth/principal';
-import { strictQuery, uuidParam } from '../http/strict-query.pipe';
+import { strictQuery, uuidParam } from '../common/strict-query.pipe';
 import { InvoiceDto, InvoicePageDto, ListInvoicesQuery } from './invoice.dto';
 import { InvoiceQueriesService } from './invoice-queries.service';
-import { BEARER_SCHEME } from '../http/openapi';
 
 @ApiTags('invoices')
 @ApiBearerAuth(BEARER_SCHEME)

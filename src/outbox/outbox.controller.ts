@@ -1,9 +1,8 @@
 import { Controller, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiUnauthorizedResponse, ApiForbiddenResponse, ApiNotFoundResponse, ApiOkResponse, ApiProperty, ApiTags } from '@nestjs/swagger';
-import { AdminAction } from '../auth/auth.decorators';
-import { uuidParam } from '../http/strict-query.pipe';
+import { AdminAction, BEARER_SCHEME } from '../auth/auth.decorators';
+import { uuidParam } from '../common/strict-query.pipe';
 import { Reannouncement, OutboxService } from './outbox.service';
-import { BEARER_SCHEME } from '../http/openapi';
 
 class ReannouncementDto implements Reannouncement {
   @ApiProperty({ format: 'uuid' }) invoice_id!: string;

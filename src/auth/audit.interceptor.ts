@@ -1,8 +1,8 @@
 import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { from, lastValueFrom, Observable } from 'rxjs';
-import { ADMIN_ACTION, AdminActionMetadata } from '../auth/auth.decorators';
-import { AuthenticatedRequest } from '../auth/principal';
+import { ADMIN_ACTION, AdminActionMetadata } from './auth.decorators';
+import { AuthenticatedRequest } from './principal';
 import { auditRequest, HttpRequestLike } from './audit-request';
 import { AuditTrail } from './audit-trail';
 

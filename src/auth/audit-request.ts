@@ -1,4 +1,4 @@
-import { Principal } from '../auth/principal';
+import { Principal } from './principal';
 
 /** What an audit entry says about the request, before the outcome is known. */
 export interface AuditRequest {
