@@ -10,10 +10,9 @@ RUN npm run build
 
 FROM node:24-bookworm-slim AS runtime
 ENV NODE_ENV=production
-# kafkajs 2.2.4 arms a timer with a negative delay, which Node 24 reports once per process (kafkajs#1751); harmless.
 # The heap flags bound the resident set (about 185 MB at full speed instead of 365): without them V8 lets promoted
 # garbage pile up in old space. They cost about 20% more Node CPU per event and, measured, no throughput (BENCHMARKS.md, Memory).
-ENV NODE_OPTIONS="--disable-warning=TimeoutNegativeWarning --max-old-space-size=96 --max-semi-space-size=4"
+ENV NODE_OPTIONS="--max-old-space-size=96 --max-semi-space-size=4"
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force

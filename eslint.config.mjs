@@ -39,7 +39,7 @@ export default tseslint.config(
     files: [
       'src/config/**/*.ts',
       'src/main.ts',
-      'src/database/data-source.ts',
+      'src/data-source.ts',
       'test/**/*.ts',
       'bench/**/*.ts',
       'scripts/**/*.ts',

@@ -21,7 +21,7 @@ async function admin(sql) {
 // Quiet when it passes; a failing step prints what TypeORM said (the SQL it ran or would generate).
 const typeorm = (...args) => {
   try {
-    execFileSync('npx', ['typeorm', ...args, '-d', 'dist/src/database/data-source.js'], {
+    execFileSync('npx', ['typeorm', ...args, '-d', 'dist/src/data-source.js'], {
       env: { ...process.env, DATABASE_URL: url },
       stdio: 'pipe',
     });

@@ -19,7 +19,9 @@ const run = (command) => execSync(command, { stdio: 'inherit' });
 onProjectNode(() => {
   run('node infra/cli.ts up');
   run('npm run --silent migration:run');
-  const env = { ...process.env, AUTH_JWT_SECRET: process.env.AUTH_JWT_SECRET ?? devJwtSecret() };
+  // With an identity provider configured (README, Authentication), a dev secret would make a mixed configuration.
+  const provider = ['AUTH_ISSUER', 'AUTH_JWKS_URL', 'AUTH_AUDIENCE'].some((name) => process.env[name]);
+  const env = provider ? process.env : { ...process.env, AUTH_JWT_SECRET: process.env.AUTH_JWT_SECRET ?? devJwtSecret() };
   const service = spawn(process.execPath, ['dist/src/main.js'], { stdio: 'inherit', env });
   for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => service.kill(signal));
   service.on('exit', (code) => process.exit(code ?? 0));

@@ -4,6 +4,7 @@ import { Logger } from 'nestjs-pino';
 import type { Logger as PinoLogger } from 'pino';
 import { AppModule } from './app.module';
 import { AppConfig } from './config/configuration';
+import { ExtensionPoints } from './extension-points.module';
 import { ConsumerHealth } from './health/consumer-health';
 import { setupOpenApi } from './http/openapi';
 import { KafkaLogging } from './observability/logging.module';
@@ -18,8 +19,8 @@ import { UndecodablePartitions } from './observability/undecodable-partitions';
 import { TracingSdk } from './tracing/tracing-sdk';
 import { checkConnections } from './transport-security/connection-preflight';
 
-export async function createApp(config: AppConfig, tracingSdk?: TracingSdk): Promise<INestApplication> {
-  const app = await NestFactory.create(AppModule.forRoot(config, tracingSdk), { bufferLogs: true });
+export async function createApp(config: AppConfig, tracingSdk?: TracingSdk, extensions?: ExtensionPoints): Promise<INestApplication> {
+  const app = await NestFactory.create(AppModule.forRoot(config, tracingSdk, extensions), { bufferLogs: true });
   return configureApp(app, config);
 }
 
@@ -46,7 +47,7 @@ export function configureApp(app: INestApplication, config: AppConfig): INestApp
   const kafkaServer = createKafkaServer(config.kafka, delivery, app.get(KafkaLogging).logCreator);
   app.connectMicroservice({ strategy: kafkaServer }, { inheritAppConfig: true });
   app.get(ConsumerHealth).track(kafkaServer.status);
-  setupOpenApi(app);
+  setupOpenApi(app, config.auth);
   // On SIGTERM Nest closes HTTP, then the consumer (stops fetching, awaits the in-flight eachMessage calls,
   // commits, leaves the group), and only then runs the shutdown hooks that close the DLT producer and the
   // database. useProcessExit ends with exit code 0 instead of re-raising the signal.
@@ -60,9 +61,9 @@ export async function startApp(app: INestApplication, port: number): Promise<voi
 }
 
 /** main.ts after the tracing SDK has started: everything that loads pg, kafkajs, http and Nest is reached from here. */
-export async function runService(config: AppConfig, tracingSdk?: TracingSdk): Promise<void> {
+export async function runService(config: AppConfig, tracingSdk?: TracingSdk, extensions?: ExtensionPoints): Promise<INestApplication> {
   await checkConnections(config.database, config.kafka);
-  const app = await createApp(config, tracingSdk);
+  const app = await createApp(config, tracingSdk, extensions);
   await startApp(app, config.http.port);
   app
     .get<PinoLogger>(ROOT_LOGGER)
@@ -76,4 +77,5 @@ export async function runService(config: AppConfig, tracingSdk?: TracingSdk): Pr
       },
       `billing-service listening on :${config.http.port}, consuming ${config.kafka.topic}`,
     );
+  return app;
 }

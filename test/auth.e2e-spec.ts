@@ -55,7 +55,8 @@ describe('authentication and authorisation (real PostgreSQL)', () => {
   });
 
   it('tells an expired token from an invalid one', async () => {
-    const expired = await call('get', '/invoices', `Bearer ${token({ tenant_id: 'acme', roles: [], exp: now() - 1 }, {})}`);
+    // Past AUTH_CLOCK_SKEW_SECONDS (30 s by default), the leeway allowed for clocks that disagree.
+    const expired = await call('get', '/invoices', `Bearer ${token({ tenant_id: 'acme', roles: [], exp: now() - 120 }, {})}`);
     expect(expired.body.code).toBe('auth.token_expired');
     const unsigned = await call('get', '/invoices', `Bearer ${unsignedToken({ tenant_id: 'acme', roles: [] })}`);
     expect(unsigned.body.code).toBe('auth.token_invalid');

@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import { DatabaseConfig } from '../src/config/configuration';
 import { BoundedPgClient, SilentConnections } from '../src/database/bounded-pg-client';
 import { connectionBounds, dataSourceOptions, serviceSessionOptions } from '../src/database/data-source-options';
-import { SilenceWatchdog } from '../src/database/silence-watchdog';
+import { SilenceWatchdog } from '../src/observability/silence-watchdog';
 import { TestDatabase } from './support/fixture';
 import { FaultProxy } from './support/standalone/fault-proxy';
 

@@ -122,6 +122,26 @@ describe('Kubernetes manifests (Helm chart rendered, validated against Kubernete
     }
   });
 
+  it('configure identity-provider sign-in from auth.*, without AUTH_JWT_SECRET, as a configuration the service accepts', () => {
+    const sso = [
+      '--set',
+      'auth.issuer=https://sso.example.com/realms/billing',
+      '--set',
+      'auth.audience=billing-api',
+      '--set',
+      'auth.rolesClaim=realm_access.roles',
+    ];
+    const rendered = check([...sso, '--set', 'secret.mountAsFiles=false']);
+    expect(rendered.problems).toEqual([]);
+    const env = container(byKind(rendered, 'Deployment')).env;
+    expect(env.map((e) => e.name)).not.toContain('AUTH_JWT_SECRET');
+    const plain = Object.fromEntries(env.filter((e) => e.value !== undefined).map((e) => [e.name, e.value as string]));
+    const auth = loadConfig({ ...plain, DATABASE_URL: 'postgres://u@db/billing' }).auth;
+    expect(auth.identityProvider).toMatchObject({ issuer: 'https://sso.example.com/realms/billing', audience: 'billing-api', jwksUrl: undefined });
+    expect(auth.claims).toEqual({ tenantClaim: 'tenant_id', rolesClaim: 'realm_access.roles', adminRole: 'admin' });
+    expect(check(['--set', 'auth.issuer=https://sso.example.com/realms/billing']).problems.join()).toMatch(/auth.audience is required with auth.issuer/);
+  });
+
   it('refuse to render more replicas than partitions, a grace period shorter than the drain, or an unknown setting', () => {
     const tooMany = check(['--set', 'autoscaling.maxReplicas=13']);
     expect(tooMany.rendered).toBe(false);

@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { INestApplication } from '@nestjs/common';
 import { Client } from 'pg';
 import request from 'supertest';
+import { DataSource } from 'typeorm';
+import { ENTITIES } from '../src/entities';
 import { uniqueName, waitFor } from './support/kafka';
 import { startTestApp, TestDatabase } from './support/fixture';
 import { adminToken, bearer, tenantToken } from './support/tokens';
@@ -55,6 +57,11 @@ describe('invoices REST API (real PostgreSQL)', () => {
   afterAll(async () => {
     await app?.close();
     await db?.drop();
+  });
+
+  it("registers every entity through its feature's module, the same list the migration CLI uses (src/entities.ts)", () => {
+    const registered = app.get(DataSource).entityMetadatas.map((metadata) => metadata.target);
+    expect(new Set(registered)).toEqual(new Set(ENTITIES));
   });
 
   it('serves an invoice in the contract shape, money as a decimal string', async () => {

@@ -1,6 +1,7 @@
 import { Fixture } from './support/fixture';
 import { asMessage, orderCompleted, uniqueName, waitFor } from './support/kafka';
 import { announcements, checkAnnouncements } from './support/outbox';
+import { FAULTY_SERVICE } from './support/standalone/service-process';
 
 const EVENTS = 200;
 
@@ -28,12 +29,13 @@ describe('outbox crash windows of the built service, SIGKILLed (real Kafka, real
     const events = Array.from({ length: EVENTS }, () => orderCompleted());
     await kafka.publish(topic, events.map(asMessage));
 
-    const afterCommit = await fixture.startService({ ...env, BILLING_CHAOS_CRASH_AFTER_COMMIT_EVERY: '1' }, { waitUntilReady: false });
+    const crashing = { waitUntilReady: false, script: FAULTY_SERVICE };
+    const afterCommit = await fixture.startService({ ...env, BILLING_CHAOS_CRASH_AFTER_COMMIT_EVERY: '1' }, crashing);
     expect((await afterCommit.exited).signal).toBe('SIGKILL');
     const committed = await db.count('invoices');
     expect(committed).toBeGreaterThan(0);
 
-    const afterPublish = await fixture.startService({ ...env, BILLING_CHAOS_CRASH_AFTER_PUBLISH_EVERY: '1' }, { waitUntilReady: false });
+    const afterPublish = await fixture.startService({ ...env, BILLING_CHAOS_CRASH_AFTER_PUBLISH_EVERY: '1' }, crashing);
     expect((await afterPublish.exited).signal).toBe('SIGKILL');
     // The broker acknowledged that batch, but its rows were never marked: they are still pending.
     expect(await db.count('invoice_outbox', 'published_at IS NULL')).toBeGreaterThan(0);
@@ -48,7 +50,10 @@ describe('outbox crash windows of the built service, SIGKILLed (real Kafka, real
     expect(await survivor.exited).toEqual({ code: 0, signal: null });
 
     expect(await db.count('invoice_outbox')).toBe(EVENTS);
-    const messages = announcements(await kafka.readAll(outboxTopic, EVENTS));
+    // Every row is marked, so the broker holds every announcement, repeats included: read them all, not the first EVENTS.
+    const total = await kafka.endOffsets(outboxTopic);
+    const messages = announcements(await kafka.readAll(outboxTopic, total));
+    expect(messages).toHaveLength(total);
     expect(await checkAnnouncements(db, messages)).toEqual([]);
     const perInvoice = Map.groupBy(messages, (m) => m.body.invoice_id);
     expect(perInvoice.size).toBe(EVENTS);

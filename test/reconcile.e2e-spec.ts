@@ -160,6 +160,35 @@ describe('npm run reconcile (real Kafka, real PostgreSQL, the real service)', ()
     expect(code).toBe(0);
   });
 
+  it("judges pending by the offsets stored with the data, as the consumer resumes, not by Kafka's committed offsets after a restore", async () => {
+    // The backup: the stored offsets and invoices as they are now, with the 2 events above not yet billed.
+    const backup = await db.query<{ partition: number; next_offset: string }>('SELECT partition, next_offset::text FROM consumer_offsets WHERE group_id = $1', [
+      groupId,
+    ]);
+    const billed = (await db.query<{ id: string }>('SELECT id::text FROM invoices')).map((r) => r.id);
+    ({ app } = await startTestApp({ databaseUrl: db.url, topic, groupId, env: { LOG_LEVEL: 'silent' } }));
+    await processedAll();
+    expect(await db.count('invoices')).toBe(billed.length + 2);
+    await app.close();
+    app = undefined;
+    // The restore, as the service's own rows are restored: Kafka's committed offsets stay past the 2 events.
+    await db.query('DELETE FROM invoice_outbox WHERE NOT (invoice_id = ANY($1::uuid[]))', [billed]);
+    await db.query('DELETE FROM invoices WHERE NOT (id = ANY($1::uuid[]))', [billed]);
+    await db.query('DELETE FROM processed_events');
+    for (const { partition, next_offset } of backup) {
+      await db.query('UPDATE consumer_offsets SET next_offset = $1 WHERE group_id = $2 AND topic = $3 AND partition = $4', [
+        next_offset,
+        groupId,
+        topic,
+        partition,
+      ]);
+    }
+
+    const { code, report } = await reconcileJson(['--from', from.toISOString(), '--to', new Date(Date.now() + 1).toISOString()]);
+    expect(report.summary.counts).toMatchObject({ invoiced: 20, pending: 2, unexplained: 0 });
+    expect(code).toBe(0);
+  });
+
   it('refuses a consumer group that never committed on the topic instead of calling everything pending', async () => {
     await expect(reconcile(['--from', from.toISOString(), '--to', to.toISOString(), '--group', uniqueName('typo')])).rejects.toThrow(
       /has no committed offset on/,

@@ -33,7 +33,7 @@ describe.each(CONSUME_MODES)('offsets stored with the invoices, %s mode (real Ka
     kafka.publishTransactions(topic, [{ messages: events.map((e) => ({ ...asMessage(e), partition: 0 })), commit }]);
   const events = (count: number) => Array.from({ length: count }, () => orderCompleted());
   const gapsCounted = async (app: INestApplication) => (await app.get(BillingMetrics).storedOffsetGaps.get()).values.reduce((sum, { value }) => sum + value, 0);
-  const gapLines = () => capturedLines().filter((line) => line.includes('stored offset is below the log start'));
+  const gapLines = () => capturedLines().filter((line) => String(line.msg).includes('stored offset is below the log start'));
   const storedOffsets = async () =>
     (await db.query<{ n: string }>('SELECT coalesce(sum(next_offset), 0)::text AS n FROM consumer_offsets WHERE group_id = $1', [groupId]))[0].n;
 

@@ -19,3 +19,9 @@ export class ForbiddenError extends AppError {
   readonly code = 'auth.forbidden';
   readonly httpStatus = 403;
 }
+
+/** Identity-provider mode before any key set could be fetched: the service cannot judge the token, the client did nothing wrong. */
+export class SigningKeysUnavailableError extends AppError {
+  readonly code = 'auth.keys_unavailable';
+  readonly httpStatus = 503;
+}

@@ -1,11 +1,15 @@
+import { performance } from 'node:perf_hooks';
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { IS_PUBLIC, REQUIRED_ROLES } from './auth.decorators';
+import { auditRequest, HttpRequestLike } from './audit-request';
+import { AuditTrail } from './audit-trail';
+import { AuthConfig } from '../config/configuration';
+import { ADMIN_ACTION, AdminActionMetadata, IS_PUBLIC } from './auth.decorators';
 import { ForbiddenError, MissingTokenError } from './auth.errors';
 import { AuthenticatedRequest } from './principal';
 import { TokenVerifier } from './token-verifier';
 
-interface HttpRequest extends AuthenticatedRequest {
+interface HttpRequest extends AuthenticatedRequest, HttpRequestLike {
   headers: Record<string, string | string[] | undefined>;
 }
 
@@ -15,18 +19,23 @@ export class JwtAuthGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly tokens: TokenVerifier,
+    private readonly config: AuthConfig,
+    private readonly audit: AuditTrail,
   ) {}
 
-  canActivate(context: ExecutionContext): boolean {
+  async canActivate(context: ExecutionContext): Promise<boolean> {
     if (context.getType() !== 'http') return true;
-    const targets = [context.getHandler(), context.getClass()];
-    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
+    const started = performance.now();
+    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()])) return true;
     const request = context.switchToHttp().getRequest<HttpRequest>();
-    const principal = this.tokens.verify(bearerToken(request));
+    const principal = await this.tokens.verify(bearerToken(request));
     request.principal = principal;
-    const required = this.reflector.getAllAndOverride<string[] | undefined>(REQUIRED_ROLES, targets) ?? [];
-    const missing = required.filter((role) => !principal.roles.includes(role));
-    if (missing.length > 0) throw new ForbiddenError(`this route needs the role(s): ${missing.join(', ')}`);
+    const admin = this.reflector.get<AdminActionMetadata | undefined>(ADMIN_ACTION, context.getHandler());
+    if (admin && !principal.admin) {
+      const refusal = new ForbiddenError(`this route needs the role(s): ${this.config.claims.adminRole}`);
+      await this.audit.refused(auditRequest(admin.action, principal, request), started, refusal.code);
+      throw refusal;
+    }
     return true;
   }
 }

@@ -1,15 +1,18 @@
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
 
-export const ADMIN_ROLE = 'admin';
-
 /** Who is calling, as the verified token says. */
 export interface Principal {
   tenantId: string;
   roles: readonly string[];
+  /** Holds the configured admin role (AUTH_ADMIN_ROLE). */
+  admin: boolean;
+  /** The token's sub and iss, for the audit trail; null when the token has none (an HS256 token may not). */
+  subject: string | null;
+  issuer: string | null;
 }
 
 export function isAdmin(principal: Principal): boolean {
-  return principal.roles.includes(ADMIN_ROLE);
+  return principal.admin;
 }
 
 export interface AuthenticatedRequest {

@@ -1,38 +1,66 @@
-import { Injectable } from '@nestjs/common';
-import { JwtPayload, TokenExpiredError, verify } from 'jsonwebtoken';
-import { AuthConfig } from '../config/configuration';
+import { Inject, Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { errors, jwtVerify, JWTVerifyOptions } from 'jose';
+import { Logger } from 'pino';
+import { AUTH_ALGORITHMS, AuthConfig } from '../config/configuration';
+import { AppError } from '../common/errors';
+import { BillingMetrics } from '../observability/billing-metrics';
+import { ROOT_LOGGER } from '../observability/root-logger';
 import { ExpiredTokenError, InvalidTokenError } from './auth.errors';
+import { principalFromClaims } from './claim-mapping';
 import { Principal } from './principal';
+import { ProviderKeys } from './provider-keys';
 
-/** The contract's tenant_id rule: a claim outside it could not name any tenant's data. */
-const TENANT_ID = /^[A-Za-z0-9._-]{1,64}$/;
-
-/** Verifies an HS256 token; pinning the algorithm is what rejects "alg: none" and RS/HS confusion. */
+/**
+ * Verifies a bearer token in the configured mode: HS256 with the shared secret, or the identity provider's keys.
+ * The allowed algorithms are pinned per mode, which is what refuses "alg: none", HMAC in identity-provider mode and
+ * the public key used as an HMAC secret (algorithm confusion).
+ */
 @Injectable()
-export class TokenVerifier {
-  constructor(private readonly config: AuthConfig) {}
+export class TokenVerifier implements OnModuleInit, OnModuleDestroy {
+  private readonly providerKeys?: ProviderKeys;
+  private readonly secret: Uint8Array;
+  private readonly options: JWTVerifyOptions;
 
-  verify(token: string): Principal {
-    const claims = this.decode(token);
-    if (typeof claims.exp !== 'number') throw new InvalidTokenError('token has no exp claim');
-    const { tenant_id: tenantId, roles } = claims as { tenant_id?: unknown; roles?: unknown };
-    if (typeof tenantId !== 'string' || !TENANT_ID.test(tenantId))
-      throw new InvalidTokenError('token claim tenant_id must be 1-64 characters of [A-Za-z0-9._-]');
-    if (!Array.isArray(roles) || !roles.every((r) => typeof r === 'string')) {
-      throw new InvalidTokenError('token claim roles must be an array of strings');
-    }
-    return { tenantId, roles };
+  constructor(
+    private readonly config: AuthConfig,
+    @Inject(ROOT_LOGGER) root: Logger,
+    metrics: BillingMetrics,
+  ) {
+    const provider = config.identityProvider;
+    this.secret = new TextEncoder().encode(config.jwtSecret);
+    this.providerKeys = provider && new ProviderKeys(provider, root.child({ context: 'IdentityProviderKeys' }), metrics);
+    this.options = {
+      algorithms: [...(provider ? AUTH_ALGORITHMS.identityProvider : AUTH_ALGORITHMS.local)],
+      clockTolerance: config.clockSkewSeconds,
+      requiredClaims: ['exp'],
+      ...(provider && { issuer: provider.issuer, audience: provider.audience }),
+    };
   }
 
-  private decode(token: string): JwtPayload {
+  async onModuleInit(): Promise<void> {
+    await this.providerKeys?.start();
+  }
+
+  onModuleDestroy(): void {
+    this.providerKeys?.stop();
+  }
+
+  async verify(token: string): Promise<Principal> {
     try {
-      const claims = verify(token, this.config.jwtSecret, { algorithms: ['HS256'] });
-      if (typeof claims === 'string') throw new InvalidTokenError('token payload must be a JSON object');
-      return claims;
+      const { payload } = this.providerKeys
+        ? await jwtVerify(token, this.providerKeys.resolve, this.options)
+        : await jwtVerify(token, this.secret, this.options);
+      return principalFromClaims(payload, this.config.claims);
     } catch (error) {
-      if (error instanceof TokenExpiredError) throw new ExpiredTokenError('token expired');
-      if (error instanceof InvalidTokenError) throw error;
-      throw new InvalidTokenError(`invalid token: ${(error as Error).message}`);
+      throw asAuthError(error);
     }
   }
+}
+
+function asAuthError(error: unknown): AppError {
+  if (error instanceof AppError) return error;
+  if (error instanceof errors.JWTExpired) return new ExpiredTokenError('token expired');
+  if (error instanceof errors.JWKSNoMatchingKey) return new InvalidTokenError('invalid token: no signing key of the identity provider matches its kid and alg');
+  // Whatever else a hostile token makes jose throw, it is the token's fault, never a 5xx.
+  return new InvalidTokenError(`invalid token: ${(error as Error).message}`);
 }

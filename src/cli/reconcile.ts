@@ -21,7 +21,7 @@ export const RECONCILE_USAGE = `usage: npm run reconcile -- --from <instant|offs
                       out runs from its first offset (--from) or to its end (--to). --to is exclusive.
   --topic             default KAFKA_TOPIC or order.completed
   --dlt               default KAFKA_DLT_TOPIC or <topic>.dlt
-  --group             the service's consumer group (its committed offsets mark what is pending), default KAFKA_GROUP_ID
+  --group             the service's consumer group (its offsets stored in consumer_offsets mark what is pending), default KAFKA_GROUP_ID
   --format            table (summary and problems, default), json or csv (every message and orphan invoice)
   --out               write the report to FILE (the summary still goes to the terminal)
   --lookback-minutes  messages this long before the range are read to explain invoices created early in it, default 60

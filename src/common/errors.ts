@@ -15,6 +15,12 @@ export abstract class AppError extends Error {
   }
 }
 
+/** A request the client can fix: bad query parameters, a malformed id or cursor. */
+export class InvalidRequestError extends AppError {
+  readonly code = 'request.invalid';
+  readonly httpStatus = 400;
+}
+
 export type PoisonReason = 'invalid_encoding' | 'invalid_json' | 'invalid_payload' | 'conflict' | 'rejected_by_database';
 
 /** A message that can never succeed, however often it is retried. */

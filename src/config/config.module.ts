@@ -10,7 +10,6 @@ import {
   LoggingConfig,
   OutboxConfig,
   RetentionConfig,
-  TestHooksConfig,
   TracingConfig,
 } from './configuration';
 
@@ -28,7 +27,6 @@ export class ConfigModule {
       { provide: RetentionConfig, useValue: config.retention },
       { provide: BillingConfig, useValue: config.billing },
       { provide: OutboxConfig, useValue: config.outbox },
-      { provide: TestHooksConfig, useValue: config.testHooks },
       { provide: LoggingConfig, useValue: config.logging },
       { provide: TracingConfig, useValue: config.tracing },
     ];

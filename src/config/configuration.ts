@@ -1,8 +1,11 @@
 import { CronTime } from 'cron';
 import { readDatabaseUrl } from './database-url';
 import { Env, EnvReader } from './env-reader';
+import { AuthConfig, readAuth } from './auth-config';
 import { KafkaSecurity, readKafkaSecurity } from './kafka-security';
 import { COMPRESSION_CODECS, CompressionCodec } from '../kafka/compression-codec-names';
+
+export { AUTH_ALGORITHMS, AuthConfig, ClaimMapping, IdentityProviderConfig, isAllowedProviderUrl, MIN_JWT_SECRET_LENGTH } from './auth-config';
 
 export class DatabaseConfig {
   constructor(
@@ -77,10 +80,6 @@ export class HttpConfig {
   constructor(readonly port: number) {}
 }
 
-export class AuthConfig {
-  constructor(readonly jwtSecret: string) {}
-}
-
 export class RetentionConfig {
   constructor(
     readonly retentionDays: number,
@@ -111,15 +110,6 @@ export class OutboxConfig {
 
 export class BillingConfig {
   constructor(readonly defaultCurrency: string) {}
-}
-
-/** Fault injection for the chaos suite (test/chaos); 0 means off, which is the only production value. */
-export class TestHooksConfig {
-  constructor(
-    readonly crashAfterCommitEvery: number,
-    /** Kills the process after the broker acknowledged an outbox batch and before it is marked published. */
-    readonly crashAfterPublishEvery = 0,
-  ) {}
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -161,14 +151,12 @@ export interface AppConfig {
   retention: RetentionConfig;
   billing: BillingConfig;
   outbox: OutboxConfig;
-  testHooks: TestHooksConfig;
   logging: LoggingConfig;
   tracing: TracingConfig;
 }
 
 export const ORDER_COMPLETED_TOPIC = 'order.completed';
 export const INVOICE_CREATED_TOPIC = 'invoice.created';
-export const MIN_JWT_SECRET_LENGTH = 32;
 /** Kafka's default offsets.retention.minutes: a group can replay at least this far back. */
 export const MIN_SAFE_RETENTION_DAYS = 7;
 
@@ -338,8 +326,7 @@ function isHttpUrl(text: string): boolean {
 export function loadConfig(rawEnv: Env): AppConfig {
   const env = new EnvReader(rawEnv);
   const databaseUrl = readDatabaseUrl(env);
-  const jwtSecret = env.secret('AUTH_JWT_SECRET');
-  env.check('AUTH_JWT_SECRET', jwtSecret === '' || jwtSecret.length >= MIN_JWT_SECRET_LENGTH, `must be at least ${MIN_JWT_SECRET_LENGTH} characters`);
+  const auth = readAuth(env);
   const defaultCurrency = env.string('BILLING_DEFAULT_CURRENCY', 'USD');
   env.check('BILLING_DEFAULT_CURRENCY', isIsoCurrency(defaultCurrency), `must be an ISO 4217 code such as USD, got "${defaultCurrency}"`);
   const config: AppConfig = {
@@ -347,14 +334,10 @@ export function loadConfig(rawEnv: Env): AppConfig {
     kafka: readKafka(env),
     consumerPolicy: readConsumerPolicy(env),
     http: new HttpConfig(env.integer('PORT', 3000, { min: 1, max: 65535 })),
-    auth: new AuthConfig(jwtSecret),
+    auth,
     retention: readRetention(env),
     billing: new BillingConfig(defaultCurrency),
     outbox: readOutbox(env),
-    testHooks: new TestHooksConfig(
-      env.integer('BILLING_CHAOS_CRASH_AFTER_COMMIT_EVERY', 0, { min: 0, max: 1_000_000 }),
-      env.integer('BILLING_CHAOS_CRASH_AFTER_PUBLISH_EVERY', 0, { min: 0, max: 1_000_000 }),
-    ),
     logging: readLogging(env),
     tracing: readTracing(env),
   };

@@ -3,12 +3,6 @@ import { DataSourceOptions } from 'typeorm';
 import { DatabaseConfig } from '../config/configuration';
 import { postgresConnection } from '../config/postgres-tls';
 import { BoundedPgClient } from './bounded-pg-client';
-import { ProcessedEvent } from '../idempotency/processed-event.entity';
-import { Invoice } from '../invoices/invoice.entity';
-import { OutboxMessage } from '../outbox/outbox-message.entity';
-import { StoredOffset } from '../consumer-offsets/stored-offset.entity';
-
-export const ENTITIES = [ProcessedEvent, Invoice, StoredOffset, OutboxMessage];
 
 /** What every connection carries, the migrations' and the CLIs' too: a bounded connect, TCP keepalive. */
 const CONNECTION_DEFAULTS = new DatabaseConfig('');
@@ -37,14 +31,18 @@ export function connectionBounds(config: DatabaseConfig = CONNECTION_DEFAULTS) {
   };
 }
 
-/** The service, the migrations and the CLIs all connect through this, so DATABASE_URL's sslmode means the same everywhere. */
-export function dataSourceOptions(databaseUrl: string): DataSourceOptions {
+/**
+ * The service, the migrations and the CLIs all connect through this, so DATABASE_URL's sslmode means the same everywhere.
+ * entities: none for raw SQL; the app registers each feature's own (TypeOrmModule.forFeature), the migration CLI and
+ * the tests pass src/entities.ts.
+ */
+export function dataSourceOptions(databaseUrl: string, entities: NonNullable<DataSourceOptions['entities']> = []): DataSourceOptions {
   const { url, ssl } = postgresConnection(databaseUrl);
   return {
     type: 'postgres',
     url,
     ssl,
-    entities: ENTITIES,
+    entities,
     migrations: [join(__dirname, '..', '..', 'migrations', '*.{ts,js}')],
     migrationsTableName: 'typeorm_migrations',
     synchronize: false,

@@ -2,7 +2,6 @@ import { Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DatabaseConfig } from '../config/configuration';
 import { connectionBounds, dataSourceOptions, serviceSessionOptions } from './data-source-options';
-import { SilenceWatchdog } from './silence-watchdog';
 import { TransactionRunner } from './transaction-runner';
 
 @Global()
@@ -13,11 +12,12 @@ import { TransactionRunner } from './transaction-runner';
       useFactory: (config: DatabaseConfig) => {
         const options = dataSourceOptions(config.url);
         const extra = { ...(options.extra as Record<string, unknown>), ...connectionBounds(config), ...serviceSessionOptions(config) };
-        return { ...options, extra, retryAttempts: 3, retryDelay: 1000 };
+        // Each feature module registers its own entities (TypeOrmModule.forFeature): this module imports none.
+        return { ...options, autoLoadEntities: true, extra, retryAttempts: 3, retryDelay: 1000 };
       },
     }),
   ],
-  providers: [TransactionRunner, SilenceWatchdog],
-  exports: [TransactionRunner, SilenceWatchdog],
+  providers: [TransactionRunner],
+  exports: [TransactionRunner],
 })
 export class DatabaseModule {}

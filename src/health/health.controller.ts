@@ -1,7 +1,7 @@
 import { Controller, Get, HttpStatus, Res, ServiceUnavailableException } from '@nestjs/common';
 import { ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckResult, HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
-import { Public } from '../auth/auth.decorators';
+import { Public } from '../common/public-route';
 import { ConsumerPolicyConfig } from '../config/configuration';
 import { ConsumerOffsets } from '../consumer-offsets/consumer-offsets.service';
 import { DeliveryRetries } from '../observability/delivery-retries';
@@ -9,7 +9,7 @@ import { UndecodablePartitions } from '../observability/undecodable-partitions';
 import { OutboxRelay } from '../outbox/outbox.relay';
 import { ConsumerHealth } from './consumer-health';
 import { SilentConnections } from '../database/bounded-pg-client';
-import { SilenceWatchdog } from '../database/silence-watchdog';
+import { SilenceWatchdog } from '../observability/silence-watchdog';
 
 /** How long /health keeps reporting the database down after a silent connection was dropped. */
 export const SILENT_DROP_REPORTED_FOR_MS = 10_000;

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { InvalidRequestError } from '../http/api-errors';
+import { InvalidRequestError } from '../common/errors';
 import { decodeCursor, encodeCursor } from './invoice-cursor';
 
 describe('invoice cursor', () => {

@@ -1,4 +1,4 @@
-import { InvalidRequestError } from '../http/api-errors';
+import { InvalidRequestError } from '../common/errors';
 
 /** Position after the last row of a page, in the listing's order (insert transaction id, then id). */
 export interface InvoicePosition {

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AppError } from '../common/errors';
-import { InvalidRequestError } from '../http/api-errors';
+import { InvalidRequestError } from '../common/errors';
 import { ForbiddenError } from '../auth/auth.errors';
 import { isAdmin, Principal } from '../auth/principal';
 import { decodeCursor, encodeCursor } from './invoice-cursor';

@@ -1,12 +1,13 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiBearerAuth, ApiNotFoundResponse, ApiOkResponse, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { BEARER_SCHEME } from '../auth/auth.decorators';
 import { CurrentPrincipal, Principal } from '../auth/principal';
-import { strictQuery, uuidParam } from '../http/strict-query.pipe';
+import { strictQuery, uuidParam } from '../common/strict-query.pipe';
 import { InvoiceDto, InvoicePageDto, ListInvoicesQuery } from './invoice.dto';
 import { InvoiceQueriesService } from './invoice-queries.service';
 
 @ApiTags('invoices')
-@ApiBearerAuth()
+@ApiBearerAuth(BEARER_SCHEME)
 @ApiUnauthorizedResponse({ description: 'Missing, malformed, wrongly signed or expired token' })
 @Controller('invoices')
 export class InvoicesController {

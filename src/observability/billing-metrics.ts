@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { SilentConnections } from '../database/bounded-pg-client';
 import { EventOutcome } from './event-outcome';
 
 const OUTCOMES: EventOutcome[] = ['invoiced', 'duplicate', 'duplicate_order', 'conflict', 'poison', 'failed'];
@@ -67,6 +66,26 @@ export class BillingMetrics {
   readonly cleanupLastSuccess = new Gauge({
     name: 'billing_cleanup_last_success_timestamp_seconds',
     help: 'Unix time of the last retention purge this process finished; 0 until its first',
+    registers: [this.registry],
+  });
+
+  readonly jwksFetches = new Counter({
+    name: 'billing_auth_jwks_fetches_total',
+    help: "Fetches of the identity provider's signing keys (discovery included) by outcome: loaded or failed (the last good keys kept)",
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly jwksLastSuccess = new Gauge({
+    name: 'billing_auth_jwks_last_success_timestamp_seconds',
+    help: "Unix time of the identity provider's key set this process last loaded; 0 until its first (or in HS256 mode)",
+    registers: [this.registry],
+  });
+
+  readonly adminActions = new Counter({
+    name: 'billing_admin_actions_total',
+    help: 'Admin actions by action and outcome (succeeded, failed, refused), as the audit trail records them',
+    labelNames: ['action', 'outcome'] as const,
     registers: [this.registry],
   });
 
@@ -138,16 +157,6 @@ export class BillingMetrics {
     help: 'Assigned partitions whose stored offset was below the log start: events deleted by Kafka that the database never saw',
     labelNames: ['topic', 'partition'] as const,
     registers: [this.registry],
-  });
-
-  readonly silentDatabaseConnections = new Counter({
-    name: 'billing_database_silent_connections_dropped_total',
-    help: 'PostgreSQL connections dropped because they went silent (no answer, no reset): found by the silence check or the query timeout',
-    registers: [this.registry],
-    collect() {
-      this.reset();
-      this.inc(SilentConnections.total());
-    },
   });
 
   readonly undecodablePartition = new Gauge({

@@ -1,5 +1,5 @@
 import { Controller, Get, Header } from '@nestjs/common';
-import { Public } from '../auth/auth.decorators';
+import { Public } from '../common/public-route';
 import { BillingMetrics } from './billing-metrics';
 import { LAG_SCRAPE_BUDGET_MS, LagMonitor } from './lag-monitor';
 

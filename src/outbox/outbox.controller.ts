@@ -1,8 +1,7 @@
 import { Controller, HttpCode, Param, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiForbiddenResponse, ApiNotFoundResponse, ApiOkResponse, ApiProperty, ApiTags } from '@nestjs/swagger';
-import { Roles } from '../auth/auth.decorators';
-import { ADMIN_ROLE } from '../auth/principal';
-import { uuidParam } from '../http/strict-query.pipe';
+import { ApiBearerAuth, ApiUnauthorizedResponse, ApiForbiddenResponse, ApiNotFoundResponse, ApiOkResponse, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { AdminAction, BEARER_SCHEME } from '../auth/auth.decorators';
+import { uuidParam } from '../common/strict-query.pipe';
 import { Reannouncement, OutboxService } from './outbox.service';
 
 class ReannouncementDto implements Reannouncement {
@@ -12,16 +11,17 @@ class ReannouncementDto implements Reannouncement {
 }
 
 @ApiTags('admin')
-@ApiBearerAuth()
+@ApiBearerAuth(BEARER_SCHEME)
+@ApiUnauthorizedResponse({ description: 'Missing, malformed, wrongly signed or expired token' })
 @Controller('admin/outbox')
-@Roles(ADMIN_ROLE)
 export class OutboxController {
   constructor(private readonly outbox: OutboxService) {}
 
   @Post('reannounce/:invoice_id')
   @HttpCode(200)
+  @AdminAction('outbox.reannounce')
   @ApiOkResponse({ type: ReannouncementDto })
-  @ApiForbiddenResponse({ description: 'The token lacks the admin role' })
+  @ApiForbiddenResponse({ description: 'The token lacks the admin role (AUTH_ADMIN_ROLE); the attempt is audited' })
   @ApiNotFoundResponse({ description: 'No outbox row for this invoice (unknown, or purged by retention after publishing)' })
   reannounce(@Param('invoice_id', uuidParam('invoice_id')) invoiceId: string): Promise<Reannouncement> {
     return this.outbox.reannounce(invoiceId);

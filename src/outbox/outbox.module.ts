@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
 import { OutboxController } from './outbox.controller';
-import { TestHooksConfig } from '../config/configuration';
-import { OutboxFaultHook, outboxFaultHookFor } from './outbox-fault.hook';
+import { OutboxMessage } from './outbox-message.entity';
 import { OutboxListener } from './outbox.listener';
 import { OutboxPublisher } from './outbox.publisher';
 import { OutboxRelay } from './outbox.relay';
@@ -9,15 +9,9 @@ import { OutboxRepository } from './outbox.repository';
 import { OutboxService } from './outbox.service';
 
 @Module({
+  imports: [TypeOrmModule.forFeature([OutboxMessage])],
   controllers: [OutboxController],
-  providers: [
-    OutboxRepository,
-    OutboxPublisher,
-    OutboxListener,
-    { provide: OutboxFaultHook, inject: [TestHooksConfig], useFactory: outboxFaultHookFor },
-    OutboxRelay,
-    OutboxService,
-  ],
+  providers: [OutboxRepository, OutboxPublisher, OutboxListener, OutboxRelay, OutboxService],
   exports: [OutboxRelay],
 })
 export class OutboxModule {}

@@ -10,7 +10,7 @@ export interface BillingFields {
 
 /** What the topic, the dead-letter topic and the invoices say about one message of the range. */
 export interface MessageFacts {
-  /** At or after the group's committed offset: the service has not acknowledged it yet. */
+  /** At or after the offset stored for the group (consumer_offsets): the service has not acknowledged it yet. */
   pending: boolean;
   deadLetterReason: string | null;
   /** Why the service's parser rejects the message, or null when it is a valid event. */
@@ -32,7 +32,7 @@ export interface Verdict {
 
 /** The service's decisions, replayed from their evidence: the invoice proves its event even after its claim was purged. */
 export function verdictOf(facts: MessageFacts): Verdict {
-  if (facts.pending) return { class: 'pending', detail: 'after the consumer group committed offset' };
+  if (facts.pending) return { class: 'pending', detail: "at or after the consumer group's stored offset" };
   if (facts.deadLetterReason !== null) return { class: 'dead_lettered', detail: facts.deadLetterReason };
   if (facts.poisonReason !== null) return unexplained(`poison (${facts.poisonReason}) but not on the dead-letter topic`);
   const event = facts.event;

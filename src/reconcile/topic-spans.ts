@@ -12,7 +12,7 @@ export interface Span {
 
 export type BatchHandler = (span: Span, messages: KafkaMessage[]) => Promise<void>;
 
-/** Kafka's side of reconcile: offsets of a range, the group's commits, and reading spans of offsets. */
+/** Kafka's side of reconcile: offsets of a range and reading spans of offsets (what is pending comes from consumer_offsets). */
 export class TopicSpans {
   constructor(
     private readonly kafka: Kafka,
@@ -44,12 +44,6 @@ export class TopicSpans {
   async endOffsets(topic: string): Promise<Map<number, number>> {
     const watermarks = await this.admin.fetchTopicOffsets(topic);
     return new Map(watermarks.map((w) => [w.partition, Number(w.high)]));
-  }
-
-  /** The group's committed offset per partition; a partition it never committed has none (-1): all of it is pending. */
-  async committedOffsets(groupId: string, topic: string): Promise<Map<number, number>> {
-    const [committed] = await this.admin.fetchOffsets({ groupId, topics: [topic] });
-    return new Map(committed.partitions.map((p) => [p.partition, Number(p.offset)]));
   }
 
   private async offsetsAt(topic: string, bound: RangeBound, unbounded: 'low' | 'high'): Promise<Map<number, number>> {

@@ -1,5 +1,6 @@
 import { KafkaConfig as KafkaClientConfig, SASLOptions } from 'kafkajs';
 import { KafkaSecurity } from '../config/kafka-security';
+import '../kafka/kafkajs-idle-timer';
 import { installKafkaAdapter } from '../kafka/kafka-adapter';
 
 export interface KafkaConnection {

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { BROKERS, CHAOS_DIR, DATABASE_URL, remember } from '../../infra/chaos.ts';
 import { ROOT, isAlive, sleep } from '../../infra/common.ts';
-import { ServiceProcess } from '../support/standalone/service-process.ts';
+import { FAULTY_SERVICE, ServiceProcess } from '../support/standalone/service-process.ts';
 
 const READY_TIMEOUT_MS = 90_000;
 // A member that stops during a rebalance leaves only once the rebalance is over, which takes up to the 30 s session timeout.
@@ -49,7 +49,8 @@ export class ConsumerFleet {
     };
     const logFile = path.join(this.logDir, `consumer-${slot}.log`);
     fs.appendFileSync(logFile, `\n=== start slot ${slot} at ${new Date().toISOString()} mode=${mode} crashAfterCommitEvery=${crashAfterCommitEvery}\n`);
-    const service = new ServiceProcess({ cwd: ROOT, env, logFile });
+    // The crash hook is test code: the tests' entry point plugs it into the built service.
+    const service = new ServiceProcess({ cwd: ROOT, env, logFile, ...(crashAfterCommitEvery > 0 && { script: FAULTY_SERVICE }) });
     const entry = { service, pid: service.pid, port, crashHook: crashAfterCommitEvery > 0, expected: null, logFile, slot };
     entry.exited = service.exited.then(({ code, signal }) => this.onExit(entry, code, signal));
     this.processes.set(slot, entry);

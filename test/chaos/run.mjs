@@ -375,7 +375,7 @@ async function main() {
     run('npm run build', 'npm', ['run', '--silent', 'build']);
     await postgres.start();
     await postgres.createDatabase(DATABASE);
-    run('migrations', process.execPath, ['node_modules/typeorm/cli.js', 'migration:run', '-d', 'dist/src/database/data-source.js'], { DATABASE_URL });
+    run('migrations', process.execPath, ['node_modules/typeorm/cli.js', 'migration:run', '-d', 'dist/src/data-source.js'], { DATABASE_URL });
     log(`private PostgreSQL ready on 127.0.0.1:25432 (${postgres.dir}), migrations applied`);
     await kafka.start();
     admin = kafkaClient('chaos-admin', { retry: { retries: 10 } }).admin();

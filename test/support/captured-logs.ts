@@ -12,7 +12,7 @@ export function capturedLogs(): DestinationStream {
   };
 }
 
-/** The lines the apps of the running test logged so far. */
-export function capturedLines(): string[] {
-  return (globalThis as CapturingGlobal).__capturedLogs ?? [];
+/** The JSON lines the test apps logged so far in the running test (the fixture's apps log JSON). */
+export function capturedLines(): Record<string, unknown>[] {
+  return ((globalThis as CapturingGlobal).__capturedLogs ?? []).map((line) => JSON.parse(line) as Record<string, unknown>);
 }

@@ -13,6 +13,7 @@ import { AppModule } from '../../src/app.module';
 import { configureApp } from '../../src/bootstrap';
 import { AppConfig, loadConfig, LoggingConfig } from '../../src/config/configuration';
 import { dataSourceOptions } from '../../src/database/data-source-options';
+import { ENTITIES } from '../../src/entities';
 import { createRootLogger, ROOT_LOGGER } from '../../src/observability/root-logger';
 import { capturedLogs } from './captured-logs';
 import { BROKERS, TestKafka, uniqueName } from './kafka';
@@ -44,7 +45,7 @@ export class TestDatabase {
     await withAdmin((admin) => admin.query(`CREATE DATABASE "${name}"`));
     const url = ADMIN_URL.replace(/\/[^/]*$/, `/${name}`);
     if (before) await withClient(url, (client) => client.query(before));
-    const dataSource = new DataSource(dataSourceOptions(`${url}?application_name=${TestDatabase.APPLICATION_NAME}`));
+    const dataSource = new DataSource(dataSourceOptions(`${url}?application_name=${TestDatabase.APPLICATION_NAME}`, ENTITIES));
     await dataSource.initialize();
     await dataSource.runMigrations({ transaction: 'all' });
     return new TestDatabase(name, url, dataSource);
@@ -205,9 +206,11 @@ export class Fixture {
   /**
    * The built service in its own process on this fixture's database, JSON logs kept in its `lines`; `env` adds to
    * (or overrides) the defaults. A service that is meant to kill itself is not waited for: it may die before it listens.
+   * script: another entry point, such as FAULTY_SERVICE (the crash hooks).
    */
-  async startService(env: Record<string, string>, options: { waitUntilReady?: boolean } = {}): Promise<ServiceProcess> {
+  async startService(env: Record<string, string>, options: { waitUntilReady?: boolean; script?: string } = {}): Promise<ServiceProcess> {
     const service = spawnService({
+      script: options.script,
       env: {
         DATABASE_URL: this.db.url,
         KAFKA_BROKERS: BROKERS.join(','),

@@ -10,9 +10,9 @@ export const RULES_FILE = join(__dirname, '..', '..', 'deploy', 'prometheus', 'b
 
 const SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
 
-/** The rules with every range and `for` divided by the factor (10m becomes 10s at 60), so a test sees them in seconds. */
+/** The rules with every range, `offset` and `for` divided by the factor (10m becomes 10s at 60), so a test sees them in seconds. */
 export function acceleratedRules(rules: string, factor: number): string {
-  return rules.replace(/(\[|for: )(\d+)([smhd])/g, (_, prefix: string, amount: string, unit: string) => {
+  return rules.replace(/(\[|for: |offset )(\d+)([smhd])/g, (_, prefix: string, amount: string, unit: string) => {
     return `${prefix}${Math.max(1, Math.round((Number(amount) * SECONDS[unit]) / factor))}s`;
   });
 }
@@ -90,6 +90,22 @@ export class TestPrometheus {
   async ruleState(name: string): Promise<string | undefined> {
     const { groups } = await this.api<{ groups: { rules: { name: string; state?: string }[] }[] }>('rules', { type: 'alert' });
     return groups.flatMap((g) => g.rules).find((r) => r.name === name)?.state;
+  }
+
+  /**
+   * Waits until the rule was evaluated after `seconds` (Unix time): the alerts API answers from the last evaluation,
+   * which may predate the samples a query just saw.
+   */
+  async evaluatedAfter(name: string, seconds: number): Promise<void> {
+    await waitFor(
+      async () => {
+        const { groups } = await this.api<{ groups: { rules: { name: string; lastEvaluation: string }[] }[] }>('rules', { type: 'alert' });
+        const rule = groups.flatMap((g) => g.rules).find((r) => r.name === name);
+        return rule !== undefined && Date.parse(rule.lastEvaluation) / 1000 > seconds;
+      },
+      10_000,
+      `${name} evaluated again`,
+    );
   }
 
   async stop(removeData = true): Promise<void> {

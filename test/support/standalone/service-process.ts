@@ -6,6 +6,8 @@ import type { AddressInfo } from 'node:net';
 import net from 'node:net';
 
 export const SERVICE_MAIN = 'dist/src/main.js';
+/** The built service with the tests' crash hooks (BILLING_CHAOS_CRASH_AFTER_*_EVERY), relative to the repository root. */
+export const FAULTY_SERVICE = 'test/support/standalone/faulty-service.ts';
 /**
  * The heap flags production starts the service with (npm run start:prod, the Dockerfile's NODE_OPTIONS; the
  * deploy-manifests test holds them equal): they bound its resident set, BENCHMARKS.md (Memory).
@@ -21,7 +23,8 @@ export interface ServiceProcessOptions {
   /** Node flags; SHIPPED_NODE_ARGS by default, so the service runs as in production. */
   nodeArgs?: readonly string[];
   /**
-   * Where its output goes. Without a file, JSON lines of stdout are kept in `lines` and stderr in `stderr`; with one,
+   * Where its output goes. Without a file, JSON lines of stdout are kept in `lines`, any other stdout line in
+   * `notJson`, and stderr in `stderr`; with one,
    * both are appended to the file (it survives the test, and a dying parent cannot lose lines).
    */
   logFile?: string;
@@ -36,6 +39,8 @@ export interface Exit {
 
 export class ServiceProcess {
   readonly lines: Record<string, unknown>[] = [];
+  /** Lines of stdout that are not a JSON object: the service's output should have none. */
+  readonly notJson: string[] = [];
   readonly exited: Promise<Exit>;
   readonly logFile: string | undefined;
   stderr = '';
@@ -144,9 +149,23 @@ export class ServiceProcess {
       const text = partial + chunk.toString();
       const complete = text.split('\n');
       partial = complete.pop() ?? '';
-      for (const line of complete.filter(Boolean)) this.lines.push(JSON.parse(line) as Record<string, unknown>);
+      for (const line of complete.filter(Boolean)) {
+        const parsed = parseJsonObject(line);
+        if (parsed) this.lines.push(parsed);
+        else this.notJson.push(line);
+      }
     });
     this.child.stderr!.on('data', (chunk: Buffer) => (this.stderr += chunk.toString()));
+  }
+}
+
+/** The line as a JSON object, or undefined when it is anything else. */
+export function parseJsonObject(line: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(line);
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -27,15 +27,20 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{- if and $a.enabled (gt (int $a.minReplicas) (int $a.maxReplicas)) -}}
 {{- fail "autoscaling.minReplicas exceeds autoscaling.maxReplicas" -}}
 {{- end -}}
+{{- if and .Values.auth.issuer (not .Values.auth.audience) -}}
+{{- fail "auth.audience is required with auth.issuer: every token's aud must name it" -}}
+{{- end -}}
 {{- $s := .Values.shutdown -}}
 {{- if le (int $s.terminationGracePeriodSeconds) (add $s.preStopSleepSeconds $s.drainBudgetSeconds | int) -}}
 {{- fail (printf "shutdown.terminationGracePeriodSeconds (%v) must exceed preStopSleepSeconds + drainBudgetSeconds (%v): SIGKILL mid-batch means redelivery and a rebalance" $s.terminationGracePeriodSeconds (add $s.preStopSleepSeconds $s.drainBudgetSeconds)) -}}
 {{- end -}}
 {{- end -}}
 
-{{/* AUTH_JWT_SECRET and DATABASE_URL: files from the mounted Secret (<NAME>_FILE) or secretKeyRef env. */}}
+{{/* AUTH_JWT_SECRET (HS256 mode only) and DATABASE_URL: files from the mounted Secret (<NAME>_FILE) or secretKeyRef env. */}}
 {{- define "billing.secretEnv" -}}
-{{- range $key := list "AUTH_JWT_SECRET" "DATABASE_URL" }}
+{{- $keys := list "DATABASE_URL" -}}
+{{- if not .Values.auth.issuer }}{{ $keys = prepend $keys "AUTH_JWT_SECRET" }}{{ end -}}
+{{- range $key := $keys }}
 {{- if $.Values.secret.mountAsFiles }}
 - name: {{ $key }}_FILE
   value: {{ printf "%s/%s" $.Values.secret.mountPath $key | quote }}

@@ -1,10 +1,12 @@
-import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown, Optional } from '@nestjs/common';
+import { Counter } from 'prom-client';
 import { Client, QueryResultRow } from 'pg';
 import { Logger } from 'pino';
 import { DatabaseConfig } from '../config/configuration';
 import { postgresConnection } from '../config/postgres-tls';
-import { ROOT_LOGGER } from '../observability/root-logger';
-import { BoundedPgClient } from './bounded-pg-client';
+import { BillingMetrics } from './billing-metrics';
+import { ROOT_LOGGER } from './root-logger';
+import { BoundedPgClient, SilentConnections } from '../database/bounded-pg-client';
 
 const CHECK_EVERY_MS = 1_000;
 /** Probes that must find a backend not working on the awaited statement before its connection is dropped. */
@@ -36,8 +38,10 @@ export class SilenceWatchdog implements OnApplicationBootstrap, OnApplicationShu
   constructor(
     private readonly config: DatabaseConfig,
     @Inject(ROOT_LOGGER) root: Logger,
+    @Optional() metrics?: BillingMetrics,
   ) {
     this.logger = root.child({ context: 'Database' });
+    if (metrics) registerDroppedCounter(metrics);
   }
 
   onApplicationBootstrap(): void {
@@ -115,6 +119,19 @@ export class SilenceWatchdog implements OnApplicationBootstrap, OnApplicationShu
       this.logger.warn({ error: (error as Error).message }, 'sessions of silent connections not ended; the server ends them after its idle timeouts'),
     );
   }
+}
+
+/** Read from the drops at each scrape. */
+function registerDroppedCounter(metrics: BillingMetrics): void {
+  new Counter({
+    name: 'billing_database_silent_connections_dropped_total',
+    help: 'PostgreSQL connections dropped because they went silent (no answer, no reset): found by the silence check or the query timeout',
+    registers: [metrics.registry],
+    collect() {
+      this.reset();
+      this.inc(SilentConnections.total());
+    },
+  });
 }
 
 /** The pids among `pids` whose backend is running a statement right now, asked on a connection of its own. */

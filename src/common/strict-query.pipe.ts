@@ -1,5 +1,5 @@
 import { ParseUUIDPipe, ValidationError, ValidationPipe } from '@nestjs/common';
-import { InvalidRequestError } from './api-errors';
+import { InvalidRequestError } from './errors';
 
 /** Query DTO validation that refuses unknown parameters and says what is wrong with each bad one. */
 export function strictQuery(): ValidationPipe {

@@ -1,6 +1,6 @@
 import pino from 'pino';
 import { DatabaseConfig } from '../config/configuration';
-import { BoundedPgClient } from './bounded-pg-client';
+import { BoundedPgClient } from '../database/bounded-pg-client';
 import { SilenceWatchdog } from './silence-watchdog';
 
 /** A client that never connects, made to look as if it awaited an answer since `waitingSince`. */
