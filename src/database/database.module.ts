@@ -1,7 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DatabaseConfig } from '../config/configuration';
-import { dataSourceOptions } from './data-source-options';
+import { connectionBounds, dataSourceOptions, serviceSessionOptions } from './data-source-options';
 import { TransactionRunner } from './transaction-runner';
 
 @Global()
@@ -11,9 +11,9 @@ import { TransactionRunner } from './transaction-runner';
       inject: [DatabaseConfig],
       useFactory: (config: DatabaseConfig) => {
         const options = dataSourceOptions(config.url);
-        const timeouts = { statement_timeout: config.statementTimeoutMs, lock_timeout: config.lockTimeoutMs };
+        const extra = { ...(options.extra as Record<string, unknown>), ...connectionBounds(config), ...serviceSessionOptions(config) };
         // Each feature module registers its own entities (TypeOrmModule.forFeature): this module imports none.
-        return { ...options, autoLoadEntities: true, extra: { ...options.extra, ...timeouts }, retryAttempts: 3, retryDelay: 1000 };
+        return { ...options, autoLoadEntities: true, extra, retryAttempts: 3, retryDelay: 1000 };
       },
     }),
   ],

@@ -6,13 +6,14 @@ import { LagMonitor } from './lag-monitor';
 import { LoggingModule } from './logging.module';
 import { MetricsController } from './metrics.controller';
 import { ShutdownLogger } from './shutdown-logger';
+import { SilenceWatchdog } from './silence-watchdog';
 import { UndecodablePartitions } from './undecodable-partitions';
 
 @Global()
 @Module({
   imports: [LoggingModule],
   controllers: [MetricsController],
-  providers: [BillingMetrics, EventOutcomeRecorder, LagMonitor, ShutdownLogger, DeliveryRetries, UndecodablePartitions],
-  exports: [BillingMetrics, EventOutcomeRecorder, LoggingModule, DeliveryRetries, UndecodablePartitions],
+  providers: [BillingMetrics, EventOutcomeRecorder, LagMonitor, ShutdownLogger, DeliveryRetries, UndecodablePartitions, SilenceWatchdog],
+  exports: [BillingMetrics, EventOutcomeRecorder, LoggingModule, DeliveryRetries, UndecodablePartitions, SilenceWatchdog],
 })
 export class ObservabilityModule {}

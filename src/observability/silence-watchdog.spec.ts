@@ -1,0 +1,95 @@
+import pino from 'pino';
+import { DatabaseConfig } from '../config/configuration';
+import { BoundedPgClient } from '../database/bounded-pg-client';
+import { SilenceWatchdog } from './silence-watchdog';
+
+/** A client that never connects, made to look as if it awaited an answer since `waitingSince`. */
+function waitingClient(pid: number, waitingSince: number | undefined, createdAt = 0): BoundedPgClient {
+  const client = new BoundedPgClient({ host: '127.0.0.1', port: 5432, database: 'billing' });
+  Object.assign(client, { processID: pid, waitingSinceMs: waitingSince, createdAt });
+  jest.spyOn(client, 'drop').mockImplementation(() => BoundedPgClient.open.delete(client));
+  return client;
+}
+
+class ScriptedWatchdog extends SilenceWatchdog {
+  working = new Set<number>();
+  terminated: number[][] = [];
+
+  protected override probe(): Promise<Set<number>> {
+    return Promise.resolve(this.working);
+  }
+
+  protected override terminate(pids: number[]): Promise<void> {
+    this.terminated.push(pids);
+    return Promise.resolve();
+  }
+}
+
+describe('SilenceWatchdog', () => {
+  const config = new DatabaseConfig('postgres://postgres@127.0.0.1:5432/billing', 30_000, 10_000, 35_000, 10_000, 10_000, 60_000, 5_000);
+  const now = 1_000_000;
+  let watchdog: ScriptedWatchdog;
+
+  beforeEach(() => {
+    BoundedPgClient.open.clear();
+    watchdog = new ScriptedWatchdog(config, pino({ enabled: false }));
+  });
+
+  it('drops a connection whose backend is idle on two probes during the same wait, with the idle ones opened before it, and ends their sessions', async () => {
+    const silent = waitingClient(101, now - 6_000, 10);
+    const idleOlder = waitingClient(102, undefined, 20);
+    const idleNewer = waitingClient(103, undefined, now - 1_000);
+    await watchdog.check(now);
+    expect(silent.drop).not.toHaveBeenCalled();
+    expect(watchdog.suspected()).toBe(1);
+    await watchdog.check(now + 1_000);
+    expect(silent.drop).toHaveBeenCalled();
+    expect(idleOlder.drop).toHaveBeenCalled();
+    expect(idleNewer.drop).not.toHaveBeenCalled();
+    expect(watchdog.terminated).toEqual([[101, 102]]);
+    expect(watchdog.suspected()).toBe(0);
+  });
+
+  it('leaves alone a connection whose backend is running the statement, or that is not waiting long', async () => {
+    const slow = waitingClient(201, now - 60_000);
+    const recent = waitingClient(202, now - 1_000);
+    watchdog.working = new Set([201]);
+    for (const at of [now, now + 1_000, now + 2_000]) await watchdog.check(at);
+    expect(slow.drop).not.toHaveBeenCalled();
+    expect(recent.drop).not.toHaveBeenCalled();
+  });
+
+  it('starts over when an answer came between two probes (a new wait is not the same silence)', async () => {
+    const client = waitingClient(301, now - 6_000);
+    await watchdog.check(now);
+    Object.assign(client, { waitingSinceMs: now - 5_500 });
+    await watchdog.check(now + 1_000);
+    expect(client.drop).not.toHaveBeenCalled();
+  });
+
+  it('proves nothing when the probe itself fails', async () => {
+    const client = waitingClient(401, now - 6_000);
+    Object.assign(watchdog, { probe: () => Promise.reject(new Error('connect timeout')) });
+    for (const at of [now, now + 1_000, now + 2_000]) await watchdog.check(at);
+    expect(client.drop).not.toHaveBeenCalled();
+  });
+
+  it('is off at 0', () => {
+    const off = new ScriptedWatchdog(
+      new DatabaseConfig('postgres://x@127.0.0.1/b', 30_000, 10_000, 35_000, 10_000, 10_000, 60_000, 0),
+      pino({ enabled: false }),
+    );
+    off.onApplicationBootstrap();
+    expect((off as unknown as { timer?: unknown }).timer).toBeUndefined();
+  });
+});
+
+describe('BoundedPgClient', () => {
+  it('a query refused before it is sent leaves nothing awaited', () => {
+    const client = new BoundedPgClient();
+    expect(() => {
+      client.query(null);
+    }).toThrow(TypeError);
+    expect(client.waitingSince).toBeUndefined();
+  });
+});
