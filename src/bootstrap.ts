@@ -39,7 +39,8 @@ export function configureApp(app: INestApplication, config: AppConfig): INestApp
     onConsumerDead: (error: Error) => supervisor.consumerDied(error, restart),
     tracing: app.get(Tracing),
   };
-  const kafkaServer = createKafkaServer(config.kafka, delivery, app.get(KafkaLogging).logCreator);
+  const kafkaLogging = app.get(KafkaLogging);
+  const kafkaServer = createKafkaServer(config.kafka, delivery, kafkaLogging.logCreator, kafkaLogging.connectivity);
   app.connectMicroservice({ strategy: kafkaServer }, { inheritAppConfig: true });
   app.get(ConsumerHealth).track(kafkaServer.status);
   setupOpenApi(app);

@@ -5,6 +5,7 @@ import { Public } from '../auth/auth.decorators';
 import { ConsumerPolicyConfig } from '../config/configuration';
 import { ConsumerOffsets } from '../consumer-offsets/consumer-offsets.service';
 import { DeliveryRetries } from '../observability/delivery-retries';
+import { KafkaLogging } from '../observability/logging.module';
 import { OutboxRelay } from '../outbox/outbox.relay';
 import { ConsumerHealth } from './consumer-health';
 
@@ -24,6 +25,7 @@ export class HealthController {
     private readonly policy: ConsumerPolicyConfig,
     private readonly offsets: ConsumerOffsets,
     private readonly relay: OutboxRelay,
+    private readonly kafkaLogging: KafkaLogging,
   ) {}
 
   /** 200 only when the database answers SELECT 1, the Kafka consumer is connected and not stuck, and the outbox relay keeps up; 503 otherwise. */
@@ -36,6 +38,7 @@ export class HealthController {
       const checks = [
         () => this.database.pingCheck('database', { timeout: 1500 }),
         () => this.kafkaConsumer(),
+        () => this.kafkaConnections(),
         () => this.storedOffsets(),
         () => this.outboxRelay(),
       ];
@@ -75,6 +78,19 @@ export class HealthController {
     }));
     if (stuck.length > 0) return indicator.down({ state: 'stuck', stuck });
     return this.consumer.isUp() ? indicator.up({ state }) : indicator.down({ state });
+  }
+
+  /** Down while a broker connection of any of the service's Kafka clients went silent and was dropped (see BoundedKafka). */
+  private kafkaConnections() {
+    const indicator = this.indicators.check('kafka_connections');
+    const silent = this.kafkaLogging.connectivity.silentBrokers().map((s) => ({
+      client: s.client,
+      broker: s.broker,
+      request: s.request,
+      silent_since: s.since.toISOString(),
+      answered_since: s.answered,
+    }));
+    return silent.length > 0 ? indicator.down({ silent }) : indicator.up();
   }
 
   /** Down once it has failed for OUTBOX_UNHEALTHY_AFTER_MS, or a row has waited that long to be published. */

@@ -1,5 +1,6 @@
 import { Injectable, OnApplicationShutdown } from '@nestjs/common';
-import { Kafka, Partitioners, Producer } from 'kafkajs';
+import { Partitioners, Producer } from 'kafkajs';
+import { BoundedKafka } from '../transport-security/bounded-kafka';
 import { PoisonMessageError, RejectedByDatabaseError } from '../common/errors';
 import { LazyConnection } from '../common/lazy-connection';
 import { ConsumerPolicyConfig, KafkaConfig } from '../config/configuration';
@@ -27,7 +28,10 @@ export class DeadLetterPublisher implements OnApplicationShutdown {
     private readonly tracing: Tracing,
   ) {
     this.producer = new LazyConnection(() =>
-      new Kafka({ clientId: `${config.clientId}-dlt`, ...kafkaClientOptions(config), logCreator: kafkaLogging.logCreator }).producer({
+      new BoundedKafka(
+        { clientId: `${config.clientId}-dlt`, ...kafkaClientOptions(config), logCreator: kafkaLogging.logCreator },
+        kafkaLogging.connectivity,
+      ).producer({
         idempotent: true,
         maxInFlightRequests: 1,
         createPartitioner: Partitioners.DefaultPartitioner,
@@ -51,7 +55,14 @@ export class DeadLetterPublisher implements OnApplicationShutdown {
     for (let maxBytes = this.policy.deadLetterMaxBytes; ; maxBytes = Math.max(MIN_DEAD_LETTER_BYTES, Math.floor(maxBytes / 4))) {
       const letter = fitDeadLetter(whole, reasonHeaders(source, error), maxBytes);
       try {
-        await (await this.producer.get()).send({ topic: this.config.deadLetterTopic, acks: -1, messages: [letter] });
+        await (
+          await this.producer.get()
+        ).send({
+          topic: this.config.deadLetterTopic,
+          acks: -1,
+          timeout: this.config.timeouts.requestTimeoutMs,
+          messages: [letter],
+        });
         return;
       } catch (sendError) {
         await this.producer.close();

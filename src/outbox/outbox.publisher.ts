@@ -1,5 +1,6 @@
 import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { Kafka, Message, Partitioners, Producer } from 'kafkajs';
+import { BoundedKafka } from '../transport-security/bounded-kafka';
 import { LazyConnection } from '../common/lazy-connection';
 import { KafkaConfig, OutboxConfig } from '../config/configuration';
 import { KafkaLogging } from '../observability/logging.module';
@@ -24,7 +25,10 @@ export class OutboxPublisher implements OnApplicationShutdown {
     private readonly tracing: Tracing,
   ) {
     // Few retries: a relay round must end (and release its shards) while the broker is down; the relay retries it.
-    this.client = new Kafka({ clientId: `${kafka.clientId}-outbox`, ...kafkaClientOptions(kafka), logCreator: kafkaLogging.logCreator, retry: { retries: 2 } });
+    this.client = new BoundedKafka(
+      { clientId: `${kafka.clientId}-outbox`, ...kafkaClientOptions(kafka), logCreator: kafkaLogging.logCreator, retry: { retries: 2 } },
+      kafkaLogging.connectivity,
+    );
     this.producer = new LazyConnection(() =>
       this.client.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner }),
     );
@@ -44,6 +48,8 @@ export class OutboxPublisher implements OnApplicationShutdown {
       ).send({
         topic: this.config.topic,
         acks: -1,
+        // The broker waits this long for the in-sync replicas; as long as the client waits for the answer.
+        timeout: this.kafka.timeouts.requestTimeoutMs,
         messages: rows.map((row, i) => toMessage(row, row.traceparent === null ? null : (spans[i].traceparent ?? row.traceparent))),
       });
       endAll(spans);
