@@ -5,7 +5,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { DataSource } from 'typeorm';
 import { Env } from '../config/env-reader';
 import { loadReconcileEnv, ReconcileEnv } from '../config/cli-env';
-import { dataSourceOptions } from '../database/data-source-options';
+import { connectionBounds, dataSourceOptions } from '../database/data-source-options';
 import { OrderEventParser } from '../order-events/order-event.parser';
 import { parseRangeBound, RangeBoundError } from '../reconcile/range-bound';
 import { ReconcileSummary } from '../reconcile/reconcile-report';
@@ -80,7 +80,7 @@ export interface ReconcileIo {
 export async function reconcileCommand(argv: string[], io: ReconcileIo, rawEnv?: Env): Promise<number> {
   const env = loadReconcileEnv(rawEnv);
   const command = parseReconcileArgs(argv, env);
-  const dataSource = new DataSource({ ...dataSourceOptions(env.databaseUrl), extra: { max: 1, connectionTimeoutMillis: 5000 } });
+  const dataSource = new DataSource({ ...dataSourceOptions(env.databaseUrl), extra: { ...connectionBounds(), max: 1 } });
   await dataSource.initialize();
   const progress = io.stderr.isTTY ? progressBar(io.stderr) : undefined;
   try {

@@ -238,4 +238,23 @@ describe('DATABASE_URL TLS parameters', () => {
       'DATABASE_URL sslmode must be one of disable, require, verify-ca, verify-full, got "allow" (node-postgres cannot fall back to plain text)',
     ]);
   });
+
+  it('bounds every database call on the client side, above what the server bounds', () => {
+    expect(loadConfig({ AUTH_JWT_SECRET: SECRET }).database).toMatchObject({
+      statementTimeoutMs: 30_000,
+      queryTimeoutMs: 35_000,
+      connectTimeoutMs: 10_000,
+      keepAliveInitialDelayMs: 10_000,
+      idleInTransactionTimeoutMs: 60_000,
+      silenceCheckAfterMs: 5_000,
+    });
+    expect(loadConfig({ AUTH_JWT_SECRET: SECRET, DATABASE_STATEMENT_TIMEOUT_MS: '60000' }).database.queryTimeoutMs).toBe(65_000);
+    expect(problemsOf({ AUTH_JWT_SECRET: SECRET, DATABASE_STATEMENT_TIMEOUT_MS: '5000', DATABASE_QUERY_TIMEOUT_MS: '5000' })[0]).toMatch(
+      /^DATABASE_QUERY_TIMEOUT_MS must be above DATABASE_STATEMENT_TIMEOUT_MS \(5000\)/,
+    );
+    expect(problemsOf({ AUTH_JWT_SECRET: SECRET, OUTBOX_PUBLISH_TIMEOUT_MS: '60000' })).toEqual([
+      'DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS must be above OUTBOX_PUBLISH_TIMEOUT_MS (60000)',
+    ]);
+    expect(loadConfig({ AUTH_JWT_SECRET: SECRET }).outbox.publishTimeoutMs).toBe(15_000);
+  });
 });

@@ -9,6 +9,15 @@ export class DatabaseConfig {
     /** The service's statements (not migrations) give up after this, so a stuck lock becomes a retried fault. */
     readonly statementTimeoutMs = 30_000,
     readonly lockTimeoutMs = 10_000,
+    /** Client side: a statement unanswered this long means a silent connection, which is dropped (above statementTimeoutMs). */
+    readonly queryTimeoutMs = statementTimeoutMs + 5_000,
+    readonly connectTimeoutMs = 10_000,
+    /** TCP keepalive probes start after this much silence on an idle connection. */
+    readonly keepAliveInitialDelayMs = 10_000,
+    /** Server side: a session of the service idle inside a transaction this long is ended, its locks released. */
+    readonly idleInTransactionTimeoutMs = 60_000,
+    /** A connection awaiting an answer this long is checked with the server (SilenceWatchdog); 0: never. */
+    readonly silenceCheckAfterMs = 5_000,
   ) {}
 }
 
@@ -110,6 +119,8 @@ export class OutboxConfig {
     readonly retryMaxMs: number,
     /** A relay whose oldest pending row is older than this, or that has failed for this long, is down in /health. */
     readonly unhealthyAfterMs: number,
+    /** The longest a relay round holds its shards' locks (and its transaction open) waiting for the broker's acknowledgement. */
+    readonly publishTimeoutMs = 15_000,
   ) {}
 }
 
@@ -280,6 +291,26 @@ function readRetention(env: EnvReader): RetentionConfig {
   return new RetentionConfig(retentionDays, cleanupCron, env.integer('CLEANUP_BATCH_SIZE', 5000, { min: 1, max: 100000 }));
 }
 
+function readDatabase(env: EnvReader, url: string): DatabaseConfig {
+  const statementTimeoutMs = env.integer('DATABASE_STATEMENT_TIMEOUT_MS', 30_000, { min: 100, max: 3_600_000 });
+  const queryTimeoutMs = env.integer('DATABASE_QUERY_TIMEOUT_MS', statementTimeoutMs + 5_000, { min: 200, max: 3_700_000 });
+  env.check(
+    'DATABASE_QUERY_TIMEOUT_MS',
+    queryTimeoutMs > statementTimeoutMs,
+    `must be above DATABASE_STATEMENT_TIMEOUT_MS (${statementTimeoutMs}), so PostgreSQL cancels a slow statement before the client gives up on the connection`,
+  );
+  return new DatabaseConfig(
+    url,
+    statementTimeoutMs,
+    env.integer('DATABASE_LOCK_TIMEOUT_MS', 10_000, { min: 100, max: 3_600_000 }),
+    queryTimeoutMs,
+    env.integer('DATABASE_CONNECT_TIMEOUT_MS', 10_000, { min: 100, max: 600_000 }),
+    env.integer('DATABASE_KEEPALIVE_INITIAL_DELAY_MS', 10_000, { min: 1_000, max: 3_600_000 }),
+    env.integer('DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS', 60_000, { min: 1_000, max: 3_600_000 }),
+    env.integer('DATABASE_SILENCE_CHECK_AFTER_MS', 5_000, { min: 0, max: 3_600_000 }),
+  );
+}
+
 function readOutbox(env: EnvReader): OutboxConfig {
   const retryInitialMs = env.integer('OUTBOX_RETRY_INITIAL_MS', 200, { min: 1, max: 60_000 });
   const retryMaxMs = env.integer('OUTBOX_RETRY_MAX_MS', 30_000, { min: 1, max: 600_000 });
@@ -293,6 +324,7 @@ function readOutbox(env: EnvReader): OutboxConfig {
     retryInitialMs,
     retryMaxMs,
     env.integer('OUTBOX_UNHEALTHY_AFTER_MS', 120_000, { min: 1_000, max: 86_400_000 }),
+    env.integer('OUTBOX_PUBLISH_TIMEOUT_MS', 15_000, { min: 100, max: 600_000 }),
   );
 }
 
@@ -335,11 +367,7 @@ export function loadConfig(rawEnv: Env): AppConfig {
   const defaultCurrency = env.string('BILLING_DEFAULT_CURRENCY', 'USD');
   env.check('BILLING_DEFAULT_CURRENCY', isIsoCurrency(defaultCurrency), `must be an ISO 4217 code such as USD, got "${defaultCurrency}"`);
   const config: AppConfig = {
-    database: new DatabaseConfig(
-      databaseUrl,
-      env.integer('DATABASE_STATEMENT_TIMEOUT_MS', 30_000, { min: 100, max: 3_600_000 }),
-      env.integer('DATABASE_LOCK_TIMEOUT_MS', 10_000, { min: 100, max: 3_600_000 }),
-    ),
+    database: readDatabase(env, databaseUrl),
     kafka: readKafka(env),
     consumerPolicy: readConsumerPolicy(env),
     http: new HttpConfig(env.integer('PORT', 3000, { min: 1, max: 65535 })),
@@ -354,6 +382,12 @@ export function loadConfig(rawEnv: Env): AppConfig {
     logging: readLogging(env),
     tracing: readTracing(env),
   };
+  // The relay's transaction is idle while it waits for the broker: PostgreSQL must not end it first.
+  env.check(
+    'DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS',
+    config.database.idleInTransactionTimeoutMs > config.outbox.publishTimeoutMs,
+    `must be above OUTBOX_PUBLISH_TIMEOUT_MS (${config.outbox.publishTimeoutMs})`,
+  );
   env.assertValid();
   return config;
 }

@@ -1,12 +1,41 @@
 import { join } from 'node:path';
 import { DataSourceOptions } from 'typeorm';
+import { DatabaseConfig } from '../config/configuration';
 import { postgresConnection } from '../config/postgres-tls';
+import { BoundedPgClient } from './bounded-pg-client';
 import { ProcessedEvent } from '../idempotency/processed-event.entity';
 import { Invoice } from '../invoices/invoice.entity';
 import { OutboxMessage } from '../outbox/outbox-message.entity';
 import { StoredOffset } from '../consumer-offsets/stored-offset.entity';
 
 export const ENTITIES = [ProcessedEvent, Invoice, StoredOffset, OutboxMessage];
+
+/** What every connection carries, the migrations' and the CLIs' too: a bounded connect, TCP keepalive. */
+const CONNECTION_DEFAULTS = new DatabaseConfig('');
+
+/**
+ * The service's own sessions: the server cuts slow statements and lock waits, and ends a session left idle inside a
+ * transaction (a client gone silent), which rolls it back and frees its locks; the client gives up on a statement
+ * unanswered for longer than the server would let it run, and drops that connection (BoundedPgClient).
+ */
+export function serviceSessionOptions(config: DatabaseConfig) {
+  return {
+    statement_timeout: config.statementTimeoutMs,
+    lock_timeout: config.lockTimeoutMs,
+    idle_in_transaction_session_timeout: config.idleInTransactionTimeoutMs,
+    query_timeout: config.queryTimeoutMs,
+  };
+}
+
+/** TCP-level bounds of a connection: how long opening one may take, and keepalive probes on an idle one. */
+export function connectionBounds(config: DatabaseConfig = CONNECTION_DEFAULTS) {
+  return {
+    Client: BoundedPgClient,
+    connectionTimeoutMillis: config.connectTimeoutMs,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: config.keepAliveInitialDelayMs,
+  };
+}
 
 /** The service, the migrations and the CLIs all connect through this, so DATABASE_URL's sslmode means the same everywhere. */
 export function dataSourceOptions(databaseUrl: string): DataSourceOptions {
@@ -22,6 +51,6 @@ export function dataSourceOptions(databaseUrl: string): DataSourceOptions {
     uuidExtension: 'pgcrypto',
     installExtensions: false,
     migrationsRun: false,
-    extra: { max: 20, connectionTimeoutMillis: 5000 },
+    extra: { max: 20, ...connectionBounds() },
   };
 }

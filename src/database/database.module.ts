@@ -1,7 +1,8 @@
 import { Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DatabaseConfig } from '../config/configuration';
-import { dataSourceOptions } from './data-source-options';
+import { connectionBounds, dataSourceOptions, serviceSessionOptions } from './data-source-options';
+import { SilenceWatchdog } from './silence-watchdog';
 import { TransactionRunner } from './transaction-runner';
 
 @Global()
@@ -11,12 +12,12 @@ import { TransactionRunner } from './transaction-runner';
       inject: [DatabaseConfig],
       useFactory: (config: DatabaseConfig) => {
         const options = dataSourceOptions(config.url);
-        const timeouts = { statement_timeout: config.statementTimeoutMs, lock_timeout: config.lockTimeoutMs };
-        return { ...options, extra: { ...options.extra, ...timeouts }, retryAttempts: 3, retryDelay: 1000 };
+        const extra = { ...(options.extra as Record<string, unknown>), ...connectionBounds(config), ...serviceSessionOptions(config) };
+        return { ...options, extra, retryAttempts: 3, retryDelay: 1000 };
       },
     }),
   ],
-  providers: [TransactionRunner],
-  exports: [TransactionRunner],
+  providers: [TransactionRunner, SilenceWatchdog],
+  exports: [TransactionRunner, SilenceWatchdog],
 })
 export class DatabaseModule {}

@@ -8,6 +8,11 @@ import { DeliveryRetries } from '../observability/delivery-retries';
 import { KafkaLogging } from '../observability/logging.module';
 import { OutboxRelay } from '../outbox/outbox.relay';
 import { ConsumerHealth } from './consumer-health';
+import { SilentConnections } from '../database/bounded-pg-client';
+import { SilenceWatchdog } from '../database/silence-watchdog';
+
+/** How long /health keeps reporting the database down after a silent connection was dropped. */
+export const SILENT_DROP_REPORTED_FOR_MS = 10_000;
 
 interface StatusSettable {
   status(code: number): unknown;
@@ -26,6 +31,7 @@ export class HealthController {
     private readonly offsets: ConsumerOffsets,
     private readonly relay: OutboxRelay,
     private readonly kafkaLogging: KafkaLogging,
+    private readonly silence: SilenceWatchdog,
   ) {}
 
   /** 200 only when the database answers SELECT 1, the Kafka consumer is connected and not stuck, and the outbox relay keeps up; 503 otherwise. */
@@ -36,7 +42,7 @@ export class HealthController {
   async check(@Res({ passthrough: true }) response: StatusSettable): Promise<HealthCheckResult> {
     try {
       const checks = [
-        () => this.database.pingCheck('database', { timeout: 1500 }),
+        () => this.databaseCheck(),
         () => this.kafkaConsumer(),
         () => this.kafkaConnections(),
         () => this.storedOffsets(),
@@ -49,6 +55,24 @@ export class HealthController {
       response.status(HttpStatus.SERVICE_UNAVAILABLE);
       return error.getResponse() as HealthCheckResult;
     }
+  }
+
+  /**
+   * Down while the ping gets no answer within 1.5 s, while a connection awaits an answer the server is not working on,
+   * and for a while after such a silent connection was dropped (so the fault shows even when it was mended quickly).
+   */
+  private databaseCheck() {
+    const lastDrop = SilentConnections.lastDroppedAt();
+    const silent = {
+      silent_connections_suspected: this.silence.suspected(),
+      silent_connections_dropped: SilentConnections.total(),
+      ...(lastDrop !== undefined && { last_silent_connection_dropped_at: new Date(lastDrop).toISOString() }),
+    };
+    const recentDrop = lastDrop !== undefined && Date.now() - lastDrop < SILENT_DROP_REPORTED_FOR_MS;
+    if (silent.silent_connections_suspected > 0 || recentDrop) {
+      return this.indicators.check('database').down({ message: 'a PostgreSQL connection went silent (no answer, no reset)', ...silent });
+    }
+    return this.database.pingCheck('database', { timeout: 1500 });
   }
 
   /** Down while a partition resumed past a gap: Kafka had deleted events that the (restored) database never saw. */

@@ -2,6 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Logger } from 'pino';
 import { Client } from 'pg';
 import { DatabaseConfig } from '../config/configuration';
+import { BoundedPgClient } from '../database/bounded-pg-client';
+import { connectionBounds } from '../database/data-source-options';
 import { OUTBOX_CHANNEL } from './outbox.repository';
 import { ROOT_LOGGER } from '../observability/root-logger';
 
@@ -23,7 +25,8 @@ export class OutboxListener {
 
   async ensureListening(onNotify: () => void): Promise<void> {
     if (this.client) return;
-    const client = new Client({ connectionString: this.database.url });
+    const { Client: _pool, ...bounds } = connectionBounds(this.database);
+    const client = new BoundedPgClient({ connectionString: this.database.url, ...bounds, query_timeout: this.database.queryTimeoutMs });
     const drop = () => {
       if (this.client === client) this.client = undefined;
       void client.end().catch(() => undefined);

@@ -1,14 +1,25 @@
 import { BeforeApplicationShutdown, Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { Logger } from 'pino';
 import { Clock } from '../common/clock';
+import { AppError } from '../common/errors';
 import { OutboxConfig } from '../config/configuration';
 import { TransactionRunner } from '../database/transaction-runner';
 import { BillingMetrics } from '../observability/billing-metrics';
 import { OutboxFaultHook } from './outbox-fault.hook';
 import { OutboxListener } from './outbox.listener';
 import { OutboxPublisher } from './outbox.publisher';
-import { OutboxRepository } from './outbox.repository';
+import { OutboxRepository, PendingOutboxRow } from './outbox.repository';
 import { ROOT_LOGGER } from '../observability/root-logger';
+
+/** The broker did not acknowledge a relay round's batch within OUTBOX_PUBLISH_TIMEOUT_MS; retried like any failed round. */
+export class OutboxPublishTimeoutError extends AppError {
+  readonly code = 'outbox.publish_timeout';
+  readonly httpStatus = 503;
+
+  constructor(timeoutMs: number) {
+    super(`the broker did not acknowledge the outbox batch within ${timeoutMs} ms (OUTBOX_PUBLISH_TIMEOUT_MS)`, { timeout_ms: timeoutMs });
+  }
+}
 
 export interface RelayStatus {
   state: 'disabled' | 'running' | 'failing' | 'stopped';
@@ -117,13 +128,31 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     const published = await this.transactions.run(async () => {
       const rows = await this.repository.lockPendingBatch(this.config.shards, maxShards, this.config.batchSize);
       if (rows.length === 0) return 0;
-      await this.publisher.publish(rows);
+      await this.publishWithin(rows, this.config.publishTimeoutMs);
       await this.faults.afterPublish();
       await this.repository.markPublished(rows.map((r) => r.id));
       return rows.length;
     });
     this.metrics.outboxPublished.inc(published);
     return published;
+  }
+
+  /**
+   * The round's transaction holds its shards' locks while the broker is asked, so the wait is bounded: past it the
+   * round fails and rolls back, freeing the shards; the rows stay pending and go out again under the same event_id.
+   */
+  private async publishWithin(rows: readonly PendingOutboxRow[], timeoutMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new OutboxPublishTimeoutError(timeoutMs)), timeoutMs);
+    });
+    const publishing = this.publisher.publish(rows);
+    publishing.catch(() => undefined);
+    try {
+      await Promise.race([publishing, expired]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   private async refreshBacklog(): Promise<void> {
