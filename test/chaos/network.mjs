@@ -28,13 +28,14 @@ async function progress(db) {
 /**
  * Recovery of a fault: from the moment it cleared until invoicing moved on and the outbox announced again (or had
  * nothing left to announce), watched by the suite's own connection to PostgreSQL. Faults overlap in the schedule:
- * a fault that clears while an earlier one is still being recovered from restarts that one's clock, since the
- * service is from then on recovering from both.
+ * the clock runs from the later of the fault's clearing and the moment no fault was in progress any more (a
+ * rolling restart is one fault for its whole length), since the service is from then on recovering from all of them.
  */
 export class RecoveryClock {
   recoveries = []; // { fault, seconds }
   watching = new Set();
-  lastClearedAt = 0;
+  lastQuietAt = 0;
+  active = 0;
 
   constructor(log, expectedInvoices) {
     this.log = log;
@@ -43,9 +44,15 @@ export class RecoveryClock {
     this.db.on('error', () => {});
   }
 
+  injected() {
+    this.active++;
+  }
+
   cleared(fault) {
-    this.lastClearedAt = Date.now();
-    const watch = this.watch(fault, this.lastClearedAt).catch((error) => this.log(`recovery of ${fault} not measured: ${error.message}`));
+    const clearedAt = Date.now();
+    this.active = Math.max(0, this.active - 1);
+    if (this.active === 0) this.lastQuietAt = clearedAt;
+    const watch = this.watch(fault, clearedAt).catch((error) => this.log(`recovery of ${fault} not measured: ${error.message}`));
     this.watching.add(watch);
     void watch.finally(() => this.watching.delete(watch));
   }
@@ -59,7 +66,7 @@ export class RecoveryClock {
       if (!now) continue;
       const invoicing = now.invoices > base.invoices || now.invoices === this.expectedInvoices;
       const announcing = now.announced > base.announced || now.pending === 0;
-      const seconds = (Date.now() - Math.max(clearedAt, this.lastClearedAt)) / 1000;
+      const seconds = this.active > 0 ? 0 : (Date.now() - Math.max(clearedAt, this.lastQuietAt)) / 1000;
       if ((invoicing && announcing) || (Date.now() - clearedAt) / 1000 > 180) {
         this.recoveries.push({ fault, seconds });
         this.log(`recovered from ${fault} in ${seconds.toFixed(1)} s`);

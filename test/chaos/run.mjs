@@ -58,6 +58,7 @@ async function publishAll(workload, { onProgress }) {
     createPartitioner: kafkajs.Partitioners.DefaultPartitioner,
   });
   await producer.connect();
+  const { sendCompletely } = await import('../../dist/src/common/complete-send.js');
   const t0 = Date.now();
   let next = 0;
   let failingSince = null;
@@ -73,7 +74,8 @@ async function publishAll(workload, { onProgress }) {
       }
       const batch = messages.slice(next, end).map((m) => ({ key: m.key, value: m.value, headers: { 'x-chaos-id': m.chaosId } }));
       try {
-        await producer.send({ topic: TOPIC, acks: -1, messages: batch });
+        // kafkajs may report a send done that skipped a partition whose leader moved: checked, and resent if so.
+        await sendCompletely(producer, { topic: TOPIC, acks: -1, messages: batch }, PARTITIONS);
         failingSince = null;
         next = end;
         onProgress(next);
@@ -130,12 +132,12 @@ class Chaos {
 
   /** Broker faults run one after the other, in the background of the rest of the plan. */
   queueBrokerFault(step) {
-    this.brokerFaults = this.brokerFaults.then(() =>
-      this.brokerFault(step).then(
-        () => this.recovery.cleared(step.action),
-        (error) => log(`broker fault ${step.action} failed: ${error.message}`),
-      ),
-    );
+    this.brokerFaults = this.brokerFaults.then(() => {
+      this.recovery.injected();
+      return this.brokerFault(step)
+        .catch((error) => log(`broker fault ${step.action} failed: ${error.message}`))
+        .finally(() => this.recovery.cleared(step.action));
+    });
   }
 
   async brokerFault(step) {
@@ -217,8 +219,13 @@ class Chaos {
     if (['leader-kill', 'controller-kill', 'rolling-restart', 'broker-silence', 'broker-partition', 'broker-reset'].includes(step.action)) {
       return this.queueBrokerFault(step);
     }
-    await this.fault(step);
-    if (['pg-restart', 'pg-restore', 'pg-silence'].includes(step.action)) this.recovery.cleared(step.action);
+    const timed = ['pg-restart', 'pg-restore', 'pg-silence'].includes(step.action);
+    if (timed) this.recovery.injected();
+    try {
+      await this.fault(step);
+    } finally {
+      if (timed) this.recovery.cleared(step.action);
+    }
   }
 
   async fault(step) {
@@ -368,7 +375,8 @@ async function verify(workload, admin) {
     }
   }
   const strayInvoices = invoices.filter((inv) => !workload.expectedOrders.has(`${inv.tenant_id}|${inv.order_id}`)).length;
-  const lostEvents = [...workload.validEventIds].filter((id) => !claimed.has(id)).length;
+  const unclaimed = [...workload.validEventIds].filter((id) => !claimed.has(id));
+  const lostEvents = unclaimed.length;
   const strayClaims = [...claimed].filter((id) => !workload.validEventIds.has(id)).length;
 
   const { ids: dltIds, withoutReason } = await readDeadLetters(admin);
@@ -379,7 +387,7 @@ async function verify(workload, admin) {
   if (lostOrders) problems.push(`${lostOrders} (tenant, order) without an invoice`);
   if (doubled) problems.push(`${doubled} extra invoices for an already invoiced (tenant, order)`);
   if (strayInvoices) problems.push(`${strayInvoices} invoices for orders that were never validly published`);
-  if (lostEvents) problems.push(`${lostEvents} valid event_ids never claimed in processed_events`);
+  if (lostEvents) problems.push(`${lostEvents} valid event_ids never claimed in processed_events, e.g. ${unclaimed.slice(0, 5).join(', ')}`);
   if (strayClaims) problems.push(`${strayClaims} claims for event_ids that were not valid events`);
   if (poisonMissing) problems.push(`${poisonMissing} poison messages missing from the DLT`);
   if (withoutReason.length) problems.push(`${withoutReason.length} DLT records without x-dlt-reason or source topic`);
