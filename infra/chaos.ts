@@ -1,29 +1,54 @@
-// The chaos suite's private Kafka broker and PostgreSQL. It restarts and kills them, so they must never be the
+// The chaos suite's private Kafka cluster (three brokers) and PostgreSQL. It restarts and kills them, so they must never be the
 // shared ones on 9092 / 5432 that other tests are using.
-import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
-import kafkajs, { type KafkaConfig } from 'kafkajs';
-import { cmdlineOf, errorMessage, InfraError, portInUse, sleep, STATE_DIR, waitFor } from './common.ts';
-import { KafkaBroker, kafkaAnswers, stopChild } from './kafka.ts';
+import kafkajs, { type ISocketFactory, type KafkaConfig } from 'kafkajs';
+import { cmdlineOf, errorMessage, InfraError, portInUse, sleep, STATE_DIR } from './common.ts';
+import { type KafkaNodePorts, PrivateKafkaCluster } from './kafka.ts';
 import { PrivatePostgres } from './postgres.ts';
 
 export const CHAOS_DIR = path.join(STATE_DIR, 'chaos');
-export const KAFKA_PORT = 29092;
-export const CONTROLLER_PORT = 29093;
+/** Three KRaft nodes, each broker and controller; clients reach node i through a fault proxy on PROXY_PORTS[i]. */
+export const KAFKA_NODES: readonly KafkaNodePorts[] = [1, 2, 3].map((id) => ({
+  id,
+  advertisedPort: 29091 + id,
+  brokerPort: 29100 + id,
+  internalPort: 29110 + id,
+  controllerPort: 29120 + id,
+}));
+/** What the service is given: the proxies in front of the brokers. */
+export const BROKERS = KAFKA_NODES.map((n) => `127.0.0.1:${n.advertisedPort}`);
 export const PG_PORT = 25432;
-export const BROKERS = [`127.0.0.1:${KAFKA_PORT}`];
+/** The service reaches PostgreSQL through a fault proxy on this port. */
+export const PG_PROXY_PORT = 25442;
 export const DATABASE = 'billing_chaos';
+/** The suite's own connection (checks, dump, restore): never through the proxy. */
 export const DATABASE_URL = `postgres://postgres@127.0.0.1:${PG_PORT}/${DATABASE}`;
+export const SERVICE_DATABASE_URL = `postgres://postgres@127.0.0.1:${PG_PROXY_PORT}/${DATABASE}`;
+
+/** Connects to a broker's own listener where its metadata names its proxy: the suite's clients see no injected fault. */
+const bypassProxies: ISocketFactory = ({ host, port, onConnect }) => {
+  const node = KAFKA_NODES.find((n) => n.advertisedPort === port);
+  const socket = net.connect({ host, port: node?.brokerPort ?? port }, onConnect);
+  socket.setKeepAlive(true, 10_000);
+  return socket;
+};
 
 export function kafkaClient(clientId: string, extra: Partial<KafkaConfig> = {}): kafkajs.Kafka {
-  return new kafkajs.Kafka({ clientId, brokers: BROKERS, logLevel: kafkajs.logLevel.NOTHING, ...extra });
+  return new kafkajs.Kafka({
+    clientId,
+    brokers: KAFKA_NODES.map((n) => `127.0.0.1:${n.brokerPort}`),
+    socketFactory: bypassProxies,
+    logLevel: kafkajs.logLevel.NOTHING,
+    ...extra,
+  });
 }
 
 // ---------- leftovers of an interrupted run ----------
 
 interface ChaosState {
-  kafkaPid?: number;
+  kafkaPids?: number[];
   consumerPids?: number[];
   pgDir?: string;
 }
@@ -43,14 +68,15 @@ export function remember(entries: ChaosState): void {
   fs.mkdirSync(CHAOS_DIR, { recursive: true });
   const state = readState();
   const consumerPids = [...(state.consumerPids ?? []), ...(entries.consumerPids ?? [])];
-  fs.writeFileSync(STATE_FILE, JSON.stringify({ ...state, ...entries, consumerPids }));
+  const kafkaPids = [...(state.kafkaPids ?? []), ...(entries.kafkaPids ?? [])];
+  fs.writeFileSync(STATE_FILE, JSON.stringify({ ...state, ...entries, consumerPids, kafkaPids }));
 }
 
 /** Stops only processes that are provably ours: the pid is recorded and its command line matches. */
 export function cleanUpInterruptedRun(log: (message: string) => void): void {
   const state = readState();
   const ours = [
-    ...(state.kafkaPid && cmdlineOf(state.kafkaPid).includes(CHAOS_DIR) ? [state.kafkaPid] : []),
+    ...(state.kafkaPids ?? []).filter((pid) => cmdlineOf(pid).includes(CHAOS_DIR)),
     ...(state.consumerPids ?? []).filter((pid) => cmdlineOf(pid).includes(path.join('dist', 'src', 'main.js'))),
   ];
   for (const pid of ours) {
@@ -71,46 +97,43 @@ export function cleanUpInterruptedRun(log: (message: string) => void): void {
 
 // ---------- Kafka ----------
 
-export class ChaosKafka {
-  readonly broker = new KafkaBroker(path.join(CHAOS_DIR, 'kafka'));
-  readonly pids: number[] = [];
-  private child: ChildProcess | undefined;
+/** The suite's private cluster; the first start() refuses to run if another chaos run holds its ports. */
+export class ChaosKafka extends PrivateKafkaCluster {
+  private started = false;
 
-  /** The first start creates the broker; later ones restart it on its data (log recovery after a SIGKILL). */
-  async start(): Promise<void> {
-    if (!this.child) {
-      for (const port of [KAFKA_PORT, CONTROLLER_PORT]) {
-        if (await portInUse(port)) throw new InfraError(`port ${port} is taken (another chaos run?); the suite needs it for its private broker`);
+  constructor() {
+    super(path.join(CHAOS_DIR, 'kafka'), KAFKA_NODES, (pid) => remember({ kafkaPids: [pid] }));
+  }
+
+  override async start(): Promise<void> {
+    if (!this.started) {
+      for (const n of KAFKA_NODES) {
+        for (const port of [n.brokerPort, n.internalPort, n.controllerPort]) {
+          if (await portInUse(port)) throw new InfraError(`port ${port} is taken (another chaos run?); the suite needs it for its private brokers`);
+        }
       }
-      fs.rmSync(this.broker.dir, { recursive: true, force: true });
-      this.broker.writeProperties({
-        'controller.quorum.voters': `1@127.0.0.1:${CONTROLLER_PORT}`,
-        listeners: `PLAINTEXT://127.0.0.1:${KAFKA_PORT},CONTROLLER://127.0.0.1:${CONTROLLER_PORT}`,
-        'advertised.listeners': `PLAINTEXT://127.0.0.1:${KAFKA_PORT}`,
-      });
-      await this.broker.format();
+      this.started = true;
     }
-    const child = this.broker.spawn(['-Xmx512m', '-Xms128m']);
-    this.child = child;
-    if (child.pid) {
-      this.pids.push(child.pid);
-      remember({ kafkaPid: child.pid });
-    }
-    await waitFor('private Kafka broker', 90_000, () => {
-      if (child.exitCode !== null) throw new InfraError(`private Kafka exited during startup:\n${this.broker.logTail()}`);
-      return kafkaAnswers({ brokers: BROKERS });
-    });
+    await super.start();
   }
 
-  /** SIGTERM is a controlled shutdown; SIGKILL a crash, after which the broker recovers its logs. */
-  stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-    return stopChild(this.child, signal, 30_000);
+  /** The broker that leads `partition` of `topic` now, as the cluster's metadata says. */
+  async leaderOf(topic: string, partition: number): Promise<number> {
+    const admin = kafkaClient('chaos-leader-lookup', { retry: { retries: 3 } }).admin();
+    await admin.connect();
+    try {
+      const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+      return topics[0].partitions.find((p) => p.partitionId === partition)?.leader ?? -1;
+    } finally {
+      await admin.disconnect();
+    }
   }
 
-  async restart(downMs: number, signal: NodeJS.Signals): Promise<void> {
-    await this.stop(signal);
+  /** Stops node `id` (SIGTERM: controlled shutdown; SIGKILL: a crash), leaves it down `downMs`, starts it again. */
+  async restartNode(id: number, downMs: number, signal: NodeJS.Signals): Promise<void> {
+    await this.stopNode(id, signal);
     await sleep(downMs);
-    await this.start();
+    await this.startNode(id);
   }
 }
 

@@ -100,10 +100,22 @@ export class KafkaBroker {
     ];
   }
 
-  /** Formats the storage once; `extra` are StorageTool arguments such as --add-scram. */
-  async format(extra: string[] = []): Promise<void> {
+  /** Formats the storage once; `extra` are StorageTool arguments such as --add-scram. Nodes of one cluster share `id`. */
+  async format(extra: string[] = [], id = clusterId()): Promise<void> {
     if (fs.existsSync(path.join(this.dir, 'data', 'meta.properties'))) return;
-    await runAsync('java', this.javaArgs('kafka.tools.StorageTool', 'format', '-t', clusterId(), '-c', this.props, '--ignore-formatted', ...extra));
+    await runAsync('java', this.javaArgs('kafka.tools.StorageTool', 'format', '-t', id, '-c', this.props, '--ignore-formatted', ...extra));
+  }
+
+  /** The Raft leader this node last knew of, with its epoch (KRaft writes quorum-state on every election). */
+  quorumState(): { leaderId: number; leaderEpoch: number } | undefined {
+    try {
+      const state = JSON.parse(fs.readFileSync(path.join(this.dir, 'data', '__cluster_metadata-0', 'quorum-state'), 'utf8')) as Record<string, unknown>;
+      return typeof state.leaderId === 'number' && typeof state.leaderEpoch === 'number'
+        ? { leaderId: state.leaderId, leaderEpoch: state.leaderEpoch }
+        : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   /** Starts the JVM, output appended to logs/kafka.out. `detached`: it outlives this process (the shared broker). */
@@ -132,5 +144,132 @@ export async function stopChild(child: ChildProcess | undefined, signal: NodeJS.
   if (timedOut) {
     child.kill('SIGKILL');
     await exited;
+  }
+}
+
+// ---------- a private cluster ----------
+
+/** The ports of one node of a private cluster; clients reach it at `advertisedPort` (a fault proxy in front of it). */
+export interface KafkaNodePorts {
+  id: number;
+  brokerPort: number;
+  controllerPort: number;
+  /** Replication between the brokers: not behind the proxy, so a fault injected for clients leaves the ISR alone. */
+  internalPort: number;
+  advertisedPort: number;
+}
+
+/** -XX:TieredStopAtLevel=1 and a small heap: a test broker starts faster and leaves the CPUs to the tests. */
+const TEST_BROKER_JVM = ['-Xmx320m', '-Xms64m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1'];
+
+/**
+ * A private KRaft cluster of 1 to 3 nodes, each broker and controller, for the tests that kill, restart and cut off
+ * brokers: replication factor = nodes, min.insync.replicas 2 (1 for a single node), no unclean leader election.
+ * Each node advertises the address its clients must use (a FaultProxy), not its own listener.
+ */
+export class PrivateKafkaCluster {
+  readonly dir: string;
+  readonly nodes: readonly KafkaNodePorts[];
+  readonly brokers: Map<number, KafkaBroker>;
+  readonly pids: number[] = [];
+  private readonly children = new Map<number, ChildProcess>();
+  private readonly onSpawn: (pid: number) => void;
+  private formatted = false;
+
+  constructor(dir: string, nodes: readonly KafkaNodePorts[], onSpawn: (pid: number) => void = () => undefined) {
+    this.dir = dir;
+    this.nodes = nodes;
+    this.onSpawn = onSpawn;
+    this.brokers = new Map(nodes.map((n) => [n.id, new KafkaBroker(path.join(dir, `node-${n.id}`))]));
+  }
+
+  /** What clients bootstrap from: every node's advertised address. */
+  get bootstrap(): string[] {
+    return this.nodes.map((n) => `127.0.0.1:${n.advertisedPort}`);
+  }
+
+  /** The first call creates the cluster afresh; later ones restart stopped nodes on their data. */
+  async start(): Promise<void> {
+    if (!this.formatted) await this.format();
+    await Promise.all(this.nodes.filter((n) => !this.isRunning(n.id)).map((n) => this.startNode(n.id)));
+  }
+
+  async startNode(id: number): Promise<void> {
+    const broker = this.broker(id);
+    const node = this.nodes.find((n) => n.id === id)!;
+    const child = broker.spawn(TEST_BROKER_JVM);
+    this.children.set(id, child);
+    if (child.pid) {
+      this.pids.push(child.pid);
+      this.onSpawn(child.pid);
+    }
+    const deadline = Date.now() + 120_000;
+    // Its own listener, not the advertised one: the proxy in front may be injecting a fault.
+    while (!(await kafkaAnswers({ brokers: [`127.0.0.1:${node.brokerPort}`] }))) {
+      if (child.exitCode !== null) throw new InfraError(`Kafka node ${id} exited during startup:\n${broker.logTail()}`);
+      if (Date.now() > deadline) throw new InfraError(`Kafka node ${id} not ready within 120 s:\n${broker.logTail()}`);
+      await sleep(250);
+    }
+  }
+
+  /** SIGTERM is a controlled shutdown (leadership moves first); SIGKILL a crash. */
+  async stopNode(id: number, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    await stopChild(this.children.get(id), signal, 60_000);
+  }
+
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    await Promise.all(this.nodes.map((n) => this.stopNode(n.id, signal)));
+  }
+
+  isRunning(id: number): boolean {
+    const child = this.children.get(id);
+    return child !== undefined && child.exitCode === null && child.signalCode === null;
+  }
+
+  /** The active controller as the running nodes last saw it elected (highest epoch wins). */
+  activeController(): number | undefined {
+    const states = this.nodes.filter((n) => this.isRunning(n.id)).map((n) => this.broker(n.id).quorumState());
+    const newest = states.filter((s) => s !== undefined && s.leaderId >= 0).sort((a, b) => b!.leaderEpoch - a!.leaderEpoch)[0];
+    return newest?.leaderId;
+  }
+
+  broker(id: number): KafkaBroker {
+    const broker = this.brokers.get(id);
+    if (!broker) throw new InfraError(`no Kafka node ${id}`);
+    return broker;
+  }
+
+  logTail(): string {
+    return [...this.brokers.values()].map((b) => b.logTail(15)).join('\n');
+  }
+
+  private async format(): Promise<void> {
+    fs.rmSync(this.dir, { recursive: true, force: true });
+    const voters = this.nodes.map((n) => `${n.id}@127.0.0.1:${n.controllerPort}`).join(',');
+    const replicas = String(this.nodes.length);
+    const minIsr = String(Math.min(2, this.nodes.length));
+    const id = clusterId();
+    await Promise.all(
+      this.nodes.map((n) => {
+        const broker = this.broker(n.id);
+        broker.writeProperties({
+          'node.id': String(n.id),
+          'controller.quorum.voters': voters,
+          listeners: `PLAINTEXT://127.0.0.1:${n.brokerPort},INTERNAL://127.0.0.1:${n.internalPort},CONTROLLER://127.0.0.1:${n.controllerPort}`,
+          'advertised.listeners': `PLAINTEXT://127.0.0.1:${n.advertisedPort},INTERNAL://127.0.0.1:${n.internalPort}`,
+          'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,INTERNAL:PLAINTEXT,CONTROLLER:PLAINTEXT',
+          'inter.broker.listener.name': 'INTERNAL',
+          'default.replication.factor': replicas,
+          'offsets.topic.replication.factor': replicas,
+          'offsets.topic.num.partitions': '6',
+          'transaction.state.log.replication.factor': replicas,
+          'transaction.state.log.min.isr': minIsr,
+          'min.insync.replicas': minIsr,
+          'unclean.leader.election.enable': 'false',
+        });
+        return broker.format([], id);
+      }),
+    );
+    this.formatted = true;
   }
 }

@@ -44,7 +44,8 @@ export function configureApp(app: INestApplication, config: AppConfig): INestApp
     storePassedOver: () => offsets.storePassedOver(),
     undecodable: app.get(UndecodablePartitions),
   };
-  const kafkaServer = createKafkaServer(config.kafka, delivery, app.get(KafkaLogging).logCreator);
+  const kafkaLogging = app.get(KafkaLogging);
+  const kafkaServer = createKafkaServer(config.kafka, delivery, kafkaLogging.logCreator, kafkaLogging.connectivity);
   app.connectMicroservice({ strategy: kafkaServer }, { inheritAppConfig: true });
   app.get(ConsumerHealth).track(kafkaServer.status);
   setupOpenApi(app, config.auth);

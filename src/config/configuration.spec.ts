@@ -75,6 +75,31 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('bounds every Kafka client by default and refuses heartbeat and rebalance settings the group would break on', () => {
+    expect(loadConfig({ AUTH_JWT_SECRET: SECRET }).kafka.timeouts).toEqual({
+      connectionTimeoutMs: 3_000,
+      requestTimeoutMs: 10_000,
+      heartbeatIntervalMs: 3_000,
+      rebalanceTimeoutMs: 60_000,
+    });
+    expect(loadConfig({ AUTH_JWT_SECRET: SECRET, KAFKA_SESSION_TIMEOUT_MS: '6000' }).kafka.timeouts.heartbeatIntervalMs).toBe(2_000);
+    expect(
+      problemsOf({
+        AUTH_JWT_SECRET: SECRET,
+        KAFKA_SESSION_TIMEOUT_MS: '9000',
+        KAFKA_HEARTBEAT_INTERVAL_MS: '3001',
+        KAFKA_REBALANCE_TIMEOUT_MS: '8000',
+        KAFKA_REQUEST_TIMEOUT_MS: '500',
+        KAFKA_CONNECTION_TIMEOUT_MS: 'soon',
+      }).sort(),
+    ).toEqual([
+      'KAFKA_CONNECTION_TIMEOUT_MS must be an integer from 100 to 60000, got "soon"',
+      'KAFKA_HEARTBEAT_INTERVAL_MS must be at most a third of KAFKA_SESSION_TIMEOUT_MS (9000)',
+      'KAFKA_REBALANCE_TIMEOUT_MS must be at least KAFKA_SESSION_TIMEOUT_MS (9000)',
+      'KAFKA_REQUEST_TIMEOUT_MS must be an integer from 1000 to 300000, got "500"',
+    ]);
+  });
+
   it('relays the outbox to invoice.created by default, and refuses a retry ceiling below its start', () => {
     expect(loadConfig({ AUTH_JWT_SECRET: SECRET }).outbox).toMatchObject({ topic: 'invoice.created', relayEnabled: true, shards: 16 });
     expect(loadConfig({ AUTH_JWT_SECRET: SECRET, OUTBOX_TOPIC: 'billing.invoices' }).outbox.topic).toBe('billing.invoices');

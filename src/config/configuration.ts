@@ -39,6 +39,23 @@ export class ConsumerBufferConfig {
   ) {}
 }
 
+/**
+ * What bounds every kafkajs client of the service (consumer, DLT producer, outbox producer, lag and topic admins).
+ * A request unanswered within requestTimeoutMs drops the connection it was sent on (a silent broker connection is
+ * never waited on) and is retried on a fresh one.
+ */
+export class KafkaTimeoutConfig {
+  constructor(
+    /** TCP (and TLS) connect. */
+    readonly connectionTimeoutMs = 3_000,
+    /** Any request; a fetch waits at least its long poll (maxWaitTime) plus 100 ms, a JoinGroup the rebalance. */
+    readonly requestTimeoutMs = 10_000,
+    readonly heartbeatIntervalMs = 3_000,
+    /** How long the group waits for members to rejoin during a rebalance. */
+    readonly rebalanceTimeoutMs = 60_000,
+  ) {}
+}
+
 export class KafkaConfig {
   constructor(
     readonly brokers: string[],
@@ -55,6 +72,7 @@ export class KafkaConfig {
     readonly sessionTimeoutMs = 30_000,
     readonly security = new KafkaSecurity(),
     readonly buffers = new ConsumerBufferConfig(),
+    readonly timeouts = new KafkaTimeoutConfig(),
   ) {}
 }
 
@@ -184,6 +202,8 @@ function readKafka(env: EnvReader): KafkaConfig {
     .filter(Boolean);
   env.check('KAFKA_BROKERS', brokers.length > 0 && brokers.every((b) => /^[^\s:]+:\d{1,5}$/.test(b)), 'must be a comma-separated list of host:port');
   const topic = env.string('KAFKA_TOPIC', ORDER_COMPLETED_TOPIC);
+  // The broker refuses anything below its group.min.session.timeout.ms (6 s by default).
+  const sessionTimeoutMs = env.integer('KAFKA_SESSION_TIMEOUT_MS', 30_000, { min: 6_000, max: 300_000 });
   return new KafkaConfig(
     brokers,
     env.string('KAFKA_CLIENT_ID', 'billing-service'),
@@ -193,10 +213,28 @@ function readKafka(env: EnvReader): KafkaConfig {
     env.integer('KAFKA_PARTITIONS_CONCURRENCY', 12, { min: 1, max: 256 }),
     env.integer('KAFKA_TOPIC_PARTITIONS', 12, { min: 1, max: 1000 }),
     readConsumeMode(env),
-    // The broker refuses anything below its group.min.session.timeout.ms (6 s by default).
-    env.integer('KAFKA_SESSION_TIMEOUT_MS', 30_000, { min: 6_000, max: 300_000 }),
+    sessionTimeoutMs,
     readKafkaSecurity(env),
     readConsumerBuffers(env),
+    readKafkaTimeouts(env, sessionTimeoutMs),
+  );
+}
+
+function readKafkaTimeouts(env: EnvReader, sessionTimeoutMs: number): KafkaTimeoutConfig {
+  const heartbeatIntervalMs = env.integer('KAFKA_HEARTBEAT_INTERVAL_MS', Math.min(3_000, Math.floor(sessionTimeoutMs / 3)), { min: 100, max: 100_000 });
+  // Kafka's own rule: a member heartbeats several times per session, or one late heartbeat costs it its partitions.
+  env.check(
+    'KAFKA_HEARTBEAT_INTERVAL_MS',
+    heartbeatIntervalMs <= Math.floor(sessionTimeoutMs / 3),
+    `must be at most a third of KAFKA_SESSION_TIMEOUT_MS (${sessionTimeoutMs})`,
+  );
+  const rebalanceTimeoutMs = env.integer('KAFKA_REBALANCE_TIMEOUT_MS', Math.max(60_000, sessionTimeoutMs), { min: 6_000, max: 600_000 });
+  env.check('KAFKA_REBALANCE_TIMEOUT_MS', rebalanceTimeoutMs >= sessionTimeoutMs, `must be at least KAFKA_SESSION_TIMEOUT_MS (${sessionTimeoutMs})`);
+  return new KafkaTimeoutConfig(
+    env.integer('KAFKA_CONNECTION_TIMEOUT_MS', 3_000, { min: 100, max: 60_000 }),
+    env.integer('KAFKA_REQUEST_TIMEOUT_MS', 10_000, { min: 1_000, max: 300_000 }),
+    heartbeatIntervalMs,
+    rebalanceTimeoutMs,
   );
 }
 

@@ -6,6 +6,7 @@ import { ConsumerPolicyConfig } from '../config/configuration';
 import { ConsumerOffsets } from '../consumer-offsets/consumer-offsets.service';
 import { DeliveryRetries } from '../observability/delivery-retries';
 import { UndecodablePartitions } from '../observability/undecodable-partitions';
+import { KafkaLogging } from '../observability/logging.module';
 import { OutboxRelay } from '../outbox/outbox.relay';
 import { ConsumerHealth } from './consumer-health';
 import { SilentConnections } from '../database/bounded-pg-client';
@@ -31,6 +32,7 @@ export class HealthController {
     private readonly offsets: ConsumerOffsets,
     private readonly relay: OutboxRelay,
     private readonly undecodable: UndecodablePartitions,
+    private readonly kafkaLogging: KafkaLogging,
     private readonly silence: SilenceWatchdog,
   ) {}
 
@@ -45,6 +47,7 @@ export class HealthController {
         () => this.databaseCheck(),
         () => this.kafkaConsumer(),
         () => this.undecodableBatches(),
+        () => this.kafkaConnections(),
         () => this.storedOffsets(),
         () => this.outboxRelay(),
       ];
@@ -116,6 +119,19 @@ export class HealthController {
     }));
     if (stuck.length > 0) return indicator.down({ state: 'stuck', stuck });
     return this.consumer.isUp() ? indicator.up({ state }) : indicator.down({ state });
+  }
+
+  /** Down while a broker connection of any of the service's Kafka clients went silent and was dropped (see BoundedKafka). */
+  private kafkaConnections() {
+    const indicator = this.indicators.check('kafka_connections');
+    const silent = this.kafkaLogging.connectivity.silentBrokers().map((s) => ({
+      client: s.client,
+      broker: s.broker,
+      request: s.request,
+      silent_since: s.since.toISOString(),
+      answered_since: s.answered,
+    }));
+    return silent.length > 0 ? indicator.down({ silent }) : indicator.up();
   }
 
   /** Down once it has failed for OUTBOX_UNHEALTHY_AFTER_MS, or a row has waited that long to be published. */

@@ -1,11 +1,12 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown, OnModuleDestroy } from '@nestjs/common';
-import { Admin, Kafka } from 'kafkajs';
+import { Admin } from 'kafkajs';
 import { Logger } from 'pino';
 import { LazyConnection } from '../common/lazy-connection';
 import { KafkaConfig } from '../config/configuration';
 import { BillingMetrics } from './billing-metrics';
 import { KafkaLogging } from './logging.module';
 import { ROOT_LOGGER } from './root-logger';
+import { BoundedKafka } from '../transport-security/bounded-kafka';
 import { kafkaClientOptions } from '../transport-security/kafka-client-options';
 
 export interface PartitionLag {
@@ -39,7 +40,10 @@ export class LagMonitor implements OnApplicationBootstrap, OnModuleDestroy, OnAp
   ) {
     this.logger = root.child({ context: LagMonitor.name });
     this.admin = new LazyConnection(() =>
-      new Kafka({ clientId: `${config.clientId}-lag`, ...kafkaClientOptions(config), logCreator: kafkaLogging.logCreator, retry: { retries: 2 } }).admin(),
+      new BoundedKafka(
+        { clientId: `${config.clientId}-lag`, ...kafkaClientOptions(config), logCreator: kafkaLogging.logCreator, retry: { retries: 2 } },
+        kafkaLogging.connectivity,
+      ).admin(),
     );
   }
 

@@ -5,19 +5,22 @@ import { LoggerModule, Params } from 'nestjs-pino';
 import { Logger } from 'pino';
 import { logCreator } from 'kafkajs';
 import { LoggingConfig } from '../config/configuration';
+import { BrokerConnectivity } from './broker-connectivity';
 import { kafkaLogCreator } from './kafka-log-creator';
 import { createRootLogger, ROOT_LOGGER } from './root-logger';
 
 /** Probes and scrapes arrive every few seconds; a line each would drown the lines that matter. */
 const QUIET_PATHS = /^\/(health|metrics)(\/|\?|$)/;
 
-/** Every kafkajs client of the service (consumer, DLT producer, lag admin) logs through this. */
+/** Every kafkajs client of the service (consumer, DLT producer, outbox producer, admins) logs and reports silent connections through this. */
 @Injectable()
 export class KafkaLogging {
   readonly logCreator: logCreator;
+  readonly connectivity: BrokerConnectivity;
 
   constructor(@Inject(ROOT_LOGGER) root: Logger) {
     this.logCreator = kafkaLogCreator(root);
+    this.connectivity = new BrokerConnectivity(root.child({ context: 'KafkaConnections' }));
   }
 }
 

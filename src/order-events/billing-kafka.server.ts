@@ -1,6 +1,7 @@
 import { CustomTransportStrategy, KafkaContext, Server } from '@nestjs/microservices';
 import { lastValueFrom } from 'rxjs';
 import { Consumer, ConsumerConfig, ConsumerRunConfig, EachBatchPayload, EachMessagePayload, ITopicConfig, Kafka, KafkaConfig, KafkaMessage } from 'kafkajs';
+import { BoundedKafka, BrokerSilenceListener } from '../transport-security/bounded-kafka';
 import { ConsumeMode } from '../config/configuration';
 import { Delivery, FetchedMessage } from './delivery';
 import { batchPatternOf } from './idempotent-event-pattern.decorator';
@@ -37,6 +38,8 @@ export interface BatchModeOptions {
 
 export interface KafkaServerOptions {
   client: KafkaConfig;
+  /** Told when a request timed out and the connection it was on was dropped, and when that broker answers again. */
+  silence?: BrokerSilenceListener;
   /** The group id is used as given. */
   consumer: ConsumerConfig;
   subscribe?: { fromBeginning?: boolean };
@@ -104,7 +107,7 @@ export class BillingKafkaServer extends Server<Record<string, never>, KafkaServe
 
   private async start(): Promise<void> {
     this.assertHandlers();
-    const kafka = new Kafka(this.options.client);
+    const kafka = new BoundedKafka(this.options.client, this.options.silence);
     await this.createMissingTopics(kafka);
     const consumer = kafka.consumer(this.options.consumer);
     this.consumer = consumer;

@@ -1,5 +1,6 @@
 import { Injectable, OnApplicationShutdown } from '@nestjs/common';
-import { CompressionTypes, Kafka, Partitioners, Producer } from 'kafkajs';
+import { CompressionTypes, Partitioners, Producer } from 'kafkajs';
+import { BoundedKafka } from '../transport-security/bounded-kafka';
 import { PoisonMessageError, RejectedByDatabaseError } from '../common/errors';
 import { messageHeaders, producerHeaders } from '../common/kafka-headers';
 import { LazyConnection } from '../common/lazy-connection';
@@ -31,7 +32,10 @@ export class DeadLetterPublisher implements OnApplicationShutdown {
   ) {
     this.compression = compressionType(policy.deadLetterCompression);
     this.producer = new LazyConnection(() =>
-      new Kafka({ clientId: `${config.clientId}-dlt`, ...kafkaClientOptions(config), logCreator: kafkaLogging.logCreator }).producer({
+      new BoundedKafka(
+        { clientId: `${config.clientId}-dlt`, ...kafkaClientOptions(config), logCreator: kafkaLogging.logCreator },
+        kafkaLogging.connectivity,
+      ).producer({
         idempotent: true,
         maxInFlightRequests: 1,
         createPartitioner: Partitioners.DefaultPartitioner,
@@ -56,7 +60,14 @@ export class DeadLetterPublisher implements OnApplicationShutdown {
       const letter = fitDeadLetter(whole, reasonHeaders(source, error), maxBytes);
       try {
         const message = { ...letter, headers: producerHeaders(letter.headers) };
-        await (await this.producer.get()).send({ topic: this.config.deadLetterTopic, acks: -1, compression: this.compression, messages: [message] });
+        const producer = await this.producer.get();
+        await producer.send({
+          topic: this.config.deadLetterTopic,
+          acks: -1,
+          timeout: this.config.timeouts.requestTimeoutMs,
+          compression: this.compression,
+          messages: [message],
+        });
         return;
       } catch (sendError) {
         await this.producer.close();

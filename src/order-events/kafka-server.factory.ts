@@ -1,9 +1,10 @@
 import { logCreator } from 'kafkajs';
+import { BrokerSilenceListener } from '../transport-security/bounded-kafka';
 import { KafkaConfig, ORDER_COMPLETED_TOPIC } from '../config/configuration';
 import { BillingKafkaServer, DeliveryOptions } from './billing-kafka.server';
 import { kafkaClientOptions } from '../transport-security/kafka-client-options';
 
-export function createKafkaServer(config: KafkaConfig, delivery: DeliveryOptions, kafkaLogs?: logCreator): BillingKafkaServer {
+export function createKafkaServer(config: KafkaConfig, delivery: DeliveryOptions, kafkaLogs?: logCreator, silence?: BrokerSilenceListener): BillingKafkaServer {
   return new BillingKafkaServer(
     {
       client: {
@@ -12,10 +13,12 @@ export function createKafkaServer(config: KafkaConfig, delivery: DeliveryOptions
         retry: { initialRetryTime: 300, retries: 8, maxRetryTime: 30_000 },
         ...(kafkaLogs && { logCreator: kafkaLogs }),
       },
+      silence,
       consumer: {
         groupId: config.groupId,
         sessionTimeout: config.sessionTimeoutMs,
-        heartbeatInterval: Math.min(3_000, Math.floor(config.sessionTimeoutMs / 3)),
+        heartbeatInterval: config.timeouts.heartbeatIntervalMs,
+        rebalanceTimeout: config.timeouts.rebalanceTimeoutMs,
         // A database outage outlasts any retry budget; restarting keeps the offset uncommitted and retries later.
         retry: { retries: 8, maxRetryTime: 30_000, restartOnFailure: () => Promise.resolve(true) },
         // kafkajs defaults (1 MiB a partition, 10 MiB a fetch) buffer far more than a transaction takes; smaller

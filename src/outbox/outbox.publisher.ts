@@ -1,5 +1,6 @@
 import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { Kafka, Message, Partitioners, Producer } from 'kafkajs';
+import { BoundedKafka } from '../transport-security/bounded-kafka';
 import { LazyConnection } from '../common/lazy-connection';
 import { KafkaConfig, OutboxConfig } from '../config/configuration';
 import { KafkaLogging } from '../observability/logging.module';
@@ -7,6 +8,7 @@ import { kafkaClientOptions } from '../transport-security/kafka-client-options';
 import { PendingOutboxRow } from './outbox.repository';
 import { OpenSpan, Tracing } from '../tracing/tracing';
 import { createTopicsWithLeaders } from '../common/kafka-topics';
+import { sendCompletely } from '../common/complete-send';
 
 export const INVOICE_CREATED = 'invoice.created';
 
@@ -15,7 +17,8 @@ export const INVOICE_CREATED = 'invoice.created';
 export class OutboxPublisher implements OnApplicationShutdown {
   private readonly producer: LazyConnection<Producer>;
   private readonly client: Kafka;
-  private topicCreated?: Promise<void>;
+  /** Resolves to the topic's partition count once it exists. */
+  private topicCreated?: Promise<number>;
 
   constructor(
     private readonly kafka: KafkaConfig,
@@ -24,7 +27,10 @@ export class OutboxPublisher implements OnApplicationShutdown {
     private readonly tracing: Tracing,
   ) {
     // Few retries: a relay round must end (and release its shards) while the broker is down; the relay retries it.
-    this.client = new Kafka({ clientId: `${kafka.clientId}-outbox`, ...kafkaClientOptions(kafka), logCreator: kafkaLogging.logCreator, retry: { retries: 2 } });
+    this.client = new BoundedKafka(
+      { clientId: `${kafka.clientId}-outbox`, ...kafkaClientOptions(kafka), logCreator: kafkaLogging.logCreator, retry: { retries: 2 } },
+      kafkaLogging.connectivity,
+    );
     this.producer = new LazyConnection(() =>
       this.client.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner }),
     );
@@ -38,14 +44,16 @@ export class OutboxPublisher implements OnApplicationShutdown {
       this.tracing.startSend(this.config.topic, row.traceparent, { 'billing.event_id': row.event_id, 'billing.source_event_id': row.source_event_id }),
     );
     try {
-      await this.ensureTopic();
-      await (
-        await this.producer.get()
-      ).send({
+      const partitions = await this.ensureTopic();
+      const message = {
         topic: this.config.topic,
         acks: -1,
+        // The broker waits this long for the in-sync replicas; as long as the client waits for the answer.
+        timeout: this.kafka.timeouts.requestTimeoutMs,
         messages: rows.map((row, i) => toMessage(row, row.traceparent === null ? null : (spans[i].traceparent ?? row.traceparent))),
-      });
+      };
+      // A send kafkajs reports done may have skipped a partition whose leader moved: such a round fails and is retried.
+      await sendCompletely(await this.producer.get(), message, partitions);
       endAll(spans);
     } catch (error) {
       endAll(spans, error);
@@ -55,7 +63,7 @@ export class OutboxPublisher implements OnApplicationShutdown {
   }
 
   /** Created like the input topic, so the first announcement does not race the broker's auto-creation. */
-  private ensureTopic(): Promise<void> {
+  private ensureTopic(): Promise<number> {
     this.topicCreated ??= this.createTopic().catch((error: unknown) => {
       this.topicCreated = undefined;
       throw error;
@@ -63,11 +71,13 @@ export class OutboxPublisher implements OnApplicationShutdown {
     return this.topicCreated;
   }
 
-  private async createTopic(): Promise<void> {
+  private async createTopic(): Promise<number> {
     const admin = this.client.admin();
     await admin.connect();
     try {
       await createTopicsWithLeaders(admin, [{ topic: this.config.topic, numPartitions: this.kafka.topicPartitions }]);
+      const { topics } = await admin.fetchTopicMetadata({ topics: [this.config.topic] });
+      return topics[0].partitions.length;
     } finally {
       await admin.disconnect();
     }

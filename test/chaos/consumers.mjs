@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { BROKERS, CHAOS_DIR, DATABASE_URL, remember } from '../../infra/chaos.ts';
+import { BROKERS, CHAOS_DIR, SERVICE_DATABASE_URL, remember } from '../../infra/chaos.ts';
 import { ROOT, isAlive, sleep } from '../../infra/common.ts';
 import { FAULTY_SERVICE, ServiceProcess } from '../support/standalone/service-process.ts';
 
@@ -34,7 +34,7 @@ export class ConsumerFleet {
   async start(slot, { crashAfterCommitEvery = 0, mode = 'batch' } = {}) {
     const port = 38100 + slot;
     const env = {
-      DATABASE_URL,
+      DATABASE_URL: SERVICE_DATABASE_URL,
       KAFKA_BROKERS: BROKERS.join(','),
       KAFKA_GROUP_ID: this.groupId,
       KAFKA_TOPIC: this.topic,

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
-// Chaos suite: the built service as 2-3 OS processes in one group, on a private broker and a private
-// PostgreSQL, while consumers are SIGKILLed (one of them right after a database commit, before its
-// offset commit), the group is scaled up and down, and the database and the broker restart.
+// Chaos suite: the built service as 2-3 OS processes in one group, on a private three-broker Kafka and a private
+// PostgreSQL, each behind a fault proxy, while consumers are SIGKILLed (one of them right after a database commit,
+// before its offset commit), the group is scaled up and down, the database crashes and is restored, the leader of a
+// busy partition and the active controller are killed, the brokers restart one by one, and the network to one broker
+// and to the database goes silent, partitions or resets. Every fault must be recovered from within 30 s of clearing.
 // It then proves: one invoice per (tenant, order), every valid event claimed, every poison message
 // on the DLT and nothing else there, lag 0, no process left behind, and every invoice (and nothing else)
 // announced on invoice.created by the outbox relay.
@@ -12,7 +14,8 @@ import kafkajs from 'kafkajs';
 import pg from 'pg';
 import { OUTBOX_TOPIC, verifyAnnouncements } from './announcements.mjs';
 import { ConsumerFleet } from './consumers.mjs';
-import { CHAOS_DIR, ChaosKafka, DATABASE, DATABASE_URL, chaosPostgres, cleanUpInterruptedRun, kafkaClient } from '../../infra/chaos.ts';
+import { CHAOS_DIR, ChaosKafka, DATABASE, DATABASE_URL, KAFKA_NODES, chaosPostgres, cleanUpInterruptedRun, kafkaClient } from '../../infra/chaos.ts';
+import { MAX_RECOVERY_MS, RecoveryClock, startProxies } from './network.mjs';
 import { ROOT, isAlive, sleep } from '../../infra/common.ts';
 import { readWholeTopic } from './topic-reader.mjs';
 import { hostileMessages, seededRandom } from '../support/standalone/hostile-messages.ts';
@@ -57,6 +60,7 @@ async function publishAll(workload, { codecOfSend, kafka, onProgress }) {
     createPartitioner: kafkajs.Partitioners.DefaultPartitioner,
   });
   await producer.connect();
+  const { sendCompletely } = await import('../../dist/src/common/complete-send.js');
   const t0 = Date.now();
   let next = 0;
   let failingSince = null;
@@ -73,7 +77,8 @@ async function publishAll(workload, { codecOfSend, kafka, onProgress }) {
       const batch = messages.slice(next, end).map((m) => ({ key: m.key, value: m.value, headers: { 'x-chaos-id': m.chaosId } }));
       const codec = codecOfSend();
       try {
-        await producer.send({ topic: TOPIC, acks: -1, compression: kafka.compressionType(codec), messages: batch });
+        // kafkajs may report a send done that skipped a partition whose leader moved: checked, and resent if so.
+        await sendCompletely(producer, { topic: TOPIC, acks: -1, compression: kafka.compressionType(codec), messages: batch }, PARTITIONS);
         workload.sendsByCodec[codec] = (workload.sendsByCodec[codec] ?? 0) + 1;
         failingSince = null;
         next = end;
@@ -102,7 +107,14 @@ function faultPlan(rng) {
     { atMs: rng.int(46_000, 50_000), action: 'pg-backup' },
     { atMs: rng.int(48_000, 56_000), action: 'scale-down' },
     { atMs: rng.int(70_000, 74_000), action: 'pg-restore' },
-    { atMs: rng.int(60_000, 68_000), action: 'broker-restart', downMs: rng.int(1_000, 4_000), signal: rng.pick(['SIGTERM', 'SIGKILL']) },
+    // Broker faults queue behind each other (one broker down at a time: min.insync.replicas is 2) but not behind the rest.
+    { atMs: rng.int(8_000, 12_000), action: 'leader-kill', downMs: rng.int(1_000, 4_000) },
+    { atMs: rng.int(22_000, 26_000), action: 'broker-silence', node: rng.pick(KAFKA_NODES).id },
+    { atMs: rng.int(36_000, 40_000), action: 'controller-kill', downMs: rng.int(1_000, 4_000) },
+    { atMs: rng.int(44_000, 48_000), action: 'broker-partition', node: rng.pick(KAFKA_NODES).id, forMs: rng.int(4_000, 8_000) },
+    { atMs: rng.int(52_000, 56_000), action: 'pg-silence' },
+    { atMs: rng.int(58_000, 60_000), action: 'broker-reset', node: rng.pick(KAFKA_NODES).id },
+    { atMs: rng.int(62_000, 66_000), action: 'rolling-restart' },
   ].sort((a, b) => a.atMs - b.atMs);
 }
 
@@ -115,8 +127,65 @@ class Chaos {
   restartsBySlot = new Map();
   closing = false;
 
-  constructor(rng, fleet, kafka, postgres) {
-    Object.assign(this, { rng, fleet, kafka, postgres });
+  brokerFaults = Promise.resolve();
+  networkFaults = 0;
+
+  constructor(rng, fleet, kafka, postgres, proxies, recovery) {
+    Object.assign(this, { rng, fleet, kafka, postgres, proxies, recovery });
+  }
+
+  /** Broker faults run one after the other, in the background of the rest of the plan. */
+  queueBrokerFault(step) {
+    this.brokerFaults = this.brokerFaults.then(() => {
+      this.recovery.injected();
+      return this.brokerFault(step)
+        .catch((error) => log(`broker fault ${step.action} failed: ${error.message}`))
+        .finally(() => this.recovery.cleared(step.action));
+    });
+  }
+
+  async brokerFault(step) {
+    switch (step.action) {
+      case 'leader-kill': {
+        const leader = Math.max(1, await this.kafka.leaderOf(TOPIC, 0));
+        log(`fault: SIGKILL broker ${leader}, leader of ${TOPIC}/0, down ${step.downMs} ms`);
+        await this.kafka.restartNode(leader, step.downMs, 'SIGKILL');
+        this.infraRestarts++;
+        return log(`broker ${leader} back`);
+      }
+      case 'controller-kill': {
+        const controller = this.kafka.activeController() ?? 1;
+        log(`fault: SIGKILL broker ${controller}, the active controller, down ${step.downMs} ms`);
+        await this.kafka.restartNode(controller, step.downMs, 'SIGKILL');
+        this.infraRestarts++;
+        return log(`broker ${controller} back`);
+      }
+      case 'rolling-restart': {
+        for (const { id } of KAFKA_NODES) {
+          log(`fault: rolling restart, broker ${id} (SIGTERM)`);
+          await this.kafka.restartNode(id, 0, 'SIGTERM');
+        }
+        this.infraRestarts++;
+        return log('rolling restart done');
+      }
+      case 'broker-silence':
+        log(`fault: the service's connections to broker ${step.node} go silent for good (new ones work)`);
+        this.networkFaults++;
+        return this.proxies.brokers.get(step.node).silenceExisting();
+      case 'broker-partition': {
+        log(`fault: broker ${step.node} cut off from the service for ${step.forMs} ms (its connections stay silent after)`);
+        const proxy = this.proxies.brokers.get(step.node);
+        proxy.silenceAll();
+        await sleep(step.forMs);
+        proxy.heal();
+        this.networkFaults++;
+        return log(`broker ${step.node} reachable again`);
+      }
+      case 'broker-reset':
+        log(`fault: every connection of the service to broker ${step.node} reset`);
+        this.networkFaults++;
+        return this.proxies.brokers.get(step.node).resetAll();
+    }
   }
 
   /**
@@ -151,6 +220,19 @@ class Chaos {
   }
 
   async execute(step) {
+    if (['leader-kill', 'controller-kill', 'rolling-restart', 'broker-silence', 'broker-partition', 'broker-reset'].includes(step.action)) {
+      return this.queueBrokerFault(step);
+    }
+    const timed = ['pg-restart', 'pg-restore', 'pg-silence'].includes(step.action);
+    if (timed) this.recovery.injected();
+    try {
+      await this.fault(step);
+    } finally {
+      if (timed) this.recovery.cleared(step.action);
+    }
+  }
+
+  async fault(step) {
     const running = this.fleet.running();
     switch (step.action) {
       case 'kill': {
@@ -207,17 +289,10 @@ class Chaos {
         this.infraRestarts++;
         return log('PostgreSQL restored');
       }
-      case 'broker-restart': {
-        log(`fault: Kafka broker restart (${step.signal}), down ${step.downMs} ms`);
-        this.infraDown = true;
-        try {
-          await this.kafka.restart(step.downMs, step.signal);
-        } finally {
-          this.infraDown = false;
-        }
-        this.infraRestarts++;
-        return log('Kafka broker back');
-      }
+      case 'pg-silence':
+        log("fault: PostgreSQL failover: the service's connections go silent for good (new ones work)");
+        this.networkFaults++;
+        return this.proxies.postgres.silenceExisting();
     }
   }
 
@@ -227,6 +302,7 @@ class Chaos {
       if (wait > 0) await sleep(wait);
       await this.execute(step);
     }
+    await this.brokerFaults;
   }
 }
 
@@ -303,7 +379,8 @@ async function verify(workload, admin) {
     }
   }
   const strayInvoices = invoices.filter((inv) => !workload.expectedOrders.has(`${inv.tenant_id}|${inv.order_id}`)).length;
-  const lostEvents = [...workload.validEventIds].filter((id) => !claimed.has(id)).length;
+  const unclaimed = [...workload.validEventIds].filter((id) => !claimed.has(id));
+  const lostEvents = unclaimed.length;
   const strayClaims = [...claimed].filter((id) => !workload.validEventIds.has(id)).length;
 
   const { ids: dltIds, withoutReason } = await readDeadLetters(admin);
@@ -314,7 +391,7 @@ async function verify(workload, admin) {
   if (lostOrders) problems.push(`${lostOrders} (tenant, order) without an invoice`);
   if (doubled) problems.push(`${doubled} extra invoices for an already invoiced (tenant, order)`);
   if (strayInvoices) problems.push(`${strayInvoices} invoices for orders that were never validly published`);
-  if (lostEvents) problems.push(`${lostEvents} valid event_ids never claimed in processed_events`);
+  if (lostEvents) problems.push(`${lostEvents} valid event_ids never claimed in processed_events, e.g. ${unclaimed.slice(0, 5).join(', ')}`);
   if (strayClaims) problems.push(`${strayClaims} claims for event_ids that were not valid events`);
   if (poisonMissing) problems.push(`${poisonMissing} poison messages missing from the DLT`);
   if (withoutReason.length) problems.push(`${withoutReason.length} DLT records without x-dlt-reason or source topic`);
@@ -347,13 +424,16 @@ async function main() {
   const kafka = new ChaosKafka();
   const postgres = chaosPostgres();
   const fleet = new ConsumerFleet({ topic: TOPIC, groupId: GROUP, partitions: PARTITIONS, log });
-  const chaos = new Chaos(rng, fleet, kafka, postgres);
+  const proxies = await startProxies(HARD_TIMEOUT_MS);
+  const recovery = new RecoveryClock(log, workload.expectedOrders.size);
+  const chaos = new Chaos(rng, fleet, kafka, postgres, proxies, recovery);
   let admin;
   const teardown = async () => {
     chaos.closing = true;
     fleet.killAllNow();
     await admin?.disconnect().catch(() => {});
-    await kafka.stop().catch(() => {});
+    await kafka.stop('SIGKILL').catch(() => {});
+    await proxies.closeAll().catch(() => {});
     try {
       postgres.stop('fast');
     } catch {
@@ -389,7 +469,9 @@ async function main() {
       { topic: TOPIC, numPartitions: PARTITIONS },
       { topic: DLT, numPartitions: 1 },
     ]);
-    log(`private Kafka ready on 127.0.0.1:29092, topic ${TOPIC} with ${PARTITIONS} partitions`);
+    log(
+      `private Kafka ready: ${KAFKA_NODES.length} brokers behind proxies on ${KAFKA_NODES.map((n) => n.advertisedPort).join(', ')}, topic ${TOPIC} with ${PARTITIONS} partitions`,
+    );
 
     await Promise.all([chaos.startSlot(1, chaos.hookSetting(1)), chaos.startSlot(2, chaos.hookSetting(2))]);
     if (fleet.running().length < 2) throw new Error(`the service does not start:\n${fleet.events.unexpectedExits.map((e) => e.logTail).join('\n')}`);
@@ -415,6 +497,10 @@ async function main() {
     while (fleet.running().length < chaos.desired.size && !chaos.closing) await sleep(500);
 
     const lag = await waitForZeroLag(admin, fleet);
+    await recovery.settled();
+    for (const { fault, seconds } of recovery.recoveries) {
+      if (seconds * 1000 > MAX_RECOVERY_MS) violations.push(`recovery from ${fault} took ${seconds.toFixed(1)} s, more than ${MAX_RECOVERY_MS / 1000} s`);
+    }
     if (lag !== 0) violations.push(`consumer group lag is ${lag}, not 0`);
     result = await verify(workload, admin);
     violations.push(...result.problems);
@@ -423,7 +509,8 @@ async function main() {
 
     if (fleet.events.crashedByHook < 1) violations.push('the crash-after-commit hook never fired (no kill between DB commit and offset commit)');
     if (fleet.events.killedByUs < KILLS) violations.push(`only ${fleet.events.killedByUs} of ${KILLS} planned SIGKILLs happened`);
-    if (chaos.infraRestarts < 2) violations.push('the database or the broker restart did not happen');
+    if (chaos.infraRestarts < 5) violations.push(`only ${chaos.infraRestarts} of 5 database and broker restarts happened`);
+    if (chaos.networkFaults < 4) violations.push(`only ${chaos.networkFaults} of 4 network faults happened`);
     for (const exit of fleet.events.unexpectedExits) {
       log(`note: consumer slot ${exit.slot} (pid ${exit.pid}) ended on its own (${exit.how}); last log lines:\n${exit.logTail}`);
     }
@@ -458,7 +545,8 @@ async function main() {
   console.log(
     `chaos: seed=${seed} events=${stats.events} duplicates=${stats.duplicates} kills=${kills} restarts=${restarts} ` +
       `invoices=${result?.invoices ?? '?'} lost=${result?.lost ?? '?'} double=${result?.double ?? '?'} dlt=${result?.dlt ?? '?'} ` +
-      `announced=${announcements?.announced ?? '?'} missing=${announcements?.missing ?? '?'} phantom=${announcements?.phantom ?? '?'}`,
+      `announced=${announcements?.announced ?? '?'} missing=${announcements?.missing ?? '?'} phantom=${announcements?.phantom ?? '?'} ` +
+      `faults=${recovery.recoveries.length} max_recovery_s=${recovery.maxSeconds.toFixed(1)}`,
   );
   process.exit(violations.length ? 1 : 0);
 }

@@ -31,7 +31,7 @@ export class TestKafka {
   private readonly producer: Producer;
 
   /** client: another broker and how to reach it (TLS, SASL); the shared test broker by default. */
-  constructor(client: Pick<KafkaConfig, 'brokers' | 'ssl' | 'sasl'> = { brokers: BROKERS }) {
+  constructor(client: Pick<KafkaConfig, 'brokers' | 'ssl' | 'sasl' | 'socketFactory'> = { brokers: BROKERS }) {
     installKafkaAdapter();
     this.kafka = new Kafka({ clientId: uniqueName('test'), ...client, logLevel: logLevel.NOTHING });
     this.admin = this.kafka.admin();

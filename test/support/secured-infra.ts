@@ -24,7 +24,7 @@ export interface SecuredInfra extends SecuredInfraInfo {
 /** A private SASL_SSL broker and TLS-only PostgreSQL (infra/secured.ts) in a child process of this test. */
 export async function startSecuredInfra(): Promise<SecuredInfra> {
   const child = spawn(process.execPath, [join(__dirname, '..', '..', 'infra', 'secured.ts')], { stdio: ['pipe', 'pipe', 'pipe'] });
-  const lines = readLines(child);
+  const lines = readLines(child, 'secured infrastructure');
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   let info: SecuredInfraInfo;
   try {
@@ -54,7 +54,7 @@ export async function startSecuredInfra(): Promise<SecuredInfra> {
 }
 
 /** The child's stdout, a line at a time; its exit fails whoever waits for a line. */
-function readLines(child: ChildProcessByStdio<Writable, Readable, Readable>): { next(): Promise<string> } {
+export function readLines(child: ChildProcessByStdio<Writable, Readable, Readable>, what: string): { next(): Promise<string> } {
   let out = '';
   let err = '';
   let waiting: { resolve: (line: string) => void; reject: (error: Error) => void } | undefined;
@@ -74,7 +74,7 @@ function readLines(child: ChildProcessByStdio<Writable, Readable, Readable>): { 
   };
   child.stderr.on('data', (d: Buffer) => (err += d.toString()));
   child.stdout.on('data', (d: Buffer) => ((out += d.toString()), deliver()));
-  child.once('exit', (code) => waiting?.reject(new Error(`secured infrastructure exited (${code}):\n${err}`)));
+  child.once('exit', (code) => waiting?.reject(new Error(`${what} exited (${code}):\n${err}`)));
   return {
     next: () =>
       new Promise((resolve, reject) => {

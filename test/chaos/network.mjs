@@ -1,0 +1,86 @@
+// The chaos suite's network: a fault proxy in front of each broker and of PostgreSQL (the service reaches them only
+// through these), and the clock of each fault's recovery.
+import pg from 'pg';
+import { DATABASE_URL, KAFKA_NODES, PG_PORT, PG_PROXY_PORT } from '../../infra/chaos.ts';
+import { sleep } from '../../infra/common.ts';
+import { FaultProxy } from '../support/standalone/fault-proxy.ts';
+
+/** A recovery slower than this after its fault cleared fails the suite. */
+export const MAX_RECOVERY_MS = 30_000;
+
+export async function startProxies(lifetimeMs) {
+  const start = (listenPort, port) => FaultProxy.start({ target: { host: '127.0.0.1', port }, listenPort, maxLifetimeMs: lifetimeMs });
+  const brokers = new Map();
+  for (const n of KAFKA_NODES) brokers.set(n.id, await start(n.advertisedPort, n.brokerPort));
+  const postgres = await start(PG_PROXY_PORT, PG_PORT);
+  return { brokers, postgres, closeAll: () => Promise.all([...brokers.values(), postgres].map((p) => p.close())) };
+}
+
+async function progress(db) {
+  const { rows } = await db.query(
+    `select (select count(*) from invoices)::int as invoices,
+            (select count(*) from invoice_outbox where published_at is not null)::int as announced,
+            (select count(*) from invoice_outbox where published_at is null)::int as pending`,
+  );
+  return rows[0];
+}
+
+/**
+ * Recovery of a fault: from the moment it cleared until invoicing moved on and the outbox announced again (or had
+ * nothing left to announce), watched by the suite's own connection to PostgreSQL. Faults overlap in the schedule:
+ * the clock runs from the later of the fault's clearing and the moment no fault was in progress any more (a
+ * rolling restart is one fault for its whole length), since the service is from then on recovering from all of them.
+ */
+export class RecoveryClock {
+  recoveries = []; // { fault, seconds }
+  watching = new Set();
+  lastQuietAt = 0;
+  active = 0;
+
+  constructor(log, expectedInvoices) {
+    this.log = log;
+    this.expectedInvoices = expectedInvoices;
+    this.db = new pg.Pool({ connectionString: DATABASE_URL, max: 4, connectionTimeoutMillis: 5_000, query_timeout: 5_000 });
+    this.db.on('error', () => {});
+  }
+
+  injected() {
+    this.active++;
+  }
+
+  cleared(fault) {
+    const clearedAt = Date.now();
+    this.active = Math.max(0, this.active - 1);
+    if (this.active === 0) this.lastQuietAt = clearedAt;
+    const watch = this.watch(fault, clearedAt).catch((error) => this.log(`recovery of ${fault} not measured: ${error.message}`));
+    this.watching.add(watch);
+    void watch.finally(() => this.watching.delete(watch));
+  }
+
+  async watch(fault, clearedAt) {
+    let base;
+    while (!base) base = await progress(this.db).catch(() => sleep(500));
+    for (;;) {
+      await sleep(500);
+      const now = await progress(this.db).catch(() => undefined);
+      if (!now) continue;
+      const invoicing = now.invoices > base.invoices || now.invoices === this.expectedInvoices;
+      const announcing = now.announced > base.announced || now.pending === 0;
+      const seconds = this.active > 0 ? 0 : (Date.now() - Math.max(clearedAt, this.lastQuietAt)) / 1000;
+      if ((invoicing && announcing) || (Date.now() - clearedAt) / 1000 > 180) {
+        this.recoveries.push({ fault, seconds });
+        this.log(`recovered from ${fault} in ${seconds.toFixed(1)} s`);
+        return;
+      }
+    }
+  }
+
+  async settled() {
+    while (this.watching.size) await Promise.all(this.watching);
+    await this.db.end().catch(() => {});
+  }
+
+  get maxSeconds() {
+    return Math.max(0, ...this.recoveries.map((r) => r.seconds));
+  }
+}
