@@ -76,6 +76,8 @@ describe('the built service with an identity provider (real PostgreSQL, provider
   ])('refuses %s at boot with exit code 78, naming the variable', async (_label, env, message) => {
     const service = await fixture.startService({ ...topicEnv(), ...env }, { waitUntilReady: false });
     expect(await service.exited).toEqual({ code: 78, signal: null });
-    expect(service.stderr).toMatch(message);
+    const fatal = service.lines.find((line) => line.level === 'fatal');
+    expect(fatal).toEqual(expect.objectContaining({ msg: 'billing-service cannot start: invalid configuration' }));
+    expect((fatal?.problems as string[]).join('\n')).toMatch(message);
   });
 });
