@@ -1,9 +1,29 @@
 import { promisify } from 'node:util';
-import { zstdCompress, zstdDecompress } from 'node:zlib';
+import { gzip, unzip, zstdCompress, zstdDecompress } from 'node:zlib';
 import { CompressionCodecs, CompressionTypes } from 'kafkajs';
 import { compressFrame, decompressFrame } from 'lz4-napi';
 import { compress as snappyCompress, uncompress as snappyUncompress } from 'snappy';
 import { CompressionCodec } from './compression-codec-names';
+import { readLz4FrameBound } from './lz4-frame-bound';
+
+/**
+ * The most one record batch may expand to. Producers bound what they put in one batch before compressing it (Java's
+ * batch.size 16 KiB, librdkafka's 1 MB, both under max.request.size) and the broker takes ~1 MiB compressed; 64 MiB
+ * leaves room for any real batch, while a batch of zeros that would expand to gigabytes (a compression bomb) is
+ * refused within the service's 96 MiB heap and 512 MiB pod: snappy and LZ4 from their block headers, before
+ * decompressing; gzip and zstd by zlib, which stops once its output reaches the limit.
+ */
+export const MAX_DECOMPRESSED_BATCH_BYTES = 64 * 1024 * 1024;
+
+/** A batch that would decompress past MAX_DECOMPRESSED_BATCH_BYTES: refused as undecodable, and its partition parked. */
+export class DecompressedBatchTooLarge extends Error {
+  override readonly name = 'KafkaDecompressedBatchTooLarge';
+  readonly retriable = false;
+
+  constructor(codec: string, size: string) {
+    super(`${codec} record batch decompresses to ${size}, over the limit of ${MAX_DECOMPRESSED_BATCH_BYTES} bytes per batch`);
+  }
+}
 
 /** What kafkajs calls with a batch's records: the encoder's buffer to compress, the fetched bytes to decompress. */
 export interface KafkaCodec {
@@ -43,18 +63,37 @@ export const snappyCodec: KafkaCodec = {
     return Buffer.concat(chunks);
   },
   async decompress(buffer) {
-    if (!isXerialFramed(buffer)) return uncompressSnappyBlock(buffer);
-    const blocks: Buffer[] = [];
-    for (let position = XERIAL_HEADER_BYTES; position < buffer.length;) {
-      if (position + 4 > buffer.length) throw new Error('xerial snappy frame ends inside a block length');
-      const end = position + 4 + buffer.readInt32BE(position);
-      if (end > buffer.length || end < position + 4) throw new Error('xerial snappy block runs past the end of the batch');
-      blocks.push(await uncompressSnappyBlock(buffer.subarray(position + 4, end)));
-      position = end;
-    }
-    return Buffer.concat(blocks);
+    const blocks = isXerialFramed(buffer) ? xerialBlocks(buffer) : [buffer];
+    // Each block states its uncompressed length up front, and snappy allocates that much: check them all first.
+    const total = blocks.reduce((sum, block) => sum + snappyUncompressedLength(block), 0);
+    if (total > MAX_DECOMPRESSED_BATCH_BYTES) throw new DecompressedBatchTooLarge('snappy', `${total} bytes`);
+    const uncompressed: Buffer[] = [];
+    for (const block of blocks) uncompressed.push(await uncompressSnappyBlock(block));
+    return uncompressed.length === 1 ? uncompressed[0] : Buffer.concat(uncompressed);
   },
 };
+
+function xerialBlocks(buffer: Buffer): Buffer[] {
+  const blocks: Buffer[] = [];
+  for (let position = XERIAL_HEADER_BYTES; position < buffer.length;) {
+    if (position + 4 > buffer.length) throw new Error('xerial snappy frame ends inside a block length');
+    const end = position + 4 + buffer.readInt32BE(position);
+    if (end > buffer.length || end < position + 4) throw new Error('xerial snappy block runs past the end of the batch');
+    blocks.push(buffer.subarray(position + 4, end));
+    position = end;
+  }
+  return blocks;
+}
+
+/** A raw snappy block opens with its uncompressed length as a little-endian base-128 varint (at most 32 bits). */
+function snappyUncompressedLength(block: Buffer): number {
+  let length = 0;
+  for (let i = 0; i < Math.min(block.length, 5); i++) {
+    length += (block[i] & 0x7f) * 2 ** (7 * i);
+    if (block[i] < 0x80) return length;
+  }
+  throw new Error('snappy block does not start with a valid uncompressed length');
+}
 
 function isXerialFramed(buffer: Buffer): boolean {
   return buffer.length >= XERIAL_HEADER_BYTES && buffer.subarray(0, XERIAL_MAGIC.length).equals(XERIAL_MAGIC);
@@ -67,24 +106,48 @@ async function uncompressSnappyBlock(block: Buffer): Promise<Buffer> {
 /** Kafka's LZ4 is the standard LZ4 frame format (KIP-57), which Java, librdkafka and lz4_flex all write. */
 export const lz4Codec: KafkaCodec = {
   compress: ({ buffer }) => compressFrame(buffer),
-  decompress: (buffer) => decompressFrame(buffer),
+  async decompress(buffer) {
+    // lz4-napi has no output limit; the frame's blocks bound what it can expand to (each at most the block size).
+    const bound = readLz4FrameBound(buffer);
+    if (bound > MAX_DECOMPRESSED_BATCH_BYTES) throw new DecompressedBatchTooLarge('lz4', `up to ${bound} bytes`);
+    return decompressFrame(buffer);
+  },
 };
 
 const zstdCompressAsync = promisify(zstdCompress);
 const zstdDecompressAsync = promisify(zstdDecompress);
+const gzipAsync = promisify(gzip);
+const unzipAsync = promisify(unzip);
 
 export const zstdCodec: KafkaCodec = {
   compress: ({ buffer }) => zstdCompressAsync(buffer),
-  decompress: (buffer) => zstdDecompressAsync(buffer),
+  decompress: (buffer) => zlibBounded('zstd', zstdDecompressAsync(buffer, { maxOutputLength: MAX_DECOMPRESSED_BATCH_BYTES })),
 };
+
+/** kafkajs' own gzip codec, with the output bounded (zlib stops once it has produced maxOutputLength bytes). */
+export const gzipCodec: KafkaCodec = {
+  compress: ({ buffer }) => gzipAsync(buffer),
+  decompress: (buffer) => zlibBounded('gzip', unzipAsync(buffer, { maxOutputLength: MAX_DECOMPRESSED_BATCH_BYTES })),
+};
+
+async function zlibBounded(codec: string, decompressing: Promise<Buffer>): Promise<Buffer> {
+  try {
+    return await decompressing;
+  } catch (error) {
+    if ((error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE')
+      throw new DecompressedBatchTooLarge(codec, `more than ${MAX_DECOMPRESSED_BATCH_BYTES} bytes`);
+    throw error;
+  }
+}
 
 let registered = false;
 
-/** kafkajs ships only gzip; the other codecs Kafka defines go into its codec table once per process. */
+/** kafkajs ships only gzip (unbounded); every codec Kafka defines goes into its codec table once per process. */
 export function registerCompressionCodecs(): void {
   if (registered) return;
   registered = true;
   const codecs = CompressionCodecs as Record<number, () => KafkaCodec>;
+  codecs[CompressionTypes.GZIP] = () => gzipCodec;
   codecs[CompressionTypes.Snappy] = () => snappyCodec;
   codecs[CompressionTypes.LZ4] = () => lz4Codec;
   codecs[CompressionTypes.ZSTD] = () => zstdCodec;

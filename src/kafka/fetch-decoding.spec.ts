@@ -1,10 +1,19 @@
+import { zstdCompressSync } from 'node:zlib';
 import { CompressionTypes } from 'kafkajs';
 import fetchV4 from 'kafkajs/src/protocol/requests/fetch/v4/response';
 import fetchV6 from 'kafkajs/src/protocol/requests/fetch/v6/response';
 import fetchV7 from 'kafkajs/src/protocol/requests/fetch/v7/response';
 import fetchV10 from 'kafkajs/src/protocol/requests/fetch/v10/response';
 import fetchV11 from 'kafkajs/src/protocol/requests/fetch/v11/response';
-import { fetchResponse, fetchResponseV11, flipLastByte, recordBatch, withAttributes, withValidCrc } from '../../test/support/record-batches';
+import {
+  fetchResponse,
+  fetchResponseV11,
+  flipLastByte,
+  recordBatch,
+  withAttributes,
+  withCompressedRecords,
+  withValidCrc,
+} from '../../test/support/record-batches';
 import { installKafkaAdapter } from './kafka-adapter';
 import { onUndecodableBatch, UndecodableBatch, UndecodableBatchError } from './fetch-decoding';
 
@@ -63,6 +72,26 @@ describe('fetch responses decoded partition by partition', () => {
     await decode(fetchResponseV11('orders', [{ partition: 5, records: garbage }]));
     expect(reports).toEqual([expect.objectContaining({ partition: 5, offset: '3', lastOffset: '6' })]);
   });
+
+  it('reports a zstd batch that would expand past the limit of one batch (a compression bomb), and delivers the others', async () => {
+    const bomb = zstdCompressSync(Buffer.alloc(200 * 1024 * 1024));
+    const raw = fetchResponseV11('orders', [
+      { partition: 0, records: withCompressedRecords(await recordBatch(20, values(3), CompressionTypes.ZSTD), bomb) },
+      { partition: 1, records: await recordBatch(0, values(2), CompressionTypes.ZSTD) },
+    ]);
+    const decoded = await decode(raw);
+    expect(valuesOf(decoded, 0)).toEqual([]);
+    expect(valuesOf(decoded, 1)).toEqual(values(2));
+    expect(reports).toEqual([
+      {
+        topic: 'orders',
+        partition: 0,
+        offset: '20',
+        lastOffset: '22',
+        error: { name: 'KafkaDecompressedBatchTooLarge', message: expect.stringMatching(/^zstd record batch decompresses to more than 67108864 bytes/) },
+      },
+    ]);
+  }, 60_000);
 
   it('reports a codec Kafka does not define', async () => {
     const unknownCodec = withAttributes(await recordBatch(0, values(1), CompressionTypes.GZIP), 5);

@@ -24,6 +24,15 @@ export function withAttributes(batch: Buffer, attributes: number): Buffer {
   return withValidCrc(copy);
 }
 
+/** The batch's header around other compressed records (e.g. a compression bomb), its length and CRC-32C written again. */
+export function withCompressedRecords(batch: Buffer, compressed: Buffer): Buffer {
+  const copy = Buffer.concat([batch.subarray(0, RECORD_BATCH_HEADER_BYTES), compressed]);
+  copy.writeInt32BE(copy.length - 12, 8);
+  return withValidCrc(copy);
+}
+
+const RECORD_BATCH_HEADER_BYTES = 61;
+
 export function flipLastByte(batch: Buffer): Buffer {
   const copy = Buffer.from(batch);
   copy[copy.length - 1] ^= 0xff;
