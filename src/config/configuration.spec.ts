@@ -81,6 +81,7 @@ describe('loadConfig', () => {
       requestTimeoutMs: 10_000,
       heartbeatIntervalMs: 3_000,
       rebalanceTimeoutMs: 60_000,
+      produceAckTimeoutMs: 7_500,
     });
     expect(loadConfig({ AUTH_JWT_SECRET: SECRET, KAFKA_SESSION_TIMEOUT_MS: '6000' }).kafka.timeouts.heartbeatIntervalMs).toBe(2_000);
     expect(
@@ -98,6 +99,15 @@ describe('loadConfig', () => {
       'KAFKA_REBALANCE_TIMEOUT_MS must be at least KAFKA_SESSION_TIMEOUT_MS (9000)',
       'KAFKA_REQUEST_TIMEOUT_MS must be an integer from 1000 to 300000, got "500"',
     ]);
+  });
+
+  it('has the broker give up on slow replicas clearly before the client gives up on the broker, across the whole range', () => {
+    for (const requestTimeoutMs of [1_000, 1_001, 10_000, 300_000]) {
+      const timeouts = loadConfig({ AUTH_JWT_SECRET: SECRET, KAFKA_REQUEST_TIMEOUT_MS: String(requestTimeoutMs) }).kafka.timeouts;
+      expect(timeouts.produceAckTimeoutMs).toBeGreaterThan(0);
+      expect(requestTimeoutMs - timeouts.produceAckTimeoutMs).toBeGreaterThanOrEqual(Math.floor(requestTimeoutMs / 4));
+      expect(timeouts.produceAckTimeoutMs).toBeGreaterThanOrEqual(requestTimeoutMs / 2);
+    }
   });
 
   it('relays the outbox to invoice.created by default, and refuses a retry ceiling below its start', () => {

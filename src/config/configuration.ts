@@ -53,7 +53,17 @@ export class KafkaTimeoutConfig {
     readonly heartbeatIntervalMs = 3_000,
     /** How long the group waits for members to rejoin during a rebalance. */
     readonly rebalanceTimeoutMs = 60_000,
+    /** How long the broker waits for the in-sync replicas of an acks=all produce (the request's own `timeout`). */
+    readonly produceAckTimeoutMs = produceAckTimeoutFor(requestTimeoutMs),
   ) {}
+}
+
+/**
+ * A quarter of the request timeout below it: a broker whose replicas are slow answers with a retriable error while the
+ * client still waits, instead of answering just after the client gave up and dropped every connection to a healthy leader.
+ */
+export function produceAckTimeoutFor(requestTimeoutMs: number): number {
+  return requestTimeoutMs - Math.floor(requestTimeoutMs / 4);
 }
 
 export class KafkaConfig {
@@ -230,11 +240,19 @@ function readKafkaTimeouts(env: EnvReader, sessionTimeoutMs: number): KafkaTimeo
   );
   const rebalanceTimeoutMs = env.integer('KAFKA_REBALANCE_TIMEOUT_MS', Math.max(60_000, sessionTimeoutMs), { min: 6_000, max: 600_000 });
   env.check('KAFKA_REBALANCE_TIMEOUT_MS', rebalanceTimeoutMs >= sessionTimeoutMs, `must be at least KAFKA_SESSION_TIMEOUT_MS (${sessionTimeoutMs})`);
+  const requestTimeoutMs = env.integer('KAFKA_REQUEST_TIMEOUT_MS', 10_000, { min: 1_000, max: 300_000 });
+  const produceAckTimeoutMs = produceAckTimeoutFor(requestTimeoutMs);
+  env.check(
+    'KAFKA_REQUEST_TIMEOUT_MS',
+    produceAckTimeoutMs > 0 && produceAckTimeoutMs < requestTimeoutMs,
+    `must leave a produce acknowledgement timeout above 0 and below itself (${produceAckTimeoutMs})`,
+  );
   return new KafkaTimeoutConfig(
     env.integer('KAFKA_CONNECTION_TIMEOUT_MS', 3_000, { min: 100, max: 60_000 }),
-    env.integer('KAFKA_REQUEST_TIMEOUT_MS', 10_000, { min: 1_000, max: 300_000 }),
+    requestTimeoutMs,
     heartbeatIntervalMs,
     rebalanceTimeoutMs,
+    produceAckTimeoutMs,
   );
 }
 

@@ -129,6 +129,7 @@ export class HealthController {
       broker: s.broker,
       request: s.request,
       silent_since: s.since.toISOString(),
+      last_timeout_at: s.lastTimeout.toISOString(),
       answered_since: s.answered,
     }));
     return silent.length > 0 ? indicator.down({ silent }) : indicator.up();

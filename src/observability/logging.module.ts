@@ -4,8 +4,8 @@ import { Global, Inject, Injectable, Module } from '@nestjs/common';
 import { LoggerModule, Params } from 'nestjs-pino';
 import { Logger } from 'pino';
 import { logCreator } from 'kafkajs';
-import { LoggingConfig } from '../config/configuration';
-import { BrokerConnectivity } from './broker-connectivity';
+import { KafkaConfig, LoggingConfig } from '../config/configuration';
+import { BrokerConnectivity, quietBrokerClearsAfterMs } from './broker-connectivity';
 import { kafkaLogCreator } from './kafka-log-creator';
 import { createRootLogger, ROOT_LOGGER } from './root-logger';
 
@@ -18,9 +18,9 @@ export class KafkaLogging {
   readonly logCreator: logCreator;
   readonly connectivity: BrokerConnectivity;
 
-  constructor(@Inject(ROOT_LOGGER) root: Logger) {
+  constructor(@Inject(ROOT_LOGGER) root: Logger, kafka: KafkaConfig) {
     this.logCreator = kafkaLogCreator(root);
-    this.connectivity = new BrokerConnectivity(root.child({ context: 'KafkaConnections' }));
+    this.connectivity = new BrokerConnectivity(root.child({ context: 'KafkaConnections' }), quietBrokerClearsAfterMs(kafka.timeouts.requestTimeoutMs));
   }
 }
 

@@ -64,7 +64,7 @@ export class DeadLetterPublisher implements OnApplicationShutdown {
         await producer.send({
           topic: this.config.deadLetterTopic,
           acks: -1,
-          timeout: this.config.timeouts.requestTimeoutMs,
+          timeout: this.config.timeouts.produceAckTimeoutMs,
           compression: this.compression,
           messages: [message],
         });

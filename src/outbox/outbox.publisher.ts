@@ -48,8 +48,8 @@ export class OutboxPublisher implements OnApplicationShutdown {
       const message = {
         topic: this.config.topic,
         acks: -1,
-        // The broker waits this long for the in-sync replicas; as long as the client waits for the answer.
-        timeout: this.kafka.timeouts.requestTimeoutMs,
+        // Shorter than the client's request timeout: slow replicas get an error answer, not a dropped connection.
+        timeout: this.kafka.timeouts.produceAckTimeoutMs,
         messages: rows.map((row, i) => toMessage(row, row.traceparent === null ? null : (spans[i].traceparent ?? row.traceparent))),
       };
       // A send kafkajs reports done may have skipped a partition whose leader moved: such a round fails and is retried.
