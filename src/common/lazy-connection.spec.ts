@@ -40,4 +40,18 @@ describe('LazyConnection', () => {
     await connection.close();
     expect(client.disconnected).toBe(true);
   });
+
+  it('closeClient disconnects the client it is given and never a newer one others share', async () => {
+    const connection = new LazyConnection(() => new FakeClient(false));
+    const stale = await connection.get();
+    connection.forget(stale);
+    const current = await connection.get();
+    expect(current).not.toBe(stale);
+    await connection.closeClient(stale);
+    expect(stale.disconnected).toBe(true);
+    expect(current.disconnected).toBe(false);
+    await expect(connection.get()).resolves.toBe(current);
+    await connection.closeClient(current);
+    await expect(connection.get()).resolves.not.toBe(current);
+  });
 });

@@ -39,6 +39,7 @@ export class BoundedPgClient extends Client {
   readonly createdAt = Date.now();
   private outstanding = 0;
   private waitingSinceMs: number | undefined;
+  private releaseToPool?: (error?: Error | boolean) => void;
 
   constructor(config?: string | ClientConfig) {
     super(config);
@@ -51,6 +52,25 @@ export class BoundedPgClient extends Client {
   /** Since when it has awaited an answer without receiving a byte (ms since the epoch); undefined when it awaits none. */
   get waitingSince(): number | undefined {
     return this.waitingSinceMs;
+  }
+
+  /** Lent out by a pool and not given back: between its statements the session may hold a transaction and its locks. */
+  get checkedOut(): boolean {
+    return this.releaseToPool !== undefined;
+  }
+
+  // pg-pool lends a client by setting `release` on it, and takes it back when that is called (its documented API).
+  get release(): ((error?: Error | boolean) => void) | undefined {
+    return this.releaseToPool;
+  }
+
+  set release(release: ((error?: Error | boolean) => void) | undefined) {
+    this.releaseToPool =
+      release &&
+      ((error) => {
+        this.releaseToPool = undefined;
+        release(error);
+      });
   }
 
   /** The server process of this session, as PostgreSQL announced it at startup. */

@@ -50,6 +50,27 @@ describe('SilenceWatchdog', () => {
     expect(watchdog.suspected()).toBe(0);
   });
 
+  it('leaves alone older connections lent out between statements (a transaction holding locks), and never ends a pid a live connection holds', async () => {
+    const silent = waitingClient(501, now - 6_000, 10);
+    const inTransaction = waitingClient(502, undefined, 20);
+    const released = waitingClient(503, undefined, 30);
+    const samePidElsewhere = waitingClient(501, undefined, now - 1_000);
+    const release = jest.fn();
+    Object.assign(inTransaction, { release }); // as pg-pool lends a client
+    Object.assign(released, { release });
+    released.release!();
+    await watchdog.check(now);
+    await watchdog.check(now + 1_000);
+    expect(silent.drop).toHaveBeenCalled();
+    expect(inTransaction.drop).not.toHaveBeenCalled();
+    expect(released.drop).toHaveBeenCalled();
+    expect(samePidElsewhere.drop).not.toHaveBeenCalled();
+    expect(watchdog.terminated).toEqual([[503]]);
+    inTransaction.release!();
+    expect(release).toHaveBeenCalledTimes(2);
+    expect(inTransaction.checkedOut).toBe(false);
+  });
+
   it('leaves alone a connection whose backend is running the statement, or that is not waiting long', async () => {
     const slow = waitingClient(201, now - 60_000);
     const recent = waitingClient(202, now - 1_000);

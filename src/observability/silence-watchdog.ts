@@ -24,7 +24,7 @@ interface Strike {
  * failover to another server), on two probes a second apart while the same wait goes on, means the connection is
  * silent: it is dropped, its transaction fails and is retried on a new connection, and the server rolls back what
  * the session left open (it is ended at once when the server still holds it). Connections opened before it are
- * dropped too when idle: a failover silences them all.
+ * dropped too when they rest in the pool: a failover silences them all. One lent out is left to its own statements.
  * A probe that itself fails proves nothing; the query timeout remains the backstop.
  */
 @Injectable()
@@ -101,10 +101,20 @@ export class SilenceWatchdog implements OnApplicationBootstrap, OnApplicationShu
 
   private async drop(silent: BoundedPgClient[]): Promise<void> {
     const oldestWait = Math.max(...silent.map((c) => c.waitingSince ?? 0));
+    // Only connections resting in the pool (or outside one): one lent out between statements may hold a transaction
+    // and its locks (an outbox round awaiting the broker, a purge), and its own next statement judges it.
     const retired = [...BoundedPgClient.open].filter(
-      (other) => !silent.includes(other) && silent.some((c) => other.sharesServerWith(c)) && other.createdAt <= oldestWait && other.waitingSince === undefined,
+      (other) =>
+        !silent.includes(other) &&
+        silent.some((c) => other.sharesServerWith(c)) &&
+        other.createdAt <= oldestWait &&
+        other.waitingSince === undefined &&
+        !other.checkedOut,
     );
-    const pids = [...silent, ...retired].map((c) => c.backendPid).filter((pid) => pid !== undefined);
+    const dropped = [...silent, ...retired];
+    const alive = new Set([...BoundedPgClient.open].filter((c) => !dropped.includes(c)).map((c) => c.backendPid));
+    // A pid a live connection of ours holds (after a failover, on the other server) is never ended.
+    const pids = dropped.map((c) => c.backendPid).filter((pid): pid is number => pid !== undefined && !alive.has(pid));
     for (const client of silent) {
       this.strikes.delete(client);
       this.logger.warn(
@@ -112,7 +122,7 @@ export class SilenceWatchdog implements OnApplicationBootstrap, OnApplicationShu
         'PostgreSQL connection went silent (its backend is not working on the awaited statement); dropped, its work is retried on a new connection',
       );
     }
-    [...silent, ...retired].forEach((c) => c.drop());
+    dropped.forEach((c) => c.drop());
     // Without this a session the server still holds (a partition, not a failover) keeps its transaction's locks until
     // DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS, and the retry of its work waits on them.
     await this.terminate(pids).catch((error: unknown) =>

@@ -1,4 +1,9 @@
-import { toMessage } from './outbox.publisher';
+import pino from 'pino';
+import { LazyConnection } from '../common/lazy-connection';
+import { loadConfig } from '../config/configuration';
+import { KafkaLogging } from '../observability/logging.module';
+import { Tracing } from '../tracing/tracing';
+import { OutboxPublisher, toMessage } from './outbox.publisher';
 import { PendingOutboxRow } from './outbox.repository';
 
 const ROW: PendingOutboxRow = {
@@ -41,5 +46,73 @@ describe('toMessage', () => {
     const publishSpan = '00-4bf92f3577b34da6a3ce929d0e0e4736-b7ad6b7169203331-01';
     const row = { ...ROW, traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' };
     expect(toMessage(row, publishSpan).headers).toEqual({ 'x-source-event-id': ROW.source_event_id, traceparent: publishSpan });
+  });
+});
+
+interface Send {
+  producer: ScriptedProducer;
+  resolve: () => void;
+  reject: (error: Error) => void;
+}
+
+/** A producer whose sends end when the test says so. */
+class ScriptedProducer {
+  disconnected = false;
+  constructor(private readonly sent: Send[]) {}
+  connect(): Promise<void> {
+    return Promise.resolve();
+  }
+  disconnect(): Promise<void> {
+    this.disconnected = true;
+    return Promise.resolve();
+  }
+  send({ topic }: { topic: string }): Promise<unknown> {
+    return new Promise((resolve, reject) =>
+      this.sent.push({ producer: this, resolve: () => resolve([{ topicName: topic, partition: 0, errorCode: 0 }]), reject }),
+    );
+  }
+}
+
+describe('OutboxPublisher', () => {
+  let sent: Send[];
+  let publisher: OutboxPublisher;
+
+  beforeEach(() => {
+    const config = loadConfig({ AUTH_JWT_SECRET: 'a-secret-of-at-least-thirty-two-characters!' });
+    publisher = new OutboxPublisher(config.kafka, config.outbox, new KafkaLogging(pino({ enabled: false }), config.kafka), new Tracing());
+    sent = [];
+    Object.assign(publisher, { producer: new LazyConnection(() => new ScriptedProducer(sent)), topicCreated: Promise.resolve(1) });
+  });
+
+  const sendsStarted = async (count: number) => {
+    while (sent.length < count) await new Promise((resolve) => setImmediate(resolve));
+  };
+
+  it('a send abandoned by its caller fails late without cutting short the next send: each closes only its own producer', async () => {
+    const abandoned = new AbortController();
+    const late = publisher.publish([ROW], abandoned.signal);
+    await sendsStarted(1);
+    abandoned.abort(new Error('publish timed out'));
+    const next = publisher.publish([ROW]);
+    await sendsStarted(2);
+    sent[0].reject(new Error('broker gone'));
+    await expect(late).rejects.toThrow('broker gone');
+    expect(sent[0].producer.disconnected).toBe(true);
+    expect(sent[1].producer.disconnected).toBe(false);
+    sent[1].resolve();
+    await expect(next).resolves.toBeUndefined();
+  });
+
+  it('a failed send closes its producer, and the next send connects a new one', async () => {
+    const failing = publisher.publish([ROW]);
+    await sendsStarted(1);
+    sent[0].reject(new Error('broker gone'));
+    await expect(failing).rejects.toThrow('broker gone');
+    expect(sent[0].producer.disconnected).toBe(true);
+    const next = publisher.publish([ROW]);
+    await sendsStarted(2);
+    expect(sent[1].producer).not.toBe(sent[0].producer);
+    sent[1].resolve();
+    await expect(next).resolves.toBeUndefined();
   });
 });

@@ -36,13 +36,21 @@ export class OutboxPublisher implements OnApplicationShutdown {
     );
   }
 
-  /** One send, in row order: the idempotent producer with one request in flight keeps each key's order. A failure drops the producer. */
-  async publish(rows: readonly PendingOutboxRow[]): Promise<void> {
+  /**
+   * One send, in row order: the idempotent producer with one request in flight keeps each key's order. A failure
+   * closes the producer this send used. Once `abandoned` aborts (the caller gave up waiting), later sends get a new
+   * producer and this one is closed when its send ends, so a late failure here never cuts a later send short.
+   */
+  async publish(rows: readonly PendingOutboxRow[], abandoned?: AbortSignal): Promise<void> {
     // One span per row, in its source event's trace: the message carries that span's traceparent downstream, and
     // none when the source event carried none (contract).
     const spans = rows.map((row) =>
       this.tracing.startSend(this.config.topic, row.traceparent, { 'billing.event_id': row.event_id, 'billing.source_event_id': row.source_event_id }),
     );
+    let producer: Producer | undefined;
+    const detach = () => producer && this.producer.forget(producer);
+    abandoned?.addEventListener('abort', detach, { once: true });
+    let failed = false;
     try {
       const partitions = await this.ensureTopic();
       const message = {
@@ -52,13 +60,19 @@ export class OutboxPublisher implements OnApplicationShutdown {
         timeout: this.kafka.timeouts.produceAckTimeoutMs,
         messages: rows.map((row, i) => toMessage(row, row.traceparent === null ? null : (spans[i].traceparent ?? row.traceparent))),
       };
+      const shared = await this.producer.get();
+      abandoned?.throwIfAborted(); // nothing sent yet: the shared producer stays as it is
+      producer = shared;
       // A send kafkajs reports done may have skipped a partition whose leader moved: such a round fails and is retried.
-      await sendCompletely(await this.producer.get(), message, partitions);
+      await sendCompletely(producer, message, partitions);
       endAll(spans);
     } catch (error) {
+      failed = true;
       endAll(spans, error);
-      await this.producer.close();
       throw error;
+    } finally {
+      abandoned?.removeEventListener('abort', detach);
+      if (producer && (failed || abandoned?.aborted)) await this.producer.closeClient(producer);
     }
   }
 

@@ -10,7 +10,7 @@ import { OutboxRepository, PendingOutboxRow } from './outbox.repository';
 
 const ROW = { id: '1', event_id: 'e', invoice_id: 'i', order_id: 'o' } as PendingOutboxRow;
 
-function relayWith(publish: () => Promise<void>) {
+function relayWith(publish: (rows: readonly PendingOutboxRow[], abandoned?: AbortSignal) => Promise<void>) {
   const config = new OutboxConfig('invoice.created', true, 16, 500, 1_000, 200, 30_000, 120_000, 50);
   let transactionEnded = false;
   const transactions = {
@@ -39,8 +39,13 @@ function relayWith(publish: () => Promise<void>) {
 
 describe('OutboxRelay round', () => {
   it('gives up on a publish the broker never acknowledges after OUTBOX_PUBLISH_TIMEOUT_MS: the transaction ends (its shard locks go) and nothing is marked', async () => {
-    const { relayBatch, repository, ended } = relayWith(() => new Promise<void>(() => undefined));
+    let abandoned: AbortSignal | undefined;
+    const { relayBatch, repository, ended } = relayWith((_, signal) => {
+      abandoned = signal;
+      return new Promise<void>(() => undefined);
+    });
     await expect(relayBatch()).rejects.toBeInstanceOf(OutboxPublishTimeoutError);
+    expect(abandoned?.reason).toBeInstanceOf(OutboxPublishTimeoutError); // the late send leaves the shared producer to the next round
     expect(ended()).toBe(true);
     expect(repository.markPublished).not.toHaveBeenCalled();
   });

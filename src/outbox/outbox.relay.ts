@@ -143,10 +143,15 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
    */
   private async publishWithin(rows: readonly PendingOutboxRow[], timeoutMs: number): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
+    const abandoned = new AbortController();
     const expired = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new OutboxPublishTimeoutError(timeoutMs)), timeoutMs);
+      timer = setTimeout(() => {
+        const error = new OutboxPublishTimeoutError(timeoutMs);
+        abandoned.abort(error); // the late send keeps its producer to itself, off the next round's
+        reject(error);
+      }, timeoutMs);
     });
-    const publishing = this.publisher.publish(rows);
+    const publishing = this.publisher.publish(rows, abandoned.signal);
     publishing.catch(() => undefined);
     try {
       await Promise.race([publishing, expired]);
