@@ -28,13 +28,17 @@ export class AuditTrail {
 
   /**
    * Runs an allowed action and records how it went. sharesTransaction: the action's writes and the row commit together;
-   * otherwise (an action that commits on connections of its own) the row follows the action.
+   * otherwise (an action that commits on connections of its own) the row follows the action: once the action has
+   * finished, its work stands, so a row that cannot be written is an error line, never a `failed` row or an error to
+   * the client.
    */
   async record<T>(request: AuditRequest, sharesTransaction: boolean, work: () => Promise<T>): Promise<T> {
     const started = performance.now();
     let entry: Entry | undefined;
+    let finished: { result: T } | undefined;
     const workThenRow = async () => {
       const result = await work();
+      finished = { result };
       entry = this.entry(request, started, 'succeeded', null);
       await this.insert(entry);
       return result;
@@ -44,6 +48,11 @@ export class AuditTrail {
       this.log(entry as Entry);
       return result;
     } catch (error) {
+      if (!sharesTransaction && finished) {
+        this.logger.error({ error: (error as Error).message, action: request.action }, 'audit row could not be written');
+        this.log(entry as Entry);
+        return finished.result;
+      }
       await this.write(this.entry(request, started, 'failed', errorCodeOf(error)));
       throw error;
     }

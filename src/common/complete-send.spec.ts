@@ -1,4 +1,4 @@
-import { Producer, ProducerRecord, RecordMetadata } from 'kafkajs';
+import { Partitioners, Producer, ProducerRecord, RecordMetadata } from 'kafkajs';
 import { IncompleteSendError, sendCompletely } from './complete-send';
 
 /** A producer that writes only the partitions `writes` lets through, as kafkajs does after a leader moved mid-send. */
@@ -23,6 +23,37 @@ describe('sendCompletely', () => {
     expect(first).toEqual(second);
     expect(new Set(first).size).toBeGreaterThan(1);
     expect(first.every((p) => Number.isInteger(p) && p! >= 0 && p! < 8)).toBe(true);
+  });
+
+  /** Apache Kafka's UtilsTest.testMurmur2: murmur2 of these keys, as the Java client hashes them. */
+  const JAVA_MURMUR2: [string, number][] = [
+    ['21', -973932308],
+    ['foobar', -790332482],
+    ['a-little-bit-long-string', -985981536],
+    ['a-little-bit-longer-string', -1486304829],
+    ['lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8', -58897971],
+    ['abc', 479470107],
+  ];
+
+  it.each([1, 3, 6, 8, 12, 50])('puts a key on the partition the Java client picks, over %i partitions', async (partitionCount) => {
+    const { producer: fake, sent } = producer(() => true);
+    await sendCompletely(fake, { topic: 't', messages: JAVA_MURMUR2.map(([key]) => ({ key, value: '{}' })) }, partitionCount);
+    // Java's DefaultPartitioner: toPositive(murmur2(key)) % partitions.
+    expect(sent[0].messages.map((m) => m.partition)).toEqual(JAVA_MURMUR2.map(([, hash]) => (hash & 0x7fffffff) % partitionCount));
+  });
+
+  it.each([2, 6, 7, 32])('agrees with kafkajs DefaultPartitioner for every key, over %i partitions', async (partitionCount) => {
+    const { producer: fake, sent } = producer(() => true);
+    await sendCompletely(fake, { topic: 't', messages }, partitionCount);
+    const partitionMetadata = Array.from({ length: partitionCount }, (_, partitionId) => ({
+      partitionId,
+      leader: 0,
+      replicas: [0],
+      isr: [0],
+      partitionErrorCode: 0,
+    }));
+    const partitioner = Partitioners.DefaultPartitioner();
+    expect(sent[0].messages.map((m) => m.partition)).toEqual(messages.map((message) => partitioner({ topic: 't', partitionMetadata, message })));
   });
 
   it('fails, retriably, when the answer lacks a partition the messages went to', async () => {

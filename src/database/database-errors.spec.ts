@@ -1,9 +1,14 @@
+import { DatabaseError } from 'pg';
 import { QueryFailedError } from 'typeorm';
 import { RejectedByDatabaseError } from '../common/errors';
-import { DatabaseUnavailableError, judgeDatabaseError, unavailableDatabaseOf } from './database-errors';
+import { READ_TIMEOUT_MESSAGE } from './bounded-pg-client';
+import { DatabaseUnavailableError, judgeDatabaseError, sqlStateOf, unavailableDatabaseOf } from './database-errors';
 
-const pgError = (code: string, message = `pg ${code}`) => Object.assign(new Error(message), { code });
+/** What pg rejects with when PostgreSQL answers an ErrorResponse. */
+const pgError = (code: string, message = `pg ${code}`) => Object.assign(new DatabaseError(message, 0, 'error'), { code });
 const queryFailed = (code: string) => new QueryFailedError('SELECT 1', [], pgError(code));
+/** What pg rejects with when the socket fails: a Node system error, its code is no SQLSTATE. */
+const socketError = (code: string) => Object.assign(new Error(`write ${code}`), { code, errno: -32, syscall: 'write' });
 
 describe('unavailableDatabaseOf', () => {
   it.each([['55P03'], ['57014'], ['40001'], ['40P01'], ['53300'], ['08006'], ['57P01'], ['57P03']])('calls SQLSTATE %s a fault that passes', (code) => {
@@ -18,6 +23,30 @@ describe('unavailableDatabaseOf', () => {
     ['a refused connection', Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' })],
   ])('calls %s a fault that passes, with a Retry-After', (_what, error) => {
     expect(unavailableDatabaseOf(error)).toMatchObject({ httpStatus: 503, code: 'database.unavailable', retryAfterSeconds: 2 });
+  });
+
+  it.each([
+    ['a broken pipe', socketError('EPIPE')],
+    ['a reset connection', socketError('ECONNRESET')],
+    ['a broken pipe under TypeORM', new QueryFailedError('SELECT 1', [], socketError('EPIPE'))],
+    ['a query read timeout (query_timeout)', new Error(READ_TIMEOUT_MESSAGE)],
+    ['a query read timeout under TypeORM', new QueryFailedError('SELECT 1', [], new Error(READ_TIMEOUT_MESSAGE))],
+    ['a query on a dropped connection', new Error('Client has encountered a connection error and is not queryable')],
+    ['a query on a closed connection', new QueryFailedError('SELECT 1', [], new Error('Client was closed and is not queryable'))],
+  ])('calls %s a fault that passes (503), and never data the consumer dead-letters', (_what, error) => {
+    expect(unavailableDatabaseOf(error)).toMatchObject({ httpStatus: 503, sqlstate: undefined });
+    expect(judgeDatabaseError(error)).toBe(error);
+  });
+
+  it('reads a SQLSTATE only from a pg DatabaseError', () => {
+    expect(sqlStateOf(socketError('EPIPE'))).toBeUndefined();
+    expect(sqlStateOf(Object.assign(new Error('not from the server'), { code: '23505' }))).toBeUndefined();
+    expect(sqlStateOf(queryFailed('23505'))).toBe('23505');
+    expect(sqlStateOf(pgError('40P01'))).toBe('40P01');
+  });
+
+  it('does not take a message that only starts like a read timeout for one', () => {
+    expect(unavailableDatabaseOf(new Error(`${READ_TIMEOUT_MESSAGE} of the report is 5 s`))).toBeUndefined();
   });
 
   it.each([['22P02'], ['23505'], ['42P01'], ['XX000']])('leaves SQLSTATE %s alone', (code) => {

@@ -1,4 +1,6 @@
+import { DatabaseError } from 'pg';
 import { AppError, RejectedByDatabaseError } from '../common/errors';
+import { READ_TIMEOUT_MESSAGE } from './bounded-pg-client';
 
 /**
  * Data errors: the statement fails the same way on every retry. Class 22 (data exception), class 23
@@ -7,10 +9,20 @@ import { AppError, RejectedByDatabaseError } from '../common/errors';
  */
 const DETERMINISTIC = [/^22/, /^23/, /^54000$/];
 
-/** The SQLSTATE of an error raised by PostgreSQL (pg puts it on the error, TypeORM on its driverError). */
+/** What pg (or pg-pool) rejected with: the error itself, or the driverError TypeORM wraps it in. */
+function driverErrorOf(error: unknown): unknown {
+  return (error as { driverError?: unknown } | null)?.driverError ?? error;
+}
+
+/**
+ * The SQLSTATE of an error raised by PostgreSQL: only a pg DatabaseError (an ErrorResponse from the server) has
+ * one, five characters of [0-9A-Z]. pg puts it on the error, TypeORM on its driverError. A socket error's code
+ * (EPIPE, ECONNRESET) is never read as one.
+ */
 export function sqlStateOf(error: unknown): string | undefined {
-  const candidate = (error as { driverError?: { code?: unknown }; code?: unknown } | null) ?? undefined;
-  const code = candidate?.driverError?.code ?? candidate?.code;
+  const candidate = driverErrorOf(error);
+  if (!(candidate instanceof DatabaseError)) return undefined;
+  const { code } = candidate;
   return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
 }
 
@@ -20,6 +32,7 @@ export function sqlStateOf(error: unknown): string | undefined {
  * returned unchanged, to be retried.
  */
 export function judgeDatabaseError(error: unknown): unknown {
+  if (unavailableDatabaseOf(error) !== undefined) return error;
   const sqlstate = sqlStateOf(error);
   if (sqlstate === undefined || !DETERMINISTIC.some((pattern) => pattern.test(sqlstate))) return error;
   return new RejectedByDatabaseError(sqlstate, (error as Error).message);
@@ -30,8 +43,13 @@ export function judgeDatabaseError(error: unknown): unknown {
  * deadlock, insufficient resources (class 53), lock timeout (55P03), statement timeout (57014), shutdown (57P01-03).
  */
 const PASSING = [/^08/, /^40001$/, /^40P01$/, /^53/, /^55P03$/, /^57014$/, /^57P0[1-3]$/];
-/** Raised by pg and pg-pool without a SQLSTATE: no free pooled connection in time, or no connection at all. */
-const PASSING_WITHOUT_SQLSTATE = /^(timeout exceeded when trying to connect|Connection terminated)/;
+/**
+ * Raised by pg and pg-pool without a SQLSTATE: no free pooled connection in time, no connection at all, no answer
+ * within query_timeout (BoundedPgClient then drops the connection), or a query on a connection already dropped.
+ */
+const PASSING_WITHOUT_SQLSTATE = new RegExp(
+  `^(timeout exceeded when trying to connect|Connection terminated|${READ_TIMEOUT_MESSAGE}$|Client has encountered a connection error and is not queryable|Client was closed and is not queryable)`,
+);
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH']);
 
 /** The database is busy or unreachable for now: HTTP answers 503 with Retry-After, the client retries. */
@@ -47,10 +65,10 @@ export class DatabaseUnavailableError extends AppError {
 
 /** A DatabaseUnavailableError for a fault that passes by itself (see PASSING), or undefined. */
 export function unavailableDatabaseOf(error: unknown): DatabaseUnavailableError | undefined {
+  const candidate = driverErrorOf(error);
+  const { message, code } = (candidate ?? {}) as { message?: unknown; code?: unknown };
+  if (typeof code === 'string' && NETWORK_CODES.has(code)) return new DatabaseUnavailableError(undefined);
   const sqlstate = sqlStateOf(error);
   if (sqlstate !== undefined) return PASSING.some((pattern) => pattern.test(sqlstate)) ? new DatabaseUnavailableError(sqlstate) : undefined;
-  const candidate = (error as { driverError?: unknown } | null)?.driverError ?? error;
-  const { message, code } = (candidate ?? {}) as { message?: unknown; code?: unknown };
-  const passing = (typeof message === 'string' && PASSING_WITHOUT_SQLSTATE.test(message)) || (typeof code === 'string' && NETWORK_CODES.has(code));
-  return passing ? new DatabaseUnavailableError(undefined) : undefined;
+  return typeof message === 'string' && PASSING_WITHOUT_SQLSTATE.test(message) ? new DatabaseUnavailableError(undefined) : undefined;
 }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Clock } from '../common/clock';
-import { sqlStateOf } from '../database/database-errors';
+import { sqlStateOf, unavailableDatabaseOf } from '../database/database-errors';
 import { BillingMetrics } from './billing-metrics';
 
 export interface RetryingPartition {
@@ -67,7 +67,6 @@ function describe(error: unknown): string {
 function kindOf(error: unknown): 'database' | 'broker' | 'other' {
   const name = error instanceof Error ? error.name : '';
   if (name.startsWith('KafkaJS')) return 'broker';
-  if (name === 'QueryFailedError' || sqlStateOf(error) !== undefined || /ECONNREFUSED|Connection terminated/i.test(String((error as Error | null)?.message)))
-    return 'database';
+  if (name === 'QueryFailedError' || sqlStateOf(error) !== undefined || unavailableDatabaseOf(error) !== undefined) return 'database';
   return 'other';
 }

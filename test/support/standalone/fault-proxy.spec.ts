@@ -146,15 +146,29 @@ describe('FaultProxy', () => {
     expect(echo.sockets.map((s) => s.received)).toEqual(['before', 'backagain']);
   });
 
-  it('delay: adds latency in each direction and keeps the order of the bytes', async () => {
-    proxy.delay(150);
+  it('delay: holds the bytes in each direction and keeps their order', async () => {
+    const delayMs = 200;
+    proxy.delay(delayMs);
     const c = await client();
-    const started = Date.now();
+    await until(() => echo.sockets.length === 1);
+    // No clock is read: Node fires timers in the order they fall due, however loaded the machine. A timer set when
+    // bytes leave one side, due after half the delay, fires before the proxy's timer for those bytes (set later, due
+    // after the whole delay): at that moment the bytes must not have reached the other side.
+    const seenHalfwayThrough = (read: () => string) => new Promise<string>((resolve) => setTimeout(() => resolve(read()), delayMs / 2));
+    let upstreamHalfway: Promise<string> | undefined;
+    let downstreamHalfway: Promise<string> | undefined;
+    echo.sockets[0].socket.once('data', () => {
+      downstreamHalfway = seenHalfwayThrough(() => c.received);
+    });
     const text = Array.from({ length: 50 }, (_, i) => `${i};`).join('');
-    for (const piece of text.match(/.{1,7}/g)!) c.socket.write(piece);
+    for (const piece of text.match(/.{1,7}/g)!) {
+      c.socket.write(piece);
+      upstreamHalfway ??= seenHalfwayThrough(() => echo.sockets[0].received);
+    }
     await until(() => c.received.length === text.length);
-    // A lower bound only: a loaded machine can make it slower, never faster.
-    expect(Date.now() - started).toBeGreaterThanOrEqual(2 * 150 - 5);
+    expect(await upstreamHalfway).toBe('');
+    expect(await downstreamHalfway).toBe('');
+    expect(echo.sockets[0].received).toBe(text);
     expect(c.received).toBe(text);
     proxy.heal();
     await c.roundTrip('prompt');
