@@ -22,11 +22,11 @@ function transportWithHeldPositions(topic: string) {
     storePassedOver: () => Promise.resolve(),
     undecodable: { keepOnly: () => undefined } as unknown as UndecodablePartitions,
   };
-  const server = new BillingKafkaServer(
-    { client: { brokers: BROKERS }, consumer: { groupId: uniqueName('billing'), sessionTimeout: 6_000 }, subscribe: { fromBeginning: true } },
+  const server = new BillingKafkaServer({
+    kafka: { client: { brokers: BROKERS }, consumer: { groupId: uniqueName('billing'), sessionTimeout: 6_000 }, subscribe: { fromBeginning: true } },
     delivery,
-    new Map([[topic, 'order.completed']]),
-  );
+    patternByTopic: new Map([[topic, 'order.completed']]),
+  });
   server.addHandler('order.completed', () => Promise.resolve(undefined), true);
   return { server, positionsAsked, deadConsumers, release: (positions: PartitionOffset[]) => release(positions) };
 }

@@ -1,10 +1,8 @@
 import { CustomTransportStrategy, KafkaContext, Server } from '@nestjs/microservices';
 import { lastValueFrom } from 'rxjs';
-import { Consumer, ConsumerConfig, ConsumerRunConfig, EachBatchPayload, EachMessagePayload, ITopicConfig, Kafka, KafkaConfig, KafkaMessage } from 'kafkajs';
+import { Consumer, ConsumerConfig, ConsumerRunConfig, EachBatchPayload, ITopicConfig, Kafka, KafkaConfig, KafkaMessage } from 'kafkajs';
 import { BoundedKafka, BrokerSilenceListener } from '../transport-security/bounded-kafka';
-import { ConsumeMode } from '../config/configuration';
-import { Delivery, FetchedMessage } from './delivery';
-import { batchPatternOf } from './idempotent-event-pattern.decorator';
+import { ConsumedBatch, consumedBatchOf, FetchedMessage } from './consumed-batch';
 import { GroupCommitQueue } from './group-commit.queue';
 import { PartitionControl, TransientFaultRetrier } from './transient-fault.retrier';
 import { Assignment, LogStartOffsets } from '../consumer-offsets/consumer-offsets.service';
@@ -20,7 +18,7 @@ export interface DeliveryOptions {
   resumePositions: (assignment: Assignment, logStart: LogStartOffsets, stopping: () => boolean) => Promise<PartitionOffset[]>;
   /** Called when kafkajs gives up on the consumer for good: a live process must not keep a dead consumer. */
   onConsumerDead: (error: Error) => void;
-  /** Opens the consumer span of each message (message mode) or group (batch mode). */
+  /** Opens the consumer span of each group of batches. */
   tracing: Tracing;
   /** kafkajs consumed a fetch of only transaction markers and aborted messages, up to `lastOffset`, without handing it over. */
   passedOver: (topic: string, partition: number, lastOffset: string) => void;
@@ -30,7 +28,7 @@ export interface DeliveryOptions {
   undecodable: UndecodablePartitions;
 }
 
-export interface BatchModeOptions {
+export interface GroupCommitOptions {
   /** Transactions one consumer runs at once; batches arriving meanwhile join the next one. */
   maxConcurrentTransactions: number;
   maxEventsPerTransaction: number;
@@ -46,6 +44,16 @@ export interface KafkaServerOptions {
   run?: Omit<ConsumerRunConfig, 'eachMessage' | 'eachBatch' | 'eachBatchAutoResolve'>;
 }
 
+export interface BillingKafkaServerSettings {
+  kafka: KafkaServerOptions;
+  delivery: DeliveryOptions;
+  /** Each subscribed topic and the handler pattern its batches are dispatched to. */
+  patternByTopic: ReadonlyMap<string, string>;
+  /** Created when missing, before subscribing. */
+  topicsToCreate?: readonly ITopicConfig[];
+  groupCommit?: GroupCommitOptions;
+}
+
 export type KafkaServerStatus = 'connected' | 'disconnected' | 'rebalancing' | 'stopped' | 'crashed';
 
 export class MissingHandlerError extends Error {
@@ -55,9 +63,10 @@ export class MissingHandlerError extends Error {
 /**
  * A Nest transport built on kafkajs through Nest's public custom-transport API. It subscribes to the
  * configured topics and dispatches each to the handler of its logical pattern, keeps key, value and headers
- * as the original bytes (strict parsing and the DLT need them untouched), uses the group id as given, and
- * in batch mode hands each fetched batch to the handler of the pattern's batch form. Offsets are resolved only
- * once handled; a failed delivery parks its partition (see TransientFaultRetrier) instead of throwing into kafkajs.
+ * as the original bytes (strict parsing and the DLT need them untouched), uses the group id as given, and hands
+ * the partitions' fetched batches, grouped (GroupCommitQueue), to the pattern's handler as one ConsumedBatch.
+ * Offsets are resolved only once handled; a failed delivery parks its partition (see TransientFaultRetrier)
+ * instead of throwing into kafkajs.
  */
 export class BillingKafkaServer extends Server<Record<string, never>, KafkaServerStatus> implements CustomTransportStrategy {
   override readonly propagatesEventHandlerErrors = true;
@@ -66,15 +75,17 @@ export class BillingKafkaServer extends Server<Record<string, never>, KafkaServe
   private stopping = false;
   private stopTakingUndecodable = (): void => undefined;
 
-  constructor(
-    private readonly options: KafkaServerOptions,
-    private readonly delivery: DeliveryOptions,
-    private readonly patternByTopic: ReadonlyMap<string, string>,
-    private readonly topicsToCreate: ITopicConfig[] = [],
-    private readonly consumeMode: ConsumeMode = 'message',
-    private readonly batchMode: BatchModeOptions = { maxConcurrentTransactions: 2, maxEventsPerTransaction: 2000 },
-  ) {
+  private readonly options: KafkaServerOptions;
+  private readonly delivery: DeliveryOptions;
+  private readonly patternByTopic: ReadonlyMap<string, string>;
+  private readonly topicsToCreate: readonly ITopicConfig[];
+  private readonly groupCommit: GroupCommitOptions;
+
+  constructor(settings: BillingKafkaServerSettings) {
     super();
+    ({ kafka: this.options, delivery: this.delivery, patternByTopic: this.patternByTopic } = settings);
+    this.topicsToCreate = settings.topicsToCreate ?? [];
+    this.groupCommit = settings.groupCommit ?? { maxConcurrentTransactions: 2, maxEventsPerTransaction: 2000 };
   }
 
   async listen(callback: (error?: unknown) => void): Promise<void> {
@@ -86,7 +97,7 @@ export class BillingKafkaServer extends Server<Record<string, never>, KafkaServe
     }
   }
 
-  /** Stops fetching, waits for the message or batch in flight, commits and leaves the group. */
+  /** Stops fetching, waits for the batches in flight, commits and leaves the group. */
   async close(): Promise<void> {
     this.stopping = true;
     this.stopTakingUndecodable();
@@ -132,10 +143,9 @@ export class BillingKafkaServer extends Server<Record<string, never>, KafkaServe
         if (this.isCurrent(consumer)) this.delivery.onConsumerDead(error instanceof Error ? error : new Error(String(error)));
       });
     });
-    // Both modes take whole fetched batches and resolve offsets themselves: a failed delivery parks its partition
-    // (see TransientFaultRetrier) and returns, instead of throwing into kafkajs.
-    const eachBatch = this.consumeMode === 'message' ? (p: EachBatchPayload) => this.handleMessages(p) : (p: EachBatchPayload) => this.handleBatch(p);
-    await consumer.run({ ...this.options.run, eachBatchAutoResolve: false, eachBatch });
+    // Offsets are resolved here, once handled: a failed delivery parks its partition (see TransientFaultRetrier)
+    // and returns, instead of throwing into kafkajs.
+    await consumer.run({ ...this.options.run, eachBatchAutoResolve: false, eachBatch: (payload) => this.handleBatch(payload) });
   }
 
   /**
@@ -175,13 +185,9 @@ export class BillingKafkaServer extends Server<Record<string, never>, KafkaServe
 
   /** A subscribed topic without a handler would lose its messages; refuse to start instead. */
   private assertHandlers(): void {
-    const wanted = [...new Set(this.patternByTopic.values())].map((pattern) => this.handledPattern(pattern));
+    const wanted = [...new Set(this.patternByTopic.values())];
     const missing = wanted.filter((pattern) => !this.getHandlerByPattern(pattern));
     if (missing.length > 0) throw new MissingHandlerError(`no handler for the Kafka pattern(s) ${missing.join(', ')}`);
-  }
-
-  private handledPattern(pattern: string): string {
-    return this.consumeMode === 'message' ? pattern : batchPatternOf(pattern);
   }
 
   private reportStatus(consumer: Consumer): void {
@@ -193,53 +199,30 @@ export class BillingKafkaServer extends Server<Record<string, never>, KafkaServe
     consumer.on(CRASH, () => this._status$.next('crashed'));
   }
 
-  /** One message at a time, each acknowledged once handled; a failure parks the partition at that message. */
-  private async handleMessages(payload: EachBatchPayload): Promise<void> {
+  /**
+   * A partition's fetched batch goes to the group commit in chunks of at most maxEventsPerTransaction messages
+   * (1: a transaction per message); each chunk's offsets are resolved only once the transaction holding it commits.
+   */
+  private async handleBatch(payload: EachBatchPayload): Promise<void> {
     const { batch } = payload;
+    if (batch.messages.length === 0) return;
     const { topic, partition } = batch;
-    for (const message of batch.messages) {
+    const messages = batch.messages.map((m) => fetched(topic, partition, m, settlesThroughOf(batch, m)));
+    const queue = this.groupCommitFor(this.patternByTopic.get(topic) ?? topic);
+    for (const chunk of chunksOf(messages, this.groupCommit.maxEventsPerTransaction)) {
       if (!payload.isRunning() || payload.isStale()) return;
+      // A retry goes alone, so a partition that keeps failing does not drag the others' events into its failures.
       const handled = await this.delivery.retrier.deliver(
-        { topic, partition, offset: message.offset },
-        () =>
-          this.handleMessage(
-            { topic, partition, message, heartbeat: () => payload.heartbeat(), pause: () => payload.pause() },
-            settlesThroughOf(batch, message),
-          ),
+        { topic, partition, offset: chunk[0].offset },
+        (isRetry) => queue.submit(chunk, { alone: isRetry }),
         this.partitionControl(payload),
       );
       if (!handled) return;
-      payload.resolveOffset(message.offset);
+      const last = chunk[chunk.length - 1];
+      // The last chunk also settles the transaction markers and aborted messages fetched after it.
+      payload.resolveOffset(last === messages[messages.length - 1] ? batch.lastOffset() : last.offset);
+      await payload.heartbeat();
     }
-    await payload.heartbeat();
-  }
-
-  private async handleMessage(payload: EachMessagePayload, settlesThrough?: string): Promise<void> {
-    const { topic, partition, message } = payload;
-    const original = { ...message, headers: { ...(message.headers ?? {}) }, topic, partition };
-    const context = new KafkaContext([original as never, partition, topic, this.consumer!, () => payload.heartbeat(), null as never]);
-    const delivered = fetched(topic, partition, message, settlesThrough);
-    await this.delivery.tracing.consumeMessage(delivered, this.options.consumer.groupId, () =>
-      this.dispatch(this.patternByTopic.get(topic) ?? topic, new Delivery('message', [delivered]), context),
-    );
-  }
-
-  /** Offsets of a partition's batch are resolved only once the transaction holding its events commits. */
-  private async handleBatch(payload: EachBatchPayload): Promise<void> {
-    const { batch } = payload;
-    if (batch.messages.length === 0 || !payload.isRunning() || payload.isStale()) return;
-    const { topic, partition } = batch;
-    const messages = batch.messages.map((m) => fetched(topic, partition, m, settlesThroughOf(batch, m)));
-    const queue = this.groupCommitFor(batchPatternOf(this.patternByTopic.get(topic) ?? topic));
-    // A retry goes alone, so a partition that keeps failing does not drag the others' events into its failures.
-    const handled = await this.delivery.retrier.deliver(
-      { topic, partition, offset: messages[0].offset },
-      (isRetry) => queue.submit(messages, { alone: isRetry }),
-      this.partitionControl(payload),
-    );
-    if (!handled) return;
-    payload.resolveOffset(batch.lastOffset());
-    await payload.heartbeat();
   }
 
   private partitionControl(payload: EachBatchPayload): PartitionControl {
@@ -254,7 +237,7 @@ export class BillingKafkaServer extends Server<Record<string, never>, KafkaServe
   private groupCommitFor(pattern: string): GroupCommitQueue<FetchedMessage> {
     let queue = this.groupCommits.get(pattern);
     if (!queue) {
-      const { maxConcurrentTransactions, maxEventsPerTransaction } = this.batchMode;
+      const { maxConcurrentTransactions, maxEventsPerTransaction } = this.groupCommit;
       queue = new GroupCommitQueue((messages) => this.dispatchBatch(pattern, messages), maxConcurrentTransactions, maxEventsPerTransaction);
       this.groupCommits.set(pattern, queue);
     }
@@ -264,11 +247,15 @@ export class BillingKafkaServer extends Server<Record<string, never>, KafkaServe
   private async dispatchBatch(pattern: string, messages: FetchedMessage[]): Promise<void> {
     const [first] = messages;
     const context = new KafkaContext([first as never, first.partition, first.topic, this.consumer!, () => Promise.resolve(), null as never]);
-    await this.delivery.tracing.consumeBatch(messages, this.options.consumer.groupId, () => this.dispatch(pattern, new Delivery('batch', messages), context));
+    const { tracing } = this.delivery;
+    const { groupId } = this.options.consumer;
+    const work = () => this.dispatch(pattern, consumedBatchOf(messages), context);
+    // A group of one message continues its producer's trace; a larger group links to each producer.
+    await (messages.length === 1 ? tracing.consumeMessage(first, groupId, work) : tracing.consumeBatch(messages, groupId, work));
   }
 
   /** Runs the handler (with its interceptors and filters) and waits for its outcome, so a failure reaches kafkajs. */
-  private async dispatch(pattern: string, data: Delivery, context: KafkaContext): Promise<void> {
+  private async dispatch(pattern: string, data: ConsumedBatch, context: KafkaContext): Promise<void> {
     const handler = this.getHandlerByPattern(pattern);
     if (!handler) throw new MissingHandlerError(`no handler for the Kafka pattern ${pattern}`);
     await lastValueFrom(this.transformToObservable(await handler(data, context)), { defaultValue: undefined });
@@ -280,7 +267,7 @@ export class BillingKafkaServer extends Server<Record<string, never>, KafkaServe
     const admin = kafka.admin();
     await admin.connect();
     try {
-      await createTopicsWithLeaders(admin, this.topicsToCreate);
+      await createTopicsWithLeaders(admin, [...this.topicsToCreate]);
     } finally {
       await admin.disconnect();
     }
@@ -319,6 +306,13 @@ interface EndBatchProcess {
 export function passedOverBy({ payload }: { payload: EndBatchProcess }): { topic: string; partition: number; lastOffset: string } | undefined {
   if (payload.batchSize > 0 || payload.firstOffset == null) return undefined;
   return { topic: payload.topic, partition: payload.partition, lastOffset: payload.lastOffset };
+}
+
+function chunksOf<T>(items: readonly T[], size: number): (readonly T[])[] {
+  if (items.length <= size) return [items];
+  const chunks: T[][] = [];
+  for (let start = 0; start < items.length; start += size) chunks.push(items.slice(start, start + size));
+  return chunks;
 }
 
 function assignedKeys(assignment: Assignment): Set<string> {

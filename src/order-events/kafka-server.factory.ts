@@ -5,8 +5,8 @@ import { BillingKafkaServer, DeliveryOptions } from './billing-kafka.server';
 import { kafkaClientOptions } from '../transport-security/kafka-client-options';
 
 export function createKafkaServer(config: KafkaConfig, delivery: DeliveryOptions, kafkaLogs?: logCreator, silence?: BrokerSilenceListener): BillingKafkaServer {
-  return new BillingKafkaServer(
-    {
+  return new BillingKafkaServer({
+    kafka: {
       client: {
         clientId: config.clientId,
         ...kafkaClientOptions(config),
@@ -31,12 +31,11 @@ export function createKafkaServer(config: KafkaConfig, delivery: DeliveryOptions
       run: { partitionsConsumedConcurrently: config.partitionsConsumedConcurrently },
     },
     delivery,
-    new Map([[config.topic, ORDER_COMPLETED_TOPIC]]),
-    [
+    patternByTopic: new Map([[config.topic, ORDER_COMPLETED_TOPIC]]),
+    topicsToCreate: [
       { topic: config.topic, numPartitions: config.topicPartitions },
       { topic: config.deadLetterTopic, numPartitions: 1 },
     ],
-    config.consumeMode,
-    { maxConcurrentTransactions: config.buffers.maxConcurrentTransactions, maxEventsPerTransaction: config.buffers.maxEventsPerTransaction },
-  );
+    groupCommit: { maxConcurrentTransactions: config.buffers.maxConcurrentTransactions, maxEventsPerTransaction: config.buffers.maxEventsPerTransaction },
+  });
 }
