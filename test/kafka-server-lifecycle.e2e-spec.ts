@@ -1,3 +1,4 @@
+import { logLevel } from 'kafkajs';
 import { BillingKafkaServer, DeliveryOptions } from '../src/order-events/billing-kafka.server';
 import { GroupConsumer } from '../src/kafka/group-consumer';
 import { BoundedKafka } from '../src/transport-security/bounded-kafka';
@@ -27,7 +28,11 @@ function transportWithHeldPositions(topic: string) {
   const groupId = uniqueName('billing');
   const server = new BillingKafkaServer({
     consumer: () =>
-      new GroupConsumer({ kafka: new BoundedKafka({ brokers: BROKERS }), consumer: { groupId, sessionTimeout: 6_000 }, subscribe: { fromBeginning: true } }),
+      new GroupConsumer({
+        kafka: new BoundedKafka({ brokers: BROKERS, logLevel: logLevel.NOTHING }),
+        consumer: { groupId, sessionTimeout: 6_000 },
+        subscribe: { fromBeginning: true },
+      }),
     delivery,
     patternByTopic: new Map([[topic, 'order.completed']]),
     groupId,

@@ -69,7 +69,7 @@ export class OrderCompletedFlow {
         this.idempotency.runBatchOnce(
           group.map(({ event }) => event),
           (claimedEvents) => {
-            claimedHere = claimedEvents.length;
+            claimedHere += claimedEvents.length;
             return this.invoices.invoiceOrders(claimedEvents);
           },
           (inTransaction) => {
