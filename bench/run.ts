@@ -214,10 +214,9 @@ async function main(): Promise<void> {
   const extra: Extra = { latency: undefined, halfRate: undefined, peakRssMb: 0, scaleOut: [], dbSweep: undefined };
   try {
     const runs = (variant: string) => options.variants.includes(variant);
-    const serviceEnv = async (mode: string, profile = false) => ({
+    const serviceEnv = async (profile = false) => ({
       KAFKA_BROKERS: BROKERS.join(','),
       KAFKA_TOPIC: topic,
-      KAFKA_CONSUME_MODE: mode,
       KAFKA_PARTITIONS_CONCURRENCY: String(options.concurrency),
       PORT: String(await freePort()),
       AUTH_JWT_SECRET: 'bench-only-secret-0123456789-abcdefghijklmnop',
@@ -247,31 +246,31 @@ async function main(): Promise<void> {
       results.push({ name: 'textbook consumer', ...textbook, notes: 'Nest @EventPattern, select-then-insert, one transaction per message' });
     }
     if (runs('message')) {
-      log('this service, per-message mode');
-      const perMessage = await service('service_msg', await serviceEnv('message'));
-      results.push({ name: 'this service (per-message)', ...perMessage, notes: `KAFKA_CONSUME_MODE=message; peak RSS ${perMessage.peakRssMb.toFixed(0)} MB` });
+      log('this service, one event per transaction');
+      const perMessage = await service('service_msg', { ...(await serviceEnv()), KAFKA_BATCH_MAX_EVENTS: '1' });
+      results.push({ name: 'this service (per-message)', ...perMessage, notes: `KAFKA_BATCH_MAX_EVENTS=1; peak RSS ${perMessage.peakRssMb.toFixed(0)} MB` });
     }
     if (runs('quiet')) {
-      log('this service, batch mode, LOG_LEVEL=warn');
-      const quiet = await service('service_quiet', { ...(await serviceEnv('batch')), LOG_LEVEL: 'warn' });
-      results.push({ name: 'this service (batch, LOG_LEVEL=warn)', ...quiet, notes: `no info line per event; peak RSS ${quiet.peakRssMb.toFixed(0)} MB` });
+      log('this service, LOG_LEVEL=warn');
+      const quiet = await service('service_quiet', { ...(await serviceEnv()), LOG_LEVEL: 'warn' });
+      results.push({ name: 'this service (LOG_LEVEL=warn)', ...quiet, notes: `no info line per event; peak RSS ${quiet.peakRssMb.toFixed(0)} MB` });
     }
     if (runs('nooutbox')) {
-      log('this service, batch mode, without the outbox');
+      log('this service, without the outbox');
       const bare = await service(
         'service_no_outbox',
-        { ...(await serviceEnv('batch')), OUTBOX_RELAY_ENABLED: 'false' },
+        { ...(await serviceEnv()), OUTBOX_RELAY_ENABLED: 'false' },
         { prepare: (db) => db.query(DISCARD_OUTBOX_ROWS) },
       );
       results.push({
         name: NO_OUTBOX,
         ...bare,
-        notes: 'batch mode; the outbox insert discarded by a BEFORE INSERT trigger, relay off: the service before issue #10',
+        notes: 'the outbox insert discarded by a BEFORE INSERT trigger, relay off: the service before issue #10',
       });
     }
     if (runs('bigheap')) {
-      log("this service, batch mode, V8's default heap sizing (no heap flags)");
-      const big = await service('service_big_heap', { ...(await serviceEnv('batch')), OUTBOX_TOPIC: `${topic}.invoice-created` }, { nodeArgs: [] });
+      log("this service, V8's default heap sizing (no heap flags)");
+      const big = await service('service_big_heap', { ...(await serviceEnv()), OUTBOX_TOPIC: `${topic}.invoice-created` }, { nodeArgs: [] });
       results.push({
         name: BIG_HEAP,
         ...big,
@@ -281,18 +280,18 @@ async function main(): Promise<void> {
     if (runs('scaleout')) {
       for (const instances of options.scaleOut) {
         log(`scale-out: ${instances} service process(es) in one group`);
-        const env = { ...(await serviceEnv('batch')), OUTBOX_TOPIC: `${topic}.invoice-created` };
+        const env = { ...(await serviceEnv()), OUTBOX_TOPIC: `${topic}.invoice-created` };
         const run = await service(`scale${instances}`, env, { instances });
         extra.scaleOut.push({ name: `${instances} process(es)`, ...run, processes: instances, notes: cpuNote(run.cpu) });
       }
     }
     // Last: the latency runs publish more events to the topic, which the variants above must not see.
     if (runs('service')) {
-      log('this service as shipped (batch mode, outbox and relay), child process node dist/src/main.js');
+      log('this service as shipped (outbox and relay), child process node dist/src/main.js');
       let announced = '';
       const shipped = await service(
         'service',
-        { ...(await serviceEnv('batch', true)), OUTBOX_TOPIC: `${topic}.invoice-created` },
+        { ...(await serviceEnv(true)), OUTBOX_TOPIC: `${topic}.invoice-created` },
         {
           whileRunning: async (db) => {
             announced = await waitForOutboxDrained(db, expected);
@@ -314,7 +313,7 @@ async function main(): Promise<void> {
       Object.assign(shippedResult, {
         ...shipped,
         correct,
-        notes: `as shipped: batch mode, outbox written and relayed to invoice.created (${announced}); peak RSS ${extra.peakRssMb.toFixed(0)} MB; ${cpuNote(shipped.cpu)}`,
+        notes: `as shipped: outbox written and relayed to invoice.created (${announced}); peak RSS ${extra.peakRssMb.toFixed(0)} MB; ${cpuNote(shipped.cpu)}`,
       });
     }
   } finally {

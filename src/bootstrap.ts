@@ -45,7 +45,7 @@ export function configureApp(app: INestApplication, config: AppConfig): INestApp
     undecodable: app.get(UndecodablePartitions),
   };
   const kafkaLogging = app.get(KafkaLogging);
-  const kafkaServer = createKafkaServer(config.kafka, delivery, kafkaLogging.logCreator, kafkaLogging.connectivity);
+  const kafkaServer = createKafkaServer(config.kafka, delivery, kafkaLogging);
   app.connectMicroservice({ strategy: kafkaServer }, { inheritAppConfig: true });
   app.get(ConsumerHealth).track(kafkaServer.status);
   setupOpenApi(app, config.auth);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { INestApplication } from '@nestjs/common';
 import { PoisonMessageError } from '../src/common/errors';
-import { BillingConfig, CONSUME_MODES } from '../src/config/configuration';
+import { BillingConfig } from '../src/config/configuration';
 import { BillingMetrics } from '../src/observability/billing-metrics';
 import { ConsumerSupervisor } from '../src/order-events/consumer-supervisor';
 import { OrderEventParser } from '../src/order-events/order-event.parser';
@@ -35,14 +35,14 @@ describe('the hostile-message generator', () => {
   });
 });
 
-describe.each(CONSUME_MODES)('hostile messages in %s mode (real Kafka, real PostgreSQL)', (mode) => {
+describe('hostile messages (real Kafka, real PostgreSQL)', () => {
   let db: TestDatabase;
   let kafka: TestKafka;
   let app: INestApplication | undefined;
   const deaths: Error[] = [];
 
   beforeAll(async () => {
-    db = await TestDatabase.create(`hostile_${mode}`);
+    db = await TestDatabase.create('hostile');
     // PostgreSQL itself refuses these rows: the database is the final judge of what our validation let through.
     await db.query(`ALTER TABLE invoices ADD CONSTRAINT test_refuses_order CHECK (order_id NOT LIKE '${REFUSED_PREFIX}%')`);
     kafka = await new TestKafka().connect();
@@ -59,7 +59,7 @@ describe.each(CONSUME_MODES)('hostile messages in %s mode (real Kafka, real Post
     const groupId = uniqueName('billing');
     await kafka.createTopic(topic, PARTITIONS);
     await kafka.createTopic(`${topic}.dlt`, 1);
-    const hostile = hostileMessages(SEED + (mode === 'batch' ? 1 : 0), PARTITIONS * PER_PARTITION, {
+    const hostile = hostileMessages(SEED + 1, PARTITIONS * PER_PARTITION, {
       tenantId: TENANT,
       refusedByDatabasePrefix: REFUSED_PREFIX,
     });
@@ -76,7 +76,7 @@ describe.each(CONSUME_MODES)('hostile messages in %s mode (real Kafka, real Post
       topic,
       groupId,
       // Every poison line is a warning by design; only errors would say something went wrong.
-      env: { KAFKA_CONSUME_MODE: mode, LOG_LEVEL: 'error' },
+      env: { LOG_LEVEL: 'error' },
       overrides: [{ provide: ConsumerSupervisor, useValue: { consumerDied: (error: Error) => deaths.push(error) } }],
     }));
     const end = await kafka.endOffsets(topic);

@@ -1,4 +1,7 @@
+import { logLevel } from 'kafkajs';
 import { BillingKafkaServer, DeliveryOptions } from '../src/order-events/billing-kafka.server';
+import { GroupConsumer } from '../src/kafka/group-consumer';
+import { BoundedKafka } from '../src/transport-security/bounded-kafka';
 import { TransientFaultRetrier } from '../src/order-events/transient-fault.retrier';
 import { PartitionOffset } from '../src/consumer-offsets/consumer-offsets.repository';
 import { Tracing } from '../src/tracing/tracing';
@@ -22,11 +25,18 @@ function transportWithHeldPositions(topic: string) {
     storePassedOver: () => Promise.resolve(),
     undecodable: { keepOnly: () => undefined } as unknown as UndecodablePartitions,
   };
-  const server = new BillingKafkaServer(
-    { client: { brokers: BROKERS }, consumer: { groupId: uniqueName('billing'), sessionTimeout: 6_000 }, subscribe: { fromBeginning: true } },
+  const groupId = uniqueName('billing');
+  const server = new BillingKafkaServer({
+    consumer: () =>
+      new GroupConsumer({
+        kafka: new BoundedKafka({ brokers: BROKERS, logLevel: logLevel.NOTHING }),
+        consumer: { groupId, sessionTimeout: 6_000 },
+        subscribe: { fromBeginning: true },
+      }),
     delivery,
-    new Map([[topic, 'order.completed']]),
-  );
+    patternByTopic: new Map([[topic, 'order.completed']]),
+    groupId,
+  });
   server.addHandler('order.completed', () => Promise.resolve(undefined), true);
   return { server, positionsAsked, deadConsumers, release: (positions: PartitionOffset[]) => release(positions) };
 }

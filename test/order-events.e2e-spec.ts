@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { INestApplication } from '@nestjs/common';
 import { producerHeaders } from '../src/common/kafka-headers';
-import { CONSUME_MODES } from '../src/config/configuration';
 import { InsertOutcome, InvoicesRepository, NewInvoice } from '../src/invoices/invoices.repository';
 import { asMessage, orderCompleted, OrderCompletedFields, TestKafka, uniqueName, waitFor } from './support/kafka';
 import { startTestApp, TestDatabase } from './support/fixture';
@@ -22,7 +21,7 @@ class FailingOnceInvoicesRepository extends InvoicesRepository {
   }
 }
 
-describe.each(CONSUME_MODES)('order.completed consumer in %s mode (real Kafka, real PostgreSQL)', (mode) => {
+describe('order.completed consumer (real Kafka, real PostgreSQL)', () => {
   let db: TestDatabase;
   let kafka: TestKafka;
   let topic: string;
@@ -30,7 +29,7 @@ describe.each(CONSUME_MODES)('order.completed consumer in %s mode (real Kafka, r
   const apps: INestApplication[] = [];
 
   async function startConsumer(options: Partial<Parameters<typeof startTestApp>[0]> = {}) {
-    const env = { KAFKA_CONSUME_MODE: mode, ...options.env };
+    const env = { ...options.env };
     const { app } = await startTestApp({ databaseUrl: db.url, topic, groupId: uniqueName('billing'), ...options, env });
     apps.push(app);
     return app;
@@ -39,7 +38,7 @@ describe.each(CONSUME_MODES)('order.completed consumer in %s mode (real Kafka, r
   const invoicesFor = (orderId: string) => db.count('invoices', 'order_id = $1', [orderId]);
 
   beforeAll(async () => {
-    db = await TestDatabase.create(`order_events_${mode}`);
+    db = await TestDatabase.create('order_events');
     kafka = await new TestKafka().connect();
   });
 

@@ -70,36 +70,34 @@ describe('invoice.created outbox (real Kafka, real PostgreSQL)', () => {
   const allPublished = (db: TestDatabase) =>
     waitFor(async () => (await db.count('invoice_outbox', 'published_at IS NULL')) === 0, 60_000, 'every outbox row published');
 
-  describe.each(['batch', 'message'])('%s mode', (mode) => {
-    it('announces every invoice once per outbox row, with one event_id; replays and duplicates add no row; the trace context passes through', async () => {
-      const { db, topic, app, outboxTopic } = await setUp(`outbox_${mode}`, { KAFKA_CONSUME_MODE: mode });
-      const events = Array.from({ length: 30 }, () => orderCompleted());
-      const traced = events.slice(0, 5).map((e) => ({ ...asMessage(e), headers: { traceparent: TRACEPARENT } }));
-      const badTrace = { ...asMessage(events[5]), headers: { traceparent: 'not-a-trace' } };
-      await kafka.publish(topic, [...traced, badTrace, ...events.slice(6).map(asMessage)]);
-      await invoiced(db, events);
-      const replays = [...events.slice(0, 10), ...events.slice(10, 13).map((e) => ({ ...e, event_id: randomUUID() }))];
-      await kafka.publish(topic, replays.map(asMessage));
-      await invoiced(db, replays);
-      await allPublished(db);
+  it('announces every invoice once per outbox row, with one event_id; replays and duplicates add no row; the trace context passes through', async () => {
+    const { db, topic, app, outboxTopic } = await setUp('outbox_announce');
+    const events = Array.from({ length: 30 }, () => orderCompleted());
+    const traced = events.slice(0, 5).map((e) => ({ ...asMessage(e), headers: { traceparent: TRACEPARENT } }));
+    const badTrace = { ...asMessage(events[5]), headers: { traceparent: 'not-a-trace' } };
+    await kafka.publish(topic, [...traced, badTrace, ...events.slice(6).map(asMessage)]);
+    await invoiced(db, events);
+    const replays = [...events.slice(0, 10), ...events.slice(10, 13).map((e) => ({ ...e, event_id: randomUUID() }))];
+    await kafka.publish(topic, replays.map(asMessage));
+    await invoiced(db, replays);
+    await allPublished(db);
 
-      expect(await db.count('invoices')).toBe(30);
-      expect(await db.count('invoice_outbox')).toBe(30);
-      const messages = announcements(await kafka.readAll(outboxTopic, 30));
-      expect(messages).toHaveLength(30);
-      expect(await checkAnnouncements(db, messages)).toEqual([]);
-      const traceOf = (e: OrderCompletedFields) => messages.find((m) => m.body.source_event_id === e.event_id)?.headers.traceparent;
-      expect(events.slice(0, 7).map(traceOf)).toEqual([...Array<string>(5).fill(TRACEPARENT), undefined, undefined]);
+    expect(await db.count('invoices')).toBe(30);
+    expect(await db.count('invoice_outbox')).toBe(30);
+    const messages = announcements(await kafka.readAll(outboxTopic, 30));
+    expect(messages).toHaveLength(30);
+    expect(await checkAnnouncements(db, messages)).toEqual([]);
+    const traceOf = (e: OrderCompletedFields) => messages.find((m) => m.body.source_event_id === e.event_id)?.headers.traceparent;
+    expect(events.slice(0, 7).map(traceOf)).toEqual([...Array<string>(5).fill(TRACEPARENT), undefined, undefined]);
 
-      const [invoice] = await db.query<{ id: string; event_id: string }>(
-        'SELECT v.id::text, o.event_id::text FROM invoices v JOIN invoice_outbox o ON o.invoice_id = v.id LIMIT 1',
-      );
-      const again = await request(app.getHttpServer()).post(`/admin/outbox/reannounce/${invoice.id}`).set(bearer(adminToken())).expect(200);
-      expect(again.body).toEqual({ invoice_id: invoice.id, event_id: invoice.event_id, status: 'pending' });
-      const withRepeat = announcements(await kafka.readAll(outboxTopic, 31));
-      expect(withRepeat.filter((m) => m.body.invoice_id === invoice.id).map((m) => m.body.event_id)).toEqual([invoice.event_id, invoice.event_id]);
-      await request(app.getHttpServer()).post(`/admin/outbox/reannounce/${randomUUID()}`).set(bearer(adminToken())).expect(404);
-    });
+    const [invoice] = await db.query<{ id: string; event_id: string }>(
+      'SELECT v.id::text, o.event_id::text FROM invoices v JOIN invoice_outbox o ON o.invoice_id = v.id LIMIT 1',
+    );
+    const again = await request(app.getHttpServer()).post(`/admin/outbox/reannounce/${invoice.id}`).set(bearer(adminToken())).expect(200);
+    expect(again.body).toEqual({ invoice_id: invoice.id, event_id: invoice.event_id, status: 'pending' });
+    const withRepeat = announcements(await kafka.readAll(outboxTopic, 31));
+    expect(withRepeat.filter((m) => m.body.invoice_id === invoice.id).map((m) => m.body.event_id)).toEqual([invoice.event_id, invoice.event_id]);
+    await request(app.getHttpServer()).post(`/admin/outbox/reannounce/${randomUUID()}`).set(bearer(adminToken())).expect(404);
   });
 
   it('keeps rows pending while the broker is down (health 503, metrics), publishes them once it is back, and a failure after the publish only repeats an announcement', async () => {

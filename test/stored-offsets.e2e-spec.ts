@@ -4,14 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { INestApplication } from '@nestjs/common';
 import request from 'supertest';
-import { CONSUME_MODES } from '../src/config/configuration';
 import { BillingMetrics } from '../src/observability/billing-metrics';
 import { offsetsCommand } from '../src/cli/offsets';
 import { capturedLines } from './support/captured-logs';
 import { Fixture, TestDatabase } from './support/fixture';
 import { asMessage, BROKERS, OrderCompletedFields, orderCompleted, TestKafka, uniqueName, waitFor } from './support/kafka';
 
-describe.each(CONSUME_MODES)('offsets stored with the invoices, %s mode (real Kafka, real PostgreSQL)', (mode) => {
+describe('offsets stored with the invoices (real Kafka, real PostgreSQL)', () => {
   let fixture: Fixture;
   let db: TestDatabase;
   let kafka: TestKafka;
@@ -20,7 +19,7 @@ describe.each(CONSUME_MODES)('offsets stored with the invoices, %s mode (real Ka
   const backups = mkdtempSync(join(tmpdir(), 'billing-backup-'));
 
   const startConsumer = (env: Record<string, string> = {}): Promise<INestApplication> =>
-    fixture.startApp({ topic, groupId, env: { KAFKA_CONSUME_MODE: mode, KAFKA_SESSION_TIMEOUT_MS: '6000', ...env } });
+    fixture.startApp({ topic, groupId, env: { KAFKA_SESSION_TIMEOUT_MS: '6000', ...env } });
   const stop = (app: INestApplication) => fixture.stopApp(app);
   /**
    * The first /health answer that names a gap of stored offsets. A 503 alone proves nothing: a consumer that has
@@ -56,7 +55,7 @@ describe.each(CONSUME_MODES)('offsets stored with the invoices, %s mode (real Ka
     (await db.query<{ n: string }>('SELECT coalesce(sum(next_offset), 0)::text AS n FROM consumer_offsets WHERE group_id = $1', [groupId]))[0].n;
 
   beforeAll(async () => {
-    fixture = await Fixture.create(`offsets_${mode}`);
+    fixture = await Fixture.create('offsets');
     ({ db, kafka } = fixture);
   });
 
@@ -81,7 +80,7 @@ describe.each(CONSUME_MODES)('offsets stored with the invoices, %s mode (real Ka
     let app = await startConsumer();
     await waitFor(async () => (await invoices()) === 600, 60_000, '600 invoices');
     await waitFor(async () => (await storedOffsets()) === '600', 30_000, 'stored offsets at 600');
-    const backup = join(backups, `${mode}.dump`);
+    const backup = join(backups, 'mid-stream.dump');
     execFileSync('pg_dump', ['--format=custom', `--file=${backup}`, db.url]);
 
     await publish(600, 3);

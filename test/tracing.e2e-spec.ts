@@ -27,7 +27,7 @@ const traceIdOf = (traceparent: string | undefined) => traceparent?.split('-')[1
 
 describe('OpenTelemetry traces of the built service (real Kafka, real PostgreSQL, in-test OTLP receiver)', () => {
   let receiver: OtlpReceiver;
-  // One per consume mode: each relay reads only its own database's outbox.
+  // One per run: each relay reads only its own database's outbox.
   const fixtures: Fixture[] = [];
 
   beforeAll(async () => {
@@ -40,7 +40,7 @@ describe('OpenTelemetry traces of the built service (real Kafka, real PostgreSQL
   });
 
   /** Publishes one valid event and one poison message, each with its producer's traceparent, and waits for their traces. */
-  async function consumeTracedPair(mode: 'message' | 'batch') {
+  async function consumeTracedPair(mode: 'single' | 'batch') {
     const fixture = await Fixture.create(`tracing_${mode}`, { build: true });
     fixtures.push(fixture);
     const { kafka } = fixture;
@@ -51,7 +51,7 @@ describe('OpenTelemetry traces of the built service (real Kafka, real PostgreSQL
       KAFKA_TOPIC: topic,
       OUTBOX_TOPIC: `${topic}.invoice-created`,
       KAFKA_GROUP_ID: uniqueName('billing'),
-      KAFKA_CONSUME_MODE: mode,
+      ...(mode === 'single' && { KAFKA_BATCH_MAX_EVENTS: '1' }),
       PORT: String(port),
       OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
       OTEL_BSP_SCHEDULE_DELAY: '50',
@@ -112,8 +112,8 @@ describe('OpenTelemetry traces of the built service (real Kafka, real PostgreSQL
     expect(exported).not.toContain(TEST_JWT_SECRET);
   }
 
-  it('message mode: each event continues its producer trace through the claim, the outbox publish and the DLT', async () => {
-    const run = await consumeTracedPair('message');
+  it('one event per transaction (KAFKA_BATCH_MAX_EVENTS=1): each event continues its producer trace through the claim, the outbox publish and the DLT', async () => {
+    const run = await consumeTracedPair('single');
     const { topic, service, valid, poison, event, deadLetter, dltSend } = run;
 
     const consume = receiver.inTrace(valid.traceId).find((s) => s.kind === SPAN_KIND.consumer)!;
@@ -159,7 +159,7 @@ describe('OpenTelemetry traces of the built service (real Kafka, real PostgreSQL
     if (process.env.TRACE_TREE) writeFileSync(process.env.TRACE_TREE, [...tree(valid), '', ...tree(poison)].join('\n') + '\n');
   });
 
-  it('batch mode: one span per group, linked to each producer; the outbox and the DLT keep each event trace', async () => {
+  it('groups of events: one span per group, linked to each producer; the outbox and the DLT keep each event trace', async () => {
     const run = await consumeTracedPair('batch');
     const { topic, valid, poison, deadLetter, dltSend } = run;
     const linking = (traceId: string) => receiver.spans.find((s) => s.kind === SPAN_KIND.consumer && s.links.some((l) => l.traceId === traceId));

@@ -13,6 +13,9 @@ export type BatchDecision<T> = IdempotentResult<T> | { kind: 'rejected'; error: 
 /** More writes that commit with the decisions or not at all (e.g. where the consumer resumes). */
 export type InTransaction<T> = (decisions: readonly BatchDecision<T>[]) => Promise<void>;
 
+/** What runs for the claimed events inside the claim's transaction: one result or refusal per event, in order. */
+export type Work<E extends IdempotentEvent, T> = (claimed: readonly E[]) => Promise<readonly (T | EventRefusal)[]>;
+
 /**
  * What work answers for a claimed event it refuses (e.g. an event_id whose purged claim left an invoice with
  * other billing fields): the claim is released in the same transaction, and the event is rejected.
@@ -30,25 +33,12 @@ export class IdempotencyService {
   ) {}
 
   /**
-   * Claims the event and runs the work in one transaction: both commit, or neither does and the
-   * redelivery finds no claim. A replay is skipped; a reused event_id with other fields is a conflict.
+   * Claims the events and runs the work in one transaction: both commit, or neither does and the redelivery finds
+   * no claim. The distinct events are claimed with one statement and the work runs once, for those claimed,
+   * returning one result (or refusal) per claimed event, in order. A replay is skipped; a reused event_id with
+   * other fields is a conflict. Decisions come back in input order.
    */
-  async runOnce<T>(event: IdempotentEvent, work: () => Promise<T>, alsoInTransaction?: InTransaction<T>): Promise<IdempotentResult<T>> {
-    const [decision] = await this.runBatchOnce([event], async () => [await work()], alsoInTransaction);
-    if (decision.kind === 'rejected') throw decision.error;
-    return decision;
-  }
-
-  /**
-   * The batch form of runOnce, with the same decisions per event: the distinct events are claimed with
-   * one statement, the work runs once for those claimed, and both commit together or not at all.
-   * The work returns one result per claimed event, in order. Decisions come back in input order.
-   */
-  async runBatchOnce<E extends IdempotentEvent, T>(
-    events: readonly E[],
-    work: (claimed: readonly E[]) => Promise<readonly T[]>,
-    alsoInTransaction?: InTransaction<T>,
-  ): Promise<BatchDecision<T>[]> {
+  async runBatchOnce<E extends IdempotentEvent, T>(events: readonly E[], work: Work<E, T>, alsoInTransaction?: InTransaction<T>): Promise<BatchDecision<T>[]> {
     if (events.length === 0) return [];
     const decisions = await this.transactions.run(async () => {
       const decided = await this.claimAndWork(events, work);
@@ -59,10 +49,7 @@ export class IdempotencyService {
     return decisions;
   }
 
-  private async claimAndWork<E extends IdempotentEvent, T>(
-    events: readonly E[],
-    work: (claimed: readonly E[]) => Promise<readonly T[]>,
-  ): Promise<BatchDecision<T>[]> {
+  private async claimAndWork<E extends IdempotentEvent, T>(events: readonly E[], work: Work<E, T>): Promise<BatchDecision<T>[]> {
     const distinct = firstDeliveries(events);
     const claims = await this.processedEvents.claimMany(distinct);
     const claimed = distinct.filter((e) => claims.get(e.eventId)?.kind === 'claimed');
@@ -81,7 +68,7 @@ export class IdempotencyService {
     refused: readonly E[],
     events: readonly E[],
     decisions: BatchDecision<T>[],
-    work: (claimed: readonly E[]) => Promise<readonly T[]>,
+    work: Work<E, T>,
   ): Promise<BatchDecision<T>[]> {
     const refusedIds = new Set(refused.map((e) => e.eventId));
     const isCopy = (event: E) => refusedIds.has(event.eventId) && !refused.includes(event);
@@ -107,7 +94,7 @@ export function decideBatch<E extends IdempotentEvent, T>(
   events: readonly E[],
   claims: ReadonlyMap<string, BatchClaimResult>,
   claimed: readonly E[],
-  results: readonly T[],
+  results: readonly (T | EventRefusal)[],
 ): BatchDecision<T>[] {
   if (results.length !== claimed.length) throw new Error(`batch work returned ${results.length} results for ${claimed.length} events`);
   const processedBy = new Map(claimed.map((event, i) => [event.eventId, { event, result: results[i] }] as const));

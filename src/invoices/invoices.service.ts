@@ -13,11 +13,6 @@ export class InvoicesService {
     private readonly staleEvents: StaleEventDetector,
   ) {}
 
-  async invoiceOrder(event: OrderCompletedEvent): Promise<InvoiceOutcome | EventRefusal> {
-    const [outcome] = await this.invoiceOrders([event]);
-    return outcome;
-  }
-
   /** One outcome per event, in the order given; a reused event_id with other billing fields is refused. */
   async invoiceOrders(events: readonly OrderCompletedEvent[]): Promise<(InvoiceOutcome | EventRefusal)[]> {
     const inserted = await this.invoices.insertMany(events.map(toNewInvoice));

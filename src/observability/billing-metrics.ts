@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { EventOutcome } from './event-outcome';
 
-const OUTCOMES: EventOutcome[] = ['invoiced', 'duplicate', 'duplicate_order', 'conflict', 'poison', 'failed'];
+const OUTCOMES: EventOutcome[] = ['invoiced', 'duplicate', 'duplicate_order', 'conflict', 'poison'];
 
 /** Every Prometheus metric of the service, on a registry of its own so tests can build as many apps as they like. */
 @Injectable()

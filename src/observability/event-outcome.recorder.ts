@@ -34,7 +34,6 @@ const LEVEL: Record<EventOutcome, 'info' | 'warn' | 'error'> = {
   duplicate_order: 'info',
   conflict: 'error',
   poison: 'warn',
-  failed: 'error',
 };
 
 /** The single place where the consumer reports what it decided for each message: one structured line and the counters. */

@@ -1,2 +1,2 @@
 /** What the consumer decided for one message: the label of billing_events_total and of its log line. */
-export type EventOutcome = 'invoiced' | 'duplicate' | 'duplicate_order' | 'conflict' | 'poison' | 'failed';
+export type EventOutcome = 'invoiced' | 'duplicate' | 'duplicate_order' | 'conflict' | 'poison';

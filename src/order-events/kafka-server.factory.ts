@@ -1,42 +1,47 @@
-import { logCreator } from 'kafkajs';
-import { BrokerSilenceListener } from '../transport-security/bounded-kafka';
 import { KafkaConfig, ORDER_COMPLETED_TOPIC } from '../config/configuration';
-import { BillingKafkaServer, DeliveryOptions } from './billing-kafka.server';
+import { GroupConsumer } from '../kafka/group-consumer';
+import { KafkaLogging } from '../observability/logging.module';
+import { BoundedKafka } from '../transport-security/bounded-kafka';
 import { kafkaClientOptions } from '../transport-security/kafka-client-options';
+import { BillingKafkaServer, DeliveryOptions } from './billing-kafka.server';
 
-export function createKafkaServer(config: KafkaConfig, delivery: DeliveryOptions, kafkaLogs?: logCreator, silence?: BrokerSilenceListener): BillingKafkaServer {
-  return new BillingKafkaServer(
-    {
-      client: {
-        clientId: config.clientId,
-        ...kafkaClientOptions(config),
-        retry: { initialRetryTime: 300, retries: 8, maxRetryTime: 30_000 },
-        ...(kafkaLogs && { logCreator: kafkaLogs }),
-      },
-      silence,
-      consumer: {
-        groupId: config.groupId,
-        sessionTimeout: config.sessionTimeoutMs,
-        heartbeatInterval: config.timeouts.heartbeatIntervalMs,
-        rebalanceTimeout: config.timeouts.rebalanceTimeoutMs,
-        // A database outage outlasts any retry budget; restarting keeps the offset uncommitted and retries later.
-        retry: { retries: 8, maxRetryTime: 30_000, restartOnFailure: () => Promise.resolve(true) },
-        // kafkajs defaults (1 MiB a partition, 10 MiB a fetch) buffer far more than a transaction takes; smaller
-        // fetches keep the resident set down and cost no throughput, because batches are grouped before the claim.
-        maxBytesPerPartition: config.buffers.fetchMaxBytesPerPartition,
-        maxBytes: config.buffers.fetchMaxBytes,
-      },
-      // A new group must bill what was published before it first started.
-      subscribe: { fromBeginning: true },
-      run: { partitionsConsumedConcurrently: config.partitionsConsumedConcurrently },
-    },
+export function createKafkaServer(config: KafkaConfig, delivery: DeliveryOptions, kafkaLogging?: KafkaLogging): BillingKafkaServer {
+  return new BillingKafkaServer({
+    consumer: () => groupConsumerFor(config, kafkaLogging),
     delivery,
-    new Map([[config.topic, ORDER_COMPLETED_TOPIC]]),
-    [
+    patternByTopic: new Map([[config.topic, ORDER_COMPLETED_TOPIC]]),
+    groupId: config.groupId,
+    groupCommit: { maxConcurrentTransactions: config.buffers.maxConcurrentTransactions, maxEventsPerTransaction: config.buffers.maxEventsPerTransaction },
+  });
+}
+
+function groupConsumerFor(config: KafkaConfig, logging?: KafkaLogging): GroupConsumer {
+  const client = {
+    clientId: config.clientId,
+    ...kafkaClientOptions(config),
+    retry: { initialRetryTime: 300, retries: 8, maxRetryTime: 30_000 },
+    ...(logging && { logCreator: logging.logCreator }),
+  };
+  return new GroupConsumer({
+    kafka: new BoundedKafka(client, logging?.connectivity),
+    consumer: {
+      groupId: config.groupId,
+      sessionTimeout: config.sessionTimeoutMs,
+      heartbeatInterval: config.timeouts.heartbeatIntervalMs,
+      rebalanceTimeout: config.timeouts.rebalanceTimeoutMs,
+      // A database outage outlasts any retry budget; restarting keeps the offset uncommitted and retries later.
+      retry: { retries: 8, maxRetryTime: 30_000, restartOnFailure: () => Promise.resolve(true) },
+      // kafkajs defaults (1 MiB a partition, 10 MiB a fetch) buffer far more than a transaction takes; smaller
+      // fetches keep the resident set down and cost no throughput, because batches are grouped before the claim.
+      maxBytesPerPartition: config.buffers.fetchMaxBytesPerPartition,
+      maxBytes: config.buffers.fetchMaxBytes,
+    },
+    // A new group must bill what was published before it first started.
+    subscribe: { fromBeginning: true },
+    run: { partitionsConsumedConcurrently: config.partitionsConsumedConcurrently },
+    topicsToCreate: [
       { topic: config.topic, numPartitions: config.topicPartitions },
       { topic: config.deadLetterTopic, numPartitions: 1 },
     ],
-    config.consumeMode,
-    { maxConcurrentTransactions: config.buffers.maxConcurrentTransactions, maxEventsPerTransaction: config.buffers.maxEventsPerTransaction },
-  );
+  });
 }

@@ -1,22 +1,17 @@
 import { Controller } from '@nestjs/common';
+import { Payload } from '@nestjs/microservices';
 import { ORDER_COMPLETED_TOPIC } from '../config/configuration';
-import { EventBatch } from './delivery';
-import { ClaimedBatch, ClaimedEvent, IdempotentBatchPattern, IdempotentEventPattern } from './idempotent-event-pattern.decorator';
-import { InvoicesService } from '../invoices/invoices.service';
-import { ParsedOrderCompleted } from './order-event.parser';
+import { ConsumedBatch } from './consumed-batch';
+import { IdempotentEventPattern } from './idempotent-event-pattern.decorator';
+import { FlowReport, OrderCompletedFlow } from './order-completed.flow';
 
-/** One handler per consume mode (KAFKA_CONSUME_MODE); both call the same business logic. */
+/** The Nest handler of `order.completed`: the transport hands it the fetched messages, the flow does the rest. */
 @Controller()
 export class OrderEventsController {
-  constructor(private readonly invoices: InvoicesService) {}
+  constructor(private readonly flow: OrderCompletedFlow) {}
 
   @IdempotentEventPattern(ORDER_COMPLETED_TOPIC)
-  invoiceCompletedOrder(@ClaimedEvent() event: ParsedOrderCompleted) {
-    return this.invoices.invoiceOrder(event);
-  }
-
-  @IdempotentBatchPattern(ORDER_COMPLETED_TOPIC)
-  invoiceCompletedOrders(@ClaimedBatch() batch: EventBatch<ParsedOrderCompleted>) {
-    return this.invoices.invoiceOrders(batch.events);
+  invoiceCompletedOrders(@Payload() batch: ConsumedBatch): Promise<FlowReport> {
+    return this.flow.process(batch);
   }
 }

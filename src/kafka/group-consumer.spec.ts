@@ -1,0 +1,30 @@
+import { KafkaMessage } from 'kafkajs';
+import { passedOverBy, settlesThroughOf } from './group-consumer';
+
+describe('positions past transaction markers and aborted messages', () => {
+  const message = (offset: string) => ({ offset }) as KafkaMessage;
+  // As kafkajs hands it over: the messages left after dropping markers and aborted messages, and the last record fetched.
+  const batchOf = (messages: KafkaMessage[], lastOffset: string) => ({ messages, lastOffset: () => lastOffset });
+
+  it('lets the last message of a batch settle the markers and aborted messages fetched after it', () => {
+    const [first, last] = [message('4'), message('7')];
+    const batch = batchOf([first, last], '9');
+    expect(settlesThroughOf(batch, last)).toBe('9');
+    expect(settlesThroughOf(batch, first)).toBeUndefined();
+  });
+
+  it('settles nothing beyond a last message that is the last record fetched', () => {
+    const last = message('7');
+    expect(settlesThroughOf(batchOf([message('6'), last], '7'), last)).toBeUndefined();
+  });
+
+  it('takes a fetch kafkajs handed over nothing of, but records it held, as passed over up to its last record', () => {
+    const event = (batchSize: number, firstOffset: string | null) => ({
+      payload: { topic: 'orders', partition: 2, batchSize, firstOffset, lastOffset: '12' },
+    });
+    expect(passedOverBy(event(0, '10'))).toEqual({ topic: 'orders', partition: 2, lastOffset: '12' });
+    expect(passedOverBy(event(3, '10'))).toBeUndefined();
+    // Emptied by compaction: no record at or after the fetch offset, so nothing is known to have been passed.
+    expect(passedOverBy(event(0, null))).toBeUndefined();
+  });
+});

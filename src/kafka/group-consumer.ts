@@ -1,0 +1,201 @@
+import { Consumer, ConsumerConfig, ConsumerRunConfig, EachBatchPayload, ITopicConfig, Kafka, KafkaMessage } from 'kafkajs';
+import { createTopicsWithLeaders } from '../common/kafka-topics';
+import { onUndecodableBatch, UndecodableBatch } from './fetch-decoding';
+
+/** One fetched message with its original bytes: a rejected one goes to the dead-letter topic untouched. */
+export interface FetchedMessage {
+  readonly key: Buffer | string | null;
+  readonly value: Buffer | string | null;
+  readonly headers: Readonly<Record<string, unknown>>;
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+  /** Set on the last message of a fetch that ends in transaction markers or aborted messages: the last of those. */
+  readonly settlesThrough?: string;
+}
+
+/** The partitions of each topic assigned to this member. */
+export type PartitionAssignment = Readonly<Record<string, readonly number[]>>;
+
+/** A partition's fetched messages, handed over in offset order; nothing is committed until resolved. */
+export interface PartitionBatch {
+  readonly topic: string;
+  readonly partition: number;
+  readonly messages: readonly FetchedMessage[];
+  /** False once the consumer stops or the group moved the partition: stop handing its messages on. */
+  isCurrent(): boolean;
+  /** Marks everything up to `offset` handled (the last message: also the markers after it). */
+  resolveThrough(message: FetchedMessage): void;
+  heartbeat(): Promise<void>;
+  /** Stops fetching the partition; the function returned resumes it. */
+  pause(): () => void;
+}
+
+export type GroupConsumerStatus = 'connected' | 'disconnected' | 'rebalancing' | 'stopped' | 'crashed';
+
+/** What the consumer tells its owner; each callback runs synchronously inside kafkajs' event handler. */
+export interface GroupConsumerListener {
+  status(status: GroupConsumerStatus): void;
+  /** kafkajs gave up on the consumer; `willRestart` false: for good. */
+  crashed(error: Error, willRestart: boolean): void;
+  /** A fetch of only transaction markers and aborted messages, up to `lastOffset`, was consumed without handing anything over. */
+  passedOver(topic: string, partition: number, lastOffset: string): void;
+  /** The group assigned these partitions, before their first fetch. */
+  assigned(assignment: PartitionAssignment): void;
+  /** A record batch that cannot be decoded; answer true to park its partition (it is then paused here). */
+  undecodable(batch: UndecodableBatch): boolean;
+}
+
+export interface GroupConsumerOptions {
+  /** The client the member, and the admin it needs, are made with. */
+  kafka: Kafka;
+  /** The group id is used as given. */
+  consumer: ConsumerConfig;
+  subscribe?: { fromBeginning?: boolean };
+  run?: Omit<ConsumerRunConfig, 'eachMessage' | 'eachBatch' | 'eachBatchAutoResolve'>;
+  /** Created when missing, before subscribing: a consumer cannot subscribe to a missing topic, and a DLT must exist before poison arrives. */
+  topicsToCreate?: readonly ITopicConfig[];
+}
+
+/**
+ * The kafkajs consumer group member behind the Kafka transport: key, value and headers kept as the original bytes,
+ * offsets resolved only by the owner, and every kafkajs type kept inside this folder.
+ */
+export class GroupConsumer {
+  private readonly kafka: Kafka;
+  private readonly consumer: Consumer;
+  private stopTakingUndecodable = (): void => undefined;
+
+  constructor(private readonly options: GroupConsumerOptions) {
+    this.kafka = options.kafka;
+    this.consumer = this.kafka.consumer(options.consumer);
+  }
+
+  async start(topics: readonly string[], listener: GroupConsumerListener, eachBatch: (batch: PartitionBatch) => Promise<void>): Promise<void> {
+    await this.createMissingTopics();
+    this.listen(listener);
+    await this.consumer.connect();
+    await this.consumer.subscribe({ ...this.options.subscribe, topics: [...topics] });
+    await this.consumer.run({ ...this.options.run, eachBatchAutoResolve: false, eachBatch: (payload) => eachBatch(partitionBatchOf(payload)) });
+  }
+
+  /** Stops fetching, waits for the batches in flight, commits and leaves the group. */
+  async stop(): Promise<void> {
+    this.stopTakingUndecodable();
+    await this.consumer.disconnect();
+  }
+
+  pause(assignment: PartitionAssignment): void {
+    this.consumer.pause(topicPartitions(assignment));
+  }
+
+  resume(assignment: PartitionAssignment): void {
+    this.consumer.resume(topicPartitions(assignment));
+  }
+
+  /** The next fetch of the partition starts at `offset`. */
+  seek(topic: string, partition: number, offset: string): void {
+    this.consumer.seek({ topic, partition, offset });
+  }
+
+  /** Per partition of the topic, the first offset the broker still holds. */
+  async logStartOffsets(topic: string): Promise<ReadonlyMap<number, string>> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      return new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, p.low]));
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  private listen(listener: GroupConsumerListener): void {
+    const { CONNECT, DISCONNECT, REBALANCING, STOP, CRASH, END_BATCH_PROCESS, GROUP_JOIN } = this.consumer.events;
+    this.consumer.on(CONNECT, () => listener.status('connected'));
+    this.consumer.on(DISCONNECT, () => listener.status('disconnected'));
+    this.consumer.on(REBALANCING, () => listener.status('rebalancing'));
+    this.consumer.on(STOP, () => listener.status('stopped'));
+    this.consumer.on(CRASH, ({ payload }) => {
+      listener.status('crashed');
+      listener.crashed(payload.error, payload.restart);
+    });
+    this.consumer.on(END_BATCH_PROCESS, (event) => {
+      const passed = passedOverBy(event);
+      if (passed) listener.passedOver(passed.topic, passed.partition, passed.lastOffset);
+    });
+    this.consumer.on(GROUP_JOIN, ({ payload }) => listener.assigned(payload.memberAssignment));
+    // Paused synchronously while the fetch response is decoded, so kafkajs drops the batch from this fetch.
+    const stopTaking = onUndecodableBatch((batch) => {
+      const parked = listener.undecodable(batch);
+      if (parked) this.consumer.pause([{ topic: batch.topic, partitions: [batch.partition] }]);
+      return parked;
+    });
+    this.stopTakingUndecodable = () => void stopTaking();
+  }
+
+  private async createMissingTopics(): Promise<void> {
+    const topics = this.options.topicsToCreate ?? [];
+    if (topics.length === 0) return;
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      await createTopicsWithLeaders(admin, [...topics]);
+    } finally {
+      await admin.disconnect();
+    }
+  }
+}
+
+function partitionBatchOf(payload: EachBatchPayload): PartitionBatch {
+  const { batch } = payload;
+  const { topic, partition } = batch;
+  const messages = batch.messages.map((m) => fetched(topic, partition, m, settlesThroughOf(batch, m)));
+  const last = messages[messages.length - 1];
+  return {
+    topic,
+    partition,
+    messages,
+    isCurrent: () => payload.isRunning() && !payload.isStale(),
+    resolveThrough: (message) => payload.resolveOffset(message === last ? batch.lastOffset() : message.offset),
+    heartbeat: () => payload.heartbeat(),
+    pause: () => payload.pause(),
+  };
+}
+
+function topicPartitions(assignment: PartitionAssignment): { topic: string; partitions: number[] }[] {
+  return Object.entries(assignment).map(([topic, partitions]) => ({ topic, partitions: [...partitions] }));
+}
+
+/** Key, value and headers as the original bytes: strict parsing and the dead-letter topic need them untouched. */
+function fetched(topic: string, partition: number, message: KafkaMessage, settlesThrough?: string): FetchedMessage {
+  const delivered = { key: message.key, value: message.value, headers: { ...(message.headers ?? {}) }, topic, partition, offset: message.offset };
+  return settlesThrough === undefined ? delivered : { ...delivered, settlesThrough };
+}
+
+/**
+ * For the last message of a batch, the last record kafkajs fetched after it, if any: only transaction markers and
+ * aborted messages follow the last message a batch hands over. Settling the message settles them.
+ */
+export function settlesThroughOf(batch: Pick<EachBatchPayload['batch'], 'messages' | 'lastOffset'>, message: KafkaMessage): string | undefined {
+  if (message !== batch.messages[batch.messages.length - 1]) return undefined;
+  const lastOffset = batch.lastOffset();
+  return BigInt(lastOffset) > BigInt(message.offset) ? lastOffset : undefined;
+}
+
+/** What kafkajs' END_BATCH_PROCESS event says of a fetched batch (firstOffset is null when it held no record at or after the fetch offset). */
+interface EndBatchProcess {
+  topic: string;
+  partition: number;
+  batchSize: number;
+  firstOffset: string | null;
+  lastOffset: string;
+}
+
+/**
+ * A fetch kafkajs consumed itself: all its records were transaction markers or aborted messages, so it handed no
+ * batch over (a fetch emptied by compaction has no first offset: nothing known was passed).
+ */
+export function passedOverBy({ payload }: { payload: EndBatchProcess }): { topic: string; partition: number; lastOffset: string } | undefined {
+  if (payload.batchSize > 0 || payload.firstOffset == null) return undefined;
+  return { topic: payload.topic, partition: payload.partition, lastOffset: payload.lastOffset };
+}
