@@ -35,7 +35,6 @@ function transportWithHeldPositions(topic: string) {
       }),
     delivery,
     patternByTopic: new Map([[topic, 'order.completed']]),
-    groupId,
   });
   server.addHandler('order.completed', () => Promise.resolve(undefined), true);
   return { server, positionsAsked, deadConsumers, release: (positions: PartitionOffset[]) => release(positions) };

@@ -11,8 +11,3 @@ export interface IdempotentEvent {
 export function fingerprintOf(fields: readonly string[]): string {
   return createHash('sha256').update(fields.join('\u0000')).digest('hex');
 }
-
-/** Turns a transport payload into a validated event, or throws PoisonMessageError. */
-export abstract class IdempotentEventParser<T extends IdempotentEvent = IdempotentEvent> {
-  abstract parse(payload: unknown): T;
-}

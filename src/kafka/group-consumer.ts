@@ -24,11 +24,13 @@ export interface PartitionBatch {
   readonly messages: readonly FetchedMessage[];
   /** False once the consumer stops or the group moved the partition: stop handing its messages on. */
   isCurrent(): boolean;
-  /** Marks everything up to `offset` handled (the last message: also the markers after it). */
+  /** Marks everything up to this message handled (the batch's last message: also the markers fetched after it). */
   resolveThrough(message: FetchedMessage): void;
   heartbeat(): Promise<void>;
   /** Stops fetching the partition; the function returned resumes it. */
   pause(): () => void;
+  /** Makes the next fetch of the partition start at `offset` again (nothing, once this consumer stopped). */
+  rewind(offset: string): void;
 }
 
 export type GroupConsumerStatus = 'connected' | 'disconnected' | 'rebalancing' | 'stopped' | 'crashed';
@@ -59,16 +61,19 @@ export interface GroupConsumerOptions {
 
 /**
  * The kafkajs consumer group member behind the Kafka transport: key, value and headers kept as the original bytes,
- * offsets resolved only by the owner, and every kafkajs type kept inside this folder.
+ * offsets resolved only by the owner. What it hands over are the project's own types; its options are kafkajs'
+ * (built by the transport's factory, which imports no kafkajs name).
  */
 export class GroupConsumer {
   private readonly kafka: Kafka;
   private readonly consumer: Consumer;
   private stopTakingUndecodable = (): void => undefined;
+  readonly groupId: string;
 
   constructor(private readonly options: GroupConsumerOptions) {
     this.kafka = options.kafka;
     this.consumer = this.kafka.consumer(options.consumer);
+    this.groupId = options.consumer.groupId;
   }
 
   async start(topics: readonly string[], listener: GroupConsumerListener, eachBatch: (batch: PartitionBatch) => Promise<void>): Promise<void> {
@@ -76,13 +81,18 @@ export class GroupConsumer {
     this.listen(listener);
     await this.consumer.connect();
     await this.consumer.subscribe({ ...this.options.subscribe, topics: [...topics] });
-    await this.consumer.run({ ...this.options.run, eachBatchAutoResolve: false, eachBatch: (payload) => eachBatch(partitionBatchOf(payload)) });
+    await this.consumer.run({ ...this.options.run, eachBatchAutoResolve: false, eachBatch: (payload) => eachBatch(this.partitionBatchOf(payload)) });
   }
 
   /** Stops fetching, waits for the batches in flight, commits and leaves the group. */
   async stop(): Promise<void> {
-    this.stopTakingUndecodable();
+    this.detach();
     await this.consumer.disconnect();
+  }
+
+  /** Tells the listener nothing more (a consumer kafkajs gave up on, replaced by a new one). */
+  detach(): void {
+    this.stopTakingUndecodable();
   }
 
   pause(assignment: PartitionAssignment): void {
@@ -107,6 +117,26 @@ export class GroupConsumer {
     } finally {
       await admin.disconnect();
     }
+  }
+
+  private partitionBatchOf(payload: EachBatchPayload): PartitionBatch {
+    const { batch } = payload;
+    const { topic, partition } = batch;
+    const messages = batch.messages.map((m) => fetched(topic, partition, m, settlesThroughOf(batch, m)));
+    const last = messages[messages.length - 1];
+    return {
+      topic,
+      partition,
+      messages,
+      isCurrent: () => payload.isRunning() && !payload.isStale(),
+      resolveThrough: (message) => payload.resolveOffset(message === last ? batch.lastOffset() : message.offset),
+      heartbeat: () => payload.heartbeat(),
+      pause: () => payload.pause(),
+      // kafkajs refuses a seek on a consumer that stopped.
+      rewind: (offset) => {
+        if (payload.isRunning()) this.consumer.seek({ topic, partition, offset });
+      },
+    };
   }
 
   private listen(listener: GroupConsumerListener): void {
@@ -144,22 +174,6 @@ export class GroupConsumer {
       await admin.disconnect();
     }
   }
-}
-
-function partitionBatchOf(payload: EachBatchPayload): PartitionBatch {
-  const { batch } = payload;
-  const { topic, partition } = batch;
-  const messages = batch.messages.map((m) => fetched(topic, partition, m, settlesThroughOf(batch, m)));
-  const last = messages[messages.length - 1];
-  return {
-    topic,
-    partition,
-    messages,
-    isCurrent: () => payload.isRunning() && !payload.isStale(),
-    resolveThrough: (message) => payload.resolveOffset(message === last ? batch.lastOffset() : message.offset),
-    heartbeat: () => payload.heartbeat(),
-    pause: () => payload.pause(),
-  };
 }
 
 function topicPartitions(assignment: PartitionAssignment): { topic: string; partitions: number[] }[] {

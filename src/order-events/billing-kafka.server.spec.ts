@@ -1,5 +1,6 @@
 import { BillingKafkaServer, MissingHandlerError } from './billing-kafka.server';
-import { GroupConsumer } from '../kafka/group-consumer';
+import { FetchedMessage, GroupConsumer, PartitionBatch } from '../kafka/group-consumer';
+import { ConsumedBatch } from './consumed-batch';
 import { BoundedKafka } from '../transport-security/bounded-kafka';
 import { TransientFaultRetrier } from './transient-fault.retrier';
 import { Tracing } from '../tracing/tracing';
@@ -20,7 +21,6 @@ function serverFor(topic: string): BillingKafkaServer {
     consumer: () => new GroupConsumer({ kafka: new BoundedKafka({ brokers: ['127.0.0.1:1'] }), consumer: { groupId: 'g' } }),
     delivery,
     patternByTopic: new Map([[topic, 'order.completed']]),
-    groupId: 'g',
   });
 }
 
@@ -35,3 +35,118 @@ describe('BillingKafkaServer', () => {
     expect((error as Error).message).toContain('order.completed');
   });
 });
+
+describe('BillingKafkaServer handing fetched batches over', () => {
+  let eachBatch: (batch: PartitionBatch) => Promise<void>;
+  let handled: string[][];
+  let failOn: string | undefined;
+  let server: BillingKafkaServer;
+
+  const consumer = doubleOf<GroupConsumer>({
+    groupId: 'g',
+    start: (_topics, _listener, handler) => {
+      eachBatch = handler;
+      return Promise.resolve();
+    },
+    detach: () => undefined,
+  });
+  // As TransientFaultRetrier does: a failed delivery rewinds its partition to the first offset delivered and parks it.
+  const retrier = doubleOf<TransientFaultRetrier>({
+    deliver: async (coordinates, work, control) => {
+      try {
+        await work(false);
+        return true;
+      } catch {
+        control.rewind(coordinates.offset);
+        return false;
+      }
+    },
+  });
+
+  function start(maxEventsPerTransaction: number): Promise<unknown> {
+    handled = [];
+    failOn = undefined;
+    const delivery = { ...serverDelivery(), retrier };
+    server = new BillingKafkaServer({
+      consumer: () => consumer,
+      delivery,
+      patternByTopic: new Map([['orders', 'order.completed']]),
+      groupCommit: { maxConcurrentTransactions: 1, maxEventsPerTransaction },
+    });
+    server.addHandler(
+      'order.completed',
+      ({ messages }: ConsumedBatch) => {
+        if (messages.some((m) => m.offset === failOn)) return Promise.reject(new Error('deadlock detected'));
+        handled.push(messages.map((m) => m.offset));
+        return Promise.resolve(undefined);
+      },
+      true,
+    );
+    return listen(server);
+  }
+
+  function fetchedBatch(offsets: string[], current = () => true) {
+    const calls: string[] = [];
+    const messages: FetchedMessage[] = offsets.map((offset) => ({ key: null, value: null, headers: {}, topic: 'orders', partition: 0, offset }));
+    const batch: PartitionBatch = {
+      topic: 'orders',
+      partition: 0,
+      messages,
+      isCurrent: current,
+      resolveThrough: (message) => void calls.push(`resolve ${message.offset}`),
+      heartbeat: () => (calls.push('heartbeat'), Promise.resolve()),
+      pause: () => () => undefined,
+      rewind: (offset) => void calls.push(`rewind ${offset}`),
+    };
+    return { batch, calls };
+  }
+
+  it('hands a fetched batch over in transactions of at most KAFKA_BATCH_MAX_EVENTS, resolving each once it committed', async () => {
+    await start(2);
+    const { batch, calls } = fetchedBatch(['10', '11', '12', '13', '14']);
+    await eachBatch(batch);
+    expect(handled).toEqual([['10', '11'], ['12', '13'], ['14']]);
+    expect(calls).toEqual(['resolve 11', 'resolve 13', 'resolve 14', 'heartbeat']);
+  });
+
+  it('gives each message a transaction of its own at KAFKA_BATCH_MAX_EVENTS=1', async () => {
+    await start(1);
+    const { batch } = fetchedBatch(['10', '11', '12']);
+    await eachBatch(batch);
+    expect(handled).toEqual([['10'], ['11'], ['12']]);
+  });
+
+  it('stops at a failed transaction: what committed before it stays resolved, the partition rewinds to its first message', async () => {
+    await start(2);
+    failOn = '13';
+    const { batch, calls } = fetchedBatch(['10', '11', '12', '13', '14']);
+    await eachBatch(batch);
+    expect(handled).toEqual([['10', '11']]);
+    expect(calls).toEqual(['resolve 11', 'rewind 12']);
+  });
+
+  it('hands nothing more over once the partition was taken away', async () => {
+    await start(2);
+    let fetchesLeft = 1;
+    const { batch, calls } = fetchedBatch(['10', '11', '12'], () => fetchesLeft-- > 0);
+    await eachBatch(batch);
+    expect(handled).toEqual([['10', '11']]);
+    expect(calls).toEqual(['resolve 11']);
+  });
+});
+
+function serverDelivery() {
+  return {
+    resumePositions: () => Promise.resolve([]),
+    onConsumerDead: () => undefined,
+    tracing: new Tracing(),
+    passedOver: () => undefined,
+    storePassedOver: () => Promise.resolve(),
+    undecodable: doubleOf<UndecodablePartitions>({}),
+  };
+}
+
+/** A double of one of the project's classes, with only the members the code under test calls. */
+function doubleOf<T>(members: Partial<T>): T {
+  return members as T;
+}

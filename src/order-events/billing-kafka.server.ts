@@ -1,6 +1,6 @@
 import { CustomTransportStrategy, KafkaContext, Server } from '@nestjs/microservices';
 import { lastValueFrom } from 'rxjs';
-import { GroupConsumer, GroupConsumerListener, PartitionAssignment, PartitionBatch } from '../kafka/group-consumer';
+import { GroupConsumer, GroupConsumerListener, GroupConsumerStatus, PartitionAssignment, PartitionBatch } from '../kafka/group-consumer';
 import { UndecodableBatch } from '../kafka/kafka-adapter';
 import { ConsumedBatch, consumedBatchOf, FetchedMessage } from './consumed-batch';
 import { GroupCommitQueue } from './group-commit.queue';
@@ -38,11 +38,10 @@ export interface BillingKafkaServerSettings {
   delivery: DeliveryOptions;
   /** Each subscribed topic and the handler pattern its batches are dispatched to. */
   patternByTopic: ReadonlyMap<string, string>;
-  groupId: string;
   groupCommit?: GroupCommitOptions;
 }
 
-export type KafkaServerStatus = 'connected' | 'disconnected' | 'rebalancing' | 'stopped' | 'crashed';
+export type KafkaServerStatus = GroupConsumerStatus;
 
 export class MissingHandlerError extends Error {
   readonly code = 'order_events.missing_handler';
@@ -97,6 +96,7 @@ export class BillingKafkaServer extends Server<Record<string, never>, KafkaServe
 
   private async start(): Promise<void> {
     this.assertHandlers();
+    this.consumer?.detach();
     const consumer = this.settings.consumer();
     this.consumer = consumer;
     await consumer.start([...this.settings.patternByTopic.keys()], this.listenerFor(consumer), (batch) => this.handleBatch(batch));
@@ -179,15 +179,15 @@ export class BillingKafkaServer extends Server<Record<string, never>, KafkaServe
       );
       if (!handled) return;
       batch.resolveThrough(chunk[chunk.length - 1]);
-      await batch.heartbeat();
     }
+    await batch.heartbeat();
   }
 
   private partitionControl(batch: PartitionBatch): PartitionControl {
     return {
       heartbeat: () => batch.heartbeat(),
       pause: () => batch.pause(),
-      rewind: (offset) => this.consumer?.seek(batch.topic, batch.partition, offset),
+      rewind: (offset) => batch.rewind(offset),
     };
   }
 
@@ -205,7 +205,7 @@ export class BillingKafkaServer extends Server<Record<string, never>, KafkaServe
     const [first] = messages;
     const context = new KafkaContext([first as never, first.partition, first.topic, null as never, () => Promise.resolve(), null as never]);
     const { tracing } = this.delivery;
-    const { groupId } = this.settings;
+    const groupId = this.consumer?.groupId ?? '';
     const work = () => this.dispatch(pattern, consumedBatchOf(messages), context);
     // A group of one message continues its producer's trace; a larger group links to each producer.
     await (messages.length === 1 ? tracing.consumeMessage(first, groupId, work) : tracing.consumeBatch(messages, groupId, work));

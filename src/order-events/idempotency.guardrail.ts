@@ -10,7 +10,10 @@ export class NonIdempotentHandlerError extends Error {
   readonly code = 'idempotency.handler_not_idempotent';
 }
 
-/** Refuses to boot when a message handler could bypass the claim: a double invoice is worse than no start. */
+/**
+ * Refuses to boot when a Kafka handler is declared without @IdempotentEventPattern, which pairs it with the consumer's
+ * failure policy: a handler of its own could bypass the exactly-once flow, and a double invoice is worse than no start.
+ */
 @Injectable()
 export class IdempotencyGuardrail implements OnModuleInit {
   constructor(
@@ -22,7 +25,7 @@ export class IdempotencyGuardrail implements OnModuleInit {
     const offenders = this.findUnguardedHandlers();
     if (offenders.length > 0) {
       throw new NonIdempotentHandlerError(
-        `Message handlers without @IdempotentEventPattern: ${offenders.join(', ')}. Use @IdempotentEventPattern so every event is claimed exactly once.`,
+        `Message handlers without @IdempotentEventPattern: ${offenders.join(', ')}. Declare Kafka handlers with @IdempotentEventPattern and hand their batch to OrderCompletedFlow, so every event is claimed exactly once.`,
       );
     }
   }

@@ -10,7 +10,6 @@ export function createKafkaServer(config: KafkaConfig, delivery: DeliveryOptions
     consumer: () => groupConsumerFor(config, kafkaLogging),
     delivery,
     patternByTopic: new Map([[config.topic, ORDER_COMPLETED_TOPIC]]),
-    groupId: config.groupId,
     groupCommit: { maxConcurrentTransactions: config.buffers.maxConcurrentTransactions, maxEventsPerTransaction: config.buffers.maxEventsPerTransaction },
   });
 }

@@ -25,11 +25,9 @@ interface PoisonMessage {
   readonly poison: PoisonMessageError;
 }
 
-/** What became of a consumed batch; every message has exactly one outcome, in the batch's order. */
+/** What became of a consumed batch: one outcome per message, in the batch's order. */
 export interface FlowReport {
   readonly outcomes: readonly MessageOutcome[];
-  /** Events claimed (and so invoiced or found invoiced) in transactions that committed. */
-  readonly claimed: number;
 }
 
 /**
@@ -54,42 +52,44 @@ export class OrderCompletedFlow {
   async process({ messages }: ConsumedBatch): Promise<FlowReport> {
     const started = this.clock.now().getTime();
     const frontier = new PartitionFrontier(messages);
-    let claimed = 0;
 
     // 1. Parse each message once. What cannot be parsed is poison: never claimed, dead-lettered in step 6.
     const parsed = messages.map((message) => this.parse(message));
-    if (parsed.length === 1 && isParsed(parsed[0])) this.tracing.annotate({ 'billing.event_id': parsed[0].event.eventId });
+    this.nameTheEventOfASingleMessage(parsed);
 
-    // 2-5. In one transaction: claim the event_ids, invoice the events claimed (each invoice with its outbox row),
-    // store where each partition resumes, commit. Events whose data PostgreSQL refuses are set apart by halving.
-    const decisions = await isolatingRefusedEvents(parsed.filter(isParsed), async (group) => {
-      const settled: FetchedMessage[] = [];
-      let claimedHere = 0;
-      const decided = await this.tracing.inSpan(CLAIM_SPAN, claimAttributes(group.length), () =>
-        this.idempotency.runBatchOnce(
-          group.map(({ event }) => event),
-          (claimedEvents) => {
-            claimedHere += claimedEvents.length;
-            return this.invoices.invoiceOrders(claimedEvents);
-          },
-          (inTransaction) => {
-            settled.push(...group.filter((_item, i) => inTransaction[i].kind !== 'rejected').map(({ message }) => message));
-            return this.positions.record(frontier.lastSettledWith(settled));
-          },
-        ),
-      );
-      // Committed: only now do these events have an outcome.
-      frontier.markSettled(settled);
-      claimed += claimedHere;
-      this.recordCommitted(group, decided, started);
-      return decided;
-    });
+    // 2-5. Claim, invoice with the outbox rows, store the positions and commit, in one transaction (commitGroup);
+    // events whose data PostgreSQL refuses are set apart by halving, so every other event commits.
+    const decisions = await isolatingRefusedEvents(parsed.filter(isParsed), (group) => this.commitGroup(group, frontier, started));
 
     // 6. After the commits: dead letters in offset order, each out before the batch is acknowledged; then the
     // partitions that had any may resume past them.
-    const outcomes = await this.deadLetterRejected(parsed, decisions);
-    if (outcomes.some((outcome) => outcome.kind === 'rejected')) await this.positions.record(frontier.lastSettledWith(messages));
-    return { outcomes, claimed };
+    const outcomes = outcomesInOrder(parsed, decisions);
+    const rejected = outcomes.flatMap((outcome, i) => (outcome.kind === 'rejected' ? [{ message: messages[i], error: outcome.error }] : []));
+    for (const { message, error } of rejected) await this.deadLetter(message, error);
+    if (rejected.length > 0) await this.positions.record(frontier.lastSettledWith(messages));
+    return { outcomes };
+  }
+
+  /** Steps 2 to 5 for one group of events, in one transaction; their outcomes are counted once it committed. */
+  private async commitGroup(group: readonly ParsedMessage[], frontier: PartitionFrontier<FetchedMessage>, started: number): Promise<Decision[]> {
+    const settled: FetchedMessage[] = [];
+    const decided = await this.tracing.inSpan(CLAIM_SPAN, claimAttributes(group.length), () =>
+      this.idempotency.runBatchOnce(
+        // 2. Claim each event_id: a replay is skipped, a reused event_id with other billing fields is a conflict.
+        group.map(({ event }) => event),
+        // 3. Invoice the events claimed, each with its invoice.created outbox row.
+        (claimed) => this.invoices.invoiceOrders(claimed),
+        // 4. Store where each partition resumes: past every message settled here.
+        (inTransaction) => {
+          settled.push(...group.filter((_item, i) => inTransaction[i].kind !== 'rejected').map(({ message }) => message));
+          return this.positions.record(frontier.lastSettledWith(settled));
+        },
+      ),
+    );
+    // 5. Committed: only now do these events have an outcome.
+    frontier.markSettled(settled);
+    this.recordCommitted(group, decided, started);
+    return decided;
   }
 
   private parse(message: FetchedMessage): ParsedMessage | PoisonMessage {
@@ -101,7 +101,12 @@ export class OrderCompletedFlow {
     }
   }
 
-  private recordCommitted(group: readonly ParsedMessage[], decisions: readonly BatchDecision<InvoiceOutcome>[], started: number): void {
+  /** A consumer span of one message (KAFKA_BATCH_MAX_EVENTS=1) carries its event_id. */
+  private nameTheEventOfASingleMessage(parsed: readonly (ParsedMessage | PoisonMessage)[]): void {
+    if (parsed.length === 1 && isParsed(parsed[0])) this.tracing.annotate({ 'billing.event_id': parsed[0].event.eventId });
+  }
+
+  private recordCommitted(group: readonly ParsedMessage[], decisions: readonly Decision[], started: number): void {
     const finished = this.clock.now().getTime();
     group.forEach(({ message, event }, i) => {
       const outcome = outcomeOf(decisions[i]);
@@ -111,25 +116,19 @@ export class OrderCompletedFlow {
     });
   }
 
-  private async deadLetterRejected(
-    parsed: readonly (ParsedMessage | PoisonMessage)[],
-    decisions: readonly BatchDecision<InvoiceOutcome>[],
-  ): Promise<MessageOutcome[]> {
-    const outcomes: MessageOutcome[] = [];
-    let next = 0;
-    for (const item of parsed) {
-      const outcome: MessageOutcome = isParsed(item) ? outcomeOf(decisions[next++]) : { kind: 'rejected', error: item.poison };
-      if (outcome.kind === 'rejected') await this.deadLetter(item.message, outcome.error);
-      outcomes.push(outcome);
-    }
-    return outcomes;
-  }
-
   private async deadLetter(message: FetchedMessage, error: PoisonMessageError): Promise<void> {
     await this.deadLetters.publish(message, message, error);
     await this.positions.record([message]);
     this.outcomes.record(outcomeLabel({ kind: 'rejected', error }), { message, event: completeIdentity(identityOf(error), message.value), error });
   }
+}
+
+type Decision = BatchDecision<InvoiceOutcome>;
+
+/** Every message's outcome in the batch's order: poison as parsed, the events as their transactions decided. */
+function outcomesInOrder(parsed: readonly (ParsedMessage | PoisonMessage)[], decisions: readonly Decision[]): MessageOutcome[] {
+  let next = 0;
+  return parsed.map((item) => (isParsed(item) ? outcomeOf(decisions[next++]) : { kind: 'rejected', error: item.poison }));
 }
 
 function isParsed(item: ParsedMessage | PoisonMessage): item is ParsedMessage {
@@ -141,10 +140,7 @@ function isParsed(item: ParsedMessage | PoisonMessage): item is ParsedMessage {
  * refused ones stand alone: only they are rejected. The first half commits before the second starts, so each
  * partition stays in order.
  */
-async function isolatingRefusedEvents(
-  items: readonly ParsedMessage[],
-  commit: (group: readonly ParsedMessage[]) => Promise<BatchDecision<InvoiceOutcome>[]>,
-): Promise<BatchDecision<InvoiceOutcome>[]> {
+async function isolatingRefusedEvents(items: readonly ParsedMessage[], commit: (group: readonly ParsedMessage[]) => Promise<Decision[]>): Promise<Decision[]> {
   if (items.length === 0) return [];
   try {
     return await commit(items);
@@ -157,7 +153,7 @@ async function isolatingRefusedEvents(
   }
 }
 
-function outcomeOf(decision: BatchDecision<InvoiceOutcome>): MessageOutcome {
+function outcomeOf(decision: Decision): MessageOutcome {
   switch (decision.kind) {
     case 'rejected':
       return { kind: 'rejected', error: decision.error };

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { BillingConfig } from '../config/configuration';
 import { PoisonMessageError } from '../common/errors';
-import { fingerprintOf, IdempotentEvent, IdempotentEventParser } from '../idempotency/idempotent-event';
+import { fingerprintOf, IdempotentEvent } from '../idempotency/idempotent-event';
 import { JsonNumberText } from '../invoices/money';
 import { OrderCompletedEvent } from '../invoices/order-completed.event';
 import { rootNumberSource } from './json-member-source';
@@ -12,11 +12,10 @@ export type ParsedOrderCompleted = OrderCompletedEvent & IdempotentEvent;
 /** fatal: bytes that are not UTF-8 are refused, never decoded lossily into another order's id. */
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
+/** Turns a message value into a validated event, or throws PoisonMessageError. */
 @Injectable()
-export class OrderEventParser extends IdempotentEventParser<ParsedOrderCompleted> {
-  constructor(private readonly billing: BillingConfig) {
-    super();
-  }
+export class OrderEventParser {
+  constructor(private readonly billing: BillingConfig) {}
 
   parse(payload: unknown): ParsedOrderCompleted {
     return this.toEvent(this.decode(payload));
