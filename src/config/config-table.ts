@@ -400,6 +400,6 @@ function defaultOf(variable: Variable): string {
 }
 
 function secretOf(name: string, variable: Variable): string {
-  if (!variable.secret) return '';
-  return variable.type === 'external' ? 'yes' : `yes; or \`${name}_FILE\`, the path of a file holding it`;
+  if (!variable.secret) return 'no';
+  return variable.type === 'external' ? 'yes' : `yes (or \`${name}_FILE\`)`;
 }
