@@ -1,9 +1,8 @@
 /*
  * Every environment variable the service and its CLIs read, declared once: the loader (env-reader.ts) takes each
  * variable's type, default and range from here, and `npm run config:docs` writes docs/configuration.md from it.
- * Node 24 runs this file as it is (scripts/config-docs.mjs), so it imports types only.
+ * Node 24 runs this file as it is (scripts/config-docs.mjs, infra/), so it imports nothing.
  */
-import type { CompressionCodec } from '../kafka/compression-codec-names';
 
 interface Common {
   description: string;
@@ -56,7 +55,7 @@ export const CONSUME_MODES = ['batch', 'message'] as const;
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export const LOG_FORMATS = ['json', 'pretty'] as const;
 export const SASL_MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512'] as const;
-export const DLT_COMPRESSION_CODECS = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const satisfies readonly CompressionCodec[];
+export const DLT_COMPRESSION_CODECS = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const;
 
 export const CONFIG_TABLE = {
   DATABASE_URL: {

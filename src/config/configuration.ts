@@ -4,7 +4,7 @@ import { Env, EnvReader } from './env-reader';
 import { AuthConfig, readAuth } from './auth-config';
 import { KafkaSecurity, readKafkaSecurity } from './kafka-security';
 import { CompressionCodec } from '../kafka/compression-codec-names';
-import { CONFIG_TABLE, CONSUME_MODES, LOG_FORMATS, LOG_LEVELS } from './config-table';
+import { CONFIG_TABLE, CONSUME_MODES, DLT_COMPRESSION_CODECS, LOG_FORMATS, LOG_LEVELS } from './config-table';
 import { Fields } from './fields';
 
 export { CONSUME_MODES, INVOICE_CREATED_TOPIC, LOG_LEVELS, ORDER_COMPLETED_TOPIC } from './config-table';
@@ -114,6 +114,8 @@ export class ConsumerPolicyConfig {
 }
 
 export type ConsumeMode = (typeof CONSUME_MODES)[number];
+/** The table may only offer codecs the Kafka adapter can write. */
+DLT_COMPRESSION_CODECS satisfies readonly CompressionCodec[];
 
 export class HttpConfig {
   declare readonly port: number;
