@@ -44,16 +44,16 @@ describe('PostgreSQL connections that go silent', () => {
 
   const proxiedUrl = () => db.url.replace(':5432/', `:${proxy.port}/`);
   const bounded = (overrides: { queryTimeoutMs: number; silenceCheckAfterMs?: number; idleInTransactionTimeoutMs?: number }) =>
-    new DatabaseConfig(
-      proxiedUrl(),
-      Math.min(1_000, overrides.queryTimeoutMs - 100),
-      500,
-      overrides.queryTimeoutMs,
-      5_000,
-      10_000,
-      overrides.idleInTransactionTimeoutMs ?? 60_000,
-      overrides.silenceCheckAfterMs ?? 0,
-    );
+    new DatabaseConfig({
+      url: proxiedUrl(),
+      statementTimeoutMs: Math.min(1_000, overrides.queryTimeoutMs - 100),
+      lockTimeoutMs: 500,
+      queryTimeoutMs: overrides.queryTimeoutMs,
+      connectTimeoutMs: 5_000,
+      keepAliveInitialDelayMs: 10_000,
+      idleInTransactionTimeoutMs: overrides.idleInTransactionTimeoutMs ?? 60_000,
+      silenceCheckAfterMs: overrides.silenceCheckAfterMs ?? 0,
+    });
 
   it('a statement unanswered past the query timeout fails, and its connection is dropped rather than pooled again', async () => {
     dataSource = await serviceDataSource(bounded({ queryTimeoutMs: 1_500 }));

@@ -47,7 +47,10 @@ describe('transport security (private SASL_SSL broker, TLS-only PostgreSQL)', ()
       CONSUMER_RETRY_MAX_MS: '2000',
     };
     // The test's own client logs in as the broker's admin, so rotating the service's password leaves it working.
-    const admin = new KafkaSecurity({ ca: readFileSync(infra.ca, 'utf8') }, { mechanism: 'scram-sha-512', username: 'admin', password: infra.users.admin });
+    const admin = new KafkaSecurity({
+      tls: { ca: readFileSync(infra.ca, 'utf8') },
+      sasl: { mechanism: 'scram-sha-512', username: 'admin', password: infra.users.admin },
+    });
     kafka = await new TestKafka(kafkaClientOptions({ brokers: infra.brokers, security: admin })).connect();
     await kafka.createTopic(topic, 2);
     // The migrations run through the same verified TLS connection as the service.

@@ -26,7 +26,7 @@ describe('claimAt', () => {
 });
 
 describe('principalFromClaims', () => {
-  const defaults = new ClaimMapping();
+  const defaults = new ClaimMapping({ tenantClaim: 'tenant_id', rolesClaim: 'roles', adminRole: 'admin' });
 
   it('maps the default claims, sub and iss', () => {
     expect(principalFromClaims({ tenant_id: 'acme', roles: ['admin', 'x'], sub: 'u1', iss: 'https://idp' }, defaults)).toEqual({
@@ -40,9 +40,11 @@ describe('principalFromClaims', () => {
   });
 
   it('reads scope (and scp) as space-separated roles, any other roles claim only as an array', () => {
-    const scope = new ClaimMapping('org', 'scope', 'billing:admin');
+    const scope = new ClaimMapping({ tenantClaim: 'org', rolesClaim: 'scope', adminRole: 'billing:admin' });
     expect(principalFromClaims({ org: 'acme', scope: ' openid  billing:admin ' }, scope)).toMatchObject({ roles: ['openid', 'billing:admin'], admin: true });
-    expect(principalFromClaims({ org: 'acme', scp: 'billing:admin' }, new ClaimMapping('org', 'scp', 'billing:admin')).admin).toBe(true);
+    expect(
+      principalFromClaims({ org: 'acme', scp: 'billing:admin' }, new ClaimMapping({ tenantClaim: 'org', rolesClaim: 'scp', adminRole: 'billing:admin' })).admin,
+    ).toBe(true);
     expect(() => principalFromClaims({ tenant_id: 'acme', roles: 'admin' }, defaults)).toThrow(InvalidTokenError);
     expect(() => principalFromClaims({ tenant_id: 'acme', roles: ['admin', 7] }, defaults)).toThrow('token claim roles must be an array of strings');
     expect(() => principalFromClaims({ org: 'acme', scope: 42 }, scope)).toThrow('token claim scope must be a space-separated string or an array of strings');

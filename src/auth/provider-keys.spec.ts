@@ -42,7 +42,15 @@ describe('ProviderKeys', () => {
   let jwks: string;
 
   const config = (overrides: Partial<{ issuer: string; jwksUrl: string }>) =>
-    new IdentityProviderConfig(overrides.issuer ?? `${provider.origin}/realm`, 'api', overrides.jwksUrl, 600_000, 0, 1_000);
+    new IdentityProviderConfig({
+      issuer: overrides.issuer ?? `${provider.origin}/realm`,
+      audience: 'api',
+      jwksUrl: overrides.jwksUrl,
+      refreshIntervalMs: 600_000,
+      cooldownMs: 0,
+      timeoutMs: 1_000,
+      allowPlainHttp: false,
+    });
   const start = async (overrides: Partial<{ issuer: string; jwksUrl: string }>) => {
     keys = new ProviderKeys(config(overrides), pino({ level: 'silent' }));
     await keys.start();

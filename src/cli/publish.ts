@@ -4,6 +4,7 @@ import { Kafka, logLevel, Message, Partitioners } from 'kafkajs';
 import { cliKafkaDefaults } from '../config/cli-env';
 import { brokersFlag, CliUsageError, integerFlag, parseFlags, rateFlag, runCli, textFlag } from './cli-args';
 import { KafkaSecurity } from '../config/kafka-security';
+import { CONFIG_TABLE } from '../config/config-table';
 import { kafkaClientOptions } from '../transport-security/kafka-client-options';
 
 export const PUBLISH_USAGE = `usage: npm run publish -- --count N [--tenants T] [--duplicate-rate R] [--poison-rate P] [--topic order.completed] [--brokers host:port,...]
@@ -12,8 +13,8 @@ export const PUBLISH_USAGE = `usage: npm run publish -- --count N [--tenants T] 
   --tenants         tenants the events are spread over (tenant-1 ... tenant-T), default 5
   --duplicate-rate  extra re-sends of already published events, as a fraction of --count (0.2 = 20%), default 0
   --poison-rate     extra poison messages (invalid JSON, negative total), as a fraction of --count, default 0
-  --topic           default KAFKA_TOPIC or order.completed
-  --brokers         default KAFKA_BROKERS or 127.0.0.1:9092`;
+  --topic           default KAFKA_TOPIC or ${CONFIG_TABLE.KAFKA_TOPIC.default}
+  --brokers         default KAFKA_BROKERS or ${CONFIG_TABLE.KAFKA_BROKERS.default}`;
 
 export interface PublishOptions {
   count: number;

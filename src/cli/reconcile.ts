@@ -12,6 +12,7 @@ import { ReconcileSummary } from '../reconcile/reconcile-report';
 import { ProgressHandler, ReconcileOptions, Reconciler } from '../reconcile/reconciler';
 import { createSink, formatSummary, REPORT_FORMATS, ReportFormat } from '../reconcile/report-sinks';
 import { brokersFlag, CliUsageError, integerFlag, parseFlags, runCli, textFlag } from './cli-args';
+import { CONFIG_TABLE } from '../config/config-table';
 import { kafkaClientOptions } from '../transport-security/kafka-client-options';
 
 export const RECONCILE_USAGE = `usage: npm run reconcile -- --from <instant|offsets> --to <instant|offsets> [--topic order.completed] [--format table|json|csv] [--out FILE]
@@ -19,13 +20,13 @@ export const RECONCILE_USAGE = `usage: npm run reconcile -- --from <instant|offs
   --from, --to        an ISO 8601 instant with a zone (2026-11-24T00:00:00Z; a date alone is its UTC midnight), found
                       through Kafka's offset-for-time lookup, or offsets per partition (0:100,1:250); a partition left
                       out runs from its first offset (--from) or to its end (--to). --to is exclusive.
-  --topic             default KAFKA_TOPIC or order.completed
+  --topic             default KAFKA_TOPIC or ${CONFIG_TABLE.KAFKA_TOPIC.default}
   --dlt               default KAFKA_DLT_TOPIC or <topic>.dlt
   --group             the service's consumer group (its offsets stored in consumer_offsets mark what is pending), default KAFKA_GROUP_ID
   --format            table (summary and problems, default), json or csv (every message and orphan invoice)
   --out               write the report to FILE (the summary still goes to the terminal)
   --lookback-minutes  messages this long before the range are read to explain invoices created early in it, default 60
-  --brokers           default KAFKA_BROKERS or 127.0.0.1:9092
+  --brokers           default KAFKA_BROKERS or ${CONFIG_TABLE.KAFKA_BROKERS.default}
   --idle-timeout-ms   fail when no message arrives for this long before the end of the range, default 30000
 
 Exit code: 0 when every message and every invoice of the range is accounted for, 2 when something is unexplained or

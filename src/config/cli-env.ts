@@ -1,5 +1,5 @@
 import { Env, EnvReader } from './env-reader';
-import { BillingConfig, isIsoCurrency, ORDER_COMPLETED_TOPIC } from './configuration';
+import { BillingConfig, readBilling, readBrokers } from './configuration';
 import { readDatabaseUrl } from './database-url';
 import { KafkaSecurity, readKafkaSecurity } from './kafka-security';
 
@@ -10,14 +10,16 @@ export interface CliKafkaDefaults {
 }
 
 /**
- * The operator CLIs default to the service's own broker and topic variables, and reach the brokers with the
- * service's TLS and SASL settings, so one environment serves both.
+ * The operator CLIs default to the service's own broker and topic variables (read through the same table, with the
+ * same defaults and checks), and reach the brokers with the service's TLS and SASL settings, so one environment serves both.
  */
 export function cliKafkaDefaults(rawEnv: Env = process.env): CliKafkaDefaults {
   const env = new EnvReader(rawEnv);
+  const brokers = readBrokers(env).join(',');
+  const topic = env.string('KAFKA_TOPIC');
   const security = readKafkaSecurity(env);
   env.assertValid();
-  return { brokers: rawEnv.KAFKA_BROKERS?.trim() || '127.0.0.1:9092', topic: rawEnv.KAFKA_TOPIC?.trim() || ORDER_COMPLETED_TOPIC, security };
+  return { brokers, topic, security };
 }
 
 export interface ReconcileEnv extends CliKafkaDefaults {
@@ -32,10 +34,9 @@ export interface ReconcileEnv extends CliKafkaDefaults {
 export function loadReconcileEnv(rawEnv: Env = process.env): ReconcileEnv {
   const env = new EnvReader(rawEnv);
   const databaseUrl = readDatabaseUrl(env);
-  const defaultCurrency = env.string('BILLING_DEFAULT_CURRENCY', 'USD');
-  env.check('BILLING_DEFAULT_CURRENCY', isIsoCurrency(defaultCurrency), `must be an ISO 4217 code such as USD, got "${defaultCurrency}"`);
-  const groupId = env.string('KAFKA_GROUP_ID', 'billing-service');
+  const billing = readBilling(env);
+  const groupId = env.string('KAFKA_GROUP_ID');
   const deadLetterTopic = env.optionalString('KAFKA_DLT_TOPIC');
   env.assertValid();
-  return { ...cliKafkaDefaults(rawEnv), databaseUrl, groupId, deadLetterTopic, billing: new BillingConfig(defaultCurrency) };
+  return { ...cliKafkaDefaults(rawEnv), databaseUrl, groupId, deadLetterTopic, billing };
 }

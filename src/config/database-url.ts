@@ -2,7 +2,7 @@ import { Env, EnvReader } from './env-reader';
 import { DatabaseUrlError, postgresConnection } from './postgres-tls';
 
 export function readDatabaseUrl(env: EnvReader): string {
-  const url = env.secret('DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/billing');
+  const url = env.secret('DATABASE_URL');
   // Empty only when DATABASE_URL_FILE failed, which is already reported.
   if (url === '') return url;
   if (!/^postgres(ql)?:\/\/.+/.test(url)) {

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { BoolName, CONFIG_TABLE, EnumName, EnumValue, IntName, PemFileName, ReadableName, SecretName, TextName } from './config-table';
 
 export class ConfigValidationError extends Error {
   constructor(readonly problems: string[]) {
@@ -10,9 +11,16 @@ export class ConfigValidationError extends Error {
 export type Env = Readonly<Record<string, string | undefined>>;
 export type FileReader = (path: string) => string;
 
+type Defaulted = IntName | TextName | SecretName | EnumName;
+type DefaultOf<N extends Defaulted> = (typeof CONFIG_TABLE)[N] extends { default: infer D } ? D : undefined;
+type ChoiceOf<N extends EnumName> = DefaultOf<N> extends undefined ? EnumValue<N> | undefined : EnumValue<N>;
+
 const readUtf8: FileReader = (path) => readFileSync(path, 'utf8');
 
-/** Reads variables and collects every problem, so one boot reports them all. */
+/**
+ * Reads the variables of CONFIG_TABLE, each with the table's type, default and range, and collects every problem,
+ * so one boot reports them all. A problem names the variable; it never prints a secret's value.
+ */
 export class EnvReader {
   private readonly problems: string[] = [];
 
@@ -22,10 +30,10 @@ export class EnvReader {
   ) {}
 
   /** A secret comes from NAME or from the file NAME_FILE names (Docker and Kubernetes secrets), never both. */
-  secret(name: string, fallback?: string): string {
-    const fileVariable = `${name}_FILE`;
+  secret(name: SecretName & TextName): string {
+    const fileVariable = `${name}_FILE` as const;
     const path = this.optionalString(fileVariable);
-    if (!path) return this.string(name, fallback);
+    if (!path) return this.string(name);
     if (this.optionalString(name)) {
       this.problems.push(`${name} and ${fileVariable} are both set; give only one`);
       return '';
@@ -36,7 +44,7 @@ export class EnvReader {
   }
 
   /** The PEM text of the file the variable names, or undefined when the variable is not set. */
-  pemFile(name: string): string | undefined {
+  pemFile(name: PemFileName): string | undefined {
     const path = this.optionalString(name);
     if (!path) return undefined;
     const text = this.fileText(name, path);
@@ -44,7 +52,7 @@ export class EnvReader {
     return text;
   }
 
-  private fileText(name: string, path: string): string | undefined {
+  private fileText(name: ReadableName, path: string): string | undefined {
     try {
       return this.readFile(path);
     } catch (error) {
@@ -53,30 +61,36 @@ export class EnvReader {
     }
   }
 
-  string(name: string, fallback?: string): string {
+  /** The value, else the fallback a reader derives from other variables, else the table's default; else it is required. */
+  string(name: TextName, fallback?: string): string {
     const raw = this.env[name]?.trim();
     if (raw) return raw;
-    if (fallback !== undefined) return fallback;
+    const orDefault = fallback ?? defaultOf(name);
+    if (orDefault !== undefined) return orDefault;
     this.problems.push(`${name} is required`);
     return '';
   }
 
-  optionalString(name: string): string | undefined {
+  optionalString(name: ReadableName): string | undefined {
     return this.env[name]?.trim() || undefined;
   }
 
-  integer(name: string, fallback: number, { min, max }: { min: number; max: number }): number {
+  integer(name: IntName, fallback?: number): number {
+    const { min, max } = CONFIG_TABLE[name];
+    const orDefault = fallback ?? defaultOf(name);
+    if (orDefault === undefined) throw new Error(`${name} has no default in CONFIG_TABLE, so its reader must derive one`);
     const raw = this.env[name]?.trim();
-    if (!raw) return fallback;
+    if (!raw) return orDefault;
     const value = /^-?\d+$/.test(raw) ? Number(raw) : NaN;
     if (!Number.isSafeInteger(value) || value < min || value > max) {
       this.problems.push(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
-      return fallback;
+      return orDefault;
     }
     return value;
   }
 
-  boolean(name: string, fallback: boolean): boolean {
+  boolean(name: BoolName): boolean {
+    const fallback = CONFIG_TABLE[name].default;
     const raw = this.env[name]?.trim().toLowerCase();
     if (!raw) return fallback;
     if (['true', '1', 'yes'].includes(raw)) return true;
@@ -85,11 +99,32 @@ export class EnvReader {
     return fallback;
   }
 
-  check(name: string, ok: boolean, message: string): void {
+  /** One of the table's values; an invalid one is reported and read as the default (undefined when there is none). */
+  choice<N extends EnumName>(name: N, fallback: EnumValue<N>): EnumValue<N>;
+  choice<N extends EnumName>(name: N): ChoiceOf<N>;
+  choice<N extends EnumName>(name: N, fallback?: EnumValue<N>): EnumValue<N> | undefined {
+    const variable: { values: readonly string[]; caseInsensitive?: true } = CONFIG_TABLE[name];
+    const orDefault = fallback ?? (defaultOf(name) as EnumValue<N> | undefined);
+    const trimmed = this.env[name]?.trim();
+    const raw = variable.caseInsensitive ? trimmed?.toLowerCase() : trimmed;
+    if (!raw) return orDefault;
+    if (variable.values.includes(raw)) return raw as EnumValue<N>;
+    const allowed = variable.values.length === 2 ? variable.values.join(' or ') : `one of ${variable.values.join(', ')}`;
+    this.problems.push(`${name} must be ${allowed}, got "${raw}"`);
+    return orDefault;
+  }
+
+  check(name: ReadableName, ok: boolean, message: string): void {
     if (!ok) this.problems.push(`${name} ${message}`);
   }
 
   assertValid(): void {
     if (this.problems.length > 0) throw new ConfigValidationError(this.problems);
   }
+}
+
+function defaultOf<N extends Defaulted>(name: N): DefaultOf<N>;
+function defaultOf(name: Defaulted): unknown {
+  const variable = CONFIG_TABLE[name];
+  return 'default' in variable ? variable.default : undefined;
 }

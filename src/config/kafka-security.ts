@@ -1,6 +1,9 @@
 import { EnvReader } from './env-reader';
 
-export const SASL_MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512'] as const;
+import { PemFileName, ReadableName, SASL_MECHANISMS } from './config-table';
+import { Fields } from './fields';
+
+export { SASL_MECHANISMS } from './config-table';
 export type SaslMechanism = (typeof SASL_MECHANISMS)[number];
 
 export interface KafkaSasl {
@@ -18,10 +21,12 @@ export interface KafkaTls {
 
 /** How every Kafka client of the service and its CLIs reaches the brokers. There is no way to skip verification. */
 export class KafkaSecurity {
-  constructor(
-    readonly tls?: KafkaTls,
-    readonly sasl?: KafkaSasl,
-  ) {}
+  declare readonly tls?: KafkaTls;
+  declare readonly sasl?: KafkaSasl;
+
+  constructor(fields: Fields<KafkaSecurity>) {
+    Object.assign(this, fields);
+  }
 
   /** A logged or serialised config must never carry the password or key. */
   toJSON(): object {
@@ -33,9 +38,9 @@ export class KafkaSecurity {
 }
 
 export function readKafkaSecurity(env: EnvReader): KafkaSecurity {
-  const ssl = env.boolean('KAFKA_SSL', false);
+  const ssl = env.boolean('KAFKA_SSL');
   const tls = { ca: env.pemFile('KAFKA_SSL_CA_FILE'), cert: env.pemFile('KAFKA_SSL_CERT_FILE'), key: env.pemFile('KAFKA_SSL_KEY_FILE') };
-  for (const name of ['KAFKA_SSL_CA_FILE', 'KAFKA_SSL_CERT_FILE', 'KAFKA_SSL_KEY_FILE']) {
+  for (const name of ['KAFKA_SSL_CA_FILE', 'KAFKA_SSL_CERT_FILE', 'KAFKA_SSL_KEY_FILE'] satisfies PemFileName[]) {
     env.check(name, ssl || !env.optionalString(name), 'needs KAFKA_SSL=true');
   }
   env.check(
@@ -43,21 +48,19 @@ export function readKafkaSecurity(env: EnvReader): KafkaSecurity {
     Boolean(env.optionalString('KAFKA_SSL_CERT_FILE')) === Boolean(env.optionalString('KAFKA_SSL_KEY_FILE')),
     'and KAFKA_SSL_CERT_FILE must be given together',
   );
-  return new KafkaSecurity(ssl ? tls : undefined, readSasl(env, ssl));
+  return new KafkaSecurity({ tls: ssl ? tls : undefined, sasl: readSasl(env, ssl) });
 }
 
 function readSasl(env: EnvReader, ssl: boolean): KafkaSasl | undefined {
-  const mechanism = env.optionalString('KAFKA_SASL_MECHANISM')?.toLowerCase();
-  if (mechanism === undefined) {
-    for (const name of ['KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD', 'KAFKA_SASL_PASSWORD_FILE'])
+  if (!env.optionalString('KAFKA_SASL_MECHANISM')) {
+    for (const name of ['KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD', 'KAFKA_SASL_PASSWORD_FILE'] satisfies ReadableName[])
       env.check(name, !env.optionalString(name), 'needs KAFKA_SASL_MECHANISM');
     return undefined;
   }
-  const known = (SASL_MECHANISMS as readonly string[]).includes(mechanism);
-  env.check('KAFKA_SASL_MECHANISM', known, `must be one of ${SASL_MECHANISMS.join(', ')}, got "${mechanism}"`);
+  const mechanism = env.choice('KAFKA_SASL_MECHANISM');
   // PLAIN sends the password itself: only inside TLS.
   env.check('KAFKA_SASL_MECHANISM', mechanism !== 'plain' || ssl, 'plain sends the password in clear text; it needs KAFKA_SSL=true');
   const username = env.string('KAFKA_SASL_USERNAME');
   const password = env.secret('KAFKA_SASL_PASSWORD');
-  return known ? { mechanism: mechanism as SaslMechanism, username, password } : undefined;
+  return mechanism ? { mechanism, username, password } : undefined;
 }

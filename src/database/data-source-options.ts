@@ -1,11 +1,11 @@
 import { join } from 'node:path';
 import { DataSourceOptions } from 'typeorm';
-import { DatabaseConfig } from '../config/configuration';
+import { DatabaseConfig, defaultDatabaseConfig } from '../config/configuration';
 import { postgresConnection } from '../config/postgres-tls';
 import { BoundedPgClient } from './bounded-pg-client';
 
 /** What every connection carries, the migrations' and the CLIs' too: a bounded connect, TCP keepalive. */
-const CONNECTION_DEFAULTS = new DatabaseConfig('');
+const CONNECTION_DEFAULTS = defaultDatabaseConfig('');
 
 /**
  * The service's own sessions: the server cuts slow statements and lock waits, and ends a session left idle inside a

@@ -28,11 +28,11 @@ describe('StaleEventDetector', () => {
     const sink = new Writable({ write: (chunk: Buffer, _e, done) => (lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>), done()) });
     transactions = new TransactionRunner(committingDataSource);
     detector = new StaleEventDetector(
-      new RetentionConfig(30, '0 3 * * *', 1000),
+      new RetentionConfig({ retentionDays: 30, cleanupCron: '0 3 * * *', cleanupBatchSize: 1000 }),
       { now: () => NOW },
       metrics,
       transactions,
-      createRootLogger(new LoggingConfig('info', 'json'), sink),
+      createRootLogger(new LoggingConfig({ level: 'info', format: 'json' }), sink),
     );
   });
 

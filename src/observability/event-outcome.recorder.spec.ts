@@ -18,10 +18,10 @@ function capturingLogger() {
       done();
     },
   });
-  return { logger: createRootLogger(new LoggingConfig('info', 'json'), sink), lines };
+  return { logger: createRootLogger(new LoggingConfig({ level: 'info', format: 'json' }), sink), lines };
 }
 
-const RETENTION = new RetentionConfig(30, '0 3 * * *', 5000);
+const RETENTION = new RetentionConfig({ retentionDays: 30, cleanupCron: '0 3 * * *', cleanupBatchSize: 5000 });
 
 describe('EventOutcomeRecorder', () => {
   it('writes one structured JSON line per outcome with the event and its Kafka coordinates', () => {

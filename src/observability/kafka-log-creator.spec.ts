@@ -9,7 +9,7 @@ describe('kafkaLogCreator', () => {
   const sink = new Writable({
     write: (chunk: Buffer, _e, done) => (lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>), done()),
   });
-  const log = kafkaLogCreator(createRootLogger(new LoggingConfig('info', 'json'), sink))(logLevel.INFO);
+  const log = kafkaLogCreator(createRootLogger(new LoggingConfig({ level: 'info', format: 'json' }), sink))(logLevel.INFO);
 
   beforeEach(() => (lines.length = 0));
 

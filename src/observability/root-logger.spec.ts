@@ -10,7 +10,7 @@ function capture() {
       done();
     },
   });
-  return { logger: createRootLogger(new LoggingConfig('info', 'json'), sink), lines };
+  return { logger: createRootLogger(new LoggingConfig({ level: 'info', format: 'json' }), sink), lines };
 }
 
 describe('root logger', () => {
@@ -37,7 +37,7 @@ describe('root logger', () => {
   it('respects the configured level', () => {
     const lines: string[] = [];
     const sink = new Writable({ write: (chunk: Buffer, _e, done) => (lines.push(chunk.toString()), done()) });
-    const logger = createRootLogger(new LoggingConfig('warn', 'json'), sink);
+    const logger = createRootLogger(new LoggingConfig({ level: 'warn', format: 'json' }), sink);
     logger.info('hidden');
     logger.warn('shown');
     expect(lines.map((l) => (JSON.parse(l) as { msg: string }).msg)).toEqual(['shown']);

@@ -26,7 +26,16 @@ class ScriptedWatchdog extends SilenceWatchdog {
 }
 
 describe('SilenceWatchdog', () => {
-  const config = new DatabaseConfig('postgres://postgres@127.0.0.1:5432/billing', 30_000, 10_000, 35_000, 10_000, 10_000, 60_000, 5_000);
+  const config = new DatabaseConfig({
+    url: 'postgres://postgres@127.0.0.1:5432/billing',
+    statementTimeoutMs: 30_000,
+    lockTimeoutMs: 10_000,
+    queryTimeoutMs: 35_000,
+    connectTimeoutMs: 10_000,
+    keepAliveInitialDelayMs: 10_000,
+    idleInTransactionTimeoutMs: 60_000,
+    silenceCheckAfterMs: 5_000,
+  });
   const now = 1_000_000;
   let watchdog: ScriptedWatchdog;
 
@@ -96,10 +105,7 @@ describe('SilenceWatchdog', () => {
   });
 
   it('is off at 0', () => {
-    const off = new ScriptedWatchdog(
-      new DatabaseConfig('postgres://x@127.0.0.1/b', 30_000, 10_000, 35_000, 10_000, 10_000, 60_000, 0),
-      pino({ enabled: false }),
-    );
+    const off = new ScriptedWatchdog(new DatabaseConfig({ ...config, url: 'postgres://x@127.0.0.1/b', silenceCheckAfterMs: 0 }), pino({ enabled: false }));
     off.onApplicationBootstrap();
     expect((off as unknown as { timer?: unknown }).timer).toBeUndefined();
   });

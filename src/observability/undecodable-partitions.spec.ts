@@ -14,7 +14,7 @@ function parkedPartitions() {
     },
   });
   const metrics = new BillingMetrics();
-  const partitions = new UndecodablePartitions(metrics, new Clock(), createRootLogger(new LoggingConfig('info', 'json'), sink));
+  const partitions = new UndecodablePartitions(metrics, new Clock(), createRootLogger(new LoggingConfig({ level: 'info', format: 'json' }), sink));
   return { partitions, metrics, lines };
 }
 

@@ -11,7 +11,17 @@ import { OutboxRepository, PendingOutboxRow } from './outbox.repository';
 const ROW = { id: '1', event_id: 'e', invoice_id: 'i', order_id: 'o' } as PendingOutboxRow;
 
 function relayWith(publish: (rows: readonly PendingOutboxRow[], abandoned?: AbortSignal) => Promise<void>) {
-  const config = new OutboxConfig('invoice.created', true, 16, 500, 1_000, 200, 30_000, 120_000, 50);
+  const config = new OutboxConfig({
+    topic: 'invoice.created',
+    relayEnabled: true,
+    shards: 16,
+    batchSize: 500,
+    pollIntervalMs: 1_000,
+    retryInitialMs: 200,
+    retryMaxMs: 30_000,
+    unhealthyAfterMs: 120_000,
+    publishTimeoutMs: 50,
+  });
   let transactionEnded = false;
   const transactions = {
     run: async <T>(work: () => Promise<T>) => {

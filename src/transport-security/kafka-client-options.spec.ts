@@ -18,17 +18,17 @@ describe('kafkaClientOptions', () => {
 
   it('is plain brokers when nothing is set', () => {
     expect(kafkaClientOptions({ brokers: ['b:9092'] })).toEqual({ brokers: ['b:9092'] });
-    expect(kafkaClientOptions({ brokers: ['b:9092'], security: new KafkaSecurity() })).toEqual({ brokers: ['b:9092'] });
+    expect(kafkaClientOptions({ brokers: ['b:9092'], security: new KafkaSecurity({}) })).toEqual({ brokers: ['b:9092'] });
   });
 
   it('always verifies the broker certificate and passes SASL through', () => {
-    const security = new KafkaSecurity({ ca: 'CA', cert: 'C', key: 'K' }, { mechanism: 'scram-sha-512', username: 'u', password: 'p' });
+    const security = new KafkaSecurity({ tls: { ca: 'CA', cert: 'C', key: 'K' }, sasl: { mechanism: 'scram-sha-512', username: 'u', password: 'p' } });
     expect(kafkaClientOptions({ brokers: ['b:9093'], security })).toEqual({
       brokers: ['b:9093'],
       ssl: { ca: 'CA', cert: 'C', key: 'K', rejectUnauthorized: true },
       sasl: { mechanism: 'scram-sha-512', username: 'u', password: 'p' },
     });
-    const sneaky = new KafkaSecurity({ rejectUnauthorized: false } as never);
+    const sneaky = new KafkaSecurity({ tls: { rejectUnauthorized: false } as never });
     expect(kafkaClientOptions({ brokers: ['b:9093'], security: sneaky }).ssl).toEqual({ rejectUnauthorized: true });
   });
 });

@@ -131,7 +131,7 @@ export async function startTestApp(options: TestAppOptions): Promise<{ app: INes
   const destination = (options.logs ?? 'captured') === 'captured' ? capturedLogs() : undefined;
   let builder: TestingModuleBuilder = Test.createTestingModule({ imports: [AppModule.forRoot(config)] })
     .overrideProvider(ROOT_LOGGER)
-    .useValue(createRootLogger(new LoggingConfig(config.logging.level, 'json'), destination));
+    .useValue(createRootLogger(new LoggingConfig({ level: config.logging.level, format: 'json' }), destination));
   for (const override of options.overrides ?? []) {
     const provider = builder.overrideProvider(override.provide);
     builder = override.useClass ? provider.useClass(override.useClass) : provider.useValue(override.useValue);
