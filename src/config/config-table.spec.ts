@@ -77,7 +77,6 @@ describe('the table-driven loader', () => {
       groupId: CONFIG_TABLE.KAFKA_GROUP_ID.default,
       topic: CONFIG_TABLE.KAFKA_TOPIC.default,
       deadLetterTopic: `${CONFIG_TABLE.KAFKA_TOPIC.default}.dlt`,
-      consumeMode: CONFIG_TABLE.KAFKA_CONSUME_MODE.default,
       sessionTimeoutMs: CONFIG_TABLE.KAFKA_SESSION_TIMEOUT_MS.default,
     });
     expect(config.retention).toEqual({ retentionDays: 30, cleanupCron: CONFIG_TABLE.CLEANUP_CRON.default, cleanupBatchSize: 5000 });
@@ -87,12 +86,18 @@ describe('the table-driven loader', () => {
     expect(config.billing.defaultCurrency).toBe('USD');
   });
 
+  it('refuses a removed variable that is still set, saying what replaced it', () => {
+    expect(() => loadConfig({ AUTH_JWT_SECRET: SECRET, KAFKA_CONSUME_MODE: 'message' })).toThrow(
+      /KAFKA_CONSUME_MODE was removed: every consumer takes batches; for a transaction per message set KAFKA_BATCH_MAX_EVENTS=1/,
+    );
+  });
+
   it('gives a bad value exactly one line, naming the variable and what it must be', () => {
     const load = (env: Env) => problemsOf(() => loadConfig({ AUTH_JWT_SECRET: SECRET, ...env }));
     expect(load({ PORT: '70000' })).toEqual(['PORT must be an integer from 1 to 65535, got "70000"']);
     expect(load({ OUTBOX_RELAY_ENABLED: 'maybe' })).toEqual(['OUTBOX_RELAY_ENABLED must be true or false, got "maybe"']);
     expect(load({ KAFKA_DLT_COMPRESSION: 'brotli' })).toEqual(['KAFKA_DLT_COMPRESSION must be one of none, gzip, snappy, lz4, zstd, got "brotli"']);
-    expect(load({ KAFKA_CONSUME_MODE: 'stream' })).toEqual(['KAFKA_CONSUME_MODE must be batch or message, got "stream"']);
+    expect(load({ LOG_FORMAT: 'xml' })).toEqual(['LOG_FORMAT must be json or pretty, got "xml"']);
     expect(load({ LOG_LEVEL: 'Warn' })).toEqual([]);
   });
 

@@ -51,11 +51,15 @@ export type Variable = IntVariable | StringVariable | UrlVariable | PemFileVaria
 
 export const ORDER_COMPLETED_TOPIC = 'order.completed';
 export const INVOICE_CREATED_TOPIC = 'invoice.created';
-export const CONSUME_MODES = ['batch', 'message'] as const;
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export const LOG_FORMATS = ['json', 'pretty'] as const;
 export const SASL_MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512'] as const;
 export const DLT_COMPRESSION_CODECS = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const;
+
+/** Variables the service read once and no longer does: a deployment that still sets one is refused, with what to do instead. */
+export const REMOVED_VARIABLES: Readonly<Record<string, string>> = {
+  KAFKA_CONSUME_MODE: 'was removed: every consumer takes batches; for a transaction per message set KAFKA_BATCH_MAX_EVENTS=1',
+};
 
 export const CONFIG_TABLE = {
   DATABASE_URL: {
@@ -72,12 +76,6 @@ export const CONFIG_TABLE = {
   KAFKA_DLT_TOPIC: { type: 'string', defaultText: '`<KAFKA_TOPIC>.dlt`', description: 'the dead-letter topic' },
   KAFKA_PARTITIONS_CONCURRENCY: { type: 'int', default: 12, min: 1, max: 256, description: 'partitions the consumer processes at once' },
   KAFKA_TOPIC_PARTITIONS: { type: 'int', default: 12, min: 1, max: 1000, description: 'partitions of a missing topic the service creates' },
-  KAFKA_CONSUME_MODE: {
-    type: 'enum',
-    values: CONSUME_MODES,
-    default: 'batch',
-    description: '`batch`: one claim statement and one transaction per group of fetched batches; `message`: one per message',
-  },
   KAFKA_SESSION_TIMEOUT_MS: {
     type: 'int',
     default: 30_000,
@@ -123,8 +121,8 @@ export const CONFIG_TABLE = {
     max: 64 * 1024 * 1024,
     description: 'bytes per partition in one fetch; at most `KAFKA_FETCH_MAX_BYTES`',
   },
-  KAFKA_BATCH_MAX_EVENTS: { type: 'int', default: 2_000, min: 1, max: 50_000, description: 'events one transaction takes in batch mode' },
-  KAFKA_BATCH_MAX_TRANSACTIONS: { type: 'int', default: 2, min: 1, max: 16, description: 'batch-mode transactions in flight at once' },
+  KAFKA_BATCH_MAX_EVENTS: { type: 'int', default: 2_000, min: 1, max: 50_000, description: 'events one transaction takes; `1`: a transaction per message' },
+  KAFKA_BATCH_MAX_TRANSACTIONS: { type: 'int', default: 2, min: 1, max: 16, description: 'transactions in flight at once' },
   KAFKA_SSL: { type: 'bool', default: false, description: '`true`: TLS to every broker; the certificate is always verified' },
   KAFKA_SSL_CA_FILE: {
     type: 'pem-file',

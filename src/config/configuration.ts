@@ -4,10 +4,10 @@ import { Env, EnvReader } from './env-reader';
 import { AuthConfig, readAuth } from './auth-config';
 import { KafkaSecurity, readKafkaSecurity } from './kafka-security';
 import { CompressionCodec } from '../kafka/compression-codec-names';
-import { CONFIG_TABLE, CONSUME_MODES, DLT_COMPRESSION_CODECS, LOG_FORMATS, LOG_LEVELS } from './config-table';
+import { CONFIG_TABLE, DLT_COMPRESSION_CODECS, LOG_FORMATS, LOG_LEVELS, REMOVED_VARIABLES } from './config-table';
 import { Fields } from './fields';
 
-export { CONSUME_MODES, INVOICE_CREATED_TOPIC, LOG_LEVELS, ORDER_COMPLETED_TOPIC } from './config-table';
+export { INVOICE_CREATED_TOPIC, LOG_LEVELS, ORDER_COMPLETED_TOPIC } from './config-table';
 export { AUTH_ALGORITHMS, AuthConfig, ClaimMapping, IdentityProviderConfig, isAllowedProviderUrl, MIN_JWT_SECRET_LENGTH } from './auth-config';
 
 export class DatabaseConfig {
@@ -79,23 +79,23 @@ export function produceAckTimeoutFor(requestTimeoutMs: number): number {
 }
 
 export class KafkaConfig {
-  constructor(
-    readonly brokers: string[],
-    readonly clientId: string,
-    readonly groupId: string,
-    readonly topic: string,
-    readonly deadLetterTopic: string,
-    readonly partitionsConsumedConcurrently: number,
-    /** Used only when the service creates a missing input topic. */
-    readonly topicPartitions: number,
-    /** batch: one claim statement and one transaction per fetched batch; message: one per message. */
-    readonly consumeMode: ConsumeMode,
-    /** How long a consumer that died silently keeps its partitions before the group moves them. */
-    readonly sessionTimeoutMs: number = CONFIG_TABLE.KAFKA_SESSION_TIMEOUT_MS.default,
-    readonly security = new KafkaSecurity({}),
-    readonly buffers = readConsumerBuffers(new EnvReader({})),
-    readonly timeouts = new KafkaTimeoutConfig(),
-  ) {}
+  declare readonly brokers: string[];
+  declare readonly clientId: string;
+  declare readonly groupId: string;
+  declare readonly topic: string;
+  declare readonly deadLetterTopic: string;
+  declare readonly partitionsConsumedConcurrently: number;
+  /** Used only when the service creates a missing input topic. */
+  declare readonly topicPartitions: number;
+  /** How long a consumer that died silently keeps its partitions before the group moves them. */
+  declare readonly sessionTimeoutMs: number;
+  declare readonly security: KafkaSecurity;
+  declare readonly buffers: ConsumerBufferConfig;
+  declare readonly timeouts: KafkaTimeoutConfig;
+
+  constructor(fields: Fields<KafkaConfig>) {
+    Object.assign(this, fields);
+  }
 }
 
 /** What the consumer does with a failed message: how it retries a fault, and how it dead-letters poison. */
@@ -113,7 +113,6 @@ export class ConsumerPolicyConfig {
   ) {}
 }
 
-export type ConsumeMode = (typeof CONSUME_MODES)[number];
 /** The table may only offer codecs the Kafka adapter can write. */
 DLT_COMPRESSION_CODECS satisfies readonly CompressionCodec[];
 
@@ -230,20 +229,19 @@ function readKafka(env: EnvReader): KafkaConfig {
   const topic = env.string('KAFKA_TOPIC');
   // The broker refuses anything below its group.min.session.timeout.ms (6 s by default).
   const sessionTimeoutMs = env.integer('KAFKA_SESSION_TIMEOUT_MS');
-  return new KafkaConfig(
-    readBrokers(env),
-    env.string('KAFKA_CLIENT_ID'),
-    env.string('KAFKA_GROUP_ID'),
+  return new KafkaConfig({
+    brokers: readBrokers(env),
+    clientId: env.string('KAFKA_CLIENT_ID'),
+    groupId: env.string('KAFKA_GROUP_ID'),
     topic,
-    env.string('KAFKA_DLT_TOPIC', `${topic}.dlt`),
-    env.integer('KAFKA_PARTITIONS_CONCURRENCY'),
-    env.integer('KAFKA_TOPIC_PARTITIONS'),
-    env.choice('KAFKA_CONSUME_MODE'),
+    deadLetterTopic: env.string('KAFKA_DLT_TOPIC', `${topic}.dlt`),
+    partitionsConsumedConcurrently: env.integer('KAFKA_PARTITIONS_CONCURRENCY'),
+    topicPartitions: env.integer('KAFKA_TOPIC_PARTITIONS'),
     sessionTimeoutMs,
-    readKafkaSecurity(env),
-    readConsumerBuffers(env),
-    readKafkaTimeouts(env, sessionTimeoutMs),
-  );
+    security: readKafkaSecurity(env),
+    buffers: readConsumerBuffers(env),
+    timeouts: readKafkaTimeouts(env, sessionTimeoutMs),
+  });
 }
 
 export function readBrokers(env: EnvReader): string[] {
@@ -392,6 +390,7 @@ export function readBilling(env: EnvReader): BillingConfig {
 
 export function loadConfig(rawEnv: Env): AppConfig {
   const env = new EnvReader(rawEnv);
+  env.refuseRemoved(REMOVED_VARIABLES);
   const databaseUrl = readDatabaseUrl(env);
   const auth = readAuth(env);
   const billing = readBilling(env);

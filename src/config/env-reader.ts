@@ -114,6 +114,11 @@ export class EnvReader {
     return orDefault;
   }
 
+  /** A removed variable that is still set is reported with what replaced it. */
+  refuseRemoved(removed: Readonly<Record<string, string>>): void {
+    for (const [name, instead] of Object.entries(removed)) if (this.env[name] !== undefined) this.problems.push(`${name} ${instead}`);
+  }
+
   check(name: ReadableName, ok: boolean, message: string): void {
     if (!ok) this.problems.push(`${name} ${message}`);
   }

@@ -1,6 +1,6 @@
 import { Producer, ProducerRecord } from 'kafkajs';
 import { PoisonMessageError } from '../common/errors';
-import { ConsumerPolicyConfig, KafkaConfig, KafkaTimeoutConfig } from '../config/configuration';
+import { ConsumerPolicyConfig, KafkaConfig, KafkaTimeoutConfig, loadConfig } from '../config/configuration';
 import { KafkaLogging } from '../observability/logging.module';
 import { Tracing } from '../tracing/tracing';
 import { BoundedKafka } from '../transport-security/bounded-kafka';
@@ -14,7 +14,13 @@ describe('DeadLetterPublisher', () => {
     const producer = { connect: async () => {}, disconnect: async () => {}, send: (record: ProducerRecord) => Promise.resolve(void sent.push(record)) };
     jest.spyOn(BoundedKafka.prototype, 'producer').mockReturnValue(producer as unknown as Producer);
     const timeouts = new KafkaTimeoutConfig(3_000, 10_000);
-    const config = new KafkaConfig(['127.0.0.1:9092'], 'billing', 'billing', 'orders', 'orders.dlt', 1, 1, 'batch', 30_000, undefined, undefined, timeouts);
+    const config = new KafkaConfig({
+      ...loadConfig({ AUTH_JWT_SECRET: 'unit-test-secret-0123456789-abcdefghijkl' }).kafka,
+      brokers: ['127.0.0.1:9092'],
+      topic: 'orders',
+      deadLetterTopic: 'orders.dlt',
+      timeouts,
+    });
     const logging = { logCreator: () => () => undefined } as unknown as KafkaLogging;
     const tracing = { send: (_topic: string, work: () => Promise<void>) => work() } as unknown as Tracing;
     const publisher = new DeadLetterPublisher(config, new ConsumerPolicyConfig(100, 1_000, 60_000, 1_000_000), logging, tracing);
