@@ -1,6 +1,9 @@
 import { readFileSync } from 'node:fs';
+import { BillingError } from '../common/errors';
 
-export class ConfigValidationError extends Error {
+export class ConfigValidationError extends BillingError {
+  readonly code = 'config.invalid';
+
   constructor(readonly problems: string[]) {
     super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
     this.name = 'ConfigValidationError';

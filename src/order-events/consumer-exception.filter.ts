@@ -7,6 +7,7 @@ import { SettledPositions } from '../consumer-offsets/settled-positions';
 import { completeIdentity } from '../observability/event-identity';
 import { EventIdentity, EventOutcomeRecorder } from '../observability/event-outcome.recorder';
 import { DeadLetterPublisher } from './dead-letter.publisher';
+import { mustDeadLetter } from './kafka-fate';
 
 /**
  * The one place that decides the fate of a failed message. Poison can never succeed: it goes to the
@@ -28,7 +29,7 @@ export class ConsumerExceptionFilter implements RpcExceptionFilter, RejectedEven
     // A batch's transaction rolled back: none of its messages has an outcome yet. The retry of each of its partitions is counted (billing_event_retries_total).
     if (delivery.mode === 'batch') return throwError(() => error);
     const [message] = delivery.messages;
-    if (!(error instanceof PoisonMessageError)) {
+    if (!mustDeadLetter(error)) {
       this.outcomes.record('failed', { message, event: identityOf(error), error });
       return throwError(() => error);
     }

@@ -6,6 +6,7 @@ import { EventOutcomeRecorder } from '../observability/event-outcome.recorder';
 import { Delivery, deliveryOf, eventBatchOf, FetchedMessage, parseMessage } from './delivery';
 import { IdempotentEvent, IdempotentEventParser } from '../idempotency/idempotent-event';
 import { BatchDecision, IdempotencyService } from '../idempotency/idempotency.service';
+import { mustDeadLetter } from './kafka-fate';
 import { outcomeOf } from './outcome-of';
 import { RejectedEventSink } from './rejected-event.sink';
 import { PartitionFrontier, SettledPositions } from '../consumer-offsets/settled-positions';
@@ -104,7 +105,7 @@ export class IdempotentBatchInterceptor implements NestInterceptor {
     try {
       return { message, event: parseMessage(this.parser, message) };
     } catch (error) {
-      if (error instanceof PoisonMessageError) return { message, poison: error };
+      if (mustDeadLetter(error)) return { message, poison: error };
       throw error;
     }
   }
