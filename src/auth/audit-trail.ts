@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { HttpException, Inject, Injectable } from '@nestjs/common';
 import { Logger } from 'pino';
-import { AppError } from '../common/errors';
+import { BillingError } from '../common/errors';
 import { TransactionRunner } from '../database/transaction-runner';
 import { BillingMetrics } from '../observability/billing-metrics';
 import { ROOT_LOGGER } from '../observability/root-logger';
@@ -125,7 +125,7 @@ export class AuditTrail {
 }
 
 function errorCodeOf(error: unknown): string {
-  if (error instanceof AppError) return error.code;
+  if (error instanceof BillingError) return error.code;
   if (error instanceof HttpException) return `http.${error.getStatus()}`;
   return 'internal';
 }

@@ -1,27 +1,22 @@
-import { AppError } from '../common/errors';
+import { BillingError } from '../common/errors';
 
-export class MissingTokenError extends AppError {
+export class MissingTokenError extends BillingError {
   readonly code = 'auth.token_missing';
-  readonly httpStatus = 401;
 }
 
-export class InvalidTokenError extends AppError {
+export class InvalidTokenError extends BillingError {
   readonly code = 'auth.token_invalid';
-  readonly httpStatus = 401;
 }
 
-export class ExpiredTokenError extends AppError {
+export class ExpiredTokenError extends BillingError {
   readonly code = 'auth.token_expired';
-  readonly httpStatus = 401;
 }
 
-export class ForbiddenError extends AppError {
+export class ForbiddenError extends BillingError {
   readonly code = 'auth.forbidden';
-  readonly httpStatus = 403;
 }
 
 /** Identity-provider mode before any key set could be fetched: the service cannot judge the token, the client did nothing wrong. */
-export class SigningKeysUnavailableError extends AppError {
+export class SigningKeysUnavailableError extends BillingError {
   readonly code = 'auth.keys_unavailable';
-  readonly httpStatus = 503;
 }

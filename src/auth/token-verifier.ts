@@ -2,7 +2,7 @@ import { Inject, Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/commo
 import { errors, jwtVerify, JWTVerifyOptions } from 'jose';
 import { Logger } from 'pino';
 import { AUTH_ALGORITHMS, AuthConfig } from '../config/configuration';
-import { AppError } from '../common/errors';
+import { BillingError } from '../common/errors';
 import { BillingMetrics } from '../observability/billing-metrics';
 import { ROOT_LOGGER } from '../observability/root-logger';
 import { ExpiredTokenError, InvalidTokenError } from './auth.errors';
@@ -57,8 +57,8 @@ export class TokenVerifier implements OnModuleInit, OnModuleDestroy {
   }
 }
 
-function asAuthError(error: unknown): AppError {
-  if (error instanceof AppError) return error;
+function asAuthError(error: unknown): BillingError {
+  if (error instanceof BillingError) return error;
   if (error instanceof errors.JWTExpired) return new ExpiredTokenError('token expired');
   if (error instanceof errors.JWKSNoMatchingKey) return new InvalidTokenError('invalid token: no signing key of the identity provider matches its kid and alg');
   // Whatever else a hostile token makes jose throw, it is the token's fault, never a 5xx.

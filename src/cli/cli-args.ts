@@ -1,7 +1,8 @@
 import { parseArgs, ParseArgsConfig } from 'node:util';
+import { BillingError } from '../common/errors';
 
 /** A bad command line: printed with the usage and exit code 64 (EX_USAGE), never a stack trace. */
-export class CliUsageError extends Error {
+export class CliUsageError extends BillingError {
   readonly code = 'cli.usage';
 
   constructor(message: string) {

@@ -1,9 +1,9 @@
 import { Message, Partitioners, Producer, ProducerRecord, RecordMetadata } from 'kafkajs';
+import { BillingError } from './errors';
 
 /** A send that kafkajs reported done although some of its partitions were never written. Retriable: send again. */
-export class IncompleteSendError extends Error {
+export class IncompleteSendError extends BillingError {
   readonly code = 'kafka.incomplete_send';
-  readonly retriable = true;
 }
 
 /**

@@ -1,10 +1,11 @@
+import { ERROR_CODES, ErrorCode } from './error-codes';
+
 /**
- * Every error the service raises on purpose carries a stable code that clients and operators can rely on,
- * and the HTTP status it means, so that a new error can never turn into an unexplained 500.
+ * Every error the service raises on purpose carries a stable code from the registry (ERROR_CODES), which says whether
+ * it is retriable. What it means to a transport (an HTTP status, a retry or a dead letter) is decided by that transport.
  */
-export abstract class AppError extends Error {
-  abstract readonly code: string;
-  abstract readonly httpStatus: number;
+export abstract class BillingError extends Error {
+  abstract readonly code: ErrorCode;
 
   constructor(
     message: string,
@@ -13,21 +14,22 @@ export abstract class AppError extends Error {
     super(message);
     this.name = new.target.name;
   }
+
+  get retriable(): boolean {
+    return ERROR_CODES[this.code].retriable;
+  }
 }
 
 /** A request the client can fix: bad query parameters, a malformed id or cursor. */
-export class InvalidRequestError extends AppError {
+export class InvalidRequestError extends BillingError {
   readonly code = 'request.invalid';
-  readonly httpStatus = 400;
 }
 
 export type PoisonReason = 'invalid_encoding' | 'invalid_json' | 'invalid_payload' | 'conflict' | 'rejected_by_database';
 
 /** A message that can never succeed, however often it is retried. */
-export class PoisonMessageError extends AppError {
-  readonly code: string;
-  /** Seen over HTTP only for RejectedByDatabaseError: data a client sent that PostgreSQL refused. */
-  readonly httpStatus = 400;
+export class PoisonMessageError extends BillingError {
+  readonly code: `event.${PoisonReason}`;
 
   constructor(
     readonly reason: PoisonReason,

@@ -1,7 +1,10 @@
 import { readFileSync } from 'node:fs';
+import { BillingError } from '../common/errors';
 import { BoolName, CONFIG_TABLE, EnumName, EnumValue, IntName, PemFileName, ReadableName, SecretName, TextName } from './config-table';
 
-export class ConfigValidationError extends Error {
+export class ConfigValidationError extends BillingError {
+  readonly code = 'config.invalid';
+
   constructor(readonly problems: string[]) {
     super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
     this.name = 'ConfigValidationError';

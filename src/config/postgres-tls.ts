@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { BillingError } from '../common/errors';
 
 /**
  * What each sslmode does here. node-postgres has no fallback to plain text, so libpq's allow and prefer are refused
@@ -29,7 +30,7 @@ export interface PostgresConnection {
 }
 
 /** A DATABASE_URL the service cannot honour; the message leaves the URL (and its password) out. */
-export class DatabaseUrlError extends Error {
+export class DatabaseUrlError extends BillingError {
   readonly code = 'config.database_url';
 }
 

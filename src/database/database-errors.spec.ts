@@ -21,8 +21,8 @@ describe('unavailableDatabaseOf', () => {
     ['a connect timeout', new Error('Connection terminated due to connection timeout')],
     ['a dropped connection', new Error('Connection terminated unexpectedly')],
     ['a refused connection', Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' })],
-  ])('calls %s a fault that passes, with a Retry-After', (_what, error) => {
-    expect(unavailableDatabaseOf(error)).toMatchObject({ httpStatus: 503, code: 'database.unavailable', retryAfterSeconds: 2 });
+  ])('calls %s a fault that passes (retriable; HTTP answers 503 with Retry-After, see the filter spec)', (_what, error) => {
+    expect(unavailableDatabaseOf(error)).toMatchObject({ retriable: true, code: 'database.unavailable' });
   });
 
   it.each([
@@ -33,8 +33,8 @@ describe('unavailableDatabaseOf', () => {
     ['a query read timeout under TypeORM', new QueryFailedError('SELECT 1', [], new Error(READ_TIMEOUT_MESSAGE))],
     ['a query on a dropped connection', new Error('Client has encountered a connection error and is not queryable')],
     ['a query on a closed connection', new QueryFailedError('SELECT 1', [], new Error('Client was closed and is not queryable'))],
-  ])('calls %s a fault that passes (503), and never data the consumer dead-letters', (_what, error) => {
-    expect(unavailableDatabaseOf(error)).toMatchObject({ httpStatus: 503, sqlstate: undefined });
+  ])('calls %s a fault that passes (retriable), and never data the consumer dead-letters', (_what, error) => {
+    expect(unavailableDatabaseOf(error)).toMatchObject({ retriable: true, code: 'database.unavailable', sqlstate: undefined });
     expect(judgeDatabaseError(error)).toBe(error);
   });
 
@@ -57,5 +57,28 @@ describe('unavailableDatabaseOf', () => {
     expect(unavailableDatabaseOf(new Error('boom'))).toBeUndefined();
     expect(unavailableDatabaseOf(null)).toBeUndefined();
     expect(judgeDatabaseError(queryFailed('22P02'))).toBeInstanceOf(RejectedByDatabaseError);
+  });
+});
+
+describe('judgeDatabaseError', () => {
+  it.each([['22P02'], ['22001'], ['23505'], ['23514'], ['54000']])('calls SQLSTATE %s data that fails on every retry: poison, not retriable', (code) => {
+    const judged = judgeDatabaseError(queryFailed(code));
+    expect(judged).toBeInstanceOf(RejectedByDatabaseError);
+    expect(judged).toMatchObject({ code: 'event.rejected_by_database', reason: 'rejected_by_database', sqlstate: code, retriable: false });
+  });
+
+  it.each([['55P03'], ['57014'], ['40001'], ['40P01'], ['08006'], ['57P01'], ['42P01'], ['XX000'], ['54001']])(
+    'returns SQLSTATE %s unchanged, to be retried',
+    (code) => {
+      const error = queryFailed(code);
+      expect(judgeDatabaseError(error)).toBe(error);
+    },
+  );
+
+  it('never takes a socket error whose code looks like a data class for data', () => {
+    const error = Object.assign(new Error('not from the server'), { code: '23505' });
+    expect(judgeDatabaseError(error)).toBe(error);
+    const brokenPipe = socketError('EPIPE');
+    expect(judgeDatabaseError(brokenPipe)).toBe(brokenPipe);
   });
 });

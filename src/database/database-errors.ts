@@ -1,5 +1,5 @@
 import { DatabaseError } from 'pg';
-import { AppError, RejectedByDatabaseError } from '../common/errors';
+import { BillingError, RejectedByDatabaseError } from '../common/errors';
 import { READ_TIMEOUT_MESSAGE } from './bounded-pg-client';
 
 /**
@@ -52,11 +52,9 @@ const PASSING_WITHOUT_SQLSTATE = new RegExp(
 );
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH']);
 
-/** The database is busy or unreachable for now: HTTP answers 503 with Retry-After, the client retries. */
-export class DatabaseUnavailableError extends AppError {
+/** The database is busy or unreachable for now: retriable, by the consumer and by an HTTP client alike. */
+export class DatabaseUnavailableError extends BillingError {
   readonly code = 'database.unavailable';
-  readonly httpStatus = 503;
-  readonly retryAfterSeconds = 2;
 
   constructor(readonly sqlstate: string | undefined) {
     super('the database is busy or unreachable; retry later', sqlstate ? { sqlstate } : undefined);

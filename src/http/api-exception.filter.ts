@@ -1,7 +1,8 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Inject } from '@nestjs/common';
 import { Logger } from 'pino';
 import { throwError } from 'rxjs';
-import { AppError } from '../common/errors';
+import { HttpErrorCode } from '../common/error-codes';
+import { BillingError } from '../common/errors';
 import { judgeDatabaseError, unavailableDatabaseOf } from '../database/database-errors';
 import { ROOT_LOGGER } from '../observability/root-logger';
 
@@ -16,6 +17,24 @@ export interface ApiErrorBody {
   code: string;
   message: string;
 }
+
+/** The one place an error code becomes an HTTP status; the compiler wants every code the registry marks `http`. */
+export const HTTP_STATUS_OF: Readonly<Record<HttpErrorCode, HttpStatus>> = {
+  'request.invalid': HttpStatus.BAD_REQUEST,
+  'event.rejected_by_database': HttpStatus.BAD_REQUEST,
+  'auth.token_missing': HttpStatus.UNAUTHORIZED,
+  'auth.token_invalid': HttpStatus.UNAUTHORIZED,
+  'auth.token_expired': HttpStatus.UNAUTHORIZED,
+  'auth.forbidden': HttpStatus.FORBIDDEN,
+  'auth.keys_unavailable': HttpStatus.SERVICE_UNAVAILABLE,
+  'database.unavailable': HttpStatus.SERVICE_UNAVAILABLE,
+  'invoice.not_found': HttpStatus.NOT_FOUND,
+  'outbox.not_found': HttpStatus.NOT_FOUND,
+  'retention.purge_in_progress': HttpStatus.CONFLICT,
+};
+
+/** When a client should try again, for the answers that say so. */
+const RETRY_AFTER_SECONDS: Readonly<Partial<Record<HttpErrorCode, number>>> = { 'database.unavailable': 2 };
 
 /** One shape for every HTTP error: {statusCode, error, code, message}. Kafka handlers keep their own filter. */
 @Catch()
@@ -32,15 +51,17 @@ export class ApiExceptionFilter implements ExceptionFilter {
     const unavailable = unavailableDatabaseOf(exception);
     if (unavailable) {
       this.logger.warn({ error: { message: (exception as Error).message, sqlstate: unavailable.sqlstate } }, 'database unavailable: answered 503');
-      response.setHeader('Retry-After', String(unavailable.retryAfterSeconds));
     }
     const body = this.toBody(unavailable ?? exception);
+    const retryAfter = RETRY_AFTER_SECONDS[body.code as HttpErrorCode];
+    if (retryAfter !== undefined) response.setHeader('Retry-After', String(retryAfter));
     response.status(body.statusCode).json(body);
   }
 
   private toBody(thrown: unknown): ApiErrorBody {
     const exception = judgeDatabaseError(thrown);
-    if (exception instanceof AppError) return body(exception.httpStatus, exception.code, exception.message);
+    const known = billingErrorBody(exception);
+    if (known) return known;
     if (exception instanceof HttpException) return body(exception.getStatus(), codeOf(exception.getStatus()), messageOf(exception));
     const clientError = clientErrorOf(exception);
     if (clientError) return body(clientError.status, codeOf(clientError.status), clientError.message);
@@ -50,6 +71,12 @@ export class ApiExceptionFilter implements ExceptionFilter {
     );
     return body(HttpStatus.INTERNAL_SERVER_ERROR, 'internal', 'internal server error');
   }
+}
+
+/** Undefined for a code no client should see: such an error is answered as any unexpected one, a logged 500. */
+function billingErrorBody(exception: unknown): ApiErrorBody | undefined {
+  if (!(exception instanceof BillingError) || !Object.hasOwn(HTTP_STATUS_OF, exception.code)) return undefined;
+  return body(HTTP_STATUS_OF[exception.code as HttpErrorCode], exception.code, exception.message);
 }
 
 /** Errors of Express' body parser (too large, bad JSON, bad charset) say they are the client's, with a 4xx status. */

@@ -1,11 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { TransactionRunner } from '../database/transaction-runner';
 import { IdempotentEvent } from './idempotent-event';
+import { BillingError } from '../common/errors';
 
 export type BatchClaimResult = { kind: 'claimed'; processedAt: Date } | { kind: 'already_claimed'; fingerprint: string; firstProcessedAt: Date };
 
 /** A claim row that vanished between our insert and our read: a purge raced us; retrying settles it. */
-export class ClaimRaceError extends Error {
+export class ClaimRaceError extends BillingError {
   readonly code = 'idempotency.claim_race';
 }
 

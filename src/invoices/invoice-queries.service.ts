@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { AppError } from '../common/errors';
+import { BillingError } from '../common/errors';
 import { InvalidRequestError } from '../common/errors';
 import { ForbiddenError } from '../auth/auth.errors';
 import { isAdmin, Principal } from '../auth/principal';
@@ -7,9 +7,8 @@ import { decodeCursor, encodeCursor } from './invoice-cursor';
 import { DEFAULT_PAGE_SIZE, InvoiceDto, InvoicePageDto, ListInvoicesQuery } from './invoice.dto';
 import { InvoiceRow, InvoicesRepository } from './invoices.repository';
 
-export class InvoiceNotFoundError extends AppError {
+export class InvoiceNotFoundError extends BillingError {
   readonly code = 'invoice.not_found';
-  readonly httpStatus = 404;
 }
 
 /** Reads invoices for a caller; a tenant only ever sees its own, and another tenant's invoice does not exist. */

@@ -5,6 +5,7 @@ import { compressFrame, decompressFrame } from 'lz4-napi';
 import { compress as snappyCompress, uncompress as snappyUncompress } from 'snappy';
 import { CompressionCodec } from './compression-codec-names';
 import { readLz4FrameBound } from './lz4-frame-bound';
+import { BillingError } from '../common/errors';
 
 /**
  * The most one record batch may expand to. Producers bound what they put in one batch before compressing it (Java's
@@ -16,9 +17,9 @@ import { readLz4FrameBound } from './lz4-frame-bound';
 export const MAX_DECOMPRESSED_BATCH_BYTES = 64 * 1024 * 1024;
 
 /** A batch that would decompress past MAX_DECOMPRESSED_BATCH_BYTES: refused as undecodable, and its partition parked. */
-export class DecompressedBatchTooLarge extends Error {
+export class DecompressedBatchTooLarge extends BillingError {
   override readonly name = 'KafkaDecompressedBatchTooLarge';
-  readonly retriable = false;
+  readonly code = 'kafka.batch_too_large';
 
   constructor(codec: string, size: string) {
     super(`${codec} record batch decompresses to ${size}, over the limit of ${MAX_DECOMPRESSED_BATCH_BYTES} bytes per batch`);

@@ -10,6 +10,7 @@ import fetchV8 from 'kafkajs/src/protocol/requests/fetch/v8/response';
 import fetchV9 from 'kafkajs/src/protocol/requests/fetch/v9/response';
 import fetchV10 from 'kafkajs/src/protocol/requests/fetch/v10/response';
 import fetchV11 from 'kafkajs/src/protocol/requests/fetch/v11/response';
+import { BillingError } from '../common/errors';
 
 /** A record batch the client cannot turn into records: unknown codec, corrupt compressed data, CRC mismatch. */
 export interface UndecodableBatch {
@@ -31,9 +32,9 @@ export function onUndecodableBatch(listener: UndecodableBatchListener): () => vo
   return () => listeners.delete(listener);
 }
 
-export class UndecodableBatchError extends Error {
+export class UndecodableBatchError extends BillingError {
   override readonly name = 'KafkaUndecodableBatch';
-  readonly retriable = false;
+  readonly code = 'kafka.undecodable_batch';
 
   constructor(readonly batch: UndecodableBatch) {
     super(`cannot decode the record batch at ${batch.topic}[${batch.partition}] offset ${batch.offset}: ${batch.error.message}`);

@@ -1,5 +1,6 @@
 import { CustomTransportStrategy, KafkaContext, Server } from '@nestjs/microservices';
 import { lastValueFrom } from 'rxjs';
+import { BillingError } from '../common/errors';
 import { GroupConsumer, GroupConsumerListener, GroupConsumerStatus, PartitionAssignment, PartitionBatch } from '../kafka/group-consumer';
 import { UndecodableBatch } from '../kafka/kafka-adapter';
 import { ConsumedBatch, consumedBatchOf, FetchedMessage } from './consumed-batch';
@@ -43,7 +44,7 @@ export interface BillingKafkaServerSettings {
 
 export type KafkaServerStatus = GroupConsumerStatus;
 
-export class MissingHandlerError extends Error {
+export class MissingHandlerError extends BillingError {
   readonly code = 'order_events.missing_handler';
 }
 

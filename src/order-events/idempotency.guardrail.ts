@@ -1,12 +1,13 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import { MessagePattern } from '@nestjs/microservices';
+import { BillingError } from '../common/errors';
 import { IDEMPOTENT_HANDLER } from './idempotent-event-pattern.decorator';
 
 /** The metadata key of a message handler's pattern, read off Nest's public decorator instead of a private path. */
 const PATTERN_METADATA = patternMetadataKey();
 
-export class NonIdempotentHandlerError extends Error {
+export class NonIdempotentHandlerError extends BillingError {
   readonly code = 'idempotency.handler_not_idempotent';
 }
 

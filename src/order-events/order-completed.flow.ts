@@ -12,6 +12,7 @@ import { Tracing } from '../tracing/tracing';
 import { CLAIM_SPAN, claimAttributes } from './claim-span';
 import { ConsumedBatch, FetchedMessage } from './consumed-batch';
 import { DeadLetterPublisher } from './dead-letter.publisher';
+import { mustDeadLetter } from './kafka-fate';
 import { MessageOutcome, outcomeLabel } from './message-outcome';
 import { OrderEventParser, ParsedOrderCompleted } from './order-event.parser';
 
@@ -96,7 +97,7 @@ export class OrderCompletedFlow {
     try {
       return { message, event: { ...this.parser.parse(message.value), traceparent: traceparentOf(message.headers) } };
     } catch (error) {
-      if (error instanceof PoisonMessageError) return { message, poison: error };
+      if (mustDeadLetter(error)) return { message, poison: error };
       throw error;
     }
   }

@@ -1,7 +1,7 @@
 import { BeforeApplicationShutdown, Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { Logger } from 'pino';
 import { Clock } from '../common/clock';
-import { AppError } from '../common/errors';
+import { BillingError } from '../common/errors';
 import { OutboxConfig } from '../config/configuration';
 import { TransactionRunner } from '../database/transaction-runner';
 import { BillingMetrics } from '../observability/billing-metrics';
@@ -12,9 +12,8 @@ import { OutboxRepository, PendingOutboxRow } from './outbox.repository';
 import { ROOT_LOGGER } from '../observability/root-logger';
 
 /** The broker did not acknowledge a relay round's batch within OUTBOX_PUBLISH_TIMEOUT_MS; retried like any failed round. */
-export class OutboxPublishTimeoutError extends AppError {
+export class OutboxPublishTimeoutError extends BillingError {
   readonly code = 'outbox.publish_timeout';
-  readonly httpStatus = 503;
 
   constructor(timeoutMs: number) {
     super(`the broker did not acknowledge the outbox batch within ${timeoutMs} ms (OUTBOX_PUBLISH_TIMEOUT_MS)`, { timeout_ms: timeoutMs });

@@ -1,12 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Logger } from 'pino';
-import { AppError } from '../common/errors';
+import { BillingError } from '../common/errors';
 import { OutboxRepository } from './outbox.repository';
 import { ROOT_LOGGER } from '../observability/root-logger';
 
-export class OutboxRowNotFoundError extends AppError {
+export class OutboxRowNotFoundError extends BillingError {
   readonly code = 'outbox.not_found';
-  readonly httpStatus = 404;
 }
 
 export interface Reannouncement {

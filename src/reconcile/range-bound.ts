@@ -1,7 +1,8 @@
+import { BillingError } from '../common/errors';
 /** One end of a reconciled range: an instant (resolved through Kafka's offset-for-time lookup) or offsets per partition. */
 export type RangeBound = { kind: 'time'; at: Date } | { kind: 'offsets'; offsets: ReadonlyMap<number, number> };
 
-export class RangeBoundError extends Error {
+export class RangeBoundError extends BillingError {
   readonly code = 'reconcile.bad_range';
 }
 

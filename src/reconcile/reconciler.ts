@@ -9,6 +9,7 @@ import { describeBound, RangeBound } from './range-bound';
 import { MessageReport, ReconcileSummary, ReportSink } from './reconcile-report';
 import { ReconcileRepository, VerdictRow } from './reconcile.repository';
 import { Span, TopicSpans } from './topic-spans';
+import { BillingError } from '../common/errors';
 
 export interface ReconcileOptions {
   topic: string;
@@ -26,7 +27,7 @@ export type ProgressHandler = (phase: ReconcilePhase, done: number, total: numbe
 
 const PAGE = 5000;
 
-export class ReconcileError extends Error {
+export class ReconcileError extends BillingError {
   readonly code = 'reconcile.no_group_offsets';
 }
 const FIRST_UUID = '00000000-0000-0000-0000-000000000000';

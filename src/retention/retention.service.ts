@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Logger } from 'pino';
 import { performance } from 'node:perf_hooks';
 import { Clock } from '../common/clock';
-import { AppError } from '../common/errors';
+import { BillingError } from '../common/errors';
 import { RetentionConfig } from '../config/configuration';
 import { BillingMetrics } from '../observability/billing-metrics';
 import { RetentionRepository } from './retention.repository';
@@ -10,9 +10,8 @@ import { ROOT_LOGGER } from '../observability/root-logger';
 
 const DAY_MS = 86_400_000;
 
-export class PurgeInProgressError extends AppError {
+export class PurgeInProgressError extends BillingError {
   readonly code = 'retention.purge_in_progress';
-  readonly httpStatus = 409;
 }
 
 export interface PurgeResult {

@@ -1,5 +1,6 @@
+import { BillingError } from '../common/errors';
 /** A setting that cannot work (wrong credentials, an untrusted certificate): the boot stops with one line naming it. */
-export class BootFailure extends Error {
+export class BootFailure extends BillingError {
   readonly code = 'boot.transport_security';
 
   constructor(
