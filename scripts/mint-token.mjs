@@ -1,4 +1,4 @@
-// Mints development JWTs in either auth mode (README, Authentication). Local use only.
+// Mints development JWTs in either auth mode (docs/security.md, Authentication). Local use only.
 //   HS256:  npm run token -- --tenant acme [--admin] [--ttl 3600]
 //           signs with AUTH_JWT_SECRET, or the dev secret that `npm start` keeps in .infra/dev-jwt-secret.
 //   JWKS:   npm run token -- --generate-key .infra/dev-idp-key.json [--alg RS256|ES256|EdDSA]   (prints the JWKS)

@@ -19,7 +19,7 @@ const run = (command) => execSync(command, { stdio: 'inherit' });
 onProjectNode(() => {
   run('node infra/cli.ts up');
   run('npm run --silent migration:run');
-  // With an identity provider configured (README, Authentication), a dev secret would make a mixed configuration.
+  // With an identity provider configured (docs/security.md, Authentication), a dev secret would make a mixed configuration.
   const provider = ['AUTH_ISSUER', 'AUTH_JWKS_URL', 'AUTH_AUDIENCE'].some((name) => process.env[name]);
   const env = provider ? process.env : { ...process.env, AUTH_JWT_SECRET: process.env.AUTH_JWT_SECRET ?? devJwtSecret() };
   const service = spawn(process.execPath, ['dist/src/main.js'], { stdio: 'inherit', env });

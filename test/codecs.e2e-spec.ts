@@ -107,7 +107,7 @@ describe('batches compressed by librdkafka (kcat), built service (real Kafka, re
     expect(service.running).toBe(true);
     expect(await invoiced(lost)).toBe(0);
 
-    // The README's Runbook: stop, move the partition past the batch, start again.
+    // docs/runbook.md#billingpartitionundecodable: stop, move the partition past the batch, start again.
     expect(await service.stop()).toBe(true);
     const cliEnv = { DATABASE_URL: db.url, KAFKA_BROKERS: BROKERS.join(','), KAFKA_TOPIC: topic, KAFKA_GROUP_ID: env.KAFKA_GROUP_ID };
     await offsetsCommand(['move', '--partition', '1', '--to', '10'], () => undefined, cliEnv);

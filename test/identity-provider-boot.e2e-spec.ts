@@ -40,7 +40,7 @@ describe('the built service with an identity provider (real PostgreSQL, provider
     expect(await service.exited).toEqual({ code: 0, signal: null });
   });
 
-  it('runs on the local issuer and tokens of npm run token (README: generate a key, serve its JWKS, mint)', async () => {
+  it('runs on the local issuer and tokens of npm run token (docs/security.md: generate a key, serve its JWKS, mint)', async () => {
     const script = join(ROOT, 'scripts', 'mint-token.mjs');
     const mint = (...args: string[]) => execFileSync(process.execPath, [script, ...args], { cwd: ROOT, encoding: 'utf8' }).trim();
     const keyFile = join(mkdtempSync(join(tmpdir(), 'billing-idp-')), 'key.json');

@@ -154,7 +154,7 @@ describe('OpenTelemetry traces of the built service (real Kafka, real PostgreSQL
     const invoiced = service.lines.find((l) => l.outcome === 'invoiced' && l.event_id === event.event_id);
     expect(invoiced).toMatchObject({ trace_id: valid.traceId, span_id: expect.stringMatching(/^[0-9a-f]{16}$/) });
     expectNothingSensitive(receiver.spans);
-    // TRACE_TREE=file: the trace as text, for the README's Tracing section.
+    // TRACE_TREE=file: the trace as text, for docs/tracing.md.
     const tree = (producer: typeof valid) => [`producer span ${producer.spanId} (trace ${producer.traceId})`, ...spanTree(receiver, producer, TREE_ATTRIBUTES)];
     if (process.env.TRACE_TREE) writeFileSync(process.env.TRACE_TREE, [...tree(valid), '', ...tree(poison)].join('\n') + '\n');
   });

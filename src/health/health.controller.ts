@@ -91,7 +91,7 @@ export class HealthController {
     return gaps.length > 0 ? indicator.down({ gaps }) : indicator.up();
   }
 
-  /** Down while a partition is parked at a record batch the client cannot decode (README, Runbook). */
+  /** Down while a partition is parked at a record batch the client cannot decode (docs/runbook.md#billingpartitionundecodable). */
   private undecodableBatches() {
     const indicator = this.indicators.check('kafka_partitions');
     const parked = this.undecodable.current().map((p) => ({

@@ -11,8 +11,8 @@ export interface ParkedPartition extends UndecodableBatch {
 
 /**
  * Partitions the consumer parked at a record batch it cannot decode. Nothing after the batch is billed until an
- * operator acts (README, Runbook), so each is logged as an error, shown by billing_partition_undecodable and
- * named by /health; the other partitions keep flowing.
+ * operator acts (docs/runbook.md#billingpartitionundecodable), so each is logged as an error, shown by
+ * billing_partition_undecodable and named by /health; the other partitions keep flowing.
  */
 @Injectable()
 export class UndecodablePartitions {
@@ -35,7 +35,7 @@ export class UndecodablePartitions {
     this.metrics.undecodablePartition.set({ topic: batch.topic, partition: batch.partition }, 1);
     this.logger.error(
       { outcome: 'parked', topic: batch.topic, partition: batch.partition, offset: batch.offset, last_offset: batch.lastOffset, error: batch.error },
-      `record batch at ${batch.topic}[${batch.partition}] offset ${batch.offset} cannot be decoded; partition parked (see the README's Runbook)`,
+      `record batch at ${batch.topic}[${batch.partition}] offset ${batch.offset} cannot be decoded; partition parked (see docs/runbook.md#billingpartitionundecodable)`,
     );
   }
 
