@@ -3,6 +3,7 @@ import { KafkaConfig } from '../config/configuration';
 import { BillingMetrics } from '../observability/billing-metrics';
 import { ConsumerOffsetsRepository, PartitionOffset } from './consumer-offsets.repository';
 import { ConsumerOffsets } from './consumer-offsets.service';
+import { mockOf } from '../../test/support/builders';
 
 /** The repository's writes as the statements it would run, and the rows it would read. */
 class RecordingRepository {
@@ -22,11 +23,15 @@ class RecordingRepository {
   find(): Promise<PartitionOffset[]> {
     return Promise.resolve(this.stored);
   }
+
+  asRepository(): jest.Mocked<ConsumerOffsetsRepository> {
+    return mockOf(ConsumerOffsetsRepository, { advance: (groupId, offsets) => this.advance(groupId, offsets), find: () => this.find() });
+  }
 }
 
 function offsetsWith(repository: RecordingRepository, metrics = new BillingMetrics()): ConsumerOffsets {
   const config = { groupId: 'billing' } as KafkaConfig;
-  return new ConsumerOffsets(config, repository as unknown as ConsumerOffsetsRepository, metrics, pino({ level: 'silent' }));
+  return new ConsumerOffsets(config, repository.asRepository(), metrics, pino({ level: 'silent' }));
 }
 
 const at = (partition: number, nextOffset: string): PartitionOffset => ({ topic: 'orders', partition, nextOffset });

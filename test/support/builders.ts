@@ -77,3 +77,17 @@ export function outboxConfig(overrides: Partial<OutboxConfig> = {}): OutboxConfi
 export function consumerPolicy(overrides: Partial<ConsumerPolicyConfig> = {}): ConsumerPolicyConfig {
   return Object.assign(new ConsumerPolicyConfig(100, 1_000, 60_000, 1_000_000), overrides);
 }
+
+/** A silent root logger whose children (the classes' loggers) all write through `lines`, each level a spy. */
+export function spiedLogger() {
+  const root = silentLogger();
+  const child = root.child<string>({});
+  jest.spyOn(root, 'child').mockReturnValue(child);
+  const lines = {
+    debug: jest.spyOn(child, 'debug'),
+    info: jest.spyOn(child, 'info'),
+    warn: jest.spyOn(child, 'warn'),
+    error: jest.spyOn(child, 'error'),
+  };
+  return { root, lines };
+}
