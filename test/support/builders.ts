@@ -33,7 +33,8 @@ export function mockOf<T extends object>(type: ClassOf<T>, given: Partial<T> = {
       }),
     );
   }
-  for (const [name, value] of Object.entries(given)) Reflect.set(double, name, typeof value === 'function' ? jest.fn(value as AnyFunction) : value);
+  for (const [name, value] of Object.entries(given))
+    Reflect.set(double, name, typeof value === 'function' && !jest.isMockFunction(value) ? jest.fn(value as AnyFunction) : value);
   return double;
 }
 
