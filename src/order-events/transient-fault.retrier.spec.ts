@@ -7,6 +7,7 @@ import { PartitionControl, TransientFaultRetrier } from './transient-fault.retri
 
 const at = (offset: string, partition = 3): MessageCoordinates => ({ topic: 'order.completed', partition, offset });
 const STARTED = new Date('2026-11-23T10:00:00Z');
+const metrics = new BillingMetrics();
 
 /** A partition as the consumer drives it: whether it is paused, and where its next fetch starts. */
 function partitionControl() {
@@ -29,7 +30,7 @@ describe('TransientFaultRetrier', () => {
 
   beforeEach(() => {
     jest.useFakeTimers();
-    retries = new DeliveryRetries(new BillingMetrics(), mockOf(Clock, { now: () => STARTED }));
+    retries = new DeliveryRetries(metrics, mockOf(Clock, { now: () => STARTED }));
     const logger = spiedLogger();
     lines = logger.lines;
     retrier = new TransientFaultRetrier(consumerPolicy({ retryInitialMs: 100, retryMaxMs: 1_000 }), retries, logger.root);

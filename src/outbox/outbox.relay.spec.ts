@@ -9,6 +9,8 @@ import { OutboxPublishTimeoutError, OutboxRelay } from './outbox.relay';
 import { OutboxRepository, PendingOutboxRow } from './outbox.repository';
 
 const STARTED = new Date('2026-11-23T10:00:00Z');
+/** One registry for the file (each BillingMetrics starts prom-client's default collectors), reset per relay. */
+const metrics = new BillingMetrics();
 
 const pendingRow = (id: string): PendingOutboxRow => ({
   id,
@@ -44,7 +46,7 @@ function relayWith(publish: Publish = () => Promise.resolve(), config: Partial<O
   });
   const now = { at: STARTED };
   const clock = mockOf(Clock, { now: () => now.at });
-  const metrics = new BillingMetrics();
+  metrics.registry.resetMetrics();
   const { root, lines } = spiedLogger();
   const faults = mockOf(OutboxFaultHook, { afterPublish: () => Promise.resolve() });
   const relay = new OutboxRelay(outboxConfig(config), db.transactions, repository, publisher, listener, faults, metrics, clock, root);
