@@ -41,7 +41,7 @@ describe('TransientFaultRetrier', () => {
     jest.useRealTimers();
   });
 
-  const failing = () => Promise.reject(Object.assign(new Error('connection refused'), { code: 'ECONNREFUSED' }));
+  const failing = (_isRetry: boolean): Promise<void> => Promise.reject(Object.assign(new Error('connection refused'), { code: 'ECONNREFUSED' }));
   const stuck = () => retries.stuckLongerThan(-1).map(({ topic, partition, offset, attempts }) => ({ topic, partition, offset, attempts }));
 
   it('delivers work that succeeds, as a first try, and leaves the partition flowing', async () => {
