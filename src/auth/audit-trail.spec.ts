@@ -1,5 +1,5 @@
-import { Logger } from 'pino';
-import { TransactionRunner } from '../database/transaction-runner';
+import { EntityManager } from 'typeorm';
+import { inlineDatabase, mockOf, spiedLogger } from '../../test/support/builders';
 import { BillingMetrics } from '../observability/billing-metrics';
 import { AuditRequest } from './audit-request';
 import { AuditTrail } from './audit-trail';
@@ -14,17 +14,17 @@ const request: AuditRequest = {
 /** A trail whose audit INSERTs fail while `failInserts` is true; records the outcomes it tried to write. */
 function trailWith(failInserts: { on: boolean }) {
   const written: unknown[] = [];
-  const query = jest.fn((_sql: string, values: unknown[]) => {
+  const manager = mockOf(EntityManager);
+  const query = manager.query.mockImplementation((_sql, values) => {
     if (failInserts.on) return Promise.reject(new Error('Connection terminated unexpectedly'));
-    written.push(values[1]);
+    written.push((values as unknown[])[1]);
     return Promise.resolve();
   });
-  const transactions = { run: <T>(work: () => Promise<T>) => work(), manager: () => ({ query }) } as unknown as TransactionRunner;
+  const metrics = new BillingMetrics();
   const counted: unknown[] = [];
-  const metrics = { adminActions: { inc: (labels: unknown) => counted.push(labels) } } as unknown as BillingMetrics;
-  const lines = { info: jest.fn(), warn: jest.fn(), error: jest.fn() };
-  const root = { child: () => lines } as unknown as Logger;
-  return { trail: new AuditTrail(transactions, metrics, root), written, counted, lines, query };
+  jest.spyOn(metrics.adminActions, 'inc').mockImplementation((labels) => void counted.push(labels));
+  const { root, lines } = spiedLogger();
+  return { trail: new AuditTrail(inlineDatabase(manager, manager).transactions, metrics, root), written, counted, lines, query };
 }
 
 describe('AuditTrail.record', () => {

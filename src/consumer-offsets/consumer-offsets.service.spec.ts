@@ -3,12 +3,15 @@ import { KafkaConfig } from '../config/configuration';
 import { BillingMetrics } from '../observability/billing-metrics';
 import { ConsumerOffsetsRepository, PartitionOffset } from './consumer-offsets.repository';
 import { ConsumerOffsets } from './consumer-offsets.service';
+import { mockOf } from '../../test/support/builders';
 
 /** The repository's writes as the statements it would run, and the rows it would read. */
 class RecordingRepository {
   readonly advances: PartitionOffset[][] = [];
   stored: PartitionOffset[] = [];
   failNext = false;
+  failFinds = 0;
+  readonly finds: string[][] = [];
 
   advance(_groupId: string, offsets: readonly PartitionOffset[]): Promise<void> {
     if (this.failNext) {
@@ -19,14 +22,26 @@ class RecordingRepository {
     return Promise.resolve();
   }
 
-  find(): Promise<PartitionOffset[]> {
+  find(_groupId: string, topics: readonly string[]): Promise<PartitionOffset[]> {
+    this.finds.push([...topics]);
+    if (this.failFinds > 0) {
+      this.failFinds -= 1;
+      return Promise.reject(new Error('connection terminated'));
+    }
     return Promise.resolve(this.stored);
+  }
+
+  asRepository(): jest.Mocked<ConsumerOffsetsRepository> {
+    return mockOf(ConsumerOffsetsRepository, {
+      advance: (groupId, offsets) => this.advance(groupId, offsets),
+      find: (groupId, topics) => this.find(groupId, topics),
+    });
   }
 }
 
 function offsetsWith(repository: RecordingRepository, metrics = new BillingMetrics()): ConsumerOffsets {
   const config = { groupId: 'billing' } as KafkaConfig;
-  return new ConsumerOffsets(config, repository as unknown as ConsumerOffsetsRepository, metrics, pino({ level: 'silent' }));
+  return new ConsumerOffsets(config, repository.asRepository(), metrics, pino({ level: 'silent' }));
 }
 
 const at = (partition: number, nextOffset: string): PartitionOffset => ({ topic: 'orders', partition, nextOffset });
@@ -115,5 +130,63 @@ describe('ConsumerOffsets', () => {
     expect(positions).toEqual([at(0, '13')]);
     expect(gaps).toEqual([expect.objectContaining({ topic: 'orders', partition: 0, storedOffset: '12', logStartOffset: '13' })]);
     expect(counted).toEqual([expect.objectContaining({ value: 1 })]);
+  });
+
+  it('resumes only the assigned partitions that have a stored offset, asking for the log starts once per topic', async () => {
+    const repository = new RecordingRepository();
+    repository.stored = [at(0, '5'), at(1, '6'), at(2, '7'), { topic: 'refunds', partition: 0, nextOffset: '3' }];
+    const logStart = jest.fn((topic: string) => Promise.resolve(new Map(topic === 'orders' ? [[0, '0']] : [])));
+    const positions = await offsetsWith(repository).positionsFor({ orders: [0, 2, 4], refunds: [0] }, logStart, () => false);
+    expect(positions).toEqual([at(0, '5'), at(2, '7'), { topic: 'refunds', partition: 0, nextOffset: '3' }]);
+    expect(repository.finds).toEqual([['orders', 'refunds']]);
+    expect(logStart.mock.calls).toEqual([['orders'], ['refunds']]);
+  });
+
+  it('keeps reading stored offsets it cannot read, backing off from 500 ms, rather than resume from Kafka', async () => {
+    jest.useFakeTimers();
+    const repository = new RecordingRepository();
+    repository.stored = [at(0, '9')];
+    repository.failFinds = 2;
+    let positions: PartitionOffset[] | undefined;
+    void offsetsWith(repository)
+      .positionsFor(
+        { orders: [0] },
+        () => Promise.resolve(new Map()),
+        () => false,
+      )
+      .then((read) => (positions = read));
+    await jest.advanceTimersByTimeAsync(499);
+    expect(repository.finds).toHaveLength(1);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(repository.finds).toHaveLength(2);
+    await jest.advanceTimersByTimeAsync(999);
+    expect(positions).toBeUndefined();
+    await jest.advanceTimersByTimeAsync(1);
+    expect(positions).toEqual([at(0, '9')]);
+  });
+
+  it('gives up reading stored offsets when the consumer is stopping', async () => {
+    const repository = new RecordingRepository();
+    repository.stored = [at(0, '9')];
+    repository.failFinds = 1;
+    await expect(
+      offsetsWith(repository).positionsFor(
+        { orders: [0] },
+        () => Promise.resolve(new Map()),
+        () => true,
+      ),
+    ).resolves.toEqual([]);
+  });
+
+  it('forgets a gap once the partition is assigned again at or above the log start', async () => {
+    const repository = new RecordingRepository();
+    const offsets = offsetsWith(repository);
+    const logStart = () => Promise.resolve(new Map([[0, '13']]));
+    repository.stored = [at(0, '12')];
+    await offsets.positionsFor({ orders: [0] }, logStart, () => false);
+    expect(offsets.currentGaps()).toHaveLength(1);
+    repository.stored = [at(0, '13')];
+    await offsets.positionsFor({ orders: [0] }, logStart, () => false);
+    expect(offsets.currentGaps()).toEqual([]);
   });
 });

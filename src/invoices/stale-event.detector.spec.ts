@@ -1,15 +1,12 @@
 import { Writable } from 'node:stream';
-import { DataSource, EntityManager } from 'typeorm';
 import { LoggingConfig, RetentionConfig } from '../config/configuration';
 import { TransactionRunner } from '../database/transaction-runner';
 import { BillingMetrics } from '../observability/billing-metrics';
 import { createRootLogger } from '../observability/root-logger';
 import { InvoicedEvent, StaleEventDetector } from './stale-event.detector';
+import { inlineDatabase } from '../../test/support/builders';
 
 const NOW = new Date('2026-11-23T10:00:00Z');
-
-/** A data source whose transaction commits unless the work throws; the runner around it is the real one. */
-const committingDataSource = { transaction: <T>(work: (manager: EntityManager) => Promise<T>) => work({} as EntityManager) } as unknown as DataSource;
 
 const invoiced = (outcome: InvoicedEvent['outcome'], occurredAt?: Date): InvoicedEvent => ({
   event: { eventId: `e-${outcome}`, orderId: 'o-1', tenantId: 'acme', amount: '1.00', currency: 'USD', occurredAt },
@@ -26,7 +23,7 @@ describe('StaleEventDetector', () => {
     metrics = new BillingMetrics();
     lines = [];
     const sink = new Writable({ write: (chunk: Buffer, _e, done) => (lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>), done()) });
-    transactions = new TransactionRunner(committingDataSource);
+    transactions = inlineDatabase().transactions; // commits unless the work throws; the runner is the real one
     detector = new StaleEventDetector(
       new RetentionConfig({ retentionDays: 30, cleanupCron: '0 3 * * *', cleanupBatchSize: 1000 }),
       { now: () => NOW },

@@ -1,80 +1,244 @@
-import pino from 'pino';
 import { Clock } from '../common/clock';
 import { OutboxConfig } from '../config/configuration';
-import { TransactionRunner } from '../database/transaction-runner';
 import { BillingMetrics } from '../observability/billing-metrics';
+import { inlineDatabase, mockOf, outboxConfig, spiedLogger } from '../../test/support/builders';
+import { OutboxFaultHook } from './outbox-fault.hook';
 import { OutboxListener } from './outbox.listener';
 import { OutboxPublisher } from './outbox.publisher';
 import { OutboxPublishTimeoutError, OutboxRelay } from './outbox.relay';
 import { OutboxRepository, PendingOutboxRow } from './outbox.repository';
 
-const ROW = { id: '1', event_id: 'e', invoice_id: 'i', order_id: 'o' } as PendingOutboxRow;
+const STARTED = new Date('2026-11-23T10:00:00Z');
+/** One registry for the file (each BillingMetrics starts prom-client's default collectors), reset per relay. */
+const metrics = new BillingMetrics();
 
-function relayWith(publish: (rows: readonly PendingOutboxRow[], abandoned?: AbortSignal) => Promise<void>) {
-  const config = new OutboxConfig({
-    topic: 'invoice.created',
-    relayEnabled: true,
-    shards: 16,
-    batchSize: 500,
-    pollIntervalMs: 1_000,
-    retryInitialMs: 200,
-    retryMaxMs: 30_000,
-    unhealthyAfterMs: 120_000,
-    publishTimeoutMs: 50,
+const pendingRow = (id: string): PendingOutboxRow => ({
+  id,
+  event_id: `e-${id}`,
+  invoice_id: `i-${id}`,
+  source_event_id: `s-${id}`,
+  tenant_id: 'acme',
+  order_id: `o-${id}`,
+  amount: '5.00',
+  currency: 'USD',
+  invoice_created_at: STARTED,
+  traceparent: null,
+});
+const ROW = pendingRow('1');
+
+type Publish = (rows: readonly PendingOutboxRow[], abandoned?: AbortSignal) => Promise<void>;
+
+/** A relay whose rounds find `rounds` (one batch of rows each), then nothing. */
+function relayWith(publish: Publish = () => Promise.resolve(), config: Partial<OutboxConfig> = {}, rounds: PendingOutboxRow[][] = [[ROW]]) {
+  const db = inlineDatabase();
+  const lockPendingBatch = jest.fn<Promise<PendingOutboxRow[]>, [number, number, number]>().mockResolvedValue([]);
+  rounds.forEach((rows) => lockPendingBatch.mockResolvedValueOnce(rows));
+  const repository = mockOf(OutboxRepository, {
+    lockPendingBatch,
+    markPublished: jest.fn().mockResolvedValue(undefined),
+    backlog: jest.fn().mockResolvedValue({ pending: 0, oldestAgeSeconds: 0 }),
   });
-  let transactionEnded = false;
-  const transactions = {
-    run: async <T>(work: () => Promise<T>) => {
-      try {
-        return await work();
-      } finally {
-        transactionEnded = true;
-      }
-    },
-  } as unknown as TransactionRunner;
-  const repository = { lockPendingBatch: jest.fn().mockResolvedValue([ROW]), markPublished: jest.fn().mockResolvedValue(undefined) };
-  const relay = new OutboxRelay(
-    config,
-    transactions,
-    repository as unknown as OutboxRepository,
-    { publish } as unknown as OutboxPublisher,
-    {} as OutboxListener,
-    { afterPublish: () => Promise.resolve() },
-    new BillingMetrics(),
-    new Clock(),
-    pino({ enabled: false }),
-  );
-  return { relayBatch: () => (relay as unknown as { relayBatch(): Promise<number> }).relayBatch(), repository, ended: () => transactionEnded };
+  const publisher = mockOf(OutboxPublisher, { publish });
+  let notify = () => {};
+  const listener = mockOf(OutboxListener, {
+    ensureListening: (onNotify) => Promise.resolve(void (notify = onNotify)),
+    close: () => Promise.resolve(),
+  });
+  const now = { at: STARTED };
+  const clock = mockOf(Clock, { now: () => now.at });
+  metrics.registry.resetMetrics();
+  const { root, lines } = spiedLogger();
+  const faults = mockOf(OutboxFaultHook, { afterPublish: () => Promise.resolve() });
+  const relay = new OutboxRelay(outboxConfig(config), db.transactions, repository, publisher, listener, faults, metrics, clock, root);
+  const published = async () => (await metrics.outboxPublished.get()).values[0]?.value ?? 0;
+  const failures = async () => (await metrics.outboxPublishFailures.get()).values[0]?.value ?? 0;
+  return { relay, repository, publisher, listener, ended: db.ended, now, lines, published, failures, notify: () => notify() };
 }
 
 describe('OutboxRelay round', () => {
   it('gives up on a publish the broker never acknowledges after OUTBOX_PUBLISH_TIMEOUT_MS: the transaction ends (its shard locks go) and nothing is marked', async () => {
     let abandoned: AbortSignal | undefined;
-    const { relayBatch, repository, ended } = relayWith((_, signal) => {
+    const { relay, repository, ended } = relayWith((_, signal) => {
       abandoned = signal;
       return new Promise<void>(() => undefined);
     });
-    await expect(relayBatch()).rejects.toBeInstanceOf(OutboxPublishTimeoutError);
+    await expect(relay['relayBatch']()).rejects.toBeInstanceOf(OutboxPublishTimeoutError);
     expect(abandoned?.reason).toBeInstanceOf(OutboxPublishTimeoutError); // the late send leaves the shared producer to the next round
-    expect(ended()).toBe(true);
+    expect(ended).toEqual(['rollback']);
     expect(repository.markPublished).not.toHaveBeenCalled();
   });
 
   it('marks the rows once the broker acknowledged them in time', async () => {
-    const { relayBatch, repository } = relayWith(() => Promise.resolve());
-    await expect(relayBatch()).resolves.toBe(1);
+    const { relay, repository } = relayWith(() => Promise.resolve());
+    await expect(relay['relayBatch']()).resolves.toBe(1);
     expect(repository.markPublished).toHaveBeenCalledWith(['1']);
   });
 
   it('a publish that fails after the timeout leaves no unhandled rejection behind', async () => {
     let fail: (error: Error) => void = () => undefined;
-    const { relayBatch } = relayWith(() => new Promise<void>((_, reject) => (fail = reject)));
-    await expect(relayBatch()).rejects.toBeInstanceOf(OutboxPublishTimeoutError);
+    const { relay } = relayWith(() => new Promise<void>((_, reject) => (fail = reject)));
+    await expect(relay['relayBatch']()).rejects.toBeInstanceOf(OutboxPublishTimeoutError);
     const unhandled = jest.fn();
     process.on('unhandledRejection', unhandled);
     fail(new Error('broker gone'));
     await new Promise((resolve) => setImmediate(resolve));
     process.off('unhandledRejection', unhandled);
     expect(unhandled).not.toHaveBeenCalled();
+  });
+});
+
+describe('OutboxRelay loop', () => {
+  let relay: OutboxRelay | undefined;
+
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(async () => {
+    relay?.beforeApplicationShutdown();
+    await relay?.onApplicationShutdown();
+    relay = undefined;
+    jest.useRealTimers();
+  });
+
+  /** Starts the relay and lets it run until it waits on a timer. */
+  async function started(double: ReturnType<typeof relayWith>) {
+    relay = double.relay;
+    double.relay.onApplicationBootstrap();
+    await jest.advanceTimersByTimeAsync(0);
+    return double;
+  }
+
+  it('relays full batches back to back, at most half the shards per round, and then polls', async () => {
+    const double = relayWith(undefined, {}, [[pendingRow('1'), pendingRow('2')], [pendingRow('3')]]);
+    const { repository, publisher, ended, published } = await started(double);
+
+    expect(repository.markPublished.mock.calls).toEqual([[['1', '2']], [['3']]]);
+    expect(publisher.publish).toHaveBeenCalledTimes(2);
+    expect(repository.lockPendingBatch).toHaveBeenCalledWith(16, 8, 500);
+    expect(ended.every((end) => end === 'commit')).toBe(true);
+    expect(await published()).toBe(3);
+
+    // A drain that published goes round again at once; only the one that found nothing sleeps for the poll interval.
+    expect(repository.lockPendingBatch).toHaveBeenCalledTimes(4);
+    await jest.advanceTimersByTimeAsync(999);
+    expect(repository.lockPendingBatch).toHaveBeenCalledTimes(4);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(repository.lockPendingBatch).toHaveBeenCalledTimes(5);
+  });
+
+  it('wakes from the poll sleep on a NOTIFY', async () => {
+    const double = relayWith(undefined, {}, []);
+    const { repository, notify } = await started(double);
+    repository.lockPendingBatch.mockResolvedValueOnce([pendingRow('4')]);
+    notify();
+    await jest.advanceTimersByTimeAsync(0);
+    expect(repository.markPublished).toHaveBeenCalledWith(['4']);
+  });
+
+  it('reports the backlog it read after each round', async () => {
+    const double = relayWith(undefined, {}, []);
+    double.repository.backlog.mockResolvedValue({ pending: 7, oldestAgeSeconds: 12.4 });
+    const { relay } = await started(double);
+    expect(relay.status()).toEqual({ state: 'running', pending: 7, oldest_pending_age_seconds: 12 });
+  });
+
+  it('keeps polling when LISTEN fails', async () => {
+    const double = relayWith();
+    double.listener.ensureListening.mockRejectedValue(new Error('too many connections'));
+    const { repository, lines } = await started(double);
+    expect(lines.warn).toHaveBeenCalledWith({ error: 'Error: too many connections' }, 'outbox LISTEN failed; polling');
+    expect(repository.markPublished).toHaveBeenCalledWith(['1']);
+  });
+
+  it('backs off a failing round, doubling from OUTBOX_RETRY_INITIAL_MS, reports failing, and recovers', async () => {
+    const double = relayWith(undefined, {}, []);
+    double.repository.lockPendingBatch.mockRejectedValue(new Error('connection refused'));
+    const { relay, repository, failures, lines } = await started(double);
+    expect(relay.status()).toEqual({
+      state: 'failing',
+      pending: 0,
+      oldest_pending_age_seconds: 0,
+      failing_since: STARTED.toISOString(),
+      last_error: 'connection refused',
+    });
+    expect(await failures()).toBe(1);
+
+    await jest.advanceTimersByTimeAsync(199);
+    expect(repository.lockPendingBatch).toHaveBeenCalledTimes(1);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(repository.lockPendingBatch).toHaveBeenCalledTimes(2);
+    await jest.advanceTimersByTimeAsync(399);
+    expect(repository.lockPendingBatch).toHaveBeenCalledTimes(2);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(repository.lockPendingBatch).toHaveBeenCalledTimes(3);
+    expect(await failures()).toBe(3);
+
+    repository.lockPendingBatch.mockResolvedValue([]);
+    await jest.advanceTimersByTimeAsync(800);
+    expect(relay.status()).toEqual({ state: 'running', pending: 0, oldest_pending_age_seconds: 0 });
+    expect(lines.info).toHaveBeenCalledWith({ failing_since: STARTED.toISOString() }, 'outbox relay recovered');
+  });
+
+  it('caps the backoff at OUTBOX_RETRY_MAX_MS', async () => {
+    const double = relayWith(undefined, { retryInitialMs: 200, retryMaxMs: 500 }, []);
+    double.repository.lockPendingBatch.mockRejectedValue(new Error('connection refused'));
+    const { repository } = await started(double);
+    await jest.advanceTimersByTimeAsync(200 + 400 + 500);
+    expect(repository.lockPendingBatch).toHaveBeenCalledTimes(4);
+    await jest.advanceTimersByTimeAsync(499);
+    expect(repository.lockPendingBatch).toHaveBeenCalledTimes(4);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(repository.lockPendingBatch).toHaveBeenCalledTimes(5);
+  });
+
+  it('is unhealthy once it has failed for longer than OUTBOX_UNHEALTHY_AFTER_MS', async () => {
+    const double = relayWith(undefined, {}, []);
+    double.repository.lockPendingBatch.mockRejectedValue(new Error('connection refused'));
+    const { relay, now } = await started(double);
+    now.at = new Date(STARTED.getTime() + 120_000);
+    expect(relay.isHealthy()).toBe(true);
+    now.at = new Date(STARTED.getTime() + 120_001);
+    expect(relay.isHealthy()).toBe(false);
+  });
+
+  it('is unhealthy while a row has waited longer than OUTBOX_UNHEALTHY_AFTER_MS', async () => {
+    const double = relayWith(undefined, {}, []);
+    double.repository.backlog.mockResolvedValue({ pending: 1, oldestAgeSeconds: 120.001 });
+    const { relay } = await started(double);
+    expect(relay.isHealthy()).toBe(false);
+  });
+
+  it('stops at shutdown without waiting out its sleep, and closes the listener', async () => {
+    const double = relayWith(undefined, {}, []);
+    double.repository.lockPendingBatch.mockRejectedValue(new Error('connection refused'));
+    const { relay: running, listener, repository } = await started(double);
+    running.beforeApplicationShutdown();
+    expect(running.status().state).toBe('stopped');
+    await running.onApplicationShutdown();
+    expect(listener.close).toHaveBeenCalledTimes(1);
+    expect(repository.lockPendingBatch).toHaveBeenCalledTimes(1);
+    relay = undefined;
+  });
+
+  it('neither counts nor warns about a round that shutdown cut short', async () => {
+    const double = relayWith(undefined, {}, []);
+    let failRound: (error: Error) => void = () => undefined;
+    double.repository.lockPendingBatch.mockReturnValue(new Promise((_, reject) => (failRound = reject)));
+    const { relay: running, failures, lines } = await started(double);
+    running.beforeApplicationShutdown();
+    failRound(new Error('Connection terminated'));
+    await jest.advanceTimersByTimeAsync(200); // the loop sees the stop after the backoff it had begun
+    await running.onApplicationShutdown();
+    relay = undefined;
+    expect(await failures()).toBe(0);
+    expect(lines.warn).not.toHaveBeenCalled();
+    expect(lines.debug).toHaveBeenCalledWith({ error: 'Connection terminated' }, 'outbox relay round cut short by shutdown; its rows stay pending');
+  });
+
+  it('does nothing when disabled, and counts as healthy', async () => {
+    const double = relayWith(undefined, { relayEnabled: false });
+    const { relay, repository, listener } = await started(double);
+    expect(relay.status().state).toBe('disabled');
+    expect(relay.isHealthy()).toBe(true);
+    expect(repository.lockPendingBatch).not.toHaveBeenCalled();
+    expect(listener.ensureListening).not.toHaveBeenCalled();
   });
 });

@@ -1,5 +1,6 @@
 import { IdempotentEvent } from '../../src/idempotency/idempotent-event';
 import { BatchClaimResult, ProcessedEventsRepository } from '../../src/idempotency/processed-events.repository';
+import { mockOf } from './builders';
 
 /** A unit-test double of ProcessedEventsRepository: a row per event_id, first writer wins. */
 export class InMemoryClaims {
@@ -28,7 +29,7 @@ export class InMemoryClaims {
     return Promise.resolve();
   }
 
-  asRepository(): ProcessedEventsRepository {
-    return this as unknown as ProcessedEventsRepository;
+  asRepository(): jest.Mocked<ProcessedEventsRepository> {
+    return mockOf(ProcessedEventsRepository, { claimMany: (events) => this.claimMany(events), release: (events) => this.release(events) });
   }
 }
