@@ -3,7 +3,7 @@
 // runs the TypeScript entry point it is given on that Node 24, which strips the types itself.
 //   node scripts/bootstrap.mjs [<entry.ts> [args...]]   without an entry: install only
 import { execSync, spawn } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, statSync } from 'node:fs';
 import { delimiter, resolve } from 'node:path';
 
 const BIN = resolve('node_modules/.bin');
@@ -12,6 +12,8 @@ const [major, minor] = process.versions.node.split('.').map(Number);
 const onProjectNode = major === 24 && minor >= 11;
 
 function ensureDependencies() {
+  // A symlinked node_modules is an install shared with other checkouts (git worktrees): npm ci would empty its target.
+  if (existsSync('node_modules') && lstatSync('node_modules').isSymbolicLink()) return;
   const installed = 'node_modules/.package-lock.json';
   const stale = !existsSync(installed) || statSync(installed).mtimeMs < statSync('package-lock.json').mtimeMs;
   if (!stale) return;
