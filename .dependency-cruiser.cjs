@@ -4,7 +4,7 @@
  *   transport:   order-events (Kafka), reconcile (reads the topics itself), http, admin, health, cli
  *   application: invoices, retention, consumer-offsets, outbox
  *   core:        idempotency, database, auth, observability, common, config, transport-security, tracing, kafka (the kafkajs adapter)
- * Checked by `npm run lint` over src/, bench/ and scripts/; specs are left out (they may reach for test doubles).
+ * Checked by `npm run lint` over src/, bench/, scripts/ and test/chaos/; specs are left out (they may reach for test doubles).
  */
 const ROOT = '^src/[^/]+[.]ts$';
 const TRANSPORT = '^src/(order-events|reconcile|http|admin|health|cli)/';

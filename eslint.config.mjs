@@ -59,7 +59,8 @@ export default tseslint.config(
     },
   },
   {
-    // Scripts, the chaos suite and this file are plain JavaScript run by Node: linted, without type information.
+    // scripts/bootstrap.mjs (run by the system's Node before Node 24 is installed) and this file are plain JavaScript:
+    // linted, without type information.
     files: ['**/*.mjs'],
     ...tseslint.configs.disableTypeChecked,
     languageOptions: {

@@ -138,7 +138,7 @@ describe('batches compressed by librdkafka (kcat), built service (real Kafka, re
   });
 });
 
-describe("the chaos workload's producer sends (test/chaos/run.mjs)", () => {
+describe("the chaos workload's producer sends (test/chaos/run.ts)", () => {
   const sends = (seed: number, n: number) => {
     const next = sendCodecs(seededRandom(seed));
     return Array.from({ length: n }, () => next());

@@ -40,13 +40,13 @@ interface Checked {
 }
 
 function check(args: string[], stdin?: string): Checked {
-  const run = spawnSync(process.execPath, ['scripts/deploy-manifests.mjs', '--json', ...args], { cwd: ROOT, input: stdin, encoding: 'utf8' });
+  const run = spawnSync(process.execPath, ['scripts/deploy-manifests.ts', '--json', ...args], { cwd: ROOT, input: stdin, encoding: 'utf8' });
   if (run.stdout.trim() === '') throw new Error(`deploy-manifests printed nothing: ${run.stderr}`);
   return JSON.parse(run.stdout) as Checked;
 }
 
 function printed(args: string[]): string {
-  return spawnSync(process.execPath, ['scripts/deploy-manifests.mjs', '--print', ...args], { cwd: ROOT, encoding: 'utf8' }).stdout;
+  return spawnSync(process.execPath, ['scripts/deploy-manifests.ts', '--print', ...args], { cwd: ROOT, encoding: 'utf8' }).stdout;
 }
 
 interface ComposeService {

@@ -11,6 +11,6 @@ const ROOT = join(__dirname, '..', '..');
 export default function globalSetup(): void {
   execFileSync(process.execPath, [join(ROOT, 'infra', 'cli.ts'), 'up'], { stdio: 'inherit' });
   execFileSync(process.execPath, [join(ROOT, 'infra', 'cli.ts'), 'kcat'], { stdio: 'inherit' });
-  execFileSync(process.execPath, [join(ROOT, 'scripts', 'prometheus.mjs'), 'ensure'], { stdio: 'inherit' });
+  execFileSync(process.execPath, [join(ROOT, 'scripts', 'prometheus.ts'), 'ensure'], { stdio: 'inherit' });
   execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'inherit' });
 }

@@ -2,22 +2,35 @@
 // through these), and the clock of each fault's recovery.
 import pg from 'pg';
 import { DATABASE_URL, KAFKA_NODES, PG_PORT, PG_PROXY_PORT } from '../../infra/chaos.ts';
-import { sleep } from '../../infra/common.ts';
+import { errorMessage, sleep } from '../../infra/common.ts';
 import { FaultProxy } from '../support/standalone/fault-proxy.ts';
 
 /** A recovery slower than this after its fault cleared fails the suite. */
 export const MAX_RECOVERY_MS = 30_000;
 
-export async function startProxies(lifetimeMs) {
-  const start = (listenPort, port) => FaultProxy.start({ target: { host: '127.0.0.1', port }, listenPort, maxLifetimeMs: lifetimeMs });
-  const brokers = new Map();
+export interface Proxies {
+  brokers: Map<number, FaultProxy>;
+  postgres: FaultProxy;
+  closeAll(): Promise<unknown>;
+}
+
+interface Progress {
+  invoices: number;
+  announced: number;
+  pending: number;
+}
+
+export async function startProxies(lifetimeMs: number): Promise<Proxies> {
+  const start = (listenPort: number, port: number): Promise<FaultProxy> =>
+    FaultProxy.start({ target: { host: '127.0.0.1', port }, listenPort, maxLifetimeMs: lifetimeMs });
+  const brokers = new Map<number, FaultProxy>();
   for (const n of KAFKA_NODES) brokers.set(n.id, await start(n.advertisedPort, n.brokerPort));
   const postgres = await start(PG_PROXY_PORT, PG_PORT);
   return { brokers, postgres, closeAll: () => Promise.all([...brokers.values(), postgres].map((p) => p.close())) };
 }
 
-async function progress(db) {
-  const { rows } = await db.query(
+async function progress(db: pg.Pool): Promise<Progress> {
+  const { rows } = await db.query<Progress>(
     `select (select count(*) from invoices)::int as invoices,
             (select count(*) from invoice_outbox where published_at is not null)::int as announced,
             (select count(*) from invoice_outbox where published_at is null)::int as pending`,
@@ -32,34 +45,38 @@ async function progress(db) {
  * rolling restart is one fault for its whole length), since the service is from then on recovering from all of them.
  */
 export class RecoveryClock {
-  recoveries = []; // { fault, seconds }
-  watching = new Set();
+  recoveries: { fault: string; seconds: number }[] = [];
+  watching = new Set<Promise<void>>();
   lastQuietAt = 0;
   active = 0;
 
-  constructor(log, expectedInvoices) {
+  private readonly log: (message: string) => void;
+  private readonly expectedInvoices: number;
+  private readonly db: pg.Pool;
+
+  constructor(log: (message: string) => void, expectedInvoices: number) {
     this.log = log;
     this.expectedInvoices = expectedInvoices;
     this.db = new pg.Pool({ connectionString: DATABASE_URL, max: 4, connectionTimeoutMillis: 5_000, query_timeout: 5_000 });
     this.db.on('error', () => {});
   }
 
-  injected() {
+  injected(): void {
     this.active++;
   }
 
-  cleared(fault) {
+  cleared(fault: string): void {
     const clearedAt = Date.now();
     this.active = Math.max(0, this.active - 1);
     if (this.active === 0) this.lastQuietAt = clearedAt;
-    const watch = this.watch(fault, clearedAt).catch((error) => this.log(`recovery of ${fault} not measured: ${error.message}`));
+    const watch = this.watch(fault, clearedAt).catch((error: unknown) => this.log(`recovery of ${fault} not measured: ${errorMessage(error)}`));
     this.watching.add(watch);
     void watch.finally(() => this.watching.delete(watch));
   }
 
-  async watch(fault, clearedAt) {
-    let base;
-    while (!base) base = await progress(this.db).catch(() => sleep(500));
+  async watch(fault: string, clearedAt: number): Promise<void> {
+    let base: Progress | undefined;
+    while (!base) base = await progress(this.db).catch(() => sleep(500).then(() => undefined));
     for (;;) {
       await sleep(500);
       const now = await progress(this.db).catch(() => undefined);
@@ -75,12 +92,12 @@ export class RecoveryClock {
     }
   }
 
-  async settled() {
+  async settled(): Promise<void> {
     while (this.watching.size) await Promise.all(this.watching);
     await this.db.end().catch(() => {});
   }
 
-  get maxSeconds() {
+  get maxSeconds(): number {
     return Math.max(0, ...this.recoveries.map((r) => r.seconds));
   }
 }

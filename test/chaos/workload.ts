@@ -1,7 +1,59 @@
 // The chaos workload: every message the suite publishes, derived from one seed, and what each should cause.
-import { seededRandom } from '../support/standalone/hostile-messages.ts';
+import { type HostileMessage, type Random, seededRandom } from '../support/standalone/hostile-messages.ts';
+import type { SendCodec } from '../support/standalone/send-codecs.ts';
 
-function uuidFrom(rng) {
+type MessageKind = 'original' | 'duplicate' | 'republished' | 'poison' | 'hostile' | 'hostile-valid';
+
+/** One message to publish `dueMs` after the start, tagged with the x-chaos-id header that names it on the DLT. */
+export interface WorkloadMessage {
+  dueMs: number;
+  key: string | Buffer | null;
+  value: string | Buffer | null;
+  chaosId: string;
+  kind: MessageKind;
+}
+
+/** What the invoices of one (tenant, order) must be: one invoice, from one of these events. */
+export interface ExpectedOrder {
+  amount: string;
+  currency: string;
+  eventIds: Set<string>;
+}
+
+export interface Workload {
+  messages: WorkloadMessage[];
+  /** Filled by the publisher: how many producer sends used each codec. */
+  sendsByCodec: Partial<Record<SendCodec, number>>;
+  /** `${tenant}|${order}` -> what its invoice must be. */
+  expectedOrders: Map<string, ExpectedOrder>;
+  validEventIds: Set<string>;
+  poisonIds: Set<string>;
+  stats: {
+    events: number;
+    duplicates: number;
+    republished: number;
+    poison: number;
+    hostile: number;
+    hostileValid: number;
+    tenants: number;
+  };
+}
+
+interface WorkloadOptions {
+  orders?: number;
+  tenants?: number;
+  windowMs?: number;
+  hostile?: readonly HostileMessage[];
+}
+
+interface PoisonBase {
+  event_id: string;
+  order_id: string;
+  tenant_id: string;
+  total: string;
+}
+
+function uuidFrom(rng: Random): string {
   const hex = Array.from({ length: 32 }, () => Math.floor(rng.next() * 16).toString(16)).join('');
   const variant = ((parseInt(hex[16], 16) & 0x3) | 0x8).toString(16);
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
@@ -9,7 +61,7 @@ function uuidFrom(rng) {
 
 const CURRENCIES = ['USD', 'EUR', 'GBP', undefined];
 
-function poisonValue(rng, kind, base) {
+function poisonValue(rng: Random, kind: PoisonKind, base: PoisonBase): string | null {
   switch (kind) {
     case 'truncated_json':
       return JSON.stringify(base).slice(0, rng.int(5, 30));
@@ -32,7 +84,7 @@ function poisonValue(rng, kind, base) {
     case 'empty':
       return null;
     default:
-      throw new Error(`unknown poison kind ${kind}`);
+      throw new Error(`unknown poison kind ${String(kind)}`);
   }
 }
 
@@ -47,28 +99,30 @@ const POISON_KINDS = [
   'bad_currency',
   'missing_order',
   'empty',
-];
+] as const;
+
+type PoisonKind = (typeof POISON_KINDS)[number];
 
 /**
  * Builds the messages and the expected outcome. `windowMs` spreads first publications over the
  * production window; replays come 2-10 s after the message they repeat.
  */
-export function buildWorkload(seed, { orders = 17_600, tenants = 24, windowMs = 70_000, hostile = [] } = {}) {
+export function buildWorkload(seed: number, { orders = 17_600, tenants = 24, windowMs = 70_000, hostile = [] }: WorkloadOptions = {}): Workload {
   const rng = seededRandom(seed);
   const tenantIds = Array.from({ length: tenants }, (_, i) => `tenant-${String(i + 1).padStart(2, '0')}`);
-  const expectedOrders = new Map(); // `${tenant}|${order}` -> { amount, currency, eventIds:Set }
-  const validEventIds = new Set();
-  const poisonIds = new Set();
-  const messages = []; // { dueMs, key, value, chaosId, kind }
+  const expectedOrders = new Map<string, ExpectedOrder>();
+  const validEventIds = new Set<string>();
+  const poisonIds = new Set<string>();
+  const messages: WorkloadMessage[] = [];
   let seq = 0;
   const chaosId = () => `m${++seq}`;
-  const at = (dueMs, key, value, kind) => {
+  const at = (dueMs: number, key: WorkloadMessage['key'], value: WorkloadMessage['value'], kind: MessageKind): string => {
     const id = chaosId();
     messages.push({ dueMs, key, value, chaosId: id, kind });
     return id;
   };
 
-  const orderIds = [];
+  const orderIds: string[] = [];
   for (let i = 0; i < orders; i++) {
     const tenant = rng.pick(tenantIds);
     // A few order ids recur under another tenant: (tenant, order) is the identity, not order alone.
@@ -118,6 +172,7 @@ export function buildWorkload(seed, { orders = 17_600, tenants = 24, windowMs = 
       poisonIds.add(at(dueMs, message.key, message.value, 'hostile'));
       continue;
     }
+    if (!message.invoice) throw new Error(`hostile shape ${message.shape} is to be invoiced but names no invoice`);
     const { eventId, orderId, amount } = message.invoice;
     expectedOrders.set(`tenant-hostile|${orderId}`, { amount, currency: 'USD', eventIds: new Set([eventId]) });
     validEventIds.add(eventId);
@@ -125,10 +180,9 @@ export function buildWorkload(seed, { orders = 17_600, tenants = 24, windowMs = 
   }
 
   messages.sort((a, b) => a.dueMs - b.dueMs);
-  const count = (kind) => messages.filter((m) => m.kind === kind).length;
+  const count = (kind: MessageKind): number => messages.filter((m) => m.kind === kind).length;
   return {
     messages,
-    /** Filled by the publisher: how many producer sends used each codec. */
     sendsByCodec: {},
     expectedOrders,
     validEventIds,

@@ -1,5 +1,4 @@
-#!/usr/bin/env node
-// Usage: node scripts/prometheus.mjs ensure | test-rules
+// Usage: node scripts/prometheus.ts ensure | test-rules
 // Prometheus and promtool come from Debian's `prometheus` package; CI runs as root on a fresh machine, so a missing
 // package is installed here rather than documented as a manual step.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -8,11 +7,11 @@ import { fileURLToPath } from 'node:url';
 
 const RULES_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'deploy', 'prometheus');
 
-function onPath(binary) {
+function onPath(binary: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${binary}`], { stdio: 'ignore' }).status === 0;
 }
 
-function ensurePrometheus() {
+function ensurePrometheus(): void {
   if (onPath('promtool') && onPath('prometheus')) return;
   if (process.getuid?.() !== 0) {
     throw new Error('promtool and prometheus are missing: install the Debian package (apt-get install -y prometheus) as root');
@@ -23,21 +22,21 @@ function ensurePrometheus() {
   execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'prometheus'], { stdio: 'inherit', env });
 }
 
-function testRules() {
+function testRules(): void {
   ensurePrometheus();
   execFileSync('promtool', ['check', 'rules', 'billing-alerts.yml'], { cwd: RULES_DIR, stdio: 'inherit' });
   execFileSync('promtool', ['test', 'rules', 'billing-alerts.test.yml'], { cwd: RULES_DIR, stdio: 'inherit' });
 }
 
-const commands = { ensure: ensurePrometheus, 'test-rules': testRules };
-const command = commands[process.argv[2]];
+const commands: Record<string, () => void> = { ensure: ensurePrometheus, 'test-rules': testRules };
+const command: (() => void) | undefined = commands[process.argv[2]];
 if (!command) {
-  console.error('Usage: node scripts/prometheus.mjs ensure | test-rules');
+  console.error('Usage: node scripts/prometheus.ts ensure | test-rules');
   process.exit(2);
 }
 try {
   command();
 } catch (error) {
-  console.error(`[prometheus] ${error.message}`);
+  console.error(`[prometheus] ${error instanceof Error ? error.message : String(error)}`);
   process.exit(1);
 }

@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 // Chaos suite: the built service as 2-3 OS processes in one group, on a private three-broker Kafka and a private
 // PostgreSQL, each behind a fault proxy, while consumers are SIGKILLed (one of them right after a database commit,
 // before its offset commit), the group is scaled up and down, the database crashes and is restored, the leader of a
@@ -10,17 +9,21 @@
 // Usage: npm run test:chaos [-- --seed N]   (or CHAOS_SEED=N)
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import kafkajs from 'kafkajs';
+import { pathToFileURL } from 'node:url';
+import kafkajs, { type Admin } from 'kafkajs';
 import pg from 'pg';
-import { OUTBOX_TOPIC, verifyAnnouncements } from './announcements.mjs';
-import { ConsumerFleet } from './consumers.mjs';
+import { type AnnouncementVerdict, OUTBOX_TOPIC, verifyAnnouncements } from './announcements.ts';
+import type { BuiltCompleteSend, BuiltKafkaAdapter, BuiltKafkaTopics } from './built-service-types.ts';
+import { type Consumer, ConsumerFleet } from './consumers.ts';
 import { CHAOS_DIR, ChaosKafka, DATABASE, DATABASE_URL, KAFKA_NODES, chaosPostgres, cleanUpInterruptedRun, kafkaClient } from '../../infra/chaos.ts';
-import { MAX_RECOVERY_MS, RecoveryClock, startProxies } from './network.mjs';
-import { ROOT, isAlive, sleep } from '../../infra/common.ts';
-import { readWholeTopic } from './topic-reader.mjs';
-import { hostileMessages, seededRandom } from '../support/standalone/hostile-messages.ts';
-import { sendCodecs } from '../support/standalone/send-codecs.ts';
-import { buildWorkload } from './workload.mjs';
+import type { PrivatePostgres } from '../../infra/postgres.ts';
+import type { FaultProxy } from '../support/standalone/fault-proxy.ts';
+import { MAX_RECOVERY_MS, type Proxies, RecoveryClock, startProxies } from './network.ts';
+import { ROOT, errorMessage, isAlive, sleep } from '../../infra/common.ts';
+import { readWholeTopic } from './topic-reader.ts';
+import { hostileMessages, type Random, seededRandom } from '../support/standalone/hostile-messages.ts';
+import { type SendCodec, sendCodecs } from '../support/standalone/send-codecs.ts';
+import { buildWorkload, type Workload } from './workload.ts';
 
 const TOPIC = 'order.completed';
 const DLT = `${TOPIC}.dlt`;
@@ -36,9 +39,9 @@ const BACKUP_FILE = path.join(CHAOS_DIR, 'billing-backup.dump');
 const HOSTILE_MESSAGES = 300;
 
 const started = Date.now();
-const log = (msg) => console.log(`[chaos +${((Date.now() - started) / 1000).toFixed(1)}s] ${msg}`);
+const log = (msg: string): void => console.log(`[chaos +${((Date.now() - started) / 1000).toFixed(1)}s] ${msg}`);
 
-function readSeed() {
+function readSeed(): number {
   const i = process.argv.indexOf('--seed');
   const raw = i > 0 ? process.argv[i + 1] : process.env.CHAOS_SEED;
   if (raw === undefined || raw === '') return 1 + Math.floor(Math.random() * 2 ** 31);
@@ -46,24 +49,36 @@ function readSeed() {
   return Number(raw);
 }
 
-function run(what, cmd, args, env = {}) {
+function run(what: string, cmd: string, args: string[], env: Record<string, string> = {}): void {
   const r = spawnSync(cmd, args, { cwd: ROOT, encoding: 'utf8', env: { ...process.env, ...env } });
   if (r.status !== 0) throw new Error(`${what} failed (${r.status}):\n${r.stdout}${r.stderr}`);
 }
 
+/** A module of the built service, as `npm run build` wrote it. */
+async function built<T>(module: string): Promise<T> {
+  return (await import(pathToFileURL(path.join(ROOT, 'dist', 'src', module)).href)) as T;
+}
+
 // ---------- producer ----------
 
-/** codecOfSend: the codec of each next send; kafka: the built service's Kafka adapter (every codec registered). */
-async function publishAll(workload, { codecOfSend, kafka, onProgress }) {
+interface Publishing {
+  /** The codec of each next send. */
+  codecOfSend: () => SendCodec;
+  /** The built service's Kafka adapter (every codec registered). */
+  kafka: BuiltKafkaAdapter;
+  onProgress: (published: number) => void;
+}
+
+async function publishAll(workload: Workload, { codecOfSend, kafka, onProgress }: Publishing): Promise<void> {
   const producer = kafkaClient('chaos-producer', { retry: { retries: 5, initialRetryTime: 200 } }).producer({
     allowAutoTopicCreation: false,
     createPartitioner: kafkajs.Partitioners.DefaultPartitioner,
   });
   await producer.connect();
-  const { sendCompletely } = await import('../../dist/src/common/complete-send.js');
+  const { sendCompletely } = await built<BuiltCompleteSend>('common/complete-send.js');
   const t0 = Date.now();
   let next = 0;
-  let failingSince = null;
+  let failingSince: number | null = null;
   const { messages } = workload;
   try {
     while (next < messages.length) {
@@ -86,7 +101,7 @@ async function publishAll(workload, { codecOfSend, kafka, onProgress }) {
       } catch (error) {
         // A resend after a failed send may duplicate messages: exactly the producer retry the service must absorb.
         failingSince ??= Date.now();
-        if (Date.now() - failingSince > 120_000) throw new Error(`producer could not publish for 120 s: ${error.message}`);
+        if (Date.now() - failingSince > 120_000) throw new Error(`producer could not publish for 120 s: ${errorMessage(error)}`);
         await sleep(1000);
       }
     }
@@ -97,10 +112,24 @@ async function publishAll(workload, { codecOfSend, kafka, onProgress }) {
 
 // ---------- faults ----------
 
-function faultPlan(rng) {
-  const kills = [];
+type BrokerFault = 'leader-kill' | 'controller-kill' | 'rolling-restart' | 'broker-silence' | 'broker-partition' | 'broker-reset';
+type OtherFault = 'kill' | 'scale-up' | 'scale-down' | 'pg-restart' | 'pg-backup' | 'pg-restore' | 'pg-silence';
+
+/** One fault of the plan, `atMs` after the start; `downMs`, `forMs` and `node` where the action takes them. */
+interface Step {
+  atMs: number;
+  action: BrokerFault | OtherFault;
+  downMs?: number;
+  forMs?: number;
+  node?: number;
+}
+
+const BROKER_FAULTS: readonly string[] = ['leader-kill', 'controller-kill', 'rolling-restart', 'broker-silence', 'broker-partition', 'broker-reset'];
+
+function faultPlan(rng: Random): Step[] {
+  const kills: Step[] = [];
   for (let i = 0; i < KILLS; i++) kills.push({ atMs: 6_000 + i * 14_000 + rng.int(0, 8_000), action: 'kill' });
-  return [
+  const plan: Step[] = [
     ...kills,
     { atMs: rng.int(16_000, 24_000), action: 'scale-up' },
     { atMs: rng.int(30_000, 38_000), action: 'pg-restart', downMs: rng.int(2_000, 6_000) },
@@ -115,7 +144,8 @@ function faultPlan(rng) {
     { atMs: rng.int(52_000, 56_000), action: 'pg-silence' },
     { atMs: rng.int(58_000, 60_000), action: 'broker-reset', node: rng.pick(KAFKA_NODES).id },
     { atMs: rng.int(62_000, 66_000), action: 'rolling-restart' },
-  ].sort((a, b) => a.atMs - b.atMs);
+  ];
+  return plan.sort((a, b) => a.atMs - b.atMs);
 }
 
 class Chaos {
@@ -124,39 +154,51 @@ class Chaos {
   desired = new Set([1, 2]);
   hookCrashesAllowed = 2;
   faultsOver = false;
-  restartsBySlot = new Map();
+  restartsBySlot = new Map<number, number>();
   closing = false;
 
   brokerFaults = Promise.resolve();
   networkFaults = 0;
 
-  constructor(rng, fleet, kafka, postgres, proxies, recovery) {
-    Object.assign(this, { rng, fleet, kafka, postgres, proxies, recovery });
+  private readonly rng: Random;
+  private readonly fleet: ConsumerFleet;
+  private readonly kafka: ChaosKafka;
+  private readonly postgres: PrivatePostgres;
+  private readonly proxies: Proxies;
+  private readonly recovery: RecoveryClock;
+
+  constructor(rng: Random, fleet: ConsumerFleet, kafka: ChaosKafka, postgres: PrivatePostgres, proxies: Proxies, recovery: RecoveryClock) {
+    this.rng = rng;
+    this.fleet = fleet;
+    this.kafka = kafka;
+    this.postgres = postgres;
+    this.proxies = proxies;
+    this.recovery = recovery;
   }
 
   /** Broker faults run one after the other, in the background of the rest of the plan. */
-  queueBrokerFault(step) {
+  queueBrokerFault(step: Step): void {
     this.brokerFaults = this.brokerFaults.then(() => {
       this.recovery.injected();
       return this.brokerFault(step)
-        .catch((error) => log(`broker fault ${step.action} failed: ${error.message}`))
+        .catch((error: unknown) => log(`broker fault ${step.action} failed: ${errorMessage(error)}`))
         .finally(() => this.recovery.cleared(step.action));
     });
   }
 
-  async brokerFault(step) {
+  async brokerFault(step: Step): Promise<void> {
     switch (step.action) {
       case 'leader-kill': {
         const leader = Math.max(1, await this.kafka.leaderOf(TOPIC, 0));
         log(`fault: SIGKILL broker ${leader}, leader of ${TOPIC}/0, down ${step.downMs} ms`);
-        await this.kafka.restartNode(leader, step.downMs, 'SIGKILL');
+        await this.kafka.restartNode(leader, step.downMs ?? 0, 'SIGKILL');
         this.infraRestarts++;
         return log(`broker ${leader} back`);
       }
       case 'controller-kill': {
         const controller = this.kafka.activeController() ?? 1;
         log(`fault: SIGKILL broker ${controller}, the active controller, down ${step.downMs} ms`);
-        await this.kafka.restartNode(controller, step.downMs, 'SIGKILL');
+        await this.kafka.restartNode(controller, step.downMs ?? 0, 'SIGKILL');
         this.infraRestarts++;
         return log(`broker ${controller} back`);
       }
@@ -171,12 +213,12 @@ class Chaos {
       case 'broker-silence':
         log(`fault: the service's connections to broker ${step.node} go silent for good (new ones work)`);
         this.networkFaults++;
-        return this.proxies.brokers.get(step.node).silenceExisting();
+        return this.brokerProxy(step).silenceExisting();
       case 'broker-partition': {
         log(`fault: broker ${step.node} cut off from the service for ${step.forMs} ms (its connections stay silent after)`);
-        const proxy = this.proxies.brokers.get(step.node);
+        const proxy = this.brokerProxy(step);
         proxy.silenceAll();
-        await sleep(step.forMs);
+        await sleep(step.forMs ?? 0);
         proxy.heal();
         this.networkFaults++;
         return log(`broker ${step.node} reachable again`);
@@ -184,23 +226,29 @@ class Chaos {
       case 'broker-reset':
         log(`fault: every connection of the service to broker ${step.node} reset`);
         this.networkFaults++;
-        return this.proxies.brokers.get(step.node).resetAll();
+        return this.brokerProxy(step).resetAll();
     }
   }
 
+  private brokerProxy(step: Step): FaultProxy {
+    const proxy = step.node === undefined ? undefined : this.proxies.brokers.get(step.node);
+    if (!proxy) throw new Error(`${step.action}: no proxy for broker ${step.node}`);
+    return proxy;
+  }
+
   /**
-   * Slots 1 (message mode, one commit per event) and 2 (batch mode, one commit per fetched batch) die
+   * Slots 1 (a transaction per message, one commit per event) and 2 (groups, one commit per group of batches) die
    * right after a database commit every so often, until the suite has seen enough of those crashes.
    * Each crash stalls the group for a session timeout (30 s), so none are armed for the final catch-up.
    */
-  hookSetting(slot) {
+  hookSetting(slot: number): number {
     if (this.faultsOver || this.fleet.events.crashedByHook >= this.hookCrashesAllowed) return 0;
     if (slot === 1) return this.rng.int(200, 600);
     return slot === 2 ? this.rng.int(15, 40) : 0;
   }
 
   /** A supervisor: a desired slot whose process died comes back after a short pause (and once the infra is up). */
-  watch(entry) {
+  watch(entry: Consumer): void {
     void entry.exited.then(async () => {
       if (this.closing || !this.desired.has(entry.slot) || entry.expected === 'stop') return;
       const restarts = (this.restartsBySlot.get(entry.slot) ?? 0) + 1;
@@ -210,17 +258,19 @@ class Chaos {
       while (this.infraDown && !this.closing) await sleep(200);
       if (this.closing || !this.desired.has(entry.slot) || this.fleet.running().includes(entry.slot)) return;
       this.fleet.events.restarts++;
-      await this.startSlot(entry.slot, this.hookSetting(entry.slot)).catch((error) => log(`restart of slot ${entry.slot} failed: ${error.message}`));
+      await this.startSlot(entry.slot, this.hookSetting(entry.slot)).catch((error: unknown) =>
+        log(`restart of slot ${entry.slot} failed: ${errorMessage(error)}`),
+      );
     });
   }
 
-  /** Slot 1 runs the per-message mode, the others the default batch mode: a mixed group, as in a rolling upgrade. */
-  async startSlot(slot, crashAfterCommitEvery = 0) {
-    this.watch(await this.fleet.start(slot, { crashAfterCommitEvery, mode: slot === 1 ? 'message' : 'batch' }));
+  /** Slot 1 commits each message on its own (KAFKA_BATCH_MAX_EVENTS=1), the others commit groups: a mixed group, as in a rolling upgrade. */
+  async startSlot(slot: number, crashAfterCommitEvery = 0): Promise<void> {
+    this.watch(await this.fleet.start(slot, { crashAfterCommitEvery, mode: slot === 1 ? 'single' : 'groups' }));
   }
 
-  async execute(step) {
-    if (['leader-kill', 'controller-kill', 'rolling-restart', 'broker-silence', 'broker-partition', 'broker-reset'].includes(step.action)) {
+  async execute(step: Step): Promise<void> {
+    if (BROKER_FAULTS.includes(step.action)) {
       return this.queueBrokerFault(step);
     }
     const timed = ['pg-restart', 'pg-restore', 'pg-silence'].includes(step.action);
@@ -232,7 +282,7 @@ class Chaos {
     }
   }
 
-  async fault(step) {
+  async fault(step: Step): Promise<void> {
     const running = this.fleet.running();
     switch (step.action) {
       case 'kill': {
@@ -243,6 +293,7 @@ class Chaos {
       }
       case 'scale-up': {
         const slot = [1, 2, 3].find((s) => !this.desired.has(s));
+        if (slot === undefined) return log('scale up: every slot is desired already, skipped');
         log(`fault: scale up, slot ${slot}`);
         this.desired.add(slot);
         return this.startSlot(slot);
@@ -251,13 +302,14 @@ class Chaos {
         const slot = this.rng.pick([...this.desired]);
         log(`fault: scale down, stopping slot ${slot} (SIGTERM)`);
         this.desired.delete(slot);
-        return this.fleet.stop(slot);
+        await this.fleet.stop(slot);
+        return;
       }
       case 'pg-restart': {
         log(`fault: PostgreSQL crash (stop -m immediate), down ${step.downMs} ms`);
         this.infraDown = true;
         try {
-          await this.postgres.restart(step.downMs, 'immediate');
+          await this.postgres.restart(step.downMs ?? 0, 'immediate');
         } finally {
           this.infraDown = false;
         }
@@ -296,7 +348,7 @@ class Chaos {
     }
   }
 
-  async runPlan(plan, t0) {
+  async runPlan(plan: readonly Step[], t0: number): Promise<void> {
     for (const step of plan) {
       const wait = step.atMs - (Date.now() - t0);
       if (wait > 0) await sleep(wait);
@@ -308,7 +360,7 @@ class Chaos {
 
 // ---------- checks ----------
 
-async function groupLag(admin) {
+async function groupLag(admin: Admin): Promise<number> {
   const ends = await admin.fetchTopicOffsets(TOPIC);
   const [committed] = await admin.fetchOffsets({ groupId: GROUP, topics: [TOPIC] });
   const byPartition = new Map(committed.partitions.map((p) => [p.partition, Number(p.offset)]));
@@ -318,16 +370,16 @@ async function groupLag(admin) {
   }, 0);
 }
 
-async function waitForZeroLag(admin, fleet) {
+async function waitForZeroLag(admin: Admin, fleet: ConsumerFleet): Promise<number> {
   const deadline = Date.now() + CONVERGE_TIMEOUT_MS;
   let zeroes = 0;
   let lastLogged = 0;
   while (Date.now() < deadline) {
-    let lag;
+    let lag: number | string;
     try {
       lag = await groupLag(admin);
     } catch (error) {
-      lag = `unknown (${error.message})`;
+      lag = `unknown (${errorMessage(error)})`;
     }
     zeroes = lag === 0 ? zeroes + 1 : 0;
     if (zeroes >= 3) return 0;
@@ -340,11 +392,11 @@ async function waitForZeroLag(admin, fleet) {
   return groupLag(admin);
 }
 
-async function readDeadLetters(admin) {
-  const ids = [];
-  const withoutReason = [];
+async function readDeadLetters(admin: Admin): Promise<{ ids: string[]; withoutReason: string[] }> {
+  const ids: string[] = [];
+  const withoutReason: string[] = [];
   await readWholeTopic(admin, DLT, { clientId: 'chaos-dlt-reader', timeoutMs: 60_000 }, (partition, message) => {
-    const header = (name) => message.headers?.[name]?.toString();
+    const header = (name: string): string | undefined => message.headers?.[name]?.toString();
     const id = header('x-chaos-id') ?? `(no x-chaos-id at ${partition}/${message.offset})`;
     ids.push(id);
     if (!header('x-dlt-reason') || header('x-dlt-source-topic') !== TOPIC) withoutReason.push(id);
@@ -352,19 +404,36 @@ async function readDeadLetters(admin) {
   return { ids, withoutReason };
 }
 
-async function verify(workload, admin) {
+interface Verdict {
+  problems: string[];
+  lost: number;
+  double: number;
+  invoices: number;
+  dlt: number;
+  dltCopies: number;
+}
+
+interface InvoiceRow {
+  tenant_id: string;
+  order_id: string;
+  event_id: string;
+  amount: string;
+  currency: string;
+}
+
+async function verify(workload: Workload, admin: Admin): Promise<Verdict> {
   const db = new pg.Client({ connectionString: DATABASE_URL });
   await db.connect();
-  const claimed = new Set((await db.query('select event_id::text as id from processed_events')).rows.map((r) => r.id));
-  const invoices = (await db.query('select tenant_id, order_id, event_id::text as event_id, amount::text as amount, currency from invoices')).rows;
+  const claimed = new Set((await db.query<{ id: string }>('select event_id::text as id from processed_events')).rows.map((r) => r.id));
+  const invoices = (await db.query<InvoiceRow>('select tenant_id, order_id, event_id::text as event_id, amount::text as amount, currency from invoices')).rows;
   await db.end();
 
-  const byOrder = new Map();
+  const byOrder = new Map<string, InvoiceRow[]>();
   for (const inv of invoices) {
     const key = `${inv.tenant_id}|${inv.order_id}`;
     byOrder.set(key, [...(byOrder.get(key) ?? []), inv]);
   }
-  const problems = [];
+  const problems: string[] = [];
   let lostOrders = 0;
   let doubled = 0;
   for (const [key, order] of workload.expectedOrders) {
@@ -408,7 +477,7 @@ async function verify(workload, admin) {
 
 // ---------- main ----------
 
-async function main() {
+async function main(): Promise<void> {
   const seed = readSeed();
   log(`seed=${seed} (rerun with CHAOS_SEED=${seed})`);
   const rng = seededRandom(seed ^ 0x5eed);
@@ -427,7 +496,7 @@ async function main() {
   const proxies = await startProxies(HARD_TIMEOUT_MS);
   const recovery = new RecoveryClock(log, workload.expectedOrders.size);
   const chaos = new Chaos(rng, fleet, kafka, postgres, proxies, recovery);
-  let admin;
+  let admin: Admin | undefined;
   const teardown = async () => {
     chaos.closing = true;
     fleet.killAllNow();
@@ -447,9 +516,9 @@ async function main() {
   }, HARD_TIMEOUT_MS);
   for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => void teardown().finally(() => process.exit(130)));
 
-  const violations = [];
-  let result;
-  let announcements;
+  const violations: string[] = [];
+  let result: Verdict | undefined;
+  let announcements: AnnouncementVerdict | undefined;
   try {
     log('building the service (npm run build)');
     run('npm run build', 'npm', ['run', '--silent', 'build']);
@@ -461,9 +530,9 @@ async function main() {
     admin = kafkaClient('chaos-admin', { retry: { retries: 10 } }).admin();
     await admin.connect();
     // The service's own topic creation (built above), which waits out a KRaft broker's UNKNOWN_TOPIC_OR_PARTITION.
-    const { createTopicsWithLeaders } = await import('../../dist/src/common/kafka-topics.js');
+    const { createTopicsWithLeaders } = await built<BuiltKafkaTopics>('common/kafka-topics.js');
     // The suite's own clients (producer, topic readers) decode and write every codec, as the service does.
-    const kafkaAdapter = await import('../../dist/src/kafka/kafka-adapter.js');
+    const kafkaAdapter = await built<BuiltKafkaAdapter>('kafka/kafka-adapter.js');
     kafkaAdapter.installKafkaAdapter();
     await createTopicsWithLeaders(admin, [
       { topic: TOPIC, numPartitions: PARTITIONS },
@@ -483,7 +552,7 @@ async function main() {
       publishAll(workload, {
         codecOfSend: sendCodecs(seededRandom(seed ^ 0xc0dec)),
         kafka: kafkaAdapter,
-        onProgress: (n) => {
+        onProgress: (n: number) => {
           if (Date.now() - lastProgress > 10_000 || n === stats.events) {
             log(`published ${n}/${stats.events}`);
             lastProgress = Date.now();
@@ -518,7 +587,7 @@ async function main() {
     const stuck = await fleet.stopAll();
     if (stuck.length) violations.push(`consumer slots ${stuck.join(',')} ignored SIGTERM for 60 s`);
   } catch (error) {
-    violations.push(`suite error: ${error.stack ?? error}`);
+    violations.push(`suite error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     if (postgres.dir) console.error(`--- private PostgreSQL log ---\n${postgres.logTail()}`);
   } finally {
     await teardown();

@@ -8,7 +8,7 @@ const adminUrl = process.env.TEST_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1
 const name = `billing_migcheck_${randomBytes(4).toString('hex')}`;
 const url = adminUrl.replace(/\/[^/]*$/, `/${name}`);
 
-async function admin(sql) {
+async function admin(sql: string): Promise<void> {
   const client = new pg.Client({ connectionString: adminUrl });
   await client.connect();
   try {
@@ -19,15 +19,16 @@ async function admin(sql) {
 }
 
 // Quiet when it passes; a failing step prints what TypeORM said (the SQL it ran or would generate).
-const typeorm = (...args) => {
+const typeorm = (...args: string[]): void => {
   try {
     execFileSync('npx', ['typeorm', ...args, '-d', 'dist/src/data-source.js'], {
       env: { ...process.env, DATABASE_URL: url },
       stdio: 'pipe',
     });
   } catch (error) {
-    process.stdout.write(error.stdout ?? '');
-    process.stderr.write(error.stderr ?? '');
+    const { stdout, stderr } = error as { stdout?: Buffer; stderr?: Buffer };
+    process.stdout.write(stdout ?? '');
+    process.stderr.write(stderr ?? '');
     throw error;
   }
 };

@@ -6,7 +6,7 @@ import { ENVIRONMENT_TABLE_BEGIN, ENVIRONMENT_TABLE_END, renderEnvironmentTable 
 const DOCS = new URL('../docs/configuration.md', import.meta.url);
 const docsPath = 'docs/configuration.md';
 
-function withGeneratedTable(text) {
+function withGeneratedTable(text: string): string {
   const begin = text.indexOf(ENVIRONMENT_TABLE_BEGIN);
   const end = text.indexOf(ENVIRONMENT_TABLE_END);
   if (begin < 0 || end < begin)

@@ -1,7 +1,7 @@
 // Renders the Helm chart in deploy/helm and validates every resource against the Kubernetes and KEDA schemas.
-//   node scripts/deploy-manifests.mjs [--set key=value]...   render, validate, report (exit 1 on any problem)
-//   node scripts/deploy-manifests.mjs --print [--set ...]     print the rendered manifests
-//   node scripts/deploy-manifests.mjs --stdin                 validate manifests read from stdin
+//   node scripts/deploy-manifests.ts [--set key=value]...    render, validate, report (exit 1 on any problem)
+//   node scripts/deploy-manifests.ts --print [--set ...]      print the rendered manifests
+//   node scripts/deploy-manifests.ts --stdin                  validate manifests read from stdin
 //   --json                                                    print { rendered, resources, problems } instead
 //
 // Rendering is `helm template` through helm-java (Helm's own Go code as a native library on Maven Central; no
@@ -24,8 +24,29 @@ const RENDERER = join(ROOT, 'deploy', 'render');
 const CLASSPATH_FILE = join(ROOT, '.infra', 'deploy-render.classpath');
 export const KUBE_VERSION = '1.34.0';
 
-/** apiVersion/kind -> [module, interface] of the model that carries its schema. */
-const MODELS = {
+/** A Kubernetes resource as parsed from YAML: only the fields read here are typed. */
+interface Resource {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: { name?: string };
+  spec?: { triggers?: { type?: string; metadata?: Record<string, string> }[] };
+}
+
+interface Rendered {
+  ok: boolean;
+  manifests: string;
+  error: string;
+}
+
+type ModelClass = new (resource: Resource) => { validate(): void };
+
+interface ModelTypes {
+  checker: ts.TypeChecker;
+  types: Map<string, ts.Type>;
+}
+
+/** apiVersion/kind -> [module, class, interface] of the model that carries its schema. */
+const MODELS: Record<string, readonly [module: string, model: string, iface: string]> = {
   'apps/v1/Deployment': ['kubernetes-models/apps/v1/Deployment', 'Deployment', 'IDeployment'],
   'batch/v1/Job': ['kubernetes-models/batch/v1/Job', 'Job', 'IJob'],
   'v1/Service': ['kubernetes-models/v1/Service', 'Service', 'IService'],
@@ -64,7 +85,7 @@ const KAFKA_BOOLEAN_KEYS = [
 ];
 
 /** helm-java's classpath, resolved by Maven once (downloads from Maven Central on a fresh machine). */
-function classpath() {
+function classpath(): string {
   if (existsSync(CLASSPATH_FILE) && statSync(CLASSPATH_FILE).mtimeMs > statSync(join(RENDERER, 'pom.xml')).mtimeMs) {
     const cached = readFileSync(CLASSPATH_FILE, 'utf8').trim();
     if (cached.split(':').every((jar) => existsSync(jar))) return cached;
@@ -78,7 +99,7 @@ function classpath() {
  * from a copy whose hook annotation is renamed, and renamed back in the output: the migration Job is
  * rendered and validated like every other resource, with its hook annotations as Helm would apply them.
  */
-export function render(sets = []) {
+export function render(sets: readonly string[] = []): Rendered {
   const copy = mkdtempSync(join(tmpdir(), 'billing-chart-'));
   try {
     cpSync(CHART, copy, { recursive: true });
@@ -94,16 +115,16 @@ export function render(sets = []) {
   }
 }
 
-let typeChecker;
+let typeChecker: ModelTypes | undefined;
 
 /** The TypeScript types of the models (generated from the same OpenAPI/CRD schemas) give every known field. */
-function modelTypes() {
+function modelTypes(): ModelTypes {
   if (typeChecker) return typeChecker;
   const entry = join(ROOT, 'scripts', 'deploy-manifest-kinds.virtual.ts');
   const text = Object.entries(MODELS)
     .map(([key, [module, , iface]], i) => `import type { ${iface} as M${i} } from '${module}';\nexport type T${i} = M${i}; // ${key}`)
     .join('\n');
-  const options = {
+  const options: ts.CompilerOptions = {
     strict: true,
     noEmit: true,
     skipLibCheck: true,
@@ -119,20 +140,20 @@ function modelTypes() {
   host.fileExists = (file) => file === entry || fileExists(file);
   const program = ts.createProgram([entry], options, host);
   const checker = program.getTypeChecker();
-  const aliases = program.getSourceFile(entry).statements.filter(ts.isTypeAliasDeclaration);
+  const aliases = program.getSourceFile(entry)?.statements.filter(ts.isTypeAliasDeclaration) ?? [];
   const types = new Map(Object.keys(MODELS).map((key, i) => [key, checker.getTypeAtLocation(aliases[i].name)]));
   typeChecker = { checker, types };
   return typeChecker;
 }
 
-function objectPart(checker, type) {
+function objectPart(checker: ts.TypeChecker, type: ts.Type): ts.Type | undefined {
   const t = checker.getNonNullableType(type);
   if (!t.isUnion()) return t;
   const objects = t.types.filter((member) => member.flags & ts.TypeFlags.Object);
   return objects.length === 1 ? objects[0] : undefined;
 }
 
-function unknownFields(checker, value, type, path, found) {
+function unknownFields(checker: ts.TypeChecker, value: unknown, type: ts.Type, path: string, found: string[]): void {
   if (value === null || typeof value !== 'object') return;
   const t = objectPart(checker, type);
   if (!t || t.flags & (ts.TypeFlags.Any | ts.TypeFlags.Unknown)) return;
@@ -150,8 +171,8 @@ function unknownFields(checker, value, type, path, found) {
   }
 }
 
-function kafkaTriggerProblems(scaledObject, where) {
-  const problems = [];
+function kafkaTriggerProblems(scaledObject: Resource, where: string): string[] {
+  const problems: string[] = [];
   for (const [i, trigger] of (scaledObject.spec?.triggers ?? []).entries()) {
     if (trigger.type !== 'kafka') continue;
     const metadata = trigger.metadata ?? {};
@@ -170,41 +191,42 @@ function kafkaTriggerProblems(scaledObject, where) {
 }
 
 /** Every problem of every resource in a multi-document YAML text; an empty list means valid. */
-export async function validate(text) {
-  const problems = [];
-  const resources = [];
+export async function validate(text: string): Promise<{ resources: Resource[]; problems: string[] }> {
+  const problems: string[] = [];
+  const resources: Resource[] = [];
   for (const document of parseAllDocuments(text)) {
     if (document.errors.length > 0) {
       problems.push(...document.errors.map((e) => `YAML: ${e.message}`));
       continue;
     }
-    const resource = document.toJS();
+    const resource = document.toJS() as Resource | null;
     if (resource === null) continue;
     resources.push(resource);
     const key = `${resource.apiVersion}/${resource.kind}`;
     const where = `${resource.kind}/${resource.metadata?.name}`;
-    const model = MODELS[key];
+    const model: (typeof MODELS)[string] | undefined = MODELS[key];
     if (!model) {
       problems.push(`${where}: no schema for ${key}`);
       continue;
     }
-    const Model = (await import(model[0]))[model[1]];
+    const Model = ((await import(model[0])) as Record<string, ModelClass>)[model[1]];
     try {
       new Model(resource).validate();
     } catch (error) {
-      problems.push(`${where}: ${error.message}`);
+      problems.push(`${where}: ${error instanceof Error ? error.message : String(error)}`);
     }
     const { checker, types } = modelTypes();
-    unknownFields(checker, resource, types.get(key), where, problems);
+    const type = types.get(key);
+    if (type) unknownFields(checker, resource, type, where, problems);
     if (resource.kind === 'ScaledObject') problems.push(...kafkaTriggerProblems(resource, where));
   }
   if (resources.length === 0) problems.push('no resources');
   return { resources, problems };
 }
 
-async function main(argv) {
+async function main(argv: readonly string[]): Promise<void> {
   const sets = argv.flatMap((arg, i) => (argv[i - 1] === '--set' ? [arg] : []));
-  let rendered;
+  let rendered: Rendered;
   if (argv.includes('--stdin')) {
     rendered = { ok: true, manifests: readFileSync(0, 'utf8'), error: '' };
   } else {

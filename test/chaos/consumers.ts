@@ -3,19 +3,56 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { BROKERS, CHAOS_DIR, SERVICE_DATABASE_URL, remember } from '../../infra/chaos.ts';
-import { ROOT, isAlive, sleep } from '../../infra/common.ts';
-import { FAULTY_SERVICE, ServiceProcess } from '../support/standalone/service-process.ts';
+import { ROOT, errorMessage, isAlive, sleep } from '../../infra/common.ts';
+import { type Exit, FAULTY_SERVICE, ServiceProcess } from '../support/standalone/service-process.ts';
+
+/** `single`: a transaction per message (KAFKA_BATCH_MAX_EVENTS=1); `groups`: the default groups of fetched batches. */
+export type TransactionSize = 'single' | 'groups';
+
+/** One running (or ended) service process in a slot of the group. */
+export interface Consumer {
+  slot: number;
+  service: ServiceProcess;
+  pid: number | undefined;
+  port: number;
+  /** Started with the crash-after-commit hook: a SIGKILL it dies of is the hook's. */
+  crashHook: boolean;
+  /** How the suite is ending it, so that its exit is not counted as unexpected. */
+  expected: 'kill' | 'stop' | null;
+  logFile: string;
+  exited: Promise<Exit>;
+}
+
+export interface UnexpectedExit {
+  slot: number;
+  pid: number | undefined;
+  how: string;
+  logTail: string;
+}
+
+interface FleetOptions {
+  topic: string;
+  groupId: string;
+  partitions: number;
+  log: (message: string) => void;
+}
 
 const READY_TIMEOUT_MS = 90_000;
 // A member that stops during a rebalance leaves only once the rebalance is over, which takes up to the 30 s session timeout.
 const STOP_TIMEOUT_MS = 60_000;
 
 export class ConsumerFleet {
-  processes = new Map(); // slot -> { service, pid, port, crashHook, expected }
-  spawned = [];
-  events = { killedByUs: 0, crashedByHook: 0, unexpectedExits: [], restarts: 0, starts: 0 };
+  processes = new Map<number, Consumer>();
+  spawned: number[] = [];
+  events = { killedByUs: 0, crashedByHook: 0, unexpectedExits: [] as UnexpectedExit[], restarts: 0, starts: 0 };
+  private readonly topic: string;
+  private readonly groupId: string;
+  private readonly partitions: number;
+  private readonly log: (message: string) => void;
+  private readonly jwtSecret: string;
+  private readonly logDir: string;
 
-  constructor({ topic, groupId, partitions, log }) {
+  constructor({ topic, groupId, partitions, log }: FleetOptions) {
     this.topic = topic;
     this.groupId = groupId;
     this.partitions = partitions;
@@ -26,12 +63,15 @@ export class ConsumerFleet {
     fs.mkdirSync(this.logDir, { recursive: true });
   }
 
-  running() {
+  running(): number[] {
     return [...this.processes.entries()].filter(([, p]) => p.service.running).map(([slot]) => slot);
   }
 
   /** Starts the service in `slot` and waits until it listens (the consumer is subscribed by then). */
-  async start(slot, { crashAfterCommitEvery = 0, mode = 'batch' } = {}) {
+  async start(
+    slot: number,
+    { crashAfterCommitEvery = 0, mode = 'groups' }: { crashAfterCommitEvery?: number; mode?: TransactionSize } = {},
+  ): Promise<Consumer> {
     const port = 38100 + slot;
     const env = {
       DATABASE_URL: SERVICE_DATABASE_URL,
@@ -40,7 +80,7 @@ export class ConsumerFleet {
       KAFKA_TOPIC: this.topic,
       KAFKA_TOPIC_PARTITIONS: String(this.partitions),
       KAFKA_CLIENT_ID: `billing-chaos-${slot}`,
-      KAFKA_CONSUME_MODE: mode,
+      ...(mode === 'single' && { KAFKA_BATCH_MAX_EVENTS: '1' }),
       // A SIGKILLed member holds its partitions for the session timeout; 10 s keeps the group consuming between faults.
       KAFKA_SESSION_TIMEOUT_MS: '10000',
       AUTH_JWT_SECRET: this.jwtSecret,
@@ -51,23 +91,25 @@ export class ConsumerFleet {
     fs.appendFileSync(logFile, `\n=== start slot ${slot} at ${new Date().toISOString()} mode=${mode} crashAfterCommitEvery=${crashAfterCommitEvery}\n`);
     // The crash hook is test code: the tests' entry point plugs it into the built service.
     const service = new ServiceProcess({ cwd: ROOT, env, logFile, ...(crashAfterCommitEvery > 0 && { script: FAULTY_SERVICE }) });
-    const entry = { service, pid: service.pid, port, crashHook: crashAfterCommitEvery > 0, expected: null, logFile, slot };
+    const entry: Consumer = { service, pid: service.pid, port, crashHook: crashAfterCommitEvery > 0, expected: null, logFile, slot, exited: service.exited };
     entry.exited = service.exited.then(({ code, signal }) => this.onExit(entry, code, signal));
     this.processes.set(slot, entry);
-    this.spawned.push(service.pid);
-    remember({ consumerPids: [service.pid] });
+    if (service.pid !== undefined) {
+      this.spawned.push(service.pid);
+      remember({ consumerPids: [service.pid] });
+    }
     this.events.starts++;
     this.log(
-      `consumer slot ${slot} started (pid ${service.pid}, ${mode} mode${entry.crashHook ? `, crash after every ${crashAfterCommitEvery}th commit` : ''})`,
+      `consumer slot ${slot} started (pid ${service.pid}, ${mode === 'single' ? 'a transaction per message' : 'groups'}${entry.crashHook ? `, crash after every ${crashAfterCommitEvery}th commit` : ''})`,
     );
     // One that died before it listened is the supervisor's to restart.
-    await service.listening(READY_TIMEOUT_MS).catch((error) => {
-      throw new Error(`consumer slot ${slot}: ${error.message}`);
+    await service.listening(READY_TIMEOUT_MS).catch((error: unknown) => {
+      throw new Error(`consumer slot ${slot}: ${errorMessage(error)}`);
     });
     return entry;
   }
 
-  onExit(entry, code, signal) {
+  onExit(entry: Consumer, code: number | null, signal: NodeJS.Signals | null): Exit {
     const how = signal ?? `exit ${code}`;
     if (entry.expected === 'kill' && signal === 'SIGKILL') this.events.killedByUs++;
     else if (entry.expected === 'stop' && (code === 0 || signal === 'SIGTERM')) void 0;
@@ -77,16 +119,16 @@ export class ConsumerFleet {
     return { code, signal };
   }
 
-  async kill(slot) {
-    const entry = this.processes.get(slot);
+  async kill(slot: number): Promise<void> {
+    const entry = this.entry(slot);
     entry.expected = 'kill';
     entry.service.kill();
     await entry.exited;
   }
 
   /** Graceful stop (SIGTERM); a process that ignores it is killed and reported as stuck. */
-  async stop(slot) {
-    const entry = this.processes.get(slot);
+  async stop(slot: number): Promise<boolean> {
+    const entry = this.entry(slot);
     if (!entry.service.running) return true;
     entry.expected = 'stop';
     entry.service.terminate();
@@ -99,22 +141,28 @@ export class ConsumerFleet {
     return stopped;
   }
 
-  async stopAll() {
-    const results = await Promise.all(this.running().map(async (slot) => [slot, await this.stop(slot)]));
+  async stopAll(): Promise<number[]> {
+    const results = await Promise.all(this.running().map(async (slot) => [slot, await this.stop(slot)] as const));
     return results.filter(([, ok]) => !ok).map(([slot]) => slot);
   }
 
-  killAllNow() {
+  private entry(slot: number): Consumer {
+    const entry = this.processes.get(slot);
+    if (!entry) throw new Error(`no consumer was started in slot ${slot}`);
+    return entry;
+  }
+
+  killAllNow(): void {
     for (const { service } of this.processes.values()) service.kill();
   }
 
-  leftBehind() {
+  leftBehind(): number[] {
     return this.spawned.filter(isAlive);
   }
 
   /** What the processes decided, from their JSON logs: replays beyond the published duplicates are redeliveries. */
-  outcomes() {
-    const counts = {};
+  outcomes(): Record<string, number> {
+    const counts: Record<string, number> = {};
     for (const file of fs.readdirSync(this.logDir)) {
       for (const match of fs.readFileSync(path.join(this.logDir, file), 'utf8').matchAll(/"outcome":"([a-z_]+)"/g)) {
         counts[match[1]] = (counts[match[1]] ?? 0) + 1;
