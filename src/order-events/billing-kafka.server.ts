@@ -1,7 +1,7 @@
 import { CustomTransportStrategy, KafkaContext, Server } from '@nestjs/microservices';
 import { lastValueFrom } from 'rxjs';
 import { Consumer, ConsumerConfig, ConsumerRunConfig, EachBatchPayload, EachMessagePayload, ITopicConfig, Kafka, KafkaConfig, KafkaMessage } from 'kafkajs';
-import { BoundedKafka, BrokerSilenceListener } from '../transport-security/bounded-kafka';
+import { BoundedKafka, BrokerSilenceListener } from '../kafka/bounded-kafka';
 import { ConsumeMode } from '../config/configuration';
 import { Delivery, FetchedMessage } from './delivery';
 import { batchPatternOf } from './idempotent-event-pattern.decorator';
@@ -10,7 +10,7 @@ import { PartitionControl, TransientFaultRetrier } from './transient-fault.retri
 import { Assignment, LogStartOffsets } from '../consumer-offsets/consumer-offsets.service';
 import { PartitionOffset } from '../consumer-offsets/consumer-offsets.repository';
 import { Tracing } from '../tracing/tracing';
-import { createTopicsWithLeaders } from '../common/kafka-topics';
+import { createTopicsWithLeaders } from '../kafka/kafka-topics';
 import { onUndecodableBatch, UndecodableBatch } from '../kafka/kafka-adapter';
 import { UndecodablePartitions } from '../observability/undecodable-partitions';
 

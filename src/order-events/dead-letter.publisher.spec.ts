@@ -3,7 +3,7 @@ import { PoisonMessageError } from '../common/errors';
 import { ConsumerPolicyConfig, KafkaConfig, KafkaTimeoutConfig } from '../config/configuration';
 import { KafkaLogging } from '../observability/logging.module';
 import { Tracing } from '../tracing/tracing';
-import { BoundedKafka } from '../transport-security/bounded-kafka';
+import { BoundedKafka } from '../kafka/bounded-kafka';
 import { DeadLetterPublisher } from './dead-letter.publisher';
 
 describe('DeadLetterPublisher', () => {

@@ -1,14 +1,14 @@
 import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { CompressionTypes, Partitioners, Producer } from 'kafkajs';
-import { BoundedKafka } from '../transport-security/bounded-kafka';
+import { BoundedKafka } from '../kafka/bounded-kafka';
 import { PoisonMessageError, RejectedByDatabaseError } from '../common/errors';
-import { messageHeaders, producerHeaders } from '../common/kafka-headers';
+import { messageHeaders, producerHeaders } from '../kafka/kafka-headers';
 import { LazyConnection } from '../common/lazy-connection';
 import { ConsumerPolicyConfig, KafkaConfig } from '../config/configuration';
 import { MessageCoordinates } from '../observability/event-outcome.recorder';
 import { KafkaLogging } from '../observability/logging.module';
 import { fitDeadLetter } from './dead-letter.fit';
-import { kafkaClientOptions } from '../transport-security/kafka-client-options';
+import { kafkaClientOptions } from '../kafka/kafka-client-options';
 import { compressionType } from '../kafka/kafka-adapter';
 import { Tracing } from '../tracing/tracing';
 

@@ -1,8 +1,8 @@
 import { logCreator } from 'kafkajs';
-import { BrokerSilenceListener } from '../transport-security/bounded-kafka';
+import { BrokerSilenceListener } from '../kafka/bounded-kafka';
 import { KafkaConfig, ORDER_COMPLETED_TOPIC } from '../config/configuration';
 import { BillingKafkaServer, DeliveryOptions } from './billing-kafka.server';
-import { kafkaClientOptions } from '../transport-security/kafka-client-options';
+import { kafkaClientOptions } from '../kafka/kafka-client-options';
 
 export function createKafkaServer(config: KafkaConfig, delivery: DeliveryOptions, kafkaLogs?: logCreator, silence?: BrokerSilenceListener): BillingKafkaServer {
   return new BillingKafkaServer(

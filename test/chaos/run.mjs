@@ -60,7 +60,7 @@ async function publishAll(workload, { codecOfSend, kafka, onProgress }) {
     createPartitioner: kafkajs.Partitioners.DefaultPartitioner,
   });
   await producer.connect();
-  const { sendCompletely } = await import('../../dist/src/common/complete-send.js');
+  const { sendCompletely } = await import('../../dist/src/kafka/complete-send.js');
   const t0 = Date.now();
   let next = 0;
   let failingSince = null;
@@ -461,7 +461,7 @@ async function main() {
     admin = kafkaClient('chaos-admin', { retry: { retries: 10 } }).admin();
     await admin.connect();
     // The service's own topic creation (built above), which waits out a KRaft broker's UNKNOWN_TOPIC_OR_PARTITION.
-    const { createTopicsWithLeaders } = await import('../../dist/src/common/kafka-topics.js');
+    const { createTopicsWithLeaders } = await import('../../dist/src/kafka/kafka-topics.js');
     // The suite's own clients (producer, topic readers) decode and write every codec, as the service does.
     const kafkaAdapter = await import('../../dist/src/kafka/kafka-adapter.js');
     kafkaAdapter.installKafkaAdapter();
