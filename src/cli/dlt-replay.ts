@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { ConsumedMessage } from '../kafka/consumed-message';
+import { ConsumedMessage } from '../kafka/kafka-message';
 import { KafkaAdmin } from '../kafka/kafka-admin';
 import { KafkaClient } from '../kafka/kafka-client';
 import { headerText, KafkaHeaders, MessageHeaders, messageHeaders } from '../kafka/kafka-headers';

@@ -1,5 +1,5 @@
 import { Kafka } from 'kafkajs';
-import { ConsumedMessage } from './consumed-message';
+import { ConsumedMessage } from './kafka-message';
 
 /** Per partition: where reading starts and the end offset captured before: the read stops there. */
 export type Positions = ReadonlyMap<number, { start: number; end: number }>;

@@ -1,8 +1,6 @@
 import { Admin } from 'kafkajs';
+import { Offset } from './kafka-message';
 import { createTopicsWithLeaders } from './kafka-topics';
-
-/** An offset as Kafka gives it: a decimal string (a 64-bit number). */
-export type Offset = string;
 
 /** The log start (low) and end (high) of one partition. */
 export interface PartitionWatermarks {
@@ -11,7 +9,7 @@ export interface PartitionWatermarks {
   high: Offset;
 }
 
-export interface PartitionOffset {
+export interface KafkaPartitionOffset {
   partition: number;
   /** -1 where the group has committed nothing (committedOffsets) or no message is that late (offsetsForTime). */
   offset: Offset;
@@ -43,18 +41,18 @@ export class KafkaAdmin {
     return offsets.map(({ partition, low, high }) => ({ partition, low, high }));
   }
 
-  async committedOffsets(groupId: string, topic: string): Promise<PartitionOffset[]> {
+  async committedOffsets(groupId: string, topic: string): Promise<KafkaPartitionOffset[]> {
     const [committed] = await this.admin.fetchOffsets({ groupId, topics: [topic] });
     return committed.partitions.map(({ partition, offset }) => ({ partition, offset }));
   }
 
   /** The first offset at or after the instant, per partition. */
-  async offsetsForTime(topic: string, at: Date): Promise<PartitionOffset[]> {
+  async offsetsForTime(topic: string, at: Date): Promise<KafkaPartitionOffset[]> {
     const offsets = await this.admin.fetchTopicOffsetsByTimestamp(topic, at.getTime());
     return offsets.map(({ partition, offset }) => ({ partition, offset }));
   }
 
-  setGroupOffsets(groupId: string, topic: string, partitions: PartitionOffset[]): Promise<void> {
+  setGroupOffsets(groupId: string, topic: string, partitions: KafkaPartitionOffset[]): Promise<void> {
     return this.admin.setOffsets({ groupId, topic, partitions });
   }
 

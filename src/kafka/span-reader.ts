@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Kafka } from 'kafkajs';
-import { ConsumedMessage } from './consumed-message';
+import { ConsumedMessage } from './kafka-message';
 import { KafkaAdmin } from './kafka-admin';
 
 /** Offsets [start, end) of one partition. */

@@ -1,5 +1,5 @@
 import { PoisonMessageError } from '../common/errors';
-import { ConsumedMessage } from '../kafka/consumed-message';
+import { ConsumedMessage } from '../kafka/kafka-message';
 import { headerText, KafkaHeaders } from '../kafka/kafka-headers';
 import { OrderEventParser } from '../order-events/order-event.parser';
 

@@ -1,5 +1,5 @@
 import { DataSource } from 'typeorm';
-import { ConsumedMessage } from '../kafka/consumed-message';
+import { ConsumedMessage } from '../kafka/kafka-message';
 import { KafkaClient } from '../kafka/kafka-client';
 import { ConsumerOffsetsRepository } from '../consumer-offsets/consumer-offsets.repository';
 import { TransactionRunner } from '../database/transaction-runner';

@@ -1,5 +1,14 @@
 import { KafkaHeaders } from './kafka-headers';
-import { Offset } from './kafka-admin';
+
+/** An offset as Kafka gives it: a decimal string (a 64-bit number). */
+export type Offset = string;
+
+/** Where a message sits in Kafka. */
+export interface MessageCoordinates {
+  topic: string;
+  partition: number;
+  offset: Offset;
+}
 
 /** A message as read from a partition. */
 export interface ConsumedMessage {
