@@ -4,6 +4,7 @@
  *   transport:   order-events (Kafka), reconcile (reads the topics itself), http, admin, health, cli
  *   application: invoices, retention, consumer-offsets, outbox
  *   core:        idempotency, database, auth, observability, common, config, transport-security, tracing, kafka (the kafkajs adapter)
+ *   kafka/ is the only folder that imports kafkajs: replacing the client means rewriting that folder alone.
  * Checked by `npm run lint` over src/, bench/, scripts/ and test/chaos/; specs are left out (they may reach for test doubles).
  */
 const ROOT = '^src/[^/]+[.]ts$';
@@ -42,6 +43,16 @@ module.exports = {
       comment: 'The claim logic knows no Kafka: kafkajs and Nest microservices stay in the transport.',
       from: { path: '^src/idempotency/' },
       to: { path: ['kafkajs', '@nestjs/microservices'] },
+    },
+    {
+      name: 'kafkajs-only-in-kafka-adapter',
+      severity: 'error',
+      comment: 'kafkajs is imported under src/kafka/ only; the rest of the code uses the adapter and its own types.',
+      from: {
+        path: '^src/',
+        pathNot: '^src/kafka/',
+      },
+      to: { path: '(^|/)node_modules/kafkajs/' },
     },
     {
       name: 'nest-kafka-transport-in-order-events',

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { INestApplication } from '@nestjs/common';
 import { CliUsageError } from '../src/cli/cli-args';
 import { formatReplaySummary, parseReplayArgs, replayDeadLetters, ReplayOptions } from '../src/cli/dlt-replay';
-import { producerHeaders } from '../src/common/kafka-headers';
+import { producerHeaders } from '../src/kafka/kafka-headers';
 import { parsePublishArgs, publishEvents } from '../src/cli/publish';
 import { asMessage, BROKERS, orderCompleted, TestKafka, uniqueName, waitFor } from './support/kafka';
 import { ROOT, startTestApp, TestDatabase } from './support/fixture';

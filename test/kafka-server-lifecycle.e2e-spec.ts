@@ -1,7 +1,7 @@
 import { logLevel } from 'kafkajs';
 import { BillingKafkaServer, DeliveryOptions } from '../src/order-events/billing-kafka.server';
 import { GroupConsumer } from '../src/kafka/group-consumer';
-import { BoundedKafka } from '../src/transport-security/bounded-kafka';
+import { BoundedKafka } from '../src/kafka/bounded-kafka';
 import { TransientFaultRetrier } from '../src/order-events/transient-fault.retrier';
 import { PartitionOffset } from '../src/consumer-offsets/consumer-offsets.repository';
 import { Tracing } from '../src/tracing/tracing';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { INestApplication } from '@nestjs/common';
-import { producerHeaders } from '../src/common/kafka-headers';
+import { producerHeaders } from '../src/kafka/kafka-headers';
 import { InsertOutcome, InvoicesRepository, NewInvoice } from '../src/invoices/invoices.repository';
 import { asMessage, orderCompleted, OrderCompletedFields, TestKafka, uniqueName, waitFor } from './support/kafka';
 import { startTestApp, TestDatabase } from './support/fixture';

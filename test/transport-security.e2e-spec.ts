@@ -10,7 +10,7 @@ import { cliKafkaDefaults } from '../src/config/cli-env';
 import { AppConfig } from '../src/config/configuration';
 import { KafkaSecurity } from '../src/config/kafka-security';
 import { dataSourceOptions } from '../src/database/data-source-options';
-import { kafkaClientOptions } from '../src/transport-security/kafka-client-options';
+import { kafkaClientOptions } from '../src/kafka/kafka-client-options';
 import { checkConnections, checkPostgres } from '../src/transport-security/connection-preflight';
 import { asMessage, orderCompleted, TestKafka, uniqueName, waitFor } from './support/kafka';
 import { SecuredInfra, startSecuredInfra } from './support/secured-infra';

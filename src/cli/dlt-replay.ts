@@ -1,10 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { Admin, IHeaders, Kafka, KafkaMessage, logLevel, Partitioners, Producer } from 'kafkajs';
-import { headerText, MessageHeaders, messageHeaders, producerHeaders } from '../common/kafka-headers';
+import { ConsumedMessage } from '../kafka/kafka-message';
+import { KafkaAdmin } from '../kafka/kafka-admin';
+import { KafkaClient } from '../kafka/kafka-client';
+import { headerText, KafkaHeaders, MessageHeaders, messageHeaders } from '../kafka/kafka-headers';
+import { KafkaProducer } from '../kafka/kafka-producer';
 import { cliKafkaDefaults } from '../config/cli-env';
 import { brokersFlag, integerFlag, parseFlags, runCli, textFlag } from './cli-args';
 import { KafkaSecurity } from '../config/kafka-security';
-import { kafkaClientOptions } from '../transport-security/kafka-client-options';
 
 export const DLT_REPLAY_USAGE = `usage: npm run dlt:replay -- [--reason R] [--dry-run] [--from-beginning] [--include-truncated] [--topic order.completed] [--dlt order.completed.dlt] [--group billing-dlt-replay] [--brokers host:port,...]
 
@@ -83,13 +85,13 @@ export function parseReplayArgs(argv: string[], defaults = cliKafkaDefaults()): 
 }
 
 /** The original headers exactly (repeated keys, null values), without the ones the dead-letter publisher added; with keepTruncation, those that say the letter was cut stay. */
-export function originalHeaders(headers: IHeaders = {}, keepTruncation = false): MessageHeaders {
+export function originalHeaders(headers: KafkaHeaders = {}, keepTruncation = false): MessageHeaders {
   return Object.fromEntries(
     Object.entries(messageHeaders(headers)).filter(([name]) => !name.startsWith(DLT_HEADER_PREFIX) || (keepTruncation && TRUNCATION_HEADER.test(name))),
   );
 }
 
-export function isTruncated(headers: IHeaders = {}): boolean {
+export function isTruncated(headers: KafkaHeaders = {}): boolean {
   return Object.keys(headers).some((name) => name.startsWith(`${DLT_HEADER_PREFIX}truncated-`) || name === `${DLT_HEADER_PREFIX}headers-dropped`);
 }
 
@@ -107,12 +109,9 @@ export function preview(bytes: Buffer | string | null): string | null {
 type Positions = Map<number, { start: number; end: number }>;
 
 /** Where reading starts (the group's commit, or the earliest offset) and the end offsets captured now: the run stops there. */
-async function capturePositions(admin: Admin, options: ReplayOptions): Promise<Positions> {
-  const [ends, [committed]] = await Promise.all([
-    admin.fetchTopicOffsets(options.deadLetterTopic),
-    admin.fetchOffsets({ groupId: options.groupId, topics: [options.deadLetterTopic] }),
-  ]);
-  const committedBy = new Map(committed.partitions.map((p) => [p.partition, Number(p.offset)]));
+async function capturePositions(admin: KafkaAdmin, options: ReplayOptions): Promise<Positions> {
+  const [ends, committed] = await Promise.all([admin.topicOffsets(options.deadLetterTopic), admin.committedOffsets(options.groupId, options.deadLetterTopic)]);
+  const committedBy = new Map(committed.map((p) => [p.partition, Number(p.offset)]));
   return new Map(
     ends.map(({ partition, low, high }) => {
       const commit = committedBy.get(partition) ?? -1;
@@ -128,7 +127,7 @@ async function capturePositions(admin: Admin, options: ReplayOptions): Promise<P
  * A dry run reads through a throwaway group placed at the same offsets, so the real group does not move.
  */
 export async function replayDeadLetters(options: ReplayOptions, report: (line: string) => void = () => undefined): Promise<ReplaySummary> {
-  const kafka = new Kafka({ clientId: 'billing-dlt-replay', ...kafkaClientOptions(options), logLevel: logLevel.WARN });
+  const kafka = new KafkaClient(options, { clientId: 'billing-dlt-replay', logLevel: 'warn' });
   const admin = kafka.admin();
   await admin.connect();
   const summary: ReplaySummary = { scanned: 0, selected: 0, republished: 0, refusedTruncated: 0, dryRun: options.dryRun, messages: [] };
@@ -138,11 +137,11 @@ export async function replayDeadLetters(options: ReplayOptions, report: (line: s
     const pending = [...positions].filter(([, p]) => p.start < p.end);
     if (pending.length === 0) return summary;
     if (options.dryRun || options.fromBeginning) {
-      await admin.setOffsets({
-        groupId: readGroup,
-        topic: options.deadLetterTopic,
-        partitions: pending.map(([partition, p]) => ({ partition, offset: String(p.start) })),
-      });
+      await admin.setGroupOffsets(
+        readGroup,
+        options.deadLetterTopic,
+        pending.map(([partition, p]) => ({ partition, offset: String(p.start) })),
+      );
     }
     await consume(kafka, readGroup, options, positions, summary, report);
   } finally {
@@ -152,69 +151,40 @@ export async function replayDeadLetters(options: ReplayOptions, report: (line: s
   return summary;
 }
 
-async function consume(kafka: Kafka, groupId: string, options: ReplayOptions, positions: Positions, summary: ReplaySummary, report: (line: string) => void) {
-  const consumer = kafka.consumer({ groupId });
-  const producer = options.dryRun
-    ? undefined
-    : kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
-  const remaining = new Set([...positions].filter(([, p]) => p.start < p.end).map(([partition]) => partition));
-  let finish!: (error?: Error) => void;
-  const finished = new Promise<void>((resolve, reject) => (finish = (error) => (error ? reject(error) : resolve())));
-  let idle: NodeJS.Timeout | undefined;
-  const armIdleTimer = () => {
-    clearTimeout(idle);
-    idle = setTimeout(
-      () => finish(new Error(`no message for ${options.idleTimeoutMs} ms before the end offsets of ${options.deadLetterTopic}`)),
-      options.idleTimeoutMs,
-    );
-  };
-
-  await Promise.all([consumer.connect(), producer?.connect()]);
+async function consume(
+  kafka: KafkaClient,
+  groupId: string,
+  options: ReplayOptions,
+  positions: Positions,
+  summary: ReplaySummary,
+  report: (line: string) => void,
+) {
+  const producer = options.dryRun ? undefined : kafka.producer();
+  await producer?.connect();
   try {
-    await consumer.subscribe({ topic: options.deadLetterTopic, fromBeginning: true });
-    armIdleTimer();
-    await consumer.run({
-      autoCommit: false,
-      eachMessage: async (payload) => {
-        const { partition, message } = payload;
-        const pause = () => payload.pause();
-        const end = positions.get(partition)?.end ?? 0;
-        if (Number(message.offset) >= end) {
-          pause();
-          return;
-        }
-        armIdleTimer();
-        summary.scanned += 1;
-        const entry = await replayOne(message, partition, options, producer);
-        summary.messages.push(entry);
-        if (entry.action !== 'skipped') summary.selected += 1;
-        if (entry.action === 'republished') summary.republished += 1;
-        if (entry.action === 'refused_truncated') summary.refusedTruncated += 1;
-        report(`${entry.action} ${options.deadLetterTopic}[${partition}]@${entry.offset} key=${entry.key ?? '-'} reason=${entry.reason ?? '-'}`);
-        // Committed one by one (dry runs never commit): an interrupted replay resumes after the last message it handled.
-        if (!options.dryRun) await consumer.commitOffsets([{ topic: options.deadLetterTopic, partition, offset: String(Number(message.offset) + 1) }]);
-        if (Number(message.offset) + 1 >= end) {
-          pause();
-          remaining.delete(partition);
-          if (remaining.size === 0) finish();
-        }
-      },
+    // Committed one by one (dry runs never commit): an interrupted replay resumes after the last message it handled.
+    const read = { topic: options.deadLetterTopic, groupId, commit: !options.dryRun, idleTimeoutMs: options.idleTimeoutMs };
+    await kafka.readGroupToEnds(read, positions, async (partition, message) => {
+      summary.scanned += 1;
+      const entry = await replayOne(message, partition, options, producer);
+      summary.messages.push(entry);
+      if (entry.action !== 'skipped') summary.selected += 1;
+      if (entry.action === 'republished') summary.republished += 1;
+      if (entry.action === 'refused_truncated') summary.refusedTruncated += 1;
+      report(`${entry.action} ${options.deadLetterTopic}[${partition}]@${entry.offset} key=${entry.key ?? '-'} reason=${entry.reason ?? '-'}`);
     });
-    await finished;
   } finally {
-    clearTimeout(idle);
-    await consumer.disconnect();
     await producer?.disconnect();
   }
 }
 
-async function replayOne(message: KafkaMessage, partition: number, options: ReplayOptions, producer?: Producer): Promise<ReplayedMessage> {
+async function replayOne(message: ConsumedMessage, partition: number, options: ReplayOptions, producer?: KafkaProducer): Promise<ReplayedMessage> {
   const reason = headerText(message.headers, `${DLT_HEADER_PREFIX}reason`);
   const entry = { partition, offset: message.offset, key: preview(message.key), reason: preview(reason) };
   if (options.reason !== undefined && reason !== options.reason) return { ...entry, action: 'skipped' };
   if (!options.includeTruncated && isTruncated(message.headers)) return { ...entry, action: 'refused_truncated' };
   if (!producer) return { ...entry, action: 'would_republish' };
-  const headers = producerHeaders(originalHeaders(message.headers, options.includeTruncated));
+  const headers = originalHeaders(message.headers, options.includeTruncated);
   await producer.send({ topic: options.topic, acks: -1, messages: [{ key: message.key, value: message.value, headers }] });
   return { ...entry, action: 'republished' };
 }

@@ -1,11 +1,11 @@
-import { Admin, Kafka, logLevel } from 'kafkajs';
 import { DataSource } from 'typeorm';
 import { loadReconcileEnv } from '../config/cli-env';
 import { Env } from '../config/env-reader';
 import { ConsumerOffsetsRepository, PartitionOffset } from '../consumer-offsets/consumer-offsets.repository';
 import { dataSourceOptions } from '../database/data-source-options';
 import { TransactionRunner } from '../database/transaction-runner';
-import { kafkaClientOptions } from '../transport-security/kafka-client-options';
+import { KafkaAdmin } from '../kafka/kafka-admin';
+import { KafkaClient } from '../kafka/kafka-client';
 import { brokersFlag, CliUsageError, parseFlags, runCli, textFlag } from './cli-args';
 
 const USAGE = `usage: npm run offsets -- show [--group G] [--topic T] [--brokers B]
@@ -43,14 +43,14 @@ export async function offsetsCommand(argv: string[], print: (line: string) => vo
   const groupId = textFlag('group', flags.group, env.groupId);
   const topic = textFlag('topic', flags.topic, env.topic);
   const brokers = brokersFlag(textFlag('brokers', flags.brokers, env.brokers));
-  const admin = new Kafka({ clientId: 'billing-offsets-cli', ...kafkaClientOptions({ brokers, security: env.security }), logLevel: logLevel.NOTHING }).admin();
+  const admin = new KafkaClient({ brokers, security: env.security }, { clientId: 'billing-offsets-cli', logLevel: 'nothing' }).admin();
   const dataSource = new DataSource(dataSourceOptions(env.databaseUrl));
   await Promise.all([admin.connect(), dataSource.initialize()]);
   try {
     const repository = new ConsumerOffsetsRepository(new TransactionRunner(dataSource));
     const views = await viewPartitions(admin, repository, groupId, topic);
     if (command === 'show') return printViews(groupId, topic, views, print);
-    if (flags.force !== true && (await isGroupRunning(admin, groupId)))
+    if (flags.force !== true && (await admin.hasRunningMembers(groupId)))
       throw new CliUsageError(`group ${groupId} has running members: stop the service first, or pass --force`);
     const plan = planMove(views, textFlag('partition', flags.partition, ''), textFlag('to', flags.to, ''));
     for (const move of plan) print(`${topic}[${move.partition}] stored ${move.from ?? '-'} -> ${move.to}${flags['dry-run'] ? ' (dry run)' : ''}`);
@@ -60,16 +60,12 @@ export async function offsetsCommand(argv: string[], print: (line: string) => vo
   }
 }
 
-async function viewPartitions(admin: Admin, repository: ConsumerOffsetsRepository, groupId: string, topic: string): Promise<PartitionView[]> {
+async function viewPartitions(admin: KafkaAdmin, repository: ConsumerOffsetsRepository, groupId: string, topic: string): Promise<PartitionView[]> {
   // Asked for a topic it does not know, kafkajs retries for minutes and answers with the broker's code name.
   if (!(await admin.listTopics()).includes(topic)) throw new Error(`topic ${topic} does not exist`);
-  const [ends, [committed], stored] = await Promise.all([
-    admin.fetchTopicOffsets(topic),
-    admin.fetchOffsets({ groupId, topics: [topic] }),
-    repository.find(groupId, [topic]),
-  ]);
+  const [ends, committed, stored] = await Promise.all([admin.topicOffsets(topic), admin.committedOffsets(groupId, topic), repository.find(groupId, [topic])]);
   const storedBy = new Map(stored.map((o: PartitionOffset) => [o.partition, o.nextOffset]));
-  const committedBy = new Map(committed.partitions.filter((p) => Number(p.offset) >= 0).map((p) => [p.partition, p.offset]));
+  const committedBy = new Map(committed.filter((p) => Number(p.offset) >= 0).map((p) => [p.partition, p.offset]));
   return ends
     .map((p) => ({ partition: p.partition, stored: storedBy.get(p.partition), committed: committedBy.get(p.partition), logStart: p.low, logEnd: p.high }))
     .sort((a, b) => a.partition - b.partition);
@@ -104,11 +100,6 @@ function target(view: PartitionView, to: string): string {
   }
   if (!/^\d{1,19}$/.test(to)) throw new CliUsageError(`--to must be an offset, earliest, latest or kafka, got "${to}"`);
   return to;
-}
-
-async function isGroupRunning(admin: Admin, groupId: string): Promise<boolean> {
-  const { groups } = await admin.describeGroups([groupId]);
-  return groups.some((g) => g.members.length > 0);
 }
 
 if (require.main === module) runCli(() => offsetsCommand(process.argv.slice(2)), USAGE);

@@ -1,11 +1,11 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import { Presets, SingleBar } from 'cli-progress';
-import { Kafka, logLevel, Message, Partitioners } from 'kafkajs';
 import { cliKafkaDefaults } from '../config/cli-env';
 import { brokersFlag, CliUsageError, integerFlag, parseFlags, rateFlag, runCli, textFlag } from './cli-args';
 import { KafkaSecurity } from '../config/kafka-security';
 import { CONFIG_TABLE } from '../config/config-table';
-import { kafkaClientOptions } from '../transport-security/kafka-client-options';
+import { KafkaClient } from '../kafka/kafka-client';
+import { OutgoingMessage } from '../kafka/kafka-producer';
 
 export const PUBLISH_USAGE = `usage: npm run publish -- --count N [--tenants T] [--duplicate-rate R] [--poison-rate P] [--topic order.completed] [--brokers host:port,...]
 
@@ -111,12 +111,11 @@ const CHUNK = 500;
 /** Sends the plan with an idempotent producer (a retried send is not written twice), key = order id. */
 export async function publishEvents(options: PublishOptions, hooks: PublishHooks = {}): Promise<PublishSummary> {
   const plan = planMessages(options);
-  const kafka = new Kafka({ clientId: 'billing-publish-cli', ...kafkaClientOptions(options), logLevel: logLevel.WARN });
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
+  const producer = new KafkaClient(options, { clientId: 'billing-publish-cli', logLevel: 'warn' }).producer();
   await producer.connect();
   try {
     for (let start = 0; start < plan.length; start += CHUNK) {
-      const messages: Message[] = plan.slice(start, start + CHUNK).map(({ key, value }) => ({ key, value }));
+      const messages: OutgoingMessage[] = plan.slice(start, start + CHUNK).map(({ key, value }) => ({ key, value }));
       await producer.send({ topic: options.topic, acks: -1, messages });
       hooks.onProgress?.(Math.min(start + CHUNK, plan.length), plan.length);
     }

@@ -1,7 +1,6 @@
 import { open } from 'node:fs/promises';
 import { finished } from 'node:stream/promises';
 import { Presets, SingleBar } from 'cli-progress';
-import { Kafka, logLevel } from 'kafkajs';
 import { DataSource } from 'typeorm';
 import { Env } from '../config/env-reader';
 import { loadReconcileEnv, ReconcileEnv } from '../config/cli-env';
@@ -13,7 +12,7 @@ import { ProgressHandler, ReconcileOptions, Reconciler } from '../reconcile/reco
 import { createSink, formatSummary, REPORT_FORMATS, ReportFormat } from '../reconcile/report-sinks';
 import { brokersFlag, CliUsageError, integerFlag, parseFlags, runCli, textFlag } from './cli-args';
 import { CONFIG_TABLE } from '../config/config-table';
-import { kafkaClientOptions } from '../transport-security/kafka-client-options';
+import { KafkaClient } from '../kafka/kafka-client';
 
 export const RECONCILE_USAGE = `usage: npm run reconcile -- --from <instant|offsets> --to <instant|offsets> [--topic order.completed] [--format table|json|csv] [--out FILE]
 
@@ -85,11 +84,7 @@ export async function reconcileCommand(argv: string[], io: ReconcileIo, rawEnv?:
   await dataSource.initialize();
   const progress = io.stderr.isTTY ? progressBar(io.stderr) : undefined;
   try {
-    const kafka = new Kafka({
-      clientId: 'billing-reconcile',
-      ...kafkaClientOptions({ brokers: command.brokers, security: env.security }),
-      logLevel: logLevel.WARN,
-    });
+    const kafka = new KafkaClient({ brokers: command.brokers, security: env.security }, { clientId: 'billing-reconcile', logLevel: 'warn' });
     const summary = await writeReport(new Reconciler(kafka, dataSource, new OrderEventParser(env.billing), progress?.update), command, io, () =>
       progress?.stop(),
     );

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseUnavailableError } from '../database/database-errors';
 import { ClaimRaceError } from '../idempotency/processed-events.repository';
-import { IncompleteSendError } from './complete-send';
+import { IncompleteSendError } from '../kafka/complete-send';
 import { ERROR_CODES, ErrorCode } from './error-codes';
 import { EventConflictError, InvalidRequestError, PoisonMessageError, PoisonReason, RejectedByDatabaseError } from './errors';
 

@@ -7,7 +7,7 @@ import { QueryFailedError } from 'typeorm';
 import { ExpiredTokenError, ForbiddenError, InvalidTokenError, MissingTokenError, SigningKeysUnavailableError } from '../auth/auth.errors';
 import { ERROR_CODES, ErrorCode } from '../common/error-codes';
 import { BillingError, EventConflictError, InvalidRequestError, PoisonMessageError } from '../common/errors';
-import { IncompleteSendError } from '../common/complete-send';
+import { IncompleteSendError } from '../kafka/complete-send';
 import { ClaimRaceError } from '../idempotency/processed-events.repository';
 import { InvoiceNotFoundError } from '../invoices/invoice-queries.service';
 import { OutboxPublishTimeoutError } from '../outbox/outbox.relay';

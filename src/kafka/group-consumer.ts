@@ -1,5 +1,5 @@
 import { Consumer, ConsumerConfig, ConsumerRunConfig, EachBatchPayload, ITopicConfig, Kafka, KafkaMessage } from 'kafkajs';
-import { createTopicsWithLeaders } from '../common/kafka-topics';
+import { createTopicsWithLeaders } from './kafka-topics';
 import { onUndecodableBatch, UndecodableBatch } from './fetch-decoding';
 
 /** One fetched message with its original bytes: a rejected one goes to the dead-letter topic untouched. */

@@ -3,7 +3,7 @@
 // a delay near -1.8e12 ms. Node 24 prints a TimeoutNegativeWarning on stderr for it (the service's output is JSON
 // only) and clamps it to 1 ms, so every idle broker connection also wakes the process every millisecond. The check
 // is needed only while requests wait (push() schedules it then) or a throttle runs: the method below is kafkajs' own
-// without the idle case (tulios/kafkajs#1751). Imported by transport-security/kafka-client-options.ts, which every client goes through.
+// without the idle case (tulios/kafkajs#1751). Imported by kafka-client-options.ts, which every client goes through.
 
 /** The fields of kafkajs' RequestQueue (src/network/requestQueue) that scheduling reads. */
 export interface RequestQueueTimer {

@@ -1,5 +1,5 @@
 import { Logger } from 'pino';
-import { BrokerSilenceListener } from '../transport-security/bounded-kafka';
+import { BrokerSilenceListener } from '../kafka/bounded-kafka';
 
 /**
  * A connection dropped for silence counts as down until that broker has answered any client of the process again and

@@ -1,13 +1,12 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown, OnModuleDestroy } from '@nestjs/common';
-import { Admin } from 'kafkajs';
 import { Logger } from 'pino';
 import { LazyConnection } from '../common/lazy-connection';
 import { KafkaConfig } from '../config/configuration';
 import { BillingMetrics } from './billing-metrics';
 import { KafkaLogging } from './logging.module';
 import { ROOT_LOGGER } from './root-logger';
-import { BoundedKafka } from '../transport-security/bounded-kafka';
-import { kafkaClientOptions } from '../transport-security/kafka-client-options';
+import { KafkaAdmin } from '../kafka/kafka-admin';
+import { KafkaClient } from '../kafka/kafka-client';
 
 export interface PartitionLag {
   partition: number;
@@ -28,7 +27,7 @@ export const LAG_SCRAPE_BUDGET_MS = 2_000;
 @Injectable()
 export class LagMonitor implements OnApplicationBootstrap, OnModuleDestroy, OnApplicationShutdown {
   private readonly logger: Logger;
-  private readonly admin: LazyConnection<Admin>;
+  private readonly admin: LazyConnection<KafkaAdmin>;
   private inFlight?: Promise<PartitionLag[]>;
   private timer?: NodeJS.Timeout;
 
@@ -40,10 +39,12 @@ export class LagMonitor implements OnApplicationBootstrap, OnModuleDestroy, OnAp
   ) {
     this.logger = root.child({ context: LagMonitor.name });
     this.admin = new LazyConnection(() =>
-      new BoundedKafka(
-        { clientId: `${config.clientId}-lag`, ...kafkaClientOptions(config), logCreator: kafkaLogging.logCreator, retry: { retries: 2 } },
-        kafkaLogging.connectivity,
-      ).admin(),
+      new KafkaClient(config, {
+        clientId: `${config.clientId}-lag`,
+        logCreator: kafkaLogging.logCreator,
+        retries: 2,
+        silence: kafkaLogging.connectivity,
+      }).admin(),
     );
   }
 
@@ -86,9 +87,9 @@ export class LagMonitor implements OnApplicationBootstrap, OnModuleDestroy, OnAp
     const admin = await this.admin.get();
     const { topic, groupId } = this.config;
     // One after the other: with Promise.all a failed call would leave its sibling retrying, unobserved, past shutdown.
-    const ends = await admin.fetchTopicOffsets(topic);
-    const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
-    const committedByPartition = new Map(committed.partitions.map((p) => [p.partition, Number(p.offset)]));
+    const ends = await admin.topicOffsets(topic);
+    const committed = await admin.committedOffsets(groupId, topic);
+    const committedByPartition = new Map(committed.map((p) => [p.partition, Number(p.offset)]));
     const lags = ends.map(({ partition, high, low }) => {
       const committedOffset = committedByPartition.get(partition) ?? -1;
       const position = committedOffset >= 0 ? committedOffset : Number(low);

@@ -3,10 +3,9 @@ import { IncomingMessage, ServerResponse } from 'node:http';
 import { Global, Inject, Injectable, Module } from '@nestjs/common';
 import { LoggerModule, Params } from 'nestjs-pino';
 import { Logger } from 'pino';
-import { logCreator } from 'kafkajs';
 import { KafkaConfig, LoggingConfig } from '../config/configuration';
+import { KafkaLogCreator, kafkaLogCreator } from '../kafka/kafka-log-creator';
 import { BrokerConnectivity, quietBrokerClearsAfterMs } from './broker-connectivity';
-import { kafkaLogCreator } from './kafka-log-creator';
 import { createRootLogger, ROOT_LOGGER } from './root-logger';
 
 /** Probes and scrapes arrive every few seconds; a line each would drown the lines that matter. */
@@ -15,7 +14,7 @@ const QUIET_PATHS = /^\/(health|metrics)(\/|\?|$)/;
 /** Every kafkajs client of the service (consumer, DLT producer, outbox producer, admins) logs and reports silent connections through this. */
 @Injectable()
 export class KafkaLogging {
-  readonly logCreator: logCreator;
+  readonly logCreator: KafkaLogCreator;
   readonly connectivity: BrokerConnectivity;
 
   constructor(@Inject(ROOT_LOGGER) root: Logger, kafka: KafkaConfig) {

@@ -1,7 +1,7 @@
 import { BillingKafkaServer, MissingHandlerError } from './billing-kafka.server';
 import { FetchedMessage, GroupConsumer, PartitionBatch } from '../kafka/group-consumer';
 import { ConsumedBatch } from './consumed-batch';
-import { BoundedKafka } from '../transport-security/bounded-kafka';
+import { BoundedKafka } from '../kafka/bounded-kafka';
 import { TransientFaultRetrier } from './transient-fault.retrier';
 import { Tracing } from '../tracing/tracing';
 import { UndecodablePartitions } from '../observability/undecodable-partitions';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { HeaderValue, MessageHeaders } from '../common/kafka-headers';
+import { HeaderValue, MessageHeaders } from '../kafka/kafka-headers';
 
 export interface DeadLetterMessage {
   key: Buffer | string | null;

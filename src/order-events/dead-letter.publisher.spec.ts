@@ -1,18 +1,22 @@
-import { Producer, ProducerRecord } from 'kafkajs';
 import { PoisonMessageError } from '../common/errors';
 import { ConsumerPolicyConfig, KafkaConfig, KafkaTimeoutConfig, loadConfig } from '../config/configuration';
+import { KafkaClient } from '../kafka/kafka-client';
+import { KafkaProducer, OutgoingRecord } from '../kafka/kafka-producer';
 import { KafkaLogging } from '../observability/logging.module';
 import { Tracing } from '../tracing/tracing';
-import { BoundedKafka } from '../transport-security/bounded-kafka';
 import { DeadLetterPublisher } from './dead-letter.publisher';
 
 describe('DeadLetterPublisher', () => {
   afterEach(() => jest.restoreAllMocks());
 
   it('asks the broker to answer an acks=all write clearly before the client stops waiting for it', async () => {
-    const sent: ProducerRecord[] = [];
-    const producer = { connect: async () => {}, disconnect: async () => {}, send: (record: ProducerRecord) => Promise.resolve(void sent.push(record)) };
-    jest.spyOn(BoundedKafka.prototype, 'producer').mockReturnValue(producer as unknown as Producer);
+    const sent: OutgoingRecord[] = [];
+    const producer: KafkaProducer = {
+      connect: () => Promise.resolve(),
+      disconnect: () => Promise.resolve(),
+      send: (record) => Promise.resolve(void sent.push(record)).then(() => []),
+    };
+    jest.spyOn(KafkaClient.prototype, 'producer').mockReturnValue(producer);
     const timeouts = new KafkaTimeoutConfig(3_000, 10_000);
     const config = new KafkaConfig({
       ...loadConfig({ AUTH_JWT_SECRET: 'unit-test-secret-0123456789-abcdefghijkl' }).kafka,
@@ -21,14 +25,14 @@ describe('DeadLetterPublisher', () => {
       deadLetterTopic: 'orders.dlt',
       timeouts,
     });
-    const logging = { logCreator: () => () => undefined } as unknown as KafkaLogging;
-    const tracing = { send: (_topic: string, work: () => Promise<void>) => work() } as unknown as Tracing;
-    const publisher = new DeadLetterPublisher(config, new ConsumerPolicyConfig(100, 1_000, 60_000, 1_000_000), logging, tracing);
+    const logging = doubleOf<KafkaLogging>({ logCreator: () => () => undefined });
+    const tracing = doubleOf<Tracing>({ send: (_topic, work) => work(undefined) });
+    const publisher = new DeadLetterPublisher(config, new ConsumerPolicyConfig(100, 1_000, 60_000, 1_000_000, 'lz4'), logging, tracing);
 
     await publisher.publish({ key: null, value: Buffer.from('{'), headers: {} }, { topic: 'orders', partition: 0, offset: '7' }, poison());
 
     expect(sent).toHaveLength(1);
-    expect(sent[0]).toMatchObject({ topic: 'orders.dlt', acks: -1 });
+    expect(sent[0]).toMatchObject({ topic: 'orders.dlt', acks: -1, compression: 'lz4' });
     expect(sent[0].timeout).toBeGreaterThan(0);
     expect(sent[0].timeout).toBeLessThan(timeouts.requestTimeoutMs);
   });
@@ -36,4 +40,9 @@ describe('DeadLetterPublisher', () => {
 
 function poison(): PoisonMessageError {
   return new PoisonMessageError('invalid_json', 'not JSON');
+}
+
+/** A double of one of the project's classes, with only the members the code under test calls. */
+function doubleOf<T>(members: Partial<T>): T {
+  return members as T;
 }

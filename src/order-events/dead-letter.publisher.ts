@@ -1,16 +1,14 @@
 import { Injectable, OnApplicationShutdown } from '@nestjs/common';
-import { CompressionTypes, Partitioners, Producer } from 'kafkajs';
-import { BoundedKafka } from '../transport-security/bounded-kafka';
 import { PoisonMessageError, RejectedByDatabaseError } from '../common/errors';
-import { messageHeaders, producerHeaders } from '../common/kafka-headers';
 import { LazyConnection } from '../common/lazy-connection';
 import { ConsumerPolicyConfig, KafkaConfig } from '../config/configuration';
+import { KafkaClient } from '../kafka/kafka-client';
+import { messageHeaders } from '../kafka/kafka-headers';
+import { isMessageTooLarge, KafkaProducer } from '../kafka/kafka-producer';
 import { MessageCoordinates } from '../observability/event-outcome.recorder';
 import { KafkaLogging } from '../observability/logging.module';
-import { fitDeadLetter } from './dead-letter.fit';
-import { kafkaClientOptions } from '../transport-security/kafka-client-options';
-import { compressionType } from '../kafka/kafka-adapter';
 import { Tracing } from '../tracing/tracing';
+import { fitDeadLetter } from './dead-letter.fit';
 
 export interface OriginalMessage {
   key: Buffer | string | null;
@@ -21,8 +19,7 @@ export interface OriginalMessage {
 /** Writes a poison message to the dead-letter topic byte for byte, with headers that say why. */
 @Injectable()
 export class DeadLetterPublisher implements OnApplicationShutdown {
-  private readonly producer: LazyConnection<Producer>;
-  private readonly compression: CompressionTypes;
+  private readonly producer: LazyConnection<KafkaProducer>;
 
   constructor(
     private readonly config: KafkaConfig,
@@ -30,17 +27,8 @@ export class DeadLetterPublisher implements OnApplicationShutdown {
     kafkaLogging: KafkaLogging,
     private readonly tracing: Tracing,
   ) {
-    this.compression = compressionType(policy.deadLetterCompression);
-    this.producer = new LazyConnection(() =>
-      new BoundedKafka(
-        { clientId: `${config.clientId}-dlt`, ...kafkaClientOptions(config), logCreator: kafkaLogging.logCreator },
-        kafkaLogging.connectivity,
-      ).producer({
-        idempotent: true,
-        maxInFlightRequests: 1,
-        createPartitioner: Partitioners.DefaultPartitioner,
-      }),
-    );
+    const client = new KafkaClient(config, { clientId: `${config.clientId}-dlt`, logCreator: kafkaLogging.logCreator, silence: kafkaLogging.connectivity });
+    this.producer = new LazyConnection(() => client.producer());
   }
 
   /**
@@ -59,19 +47,18 @@ export class DeadLetterPublisher implements OnApplicationShutdown {
     for (let maxBytes = this.policy.deadLetterMaxBytes; ; maxBytes = Math.max(MIN_DEAD_LETTER_BYTES, Math.floor(maxBytes / 4))) {
       const letter = fitDeadLetter(whole, reasonHeaders(source, error), maxBytes);
       try {
-        const message = { ...letter, headers: producerHeaders(letter.headers) };
         const producer = await this.producer.get();
         await producer.send({
           topic: this.config.deadLetterTopic,
           acks: -1,
           timeout: this.config.timeouts.produceAckTimeoutMs,
-          compression: this.compression,
-          messages: [message],
+          compression: this.policy.deadLetterCompression,
+          messages: [letter],
         });
         return;
       } catch (sendError) {
         await this.producer.close();
-        if (!isTooLarge(sendError) || maxBytes <= MIN_DEAD_LETTER_BYTES) throw sendError;
+        if (!isMessageTooLarge(sendError) || maxBytes <= MIN_DEAD_LETTER_BYTES) throw sendError;
       }
     }
   }
@@ -83,13 +70,6 @@ export class DeadLetterPublisher implements OnApplicationShutdown {
 
 /** Small enough for any broker: the reason headers and the start of the value. */
 const MIN_DEAD_LETTER_BYTES = 2_048;
-
-function isTooLarge(error: unknown): boolean {
-  for (let cause = error as { type?: unknown; cause?: unknown } | undefined; cause; cause = cause.cause as typeof cause) {
-    if (cause.type === 'MESSAGE_TOO_LARGE' || cause.type === 'RECORD_LIST_TOO_LARGE') return true;
-  }
-  return false;
-}
 
 function reasonHeaders(source: MessageCoordinates, error: PoisonMessageError): Record<string, string> {
   return {

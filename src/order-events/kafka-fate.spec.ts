@@ -1,6 +1,6 @@
 import { DatabaseError } from 'pg';
 import { QueryFailedError } from 'typeorm';
-import { IncompleteSendError } from '../common/complete-send';
+import { IncompleteSendError } from '../kafka/complete-send';
 import { EventConflictError, InvalidRequestError, PoisonMessageError, RejectedByDatabaseError } from '../common/errors';
 import { DatabaseUnavailableError, judgeDatabaseError } from '../database/database-errors';
 import { ClaimRaceError } from '../idempotency/processed-events.repository';

@@ -1,8 +1,8 @@
 import { KafkaConfig, ORDER_COMPLETED_TOPIC } from '../config/configuration';
 import { GroupConsumer } from '../kafka/group-consumer';
 import { KafkaLogging } from '../observability/logging.module';
-import { BoundedKafka } from '../transport-security/bounded-kafka';
-import { kafkaClientOptions } from '../transport-security/kafka-client-options';
+import { BoundedKafka } from '../kafka/bounded-kafka';
+import { kafkaClientOptions } from '../kafka/kafka-client-options';
 import { BillingKafkaServer, DeliveryOptions } from './billing-kafka.server';
 
 export function createKafkaServer(config: KafkaConfig, delivery: DeliveryOptions, kafkaLogging?: KafkaLogging): BillingKafkaServer {

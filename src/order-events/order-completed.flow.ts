@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Clock } from '../common/clock';
 import { PoisonMessageError, RejectedByDatabaseError } from '../common/errors';
-import { traceparentOf } from '../common/traceparent';
+import { traceparentOf } from '../kafka/traceparent';
 import { PartitionFrontier, SettledPositions } from '../consumer-offsets/settled-positions';
 import { BatchDecision, IdempotencyService } from '../idempotency/idempotency.service';
 import { InvoiceOutcome } from '../invoices/invoice-outcome';

@@ -1,22 +1,20 @@
 import { Injectable, OnApplicationShutdown } from '@nestjs/common';
-import { Kafka, Message, Partitioners, Producer } from 'kafkajs';
-import { BoundedKafka } from '../transport-security/bounded-kafka';
 import { LazyConnection } from '../common/lazy-connection';
 import { KafkaConfig, OutboxConfig } from '../config/configuration';
+import { sendCompletely } from '../kafka/complete-send';
+import { KafkaClient } from '../kafka/kafka-client';
+import { KafkaProducer, OutgoingMessage } from '../kafka/kafka-producer';
 import { KafkaLogging } from '../observability/logging.module';
-import { kafkaClientOptions } from '../transport-security/kafka-client-options';
 import { PendingOutboxRow } from './outbox.repository';
 import { OpenSpan, Tracing } from '../tracing/tracing';
-import { createTopicsWithLeaders } from '../common/kafka-topics';
-import { sendCompletely } from '../common/complete-send';
 
 export const INVOICE_CREATED = 'invoice.created';
 
 /** Sends outbox rows to OUTBOX_TOPIC and resolves only once the broker acknowledged all of them (acks -1). */
 @Injectable()
 export class OutboxPublisher implements OnApplicationShutdown {
-  private readonly producer: LazyConnection<Producer>;
-  private readonly client: Kafka;
+  private readonly producer: LazyConnection<KafkaProducer>;
+  private readonly client: KafkaClient;
   /** Resolves to the topic's partition count once it exists. */
   private topicCreated?: Promise<number>;
 
@@ -27,13 +25,13 @@ export class OutboxPublisher implements OnApplicationShutdown {
     private readonly tracing: Tracing,
   ) {
     // Few retries: a relay round must end (and release its shards) while the broker is down; the relay retries it.
-    this.client = new BoundedKafka(
-      { clientId: `${kafka.clientId}-outbox`, ...kafkaClientOptions(kafka), logCreator: kafkaLogging.logCreator, retry: { retries: 2 } },
-      kafkaLogging.connectivity,
-    );
-    this.producer = new LazyConnection(() =>
-      this.client.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner }),
-    );
+    this.client = new KafkaClient(kafka, {
+      clientId: `${kafka.clientId}-outbox`,
+      logCreator: kafkaLogging.logCreator,
+      retries: 2,
+      silence: kafkaLogging.connectivity,
+    });
+    this.producer = new LazyConnection(() => this.client.producer());
   }
 
   /**
@@ -47,7 +45,7 @@ export class OutboxPublisher implements OnApplicationShutdown {
     const spans = rows.map((row) =>
       this.tracing.startSend(this.config.topic, row.traceparent, { 'billing.event_id': row.event_id, 'billing.source_event_id': row.source_event_id }),
     );
-    let producer: Producer | undefined;
+    let producer: KafkaProducer | undefined;
     const detach = () => producer && this.producer.forget(producer);
     abandoned?.addEventListener('abort', detach, { once: true });
     let failed = false;
@@ -89,9 +87,8 @@ export class OutboxPublisher implements OnApplicationShutdown {
     const admin = this.client.admin();
     await admin.connect();
     try {
-      await createTopicsWithLeaders(admin, [{ topic: this.config.topic, numPartitions: this.kafka.topicPartitions }]);
-      const { topics } = await admin.fetchTopicMetadata({ topics: [this.config.topic] });
-      return topics[0].partitions.length;
+      await admin.createTopics([{ topic: this.config.topic, numPartitions: this.kafka.topicPartitions }]);
+      return await admin.partitionCount(this.config.topic);
     } finally {
       await admin.disconnect();
     }
@@ -107,7 +104,7 @@ function endAll(spans: readonly OpenSpan[], error?: unknown): void {
 }
 
 /** traceparent: the header to send, by default the source event's (the publish span's when tracing is on). */
-export function toMessage(row: PendingOutboxRow, traceparent = row.traceparent): Message {
+export function toMessage(row: PendingOutboxRow, traceparent = row.traceparent): OutgoingMessage {
   const value = {
     event_id: row.event_id,
     event_type: INVOICE_CREATED,

@@ -1,6 +1,6 @@
-import { IHeaders, KafkaMessage } from 'kafkajs';
 import { PoisonMessageError } from '../common/errors';
-import { headerText } from '../common/kafka-headers';
+import { ConsumedMessage } from '../kafka/kafka-message';
+import { headerText, KafkaHeaders } from '../kafka/kafka-headers';
 import { OrderEventParser } from '../order-events/order-event.parser';
 
 /** One message of the input topic as reconcile stores it: the service parser's verdict, never a re-implementation. */
@@ -31,7 +31,7 @@ const UNSTORABLE_TEXT = 'unstorable_text';
 export class MessageLoader {
   constructor(private readonly parser: OrderEventParser) {}
 
-  load(message: KafkaMessage, partition: number, position: Pick<LoadedMessage, 'inRange' | 'pending'>): LoadedMessage {
+  load(message: ConsumedMessage, partition: number, position: Pick<LoadedMessage, 'inRange' | 'pending'>): LoadedMessage {
     const base = { partition, offset: Number(message.offset), timestamp: Number(message.timestamp), ...position };
     const none = { eventId: null, tenantId: null, orderId: null, amount: null, currency: null, fingerprint: null };
     try {
@@ -47,14 +47,14 @@ export class MessageLoader {
 }
 
 /** The source coordinates the dead-letter publisher writes, or null for a record of another topic or without them. */
-export function deadLetterSourceOf(headers: IHeaders | undefined, sourceTopic: string): DeadLetterSource | null {
+export function deadLetterSourceOf(headers: KafkaHeaders | undefined, sourceTopic: string): DeadLetterSource | null {
   const partition = integerHeader(headers, 'x-dlt-source-partition');
   const offset = integerHeader(headers, 'x-dlt-source-offset');
   if (headerText(headers, 'x-dlt-source-topic') !== sourceTopic || partition === null || offset === null) return null;
   return { partition, offset, reason: headerText(headers, 'x-dlt-reason') ?? 'unknown' };
 }
 
-function integerHeader(headers: IHeaders | undefined, name: string): number | null {
+function integerHeader(headers: KafkaHeaders | undefined, name: string): number | null {
   const text = headerText(headers, name);
   return text !== null && /^\d+$/.test(text) && Number.isSafeInteger(Number(text)) ? Number(text) : null;
 }

@@ -1,5 +1,6 @@
-import { Kafka, KafkaMessage } from 'kafkajs';
 import { DataSource } from 'typeorm';
+import { ConsumedMessage } from '../kafka/kafka-message';
+import { KafkaClient } from '../kafka/kafka-client';
 import { ConsumerOffsetsRepository } from '../consumer-offsets/consumer-offsets.repository';
 import { TransactionRunner } from '../database/transaction-runner';
 import { OrderEventParser } from '../order-events/order-event.parser';
@@ -44,7 +45,7 @@ export class Reconciler {
   private readonly loader: MessageLoader;
 
   constructor(
-    private readonly kafka: Kafka,
+    private readonly kafka: KafkaClient,
     private readonly dataSource: DataSource,
     parser: OrderEventParser,
     private readonly progress: ProgressHandler = () => undefined,
@@ -180,7 +181,7 @@ class ReconcileRun {
     for (let i = 0; i < rows.length; i += PAGE) await this.repository.insertMessages(rows.slice(i, i + PAGE));
   }
 
-  private async storeDeadLetters(messages: KafkaMessage[]): Promise<void> {
+  private async storeDeadLetters(messages: ConsumedMessage[]): Promise<void> {
     const sources = messages.flatMap((m) => deadLetterSourceOf(m.headers, this.options.topic) ?? []);
     await this.repository.insertDeadLetters(sources);
   }

@@ -13,7 +13,7 @@ import {
   SpanStatusCode,
   trace,
 } from '@opentelemetry/api';
-import { traceparentOf } from '../common/traceparent';
+import { traceparentOf } from '../kafka/traceparent';
 import { consumeAttributes, ConsumedMessage, messageAttributes, sendAttributes } from './messaging-attributes';
 
 /** A span the caller ends itself, for work that is not one function call (one message of a batch send). */

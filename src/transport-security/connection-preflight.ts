@@ -1,9 +1,8 @@
-import { Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
 import { DatabaseConfig, KafkaConfig } from '../config/configuration';
 import { postgresConnection } from '../config/postgres-tls';
 import { BootFailure, certificateProblem } from './boot-failure';
-import { kafkaClientOptions } from './kafka-client-options';
+import { KafkaClient } from '../kafka/kafka-client';
 
 const PROBE_TIMEOUT_MS = 10_000;
 
@@ -50,12 +49,11 @@ function postgresFailure(error: unknown, sslmode: string): BootFailure | undefin
 }
 
 export async function checkKafka(config: KafkaConfig): Promise<void> {
-  const kafka = new Kafka({
+  const kafka = new KafkaClient(config, {
     clientId: `${config.clientId}-preflight`,
-    ...kafkaClientOptions(config),
-    connectionTimeout: PROBE_TIMEOUT_MS,
-    retry: { retries: 0 },
-    logLevel: logLevel.NOTHING,
+    connectionTimeoutMs: PROBE_TIMEOUT_MS,
+    retries: 0,
+    logLevel: 'nothing',
   });
   const admin = kafka.admin();
   try {

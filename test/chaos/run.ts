@@ -13,7 +13,7 @@ import { pathToFileURL } from 'node:url';
 import kafkajs, { type Admin } from 'kafkajs';
 import pg from 'pg';
 import { type AnnouncementVerdict, OUTBOX_TOPIC, verifyAnnouncements } from './announcements.ts';
-import type { BuiltCompleteSend, BuiltKafkaAdapter, BuiltKafkaTopics } from './built-service-types.ts';
+import type { BuiltCompleteSend, BuiltKafkaAdapter, BuiltKafkaProducer, BuiltKafkaTopics } from './built-service-types.ts';
 import { type Consumer, ConsumerFleet } from './consumers.ts';
 import { CHAOS_DIR, ChaosKafka, DATABASE, DATABASE_URL, KAFKA_NODES, chaosPostgres, cleanUpInterruptedRun, kafkaClient } from '../../infra/chaos.ts';
 import type { PrivatePostgres } from '../../infra/postgres.ts';
@@ -64,18 +64,19 @@ async function built<T>(module: string): Promise<T> {
 interface Publishing {
   /** The codec of each next send. */
   codecOfSend: () => SendCodec;
-  /** The built service's Kafka adapter (every codec registered). */
-  kafka: BuiltKafkaAdapter;
   onProgress: (published: number) => void;
 }
 
-async function publishAll(workload: Workload, { codecOfSend, kafka, onProgress }: Publishing): Promise<void> {
-  const producer = kafkaClient('chaos-producer', { retry: { retries: 5, initialRetryTime: 200 } }).producer({
-    allowAutoTopicCreation: false,
-    createPartitioner: kafkajs.Partitioners.DefaultPartitioner,
-  });
+async function publishAll(workload: Workload, { codecOfSend, onProgress }: Publishing): Promise<void> {
+  const { sendCompletely } = await built<BuiltCompleteSend>('kafka/complete-send.js');
+  const { KafkajsProducer } = await built<BuiltKafkaProducer>('kafka/kafka-producer.js');
+  const producer = new KafkajsProducer(
+    kafkaClient('chaos-producer', { retry: { retries: 5, initialRetryTime: 200 } }).producer({
+      allowAutoTopicCreation: false,
+      createPartitioner: kafkajs.Partitioners.DefaultPartitioner,
+    }),
+  );
   await producer.connect();
-  const { sendCompletely } = await built<BuiltCompleteSend>('common/complete-send.js');
   const t0 = Date.now();
   let next = 0;
   let failingSince: number | null = null;
@@ -93,7 +94,7 @@ async function publishAll(workload: Workload, { codecOfSend, kafka, onProgress }
       const codec = codecOfSend();
       try {
         // kafkajs may report a send done that skipped a partition whose leader moved: checked, and resent if so.
-        await sendCompletely(producer, { topic: TOPIC, acks: -1, compression: kafka.compressionType(codec), messages: batch }, PARTITIONS);
+        await sendCompletely(producer, { topic: TOPIC, acks: -1, compression: codec, messages: batch }, PARTITIONS);
         workload.sendsByCodec[codec] = (workload.sendsByCodec[codec] ?? 0) + 1;
         failingSince = null;
         next = end;
@@ -530,7 +531,7 @@ async function main(): Promise<void> {
     admin = kafkaClient('chaos-admin', { retry: { retries: 10 } }).admin();
     await admin.connect();
     // The service's own topic creation (built above), which waits out a KRaft broker's UNKNOWN_TOPIC_OR_PARTITION.
-    const { createTopicsWithLeaders } = await built<BuiltKafkaTopics>('common/kafka-topics.js');
+    const { createTopicsWithLeaders } = await built<BuiltKafkaTopics>('kafka/kafka-topics.js');
     // The suite's own clients (producer, topic readers) decode and write every codec, as the service does.
     const kafkaAdapter = await built<BuiltKafkaAdapter>('kafka/kafka-adapter.js');
     kafkaAdapter.installKafkaAdapter();
@@ -551,7 +552,6 @@ async function main(): Promise<void> {
     await Promise.all([
       publishAll(workload, {
         codecOfSend: sendCodecs(seededRandom(seed ^ 0xc0dec)),
-        kafka: kafkaAdapter,
         onProgress: (n: number) => {
           if (Date.now() - lastProgress > 10_000 || n === stats.events) {
             log(`published ${n}/${stats.events}`);

@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Admin, ConfigResourceTypes, IHeaders, Kafka, KafkaConfig, logLevel, Producer } from 'kafkajs';
-import { createTopicsWithLeaders } from '../../src/common/kafka-topics';
+import { createTopicsWithLeaders } from '../../src/kafka/kafka-topics';
 import { installKafkaAdapter } from '../../src/kafka/kafka-adapter';
 
 export const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');

@@ -1,7 +1,6 @@
 import { CompressionCodecs, CompressionTypes } from 'kafkajs';
 import fetchV11 from 'kafkajs/src/protocol/requests/fetch/v11/response';
 import { KafkaSecurity } from '../config/kafka-security';
-import { certificateProblem } from './boot-failure';
 import { kafkaClientOptions } from './kafka-client-options';
 
 describe('kafkaClientOptions', () => {
@@ -30,19 +29,5 @@ describe('kafkaClientOptions', () => {
     });
     const sneaky = new KafkaSecurity({ tls: { rejectUnauthorized: false } as never });
     expect(kafkaClientOptions({ brokers: ['b:9093'], security: sneaky }).ssl).toEqual({ rejectUnauthorized: true });
-  });
-});
-
-describe('certificateProblem', () => {
-  it('finds the verification failure in an error or its causes', () => {
-    expect(certificateProblem(Object.assign(new Error('Connection error'), { code: 'SELF_SIGNED_CERT_IN_CHAIN' }))).toEqual({
-      kind: 'untrusted',
-      code: 'SELF_SIGNED_CERT_IN_CHAIN',
-    });
-    expect(certificateProblem(new Error('wrapped', { cause: Object.assign(new Error('x'), { code: 'ERR_TLS_CERT_ALTNAME_INVALID' }) }))).toEqual({
-      kind: 'host_mismatch',
-      code: 'ERR_TLS_CERT_ALTNAME_INVALID',
-    });
-    expect(certificateProblem(Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }))).toBeUndefined();
   });
 });

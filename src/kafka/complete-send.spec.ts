@@ -1,15 +1,16 @@
-import { Partitioners, Producer, ProducerRecord, RecordMetadata } from 'kafkajs';
+import { Partitioners } from 'kafkajs';
 import { IncompleteSendError, sendCompletely } from './complete-send';
+import { KafkaProducer, OutgoingRecord, WrittenPartition } from './kafka-producer';
 
 /** A producer that writes only the partitions `writes` lets through, as kafkajs does after a leader moved mid-send. */
-function producer(writes: (partition: number) => boolean): { producer: Producer; sent: ProducerRecord[] } {
-  const sent: ProducerRecord[] = [];
-  const send = (record: ProducerRecord): Promise<RecordMetadata[]> => {
+function producer(writes: (partition: number) => boolean): { producer: KafkaProducer; sent: OutgoingRecord[] } {
+  const sent: OutgoingRecord[] = [];
+  const send = (record: OutgoingRecord): Promise<WrittenPartition[]> => {
     sent.push(record);
     const partitions = [...new Set(record.messages.map((m) => m.partition!))].filter(writes);
     return Promise.resolve(partitions.map((partition) => ({ topicName: record.topic, partition, errorCode: 0, baseOffset: '0' })));
   };
-  return { producer: { send } as unknown as Producer, sent };
+  return { producer: { send } as unknown as KafkaProducer, sent };
 }
 
 const messages = Array.from({ length: 40 }, (_, i) => ({ key: `order-${i}`, value: `{"n":${i}}` }));

@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import { logLevel } from 'kafkajs';
 import { LoggingConfig } from '../config/configuration';
 import { kafkaLogCreator } from './kafka-log-creator';
-import { createRootLogger } from './root-logger';
+import { createRootLogger } from '../observability/root-logger';
 
 describe('kafkaLogCreator', () => {
   const lines: Record<string, unknown>[] = [];

@@ -3,9 +3,11 @@ import { IHeaders } from 'kafkajs';
 export type HeaderValue = Buffer | string | null;
 /** Headers as Kafka carried them: a repeated key keeps every value in order (an array), a null value stays null. */
 export type MessageHeaders = Record<string, HeaderValue | HeaderValue[]>;
+/** The headers of a consumed message, whichever client decoded them. */
+export type KafkaHeaders = Record<string, HeaderValue | HeaderValue[] | undefined>;
 
 /** A header's first value as text, or null when it is absent or null. */
-export function headerText(headers: IHeaders | MessageHeaders | undefined, name: string): string | null {
+export function headerText(headers: KafkaHeaders | undefined, name: string): string | null {
   const value = headers?.[name];
   const first = Array.isArray(value) ? value[0] : value;
   return first === undefined || first === null ? null : first.toString();

@@ -1,13 +1,15 @@
 import { KafkaConfig as KafkaClientConfig, SASLOptions } from 'kafkajs';
-import { KafkaTimeoutConfig } from '../config/configuration';
-import { KafkaSecurity } from '../config/kafka-security';
-import '../kafka/kafkajs-idle-timer';
-import { installKafkaAdapter } from '../kafka/kafka-adapter';
+import './kafkajs-idle-timer';
+import { installKafkaAdapter } from './kafka-adapter';
 
+/** How a client reaches the brokers, as the typed settings say it (structurally: config/ depends on this folder). */
 export interface KafkaConnection {
   brokers: string[];
-  security?: KafkaSecurity;
-  timeouts?: Pick<KafkaTimeoutConfig, 'connectionTimeoutMs' | 'requestTimeoutMs'>;
+  security?: {
+    tls?: { ca?: string; cert?: string; key?: string };
+    sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
+  };
+  timeouts?: { connectionTimeoutMs: number; requestTimeoutMs: number };
 }
 
 export type KafkaClientOptions = Pick<KafkaClientConfig, 'brokers' | 'ssl' | 'sasl' | 'connectionTimeout' | 'requestTimeout' | 'enforceRequestTimeout'>;

@@ -1,5 +1,4 @@
-import { IHeaders } from 'kafkajs';
-import { headerText } from './kafka-headers';
+import { headerText, KafkaHeaders } from './kafka-headers';
 
 const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$/;
 
@@ -7,10 +6,10 @@ const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$/;
  * The W3C trace-context traceparent header of a message when it is well formed (version 00 layout, not the
  * forbidden version ff, no all-zero ids); anything else is dropped rather than passed on to other services.
  */
-export function traceparentOf(headers: IHeaders | Record<string, unknown> | undefined): string | undefined {
+export function traceparentOf(headers: KafkaHeaders | Record<string, unknown> | undefined): string | undefined {
   const raw = headers?.traceparent;
   if (raw === undefined || raw === null) return undefined;
-  const text = headerText(headers as IHeaders, 'traceparent')
+  const text = headerText(headers as KafkaHeaders, 'traceparent')
     ?.trim()
     .toLowerCase();
   const match = text === undefined ? null : TRACEPARENT.exec(text);

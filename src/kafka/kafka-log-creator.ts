@@ -32,3 +32,6 @@ export function kafkaLogCreator(root: Logger): logCreator {
       logger[pinoLevel]({ namespace, ...fields }, message);
     };
 }
+
+/** What a client logs through; opaque outside this folder. */
+export type KafkaLogCreator = logCreator;

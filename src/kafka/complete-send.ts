@@ -1,5 +1,6 @@
-import { Message, Partitioners, Producer, ProducerRecord, RecordMetadata } from 'kafkajs';
-import { BillingError } from './errors';
+import { Partitioners } from 'kafkajs';
+import { KafkaProducer, OutgoingRecord, WrittenPartition } from './kafka-producer';
+import { BillingError } from '../common/errors';
 
 /** A send that kafkajs reported done although some of its partitions were never written. Retriable: send again. */
 export class IncompleteSendError extends BillingError {
@@ -13,11 +14,7 @@ export class IncompleteSendError extends BillingError {
  * default partitioner would give it (a key keeps its partition), and the answer must name each one without error;
  * a caller that sends again on the error may duplicate a message, never lose one.
  */
-export async function sendCompletely(
-  producer: Producer,
-  record: Omit<ProducerRecord, 'messages'> & { messages: Message[] },
-  partitionCount: number,
-): Promise<RecordMetadata[]> {
+export async function sendCompletely(producer: KafkaProducer, record: OutgoingRecord, partitionCount: number): Promise<WrittenPartition[]> {
   const partitioner = Partitioners.DefaultPartitioner();
   const partitionMetadata = Array.from({ length: partitionCount }, (_, partitionId) => ({
     partitionId,
@@ -28,7 +25,7 @@ export async function sendCompletely(
   }));
   const messages = record.messages.map((message) => ({
     ...message,
-    partition: message.partition ?? partitioner({ topic: record.topic, partitionMetadata, message }),
+    partition: message.partition ?? partitioner({ topic: record.topic, partitionMetadata, message: { key: message.key, value: message.value } }),
   }));
   const written = await producer.send({ ...record, messages });
   const confirmed = new Set(written.filter((r) => r.topicName === record.topic && r.errorCode === 0).map((r) => r.partition));
