@@ -1,3 +1,4 @@
+import { Server } from 'node:http';
 import { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
@@ -6,6 +7,7 @@ import { AppModule } from './app.module';
 import { AppConfig } from './config/configuration';
 import { ExtensionPoints } from './extension-points.module';
 import { ConsumerHealth } from './health/consumer-health';
+import { answerMalformedRequests } from './http/malformed-requests';
 import { setupOpenApi } from './http/openapi';
 import { KafkaLogging } from './observability/logging.module';
 import { ConsumerOffsets } from './consumer-offsets/consumer-offsets.service';
@@ -49,6 +51,7 @@ export function configureApp(app: INestApplication, config: AppConfig): INestApp
   app.connectMicroservice({ strategy: kafkaServer }, { inheritAppConfig: true });
   app.get(ConsumerHealth).track(kafkaServer.status);
   setupOpenApi(app, config.auth);
+  answerMalformedRequests(app.getHttpServer() as Server);
   // On SIGTERM Nest closes HTTP, then the consumer (stops fetching, awaits the in-flight eachMessage calls,
   // commits, leaves the group), and only then runs the shutdown hooks that close the DLT producer and the
   // database. useProcessExit ends with exit code 0 instead of re-raising the signal.

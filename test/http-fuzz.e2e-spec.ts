@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { request as httpRequest, Server } from 'node:http';
-import { AddressInfo } from 'node:net';
+import { AddressInfo, connect } from 'node:net';
 import { INestApplication } from '@nestjs/common';
 import { Random, seededRandom } from './support/standalone/hostile-messages';
 import { uniqueName } from './support/kafka';
 import { startTestApp, TestDatabase } from './support/fixture';
 import { adminToken, tenantToken, token, unsignedToken } from './support/tokens';
 
-const SEED = Number(process.env.HTTP_FUZZ_SEED ?? Date.now() % 1_000_000);
+// Fixed, so a fresh clone runs what CI ran; HTTP_FUZZ_SEED explores others (738611 once found the bare 431).
+const SEED = Number(process.env.HTTP_FUZZ_SEED ?? 738_611);
 const REQUESTS = 600;
 
 interface Answer {
@@ -177,12 +178,40 @@ describe('HTTP fuzz: a client mistake is never a 5xx (real PostgreSQL)', () => {
     expect(JSON.parse(answer.body)).toMatchObject({ statusCode: 413, code: 'http.payload_too_large' });
   });
 
+  it("answers a request line past Node's 16 KiB header limit with 431 and the JSON error body", async () => {
+    const answer = await send(port, { method: 'GET', path: `/invoices?order_id=${'x'.repeat(20_000)}`, headers: {} });
+    expect(answer.status).toBe(431);
+    expect(JSON.parse(answer.body)).toEqual({
+      statusCode: 431,
+      error: 'Request Header Fields Too Large',
+      code: 'http.request_header_fields_too_large',
+      message: 'the request line and headers exceed 16 KiB',
+    });
+  });
+
+  it('answers bytes that are not HTTP with 400 and the JSON error body', async () => {
+    const answer = await rawExchange(port, 'NOT HTTP AT ALL\r\n\r\n');
+    expect(answer).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+    expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toMatchObject({ statusCode: 400, code: 'http.bad_request' });
+  });
+
   it('answers a cursor beyond bigint with 400', async () => {
     const cursor = Buffer.from(JSON.stringify(['9223372036854775808', randomUUID()])).toString('base64url');
     const answer = await send(port, { method: 'GET', path: `/invoices?cursor=${cursor}`, headers: { authorization: `Bearer ${tenantToken('fuzz')}` } });
     expect({ status: answer.status, code: (JSON.parse(answer.body) as { code: string }).code }).toEqual({ status: 400, code: 'request.invalid' });
   });
 });
+
+/** What the server writes back to bytes sent as they are, up to its closing the connection. */
+function rawExchange(port: number, bytes: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => socket.end(bytes));
+    const chunks: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('close', () => resolve(Buffer.concat(chunks).toString()));
+    socket.on('error', reject);
+  });
+}
 
 function hasErrorBody(answer: Answer): boolean {
   try {

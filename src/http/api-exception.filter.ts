@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http';
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Inject } from '@nestjs/common';
 import { Logger } from 'pino';
 import { throwError } from 'rxjs';
@@ -91,13 +92,19 @@ function codeOf(status: number): string {
   return `http.${statusName(status).toLowerCase().replace(/ /g, '_')}`;
 }
 
+/** The error body of a status that no more specific code describes (`http.<status name>`). */
+export function statusErrorBody(status: number, message: string): ApiErrorBody {
+  return body(status, codeOf(status), message);
+}
+
 function body(statusCode: number, code: string, message: string): ApiErrorBody {
   return { statusCode, error: statusName(statusCode), code, message };
 }
 
 function statusName(status: number): string {
   const name = HttpStatus[status] as string | undefined;
-  return name ? name.toLowerCase().replace(/(^|_)(\w)/g, (_m, sep: string, c: string) => (sep ? ' ' : '') + c.toUpperCase()) : 'Error';
+  if (name) return name.toLowerCase().replace(/(^|_)(\w)/g, (_m, sep: string, c: string) => (sep ? ' ' : '') + c.toUpperCase());
+  return STATUS_CODES[status] ?? 'Error';
 }
 
 function messageOf(exception: HttpException): string {
