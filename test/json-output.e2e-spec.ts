@@ -3,11 +3,11 @@ import { asMessage, orderCompleted, OrderCompletedFields, uniqueName, waitFor } 
 import { parseJsonObject, ServiceProcess } from './support/standalone/service-process';
 
 /**
- * The issue asks for 50,000; 10,000 keeps this test under 40 s on the shared 2-core machine (24 s at a load of 5,
- * 39 s at 13; 20,000 took 42 s at 6) and still spans two boots, a full-speed stream, a SIGTERM mid-stream and a
- * successor's drain.
+ * The issue asks for 50,000 (JSON_OUTPUT_EVENTS=50000); 10,000 keeps this test under 40 s on the shared 2-core machine
+ * (24 s at a load of 5, 39 s at 13; 20,000 took 42 s at 6) and still spans two boots, a full-speed stream, a SIGTERM
+ * mid-stream and a successor's drain.
  */
-const EVENTS = 10_000;
+const EVENTS = Number(process.env.JSON_OUTPUT_EVENTS ?? 10_000);
 const CHUNK = 1_000;
 
 describe('the built service writes only JSON lines to stdout and stderr (real Kafka, real PostgreSQL)', () => {
