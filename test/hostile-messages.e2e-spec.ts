@@ -17,7 +17,7 @@ const SEED = Number(process.env.HOSTILE_SEED ?? Date.now() % 1_000_000);
 
 describe('the hostile-message generator', () => {
   it.each([1, 2, 3, SEED])('predicts what the parser decides for 2,000 messages of seed %i', (seed) => {
-    const parser = new OrderEventParser(new BillingConfig('USD'));
+    const parser = new OrderEventParser(new BillingConfig({ defaultCurrency: 'USD' }));
     const decided = hostileMessages(seed, 2_000, { tenantId: TENANT, refusedByDatabasePrefix: REFUSED_PREFIX }).map((message) => {
       try {
         parser.parse(message.value);

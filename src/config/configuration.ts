@@ -57,17 +57,19 @@ export class ConsumerBufferConfig {
  * never waited on) and is retried on a fresh one.
  */
 export class KafkaTimeoutConfig {
-  constructor(
-    /** TCP (and TLS) connect. */
-    readonly connectionTimeoutMs: number = CONFIG_TABLE.KAFKA_CONNECTION_TIMEOUT_MS.default,
-    /** Any request; a fetch waits at least its long poll (maxWaitTime) plus 100 ms, a JoinGroup the rebalance. */
-    readonly requestTimeoutMs: number = CONFIG_TABLE.KAFKA_REQUEST_TIMEOUT_MS.default,
-    readonly heartbeatIntervalMs: number = CONFIG_TABLE.KAFKA_HEARTBEAT_INTERVAL_MS.default,
-    /** How long the group waits for members to rejoin during a rebalance. */
-    readonly rebalanceTimeoutMs: number = CONFIG_TABLE.KAFKA_REBALANCE_TIMEOUT_MS.default,
-    /** How long the broker waits for the in-sync replicas of an acks=all produce (the request's own `timeout`). */
-    readonly produceAckTimeoutMs = produceAckTimeoutFor(requestTimeoutMs),
-  ) {}
+  /** TCP (and TLS) connect. */
+  declare readonly connectionTimeoutMs: number;
+  /** Any request; a fetch waits at least its long poll (maxWaitTime) plus 100 ms, a JoinGroup the rebalance. */
+  declare readonly requestTimeoutMs: number;
+  declare readonly heartbeatIntervalMs: number;
+  /** How long the group waits for members to rejoin during a rebalance. */
+  declare readonly rebalanceTimeoutMs: number;
+  /** How long the broker waits for the in-sync replicas of an acks=all produce (the request's own `timeout`). */
+  declare readonly produceAckTimeoutMs: number;
+
+  constructor(fields: Fields<KafkaTimeoutConfig>) {
+    Object.assign(this, fields);
+  }
 }
 
 /**
@@ -100,17 +102,19 @@ export class KafkaConfig {
 
 /** What the consumer does with a failed message: how it retries a fault, and how it dead-letters poison. */
 export class ConsumerPolicyConfig {
-  constructor(
-    /** Backoff of the first retry of a transient fault; it doubles per try up to retryMaxMs. */
-    readonly retryInitialMs: number,
-    readonly retryMaxMs: number,
-    /** A partition retrying one message for longer than this makes /health report the consumer as stuck. */
-    readonly stuckAfterMs: number,
-    /** A dead letter larger than this is truncated (and says so in a header) rather than refused by the broker. */
-    readonly deadLetterMaxBytes: number,
-    /** How the DLT producer compresses its record batches. */
-    readonly deadLetterCompression: CompressionCodec = CONFIG_TABLE.KAFKA_DLT_COMPRESSION.default,
-  ) {}
+  /** Backoff of the first retry of a transient fault; it doubles per try up to retryMaxMs. */
+  declare readonly retryInitialMs: number;
+  declare readonly retryMaxMs: number;
+  /** A partition retrying one message for longer than this makes /health report the consumer as stuck. */
+  declare readonly stuckAfterMs: number;
+  /** A dead letter larger than this is truncated (and says so in a header) rather than refused by the broker. */
+  declare readonly deadLetterMaxBytes: number;
+  /** How the DLT producer compresses its record batches. */
+  declare readonly deadLetterCompression: CompressionCodec;
+
+  constructor(fields: Fields<ConsumerPolicyConfig>) {
+    Object.assign(this, fields);
+  }
 }
 
 /** The table may only offer codecs the Kafka adapter can write. */
@@ -157,7 +161,11 @@ export class OutboxConfig {
 }
 
 export class BillingConfig {
-  constructor(readonly defaultCurrency: string) {}
+  declare readonly defaultCurrency: string;
+
+  constructor(fields: Fields<BillingConfig>) {
+    Object.assign(this, fields);
+  }
 }
 
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -272,7 +280,13 @@ function readKafkaTimeouts(env: EnvReader, sessionTimeoutMs: number): KafkaTimeo
     produceAckTimeoutMs > 0 && produceAckTimeoutMs < requestTimeoutMs,
     `must leave a produce acknowledgement timeout above 0 and below itself (${produceAckTimeoutMs})`,
   );
-  return new KafkaTimeoutConfig(env.integer('KAFKA_CONNECTION_TIMEOUT_MS'), requestTimeoutMs, heartbeatIntervalMs, rebalanceTimeoutMs, produceAckTimeoutMs);
+  return new KafkaTimeoutConfig({
+    connectionTimeoutMs: env.integer('KAFKA_CONNECTION_TIMEOUT_MS'),
+    requestTimeoutMs,
+    heartbeatIntervalMs,
+    rebalanceTimeoutMs,
+    produceAckTimeoutMs,
+  });
 }
 
 function readConsumerBuffers(env: EnvReader): ConsumerBufferConfig {
@@ -291,13 +305,13 @@ function readConsumerPolicy(env: EnvReader): ConsumerPolicyConfig {
   const retryInitialMs = env.integer('CONSUMER_RETRY_INITIAL_MS');
   const retryMaxMs = env.integer('CONSUMER_RETRY_MAX_MS');
   env.check('CONSUMER_RETRY_MAX_MS', retryMaxMs >= retryInitialMs, `must be at least CONSUMER_RETRY_INITIAL_MS (${retryInitialMs})`);
-  return new ConsumerPolicyConfig(
+  return new ConsumerPolicyConfig({
     retryInitialMs,
     retryMaxMs,
-    env.integer('CONSUMER_STUCK_AFTER_MS'),
-    env.integer('KAFKA_DLT_MAX_MESSAGE_BYTES'),
-    env.choice('KAFKA_DLT_COMPRESSION'),
-  );
+    stuckAfterMs: env.integer('CONSUMER_STUCK_AFTER_MS'),
+    deadLetterMaxBytes: env.integer('KAFKA_DLT_MAX_MESSAGE_BYTES'),
+    deadLetterCompression: env.choice('KAFKA_DLT_COMPRESSION'),
+  });
 }
 
 function readRetention(env: EnvReader): RetentionConfig {
@@ -385,7 +399,7 @@ function isHttpUrl(text: string): boolean {
 export function readBilling(env: EnvReader): BillingConfig {
   const defaultCurrency = env.string('BILLING_DEFAULT_CURRENCY');
   env.check('BILLING_DEFAULT_CURRENCY', isIsoCurrency(defaultCurrency), `must be an ISO 4217 code such as USD, got "${defaultCurrency}"`);
-  return new BillingConfig(defaultCurrency);
+  return new BillingConfig({ defaultCurrency });
 }
 
 export function loadConfig(rawEnv: Env): AppConfig {

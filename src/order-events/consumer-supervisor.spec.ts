@@ -1,5 +1,5 @@
 import pino from 'pino';
-import { ConsumerPolicyConfig } from '../config/configuration';
+import { consumerPolicy } from '../../test/support/builders';
 import { ConsumerSupervisor } from './consumer-supervisor';
 
 const refusedLogin = () => Object.assign(new Error('SASL SCRAM SHA512 authentication failed'), { name: 'KafkaJSSASLAuthenticationError' });
@@ -10,7 +10,7 @@ describe('ConsumerSupervisor', () => {
 
   beforeEach(() => {
     jest.useFakeTimers();
-    supervisor = new ConsumerSupervisor(pino({ level: 'silent' }), new ConsumerPolicyConfig(100, 400, 60_000, 1_000_000));
+    supervisor = new ConsumerSupervisor(pino({ level: 'silent' }), consumerPolicy({ retryInitialMs: 100, retryMaxMs: 400 }));
     exit = jest.spyOn(process, 'exit').mockImplementation((() => undefined) as never);
   });
 

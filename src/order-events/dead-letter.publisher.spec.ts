@@ -1,5 +1,6 @@
 import { PoisonMessageError } from '../common/errors';
-import { ConsumerPolicyConfig, KafkaConfig, KafkaTimeoutConfig, loadConfig } from '../config/configuration';
+import { KafkaConfig, KafkaTimeoutConfig, loadConfig, produceAckTimeoutFor } from '../config/configuration';
+import { consumerPolicy } from '../../test/support/builders';
 import { KafkaClient } from '../kafka/kafka-client';
 import { KafkaProducer, OutgoingRecord } from '../kafka/kafka-producer';
 import { KafkaLogging } from '../observability/logging.module';
@@ -17,9 +18,10 @@ describe('DeadLetterPublisher', () => {
       send: (record) => Promise.resolve(void sent.push(record)).then(() => []),
     };
     jest.spyOn(KafkaClient.prototype, 'producer').mockReturnValue(producer);
-    const timeouts = new KafkaTimeoutConfig(3_000, 10_000);
+    const loaded = loadConfig({ AUTH_JWT_SECRET: 'unit-test-secret-0123456789-abcdefghijkl' }).kafka;
+    const timeouts = new KafkaTimeoutConfig({ ...loaded.timeouts, requestTimeoutMs: 10_000, produceAckTimeoutMs: produceAckTimeoutFor(10_000) });
     const config = new KafkaConfig({
-      ...loadConfig({ AUTH_JWT_SECRET: 'unit-test-secret-0123456789-abcdefghijkl' }).kafka,
+      ...loaded,
       brokers: ['127.0.0.1:9092'],
       topic: 'orders',
       deadLetterTopic: 'orders.dlt',
@@ -27,7 +29,7 @@ describe('DeadLetterPublisher', () => {
     });
     const logging = doubleOf<KafkaLogging>({ logCreator: () => () => undefined });
     const tracing = doubleOf<Tracing>({ send: (_topic, work) => work(undefined) });
-    const publisher = new DeadLetterPublisher(config, new ConsumerPolicyConfig(100, 1_000, 60_000, 1_000_000, 'lz4'), logging, tracing);
+    const publisher = new DeadLetterPublisher(config, consumerPolicy({ deadLetterCompression: 'lz4' }), logging, tracing);
 
     await publisher.publish({ key: null, value: Buffer.from('{'), headers: {} }, { topic: 'orders', partition: 0, offset: '7' }, poison());
 

@@ -101,7 +101,7 @@ describe('OrderCompletedFlow', () => {
       },
     };
     flow = new OrderCompletedFlow(
-      new OrderEventParser(new BillingConfig('USD')),
+      new OrderEventParser(new BillingConfig({ defaultCurrency: 'USD' })),
       new IdempotencyService(doubleOf<TransactionRunner>(transactions), claims.asRepository()),
       doubleOf<InvoicesService>(invoices),
       settledPositions,
@@ -246,5 +246,5 @@ function doubleOf<T>(members: Partial<T>): T {
 
 /** The fingerprint the parser gives the default payload of an event id. */
 function flowFingerprint(eventId: string): Promise<string | undefined> {
-  return Promise.resolve(new OrderEventParser(new BillingConfig('USD')).parse(payload(eventId)).fingerprint);
+  return Promise.resolve(new OrderEventParser(new BillingConfig({ defaultCurrency: 'USD' })).parse(payload(eventId)).fingerprint);
 }

@@ -12,7 +12,7 @@ const valid = {
 };
 
 function parse(value: unknown) {
-  return new OrderEventParser(new BillingConfig('USD')).parse(value);
+  return new OrderEventParser(new BillingConfig({ defaultCurrency: 'USD' })).parse(value);
 }
 
 function poisonReason(value: unknown): string {

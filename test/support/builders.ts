@@ -87,7 +87,14 @@ export function outboxConfig(overrides: Partial<OutboxConfig> = {}): OutboxConfi
 }
 
 export function consumerPolicy(overrides: Partial<ConsumerPolicyConfig> = {}): ConsumerPolicyConfig {
-  return Object.assign(new ConsumerPolicyConfig(100, 1_000, 60_000, 1_000_000), overrides);
+  return new ConsumerPolicyConfig({
+    retryInitialMs: 100,
+    retryMaxMs: 1_000,
+    stuckAfterMs: 60_000,
+    deadLetterMaxBytes: 1_000_000,
+    deadLetterCompression: 'none',
+    ...overrides,
+  });
 }
 
 /** A silent root logger whose children (the classes' loggers) all write through `lines`, each level a spy. */
