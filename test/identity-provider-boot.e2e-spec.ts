@@ -42,7 +42,8 @@ describe('the built service with an identity provider (real PostgreSQL, provider
 
   it('runs on the local issuer and tokens of npm run token (docs/security.md: generate a key, serve its JWKS, mint)', async () => {
     const script = join(ROOT, 'scripts', 'mint-token.ts');
-    const mint = (...args: string[]) => execFileSync(process.execPath, [script, ...args], { cwd: ROOT, encoding: 'utf8' }).trim();
+    const mint = (...args: string[]) =>
+      execFileSync(process.execPath, [script, ...args], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
     const keyFile = join(mkdtempSync(join(tmpdir(), 'billing-idp-')), 'key.json');
     expect(JSON.parse(mint('--generate-key', keyFile, '--alg', 'RS256'))).toEqual({ keys: [expect.objectContaining({ kty: 'RSA', alg: 'RS256' })] });
     const idpPort = await freePort();
