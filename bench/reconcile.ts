@@ -86,7 +86,7 @@ function runReconcile(label: string, args: string[], env: Record<string, string>
   const started = performance.now();
   return new Promise((resolve, reject) => {
     child.once('error', reject);
-    child.once('exit', (code) => {
+    child.once('close', (code) => {
       rmSync(out, { force: true });
       const seconds = (performance.now() - started) / 1000;
       const messages = Number(/^ {2}messages +(\d+)$/m.exec(stdout)?.[1] ?? NaN);

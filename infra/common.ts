@@ -97,7 +97,7 @@ export function runAsync(cmd: string, args: string[]): Promise<void> {
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));
     child.once('error', reject);
-    child.once('exit', (code) => (code === 0 ? resolve() : reject(new InfraError(`${path.basename(cmd)} exited ${code}:\n${output}`))));
+    child.once('close', (code) => (code === 0 ? resolve() : reject(new InfraError(`${path.basename(cmd)} exited ${code}:\n${output}`))));
   });
 }
 

@@ -21,15 +21,16 @@ export async function kcatProduce(
 }
 
 /**
- * The first `count` values of a partition, as librdkafka decodes them (one line each). It waits for them instead of
- * exiting at the partition's end (`-e`), which once under load came back empty; should librdkafka fail to decode a
- * batch, its error is on stderr and the timeout rejects with it.
+ * The first `count` values of a partition, as librdkafka decodes them (one line each). It waits for them (`-c`), so a
+ * letter still being replicated is not missed; should librdkafka fail to decode a batch, the timeout rejects with
+ * kcat's stderr.
  */
 export async function kcatConsume(topic: string, partition: number, count: number): Promise<string[]> {
   const output = await kcat(['-C', '-t', topic, '-p', String(partition), '-o', 'beginning', '-c', String(count), '-f', '%s\\n'], '', 30_000);
   return output.split('\n').filter(Boolean);
 }
 
+/** Settles on 'close', not 'exit': a child's last output can still be in the pipe when 'exit' fires (a loaded CI run read an empty line list that way). */
 function kcat(args: string[], input = '', timeoutMs = 60_000): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn('kcat', ['-b', BROKERS.join(','), ...args], { stdio: ['pipe', 'pipe', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' });
@@ -38,7 +39,7 @@ function kcat(args: string[], input = '', timeoutMs = 60_000): Promise<string> {
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.once('error', reject);
-    child.once('exit', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`kcat ${args[0]} exited ${code}: ${stderr}`))));
+    child.once('close', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`kcat ${args[0]} exited ${code}: ${stderr}`))));
     child.stdin.end(input);
   });
 }

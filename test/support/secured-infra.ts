@@ -74,7 +74,7 @@ export function readLines(child: ChildProcessByStdio<Writable, Readable, Readabl
   };
   child.stderr.on('data', (d: Buffer) => (err += d.toString()));
   child.stdout.on('data', (d: Buffer) => ((out += d.toString()), deliver()));
-  child.once('exit', (code) => waiting?.reject(new Error(`${what} exited (${code}):\n${err}`)));
+  child.once('close', (code) => waiting?.reject(new Error(`${what} exited (${code}):\n${err}`)));
   return {
     next: () =>
       new Promise((resolve, reject) => {

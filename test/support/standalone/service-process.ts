@@ -62,7 +62,7 @@ export class ServiceProcess {
       this.child = spawn(process.execPath, args, { cwd: options.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
       this.keepLines();
     }
-    this.exited = new Promise((resolve) => this.child.once('exit', (code, signal) => resolve({ code, signal })));
+    this.exited = new Promise((resolve) => this.child.once('close', (code, signal) => resolve({ code, signal })));
   }
 
   get pid(): number | undefined {
@@ -78,8 +78,12 @@ export class ServiceProcess {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       if (this.logged('billing-service listening')) return 'listening';
-      if (!this.running) return 'exited';
+      if (!this.running) break;
       await sleep(100);
+    }
+    if (!this.running) {
+      await this.exited;
+      return this.logged('billing-service listening') ? 'listening' : 'exited';
     }
     throw new Error(`the service (pid ${this.pid}) did not listen within ${timeoutMs / 1000} s${this.logFile ? `; see ${this.logFile}` : ''}`);
   }
