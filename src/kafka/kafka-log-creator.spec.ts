@@ -24,4 +24,15 @@ describe('kafkaLogCreator', () => {
     log({ namespace: 'Connection', level: logLevel.ERROR, label: 'ERROR', log: { message: 'Response CreateTopics(key: 19, version: 3)', timestamp: 'x' } });
     expect(lines).toEqual([]);
   });
+
+  it('reports an answer kafkajs retries (a partition changing leader) as a warning, and a final one as an error', () => {
+    const response = (error: string) =>
+      log({ namespace: 'Connection', level: logLevel.ERROR, label: 'ERROR', log: { message: 'Response Produce(key: 0, version: 7)', timestamp: 'x', error } });
+    response('This server is not the leader for that topic-partition');
+    response('The request included a message larger than the max message size the server will accept');
+    expect(lines.map(({ level, error }) => ({ level, error }))).toEqual([
+      { level: 'warn', error: 'This server is not the leader for that topic-partition' },
+      { level: 'error', error: 'The request included a message larger than the max message size the server will accept' },
+    ]);
+  });
 });

@@ -55,3 +55,7 @@ declare module 'kafkajs/src/utils/long' {
   const Long: { fromNumber(value: number): unknown };
   export = Long;
 }
+
+declare module 'kafkajs/src/protocol/error' {
+  export const errorCodes: { type: string; code: number; retriable: boolean; message: string }[];
+}
