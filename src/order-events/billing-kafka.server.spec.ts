@@ -9,15 +9,7 @@ import { mockOf } from '../../test/support/builders';
 
 function serverFor(topic: string): BillingKafkaServer {
   // Port 1: any attempt to reach a broker would fail, so the refusal must come before connecting.
-  const delivery = {
-    retrier: mockOf(TransientFaultRetrier),
-    resumePositions: () => Promise.resolve([]),
-    onConsumerDead: () => undefined,
-    tracing: new Tracing(),
-    passedOver: () => undefined,
-    storePassedOver: () => Promise.resolve(),
-    undecodable: mockOf(UndecodablePartitions),
-  };
+  const delivery = { ...serverDelivery(), retrier: mockOf(TransientFaultRetrier) };
   return new BillingKafkaServer({
     consumer: () => new GroupConsumer({ kafka: new BoundedKafka({ brokers: ['127.0.0.1:1'] }), consumer: { groupId: 'g' } }),
     delivery,
