@@ -52,9 +52,9 @@ export function configureApp(app: INestApplication, config: AppConfig): INestApp
   app.get(ConsumerHealth).track(kafkaServer.status);
   setupOpenApi(app, config.auth);
   answerMalformedRequests(app.getHttpServer() as Server);
-  // On SIGTERM Nest closes HTTP, then the consumer (stops fetching, awaits the in-flight eachMessage calls,
-  // commits, leaves the group), and only then runs the shutdown hooks that close the DLT producer and the
-  // database. useProcessExit ends with exit code 0 instead of re-raising the signal.
+  // On SIGTERM Nest closes HTTP, then the consumer (stops fetching, awaits the batches in flight, commits,
+  // leaves the group), and only then runs the shutdown hooks that close the DLT producer and the database.
+  // useProcessExit ends with exit code 0 instead of re-raising the signal.
   app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
   return app;
 }

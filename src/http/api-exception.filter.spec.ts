@@ -1,5 +1,4 @@
 import { ArgumentsHost, HttpException, NotFoundException, PayloadTooLargeException } from '@nestjs/common';
-import { Writable } from 'node:stream';
 import { DatabaseError } from 'pg';
 import { pino } from 'pino';
 import { lastValueFrom } from 'rxjs';
@@ -15,6 +14,7 @@ import { OutboxRowNotFoundError } from '../outbox/outbox.service';
 import { PurgeInProgressError } from '../retention/retention.service';
 import { READ_TIMEOUT_MESSAGE } from '../database/bounded-pg-client';
 import { ApiErrorBody, ApiExceptionFilter, HTTP_STATUS_OF } from './api-exception.filter';
+import { jsonLinesSink } from '../../test/support/log-lines';
 
 interface Answer {
   status?: number;
@@ -34,19 +34,7 @@ function answerTo(exception: unknown): Answer {
 }
 
 function filterLoggingTo(lines: Record<string, unknown>[]): ApiExceptionFilter {
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      lines.push(
-        ...chunk
-          .toString()
-          .trim()
-          .split('\n')
-          .map((line) => JSON.parse(line) as Record<string, unknown>),
-      );
-      done();
-    },
-  });
-  return new ApiExceptionFilter(pino({ level: 'debug' }, sink));
+  return new ApiExceptionFilter(pino({ level: 'debug' }, jsonLinesSink(lines).sink));
 }
 
 function hostOf(type: string, response: object): ArgumentsHost {

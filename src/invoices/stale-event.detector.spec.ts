@@ -1,10 +1,10 @@
-import { Writable } from 'node:stream';
 import { LoggingConfig, RetentionConfig } from '../config/configuration';
 import { TransactionRunner } from '../database/transaction-runner';
 import { BillingMetrics } from '../observability/billing-metrics';
 import { createRootLogger } from '../observability/root-logger';
 import { InvoicedEvent, StaleEventDetector } from './stale-event.detector';
 import { inlineDatabase } from '../../test/support/builders';
+import { jsonLinesSink } from '../../test/support/log-lines';
 
 const NOW = new Date('2026-11-23T10:00:00Z');
 
@@ -21,8 +21,8 @@ describe('StaleEventDetector', () => {
 
   beforeEach(() => {
     metrics = new BillingMetrics();
-    lines = [];
-    const sink = new Writable({ write: (chunk: Buffer, _e, done) => (lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>), done()) });
+    const { sink, lines: written } = jsonLinesSink();
+    lines = written;
     transactions = inlineDatabase().transactions; // commits unless the work throws; the runner is the real one
     detector = new StaleEventDetector(
       new RetentionConfig({ retentionDays: 30, cleanupCron: '0 3 * * *', cleanupBatchSize: 1000 }),

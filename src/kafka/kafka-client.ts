@@ -1,5 +1,6 @@
-import { Kafka, KafkaConfig, logLevel, Partitioners } from 'kafkajs';
+import { Kafka, KafkaConfig, logLevel, Partitioners, RetryOptions } from 'kafkajs';
 import { BoundedKafka, BrokerSilenceListener } from './bounded-kafka';
+import { GroupConsumer, GroupConsumerOptions } from './group-consumer';
 import { readGroupToEnds, GroupRead, MessageHandler, Positions } from './group-reader';
 import { KafkaAdmin } from './kafka-admin';
 import { KafkaConnection, kafkaClientOptions } from './kafka-client-options';
@@ -24,6 +25,9 @@ export interface KafkaClientSettings {
   logCreator?: KafkaLogCreator;
   /** Retries of a failed request before the call fails. */
   retries?: number;
+  /** The wait before the first retry, and the most a wait grows to (kafkajs' defaults when not given). */
+  initialRetryTimeMs?: number;
+  maxRetryTimeMs?: number;
   connectionTimeoutMs?: number;
   /** Given, the client drops a silent broker's connections and reports it here (BoundedKafka). */
   silence?: BrokerSilenceListener;
@@ -47,6 +51,11 @@ export class KafkaClient {
     return new KafkajsProducer(this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner }));
   }
 
+  /** A consumer group member of this client (so on a BoundedKafka when `silence` was given); a restarted consumer is a new one. */
+  groupConsumer(options: Omit<GroupConsumerOptions, 'kafka'>): GroupConsumer {
+    return new GroupConsumer({ ...options, kafka: this.kafka });
+  }
+
   readSpans<S extends OffsetSpan>(spans: readonly S[], onBatch: SpanBatchHandler<S>, idleTimeoutMs: number, admin: KafkaAdmin): Promise<void> {
     return readSpans(this.kafka, admin, spans, onBatch, idleTimeoutMs);
   }
@@ -57,13 +66,23 @@ export class KafkaClient {
 }
 
 function clientConfig(connection: KafkaConnection, settings: KafkaClientSettings): KafkaConfig {
-  const { clientId, logLevel: level, logCreator, retries, connectionTimeoutMs } = settings;
+  const { clientId, logLevel: level, logCreator, connectionTimeoutMs } = settings;
+  const retry = retryOf(settings);
   return {
     clientId,
     ...kafkaClientOptions(connection),
     ...(connectionTimeoutMs !== undefined && { connectionTimeout: connectionTimeoutMs }),
-    ...(retries !== undefined && { retry: { retries } }),
+    ...(retry && { retry }),
     ...(level !== undefined && { logLevel: LOG_LEVELS[level] }),
     ...(logCreator !== undefined && { logCreator }),
+  };
+}
+
+function retryOf({ retries, initialRetryTimeMs, maxRetryTimeMs }: KafkaClientSettings): RetryOptions | undefined {
+  if (retries === undefined && initialRetryTimeMs === undefined && maxRetryTimeMs === undefined) return undefined;
+  return {
+    ...(initialRetryTimeMs !== undefined && { initialRetryTime: initialRetryTimeMs }),
+    ...(retries !== undefined && { retries }),
+    ...(maxRetryTimeMs !== undefined && { maxRetryTime: maxRetryTimeMs }),
   };
 }

@@ -1,14 +1,11 @@
-import { Writable } from 'node:stream';
 import { logLevel } from 'kafkajs';
 import { LoggingConfig } from '../config/configuration';
 import { kafkaLogCreator } from './kafka-log-creator';
 import { createRootLogger } from '../observability/root-logger';
+import { jsonLinesSink } from '../../test/support/log-lines';
 
 describe('kafkaLogCreator', () => {
-  const lines: Record<string, unknown>[] = [];
-  const sink = new Writable({
-    write: (chunk: Buffer, _e, done) => (lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>), done()),
-  });
+  const { sink, lines } = jsonLinesSink();
   const log = kafkaLogCreator(createRootLogger(new LoggingConfig({ level: 'info', format: 'json' }), sink))(logLevel.INFO);
 
   beforeEach(() => (lines.length = 0));

@@ -1,23 +1,11 @@
-import { Writable } from 'node:stream';
 import { LoggingConfig, RetentionConfig } from '../config/configuration';
 import { BillingMetrics } from './billing-metrics';
 import { EventOutcomeRecorder } from './event-outcome.recorder';
 import { createRootLogger } from './root-logger';
+import { jsonLinesSink } from '../../test/support/log-lines';
 
 function capturingLogger() {
-  const lines: Record<string, unknown>[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      lines.push(
-        ...chunk
-          .toString()
-          .trim()
-          .split('\n')
-          .map((l) => JSON.parse(l) as Record<string, unknown>),
-      );
-      done();
-    },
-  });
+  const { sink, lines } = jsonLinesSink();
   return { logger: createRootLogger(new LoggingConfig({ level: 'info', format: 'json' }), sink), lines };
 }
 

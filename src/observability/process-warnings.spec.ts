@@ -1,17 +1,11 @@
 import { EventEmitter } from 'node:events';
-import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { ProcessWarnings } from './process-warnings';
+import { jsonLinesSink } from '../../test/support/log-lines';
 
 function memoryLogger(): { logger: pino.Logger; lines: Record<string, unknown>[] } {
-  const lines: Record<string, unknown>[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { logger: pino({ base: null, timestamp: false }, stream), lines };
+  const { sink, lines } = jsonLinesSink();
+  return { logger: pino({ base: null, timestamp: false }, sink), lines };
 }
 
 function warning(name: string, message: string, code?: string): Error {

@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream';
 import { LoggingConfig } from '../config/configuration';
 import { createRootLogger, FIXED_SHAPE_REDACTION, maskDatabaseUrl } from './root-logger';
+import { jsonLinesSink } from '../../test/support/log-lines';
 
 function capture() {
   const lines: string[] = [];
@@ -35,12 +36,11 @@ describe('root logger', () => {
   });
 
   it('respects the configured level', () => {
-    const lines: string[] = [];
-    const sink = new Writable({ write: (chunk: Buffer, _e, done) => (lines.push(chunk.toString()), done()) });
+    const { sink, lines } = jsonLinesSink();
     const logger = createRootLogger(new LoggingConfig({ level: 'warn', format: 'json' }), sink);
     logger.info('hidden');
     logger.warn('shown');
-    expect(lines.map((l) => (JSON.parse(l) as { msg: string }).msg)).toEqual(['shown']);
+    expect(lines.map((l) => l.msg)).toEqual(['shown']);
   });
 
   it('masks the password of a database URL', () => {

@@ -1,18 +1,12 @@
-import { Writable } from 'node:stream';
 import { Clock } from '../common/clock';
 import { LoggingConfig } from '../config/configuration';
 import { BillingMetrics } from './billing-metrics';
 import { createRootLogger } from './root-logger';
 import { UndecodablePartitions } from './undecodable-partitions';
+import { jsonLinesSink } from '../../test/support/log-lines';
 
 function parkedPartitions() {
-  const lines: Record<string, unknown>[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
-      done();
-    },
-  });
+  const { sink, lines } = jsonLinesSink();
   const metrics = new BillingMetrics();
   const partitions = new UndecodablePartitions(metrics, new Clock(), createRootLogger(new LoggingConfig({ level: 'info', format: 'json' }), sink));
   return { partitions, metrics, lines };

@@ -5,18 +5,11 @@ import { BoundedKafka } from '../kafka/bounded-kafka';
 import { TransientFaultRetrier } from './transient-fault.retrier';
 import { Tracing } from '../tracing/tracing';
 import { UndecodablePartitions } from '../observability/undecodable-partitions';
+import { mockOf } from '../../test/support/builders';
 
 function serverFor(topic: string): BillingKafkaServer {
   // Port 1: any attempt to reach a broker would fail, so the refusal must come before connecting.
-  const delivery = {
-    retrier: {} as TransientFaultRetrier,
-    resumePositions: () => Promise.resolve([]),
-    onConsumerDead: () => undefined,
-    tracing: new Tracing(),
-    passedOver: () => undefined,
-    storePassedOver: () => Promise.resolve(),
-    undecodable: {} as UndecodablePartitions,
-  };
+  const delivery = { ...serverDelivery(), retrier: mockOf(TransientFaultRetrier) };
   return new BillingKafkaServer({
     consumer: () => new GroupConsumer({ kafka: new BoundedKafka({ brokers: ['127.0.0.1:1'] }), consumer: { groupId: 'g' } }),
     delivery,
@@ -42,7 +35,7 @@ describe('BillingKafkaServer handing fetched batches over', () => {
   let failOn: string | undefined;
   let server: BillingKafkaServer;
 
-  const consumer = doubleOf<GroupConsumer>({
+  const consumer = mockOf(GroupConsumer, {
     groupId: 'g',
     start: (_topics, _listener, handler) => {
       eachBatch = handler;
@@ -51,7 +44,7 @@ describe('BillingKafkaServer handing fetched batches over', () => {
     detach: () => undefined,
   });
   // As TransientFaultRetrier does: a failed delivery rewinds its partition to the first offset delivered and parks it.
-  const retrier = doubleOf<TransientFaultRetrier>({
+  const retrier = mockOf(TransientFaultRetrier, {
     deliver: async (coordinates, work, control) => {
       try {
         await work(false);
@@ -142,11 +135,6 @@ function serverDelivery() {
     tracing: new Tracing(),
     passedOver: () => undefined,
     storePassedOver: () => Promise.resolve(),
-    undecodable: doubleOf<UndecodablePartitions>({}),
+    undecodable: mockOf(UndecodablePartitions),
   };
-}
-
-/** A double of one of the project's classes, with only the members the code under test calls. */
-function doubleOf<T>(members: Partial<T>): T {
-  return members as T;
 }

@@ -1,6 +1,6 @@
 import { PoisonMessageError } from '../common/errors';
 import { KafkaConfig, KafkaTimeoutConfig, loadConfig, produceAckTimeoutFor } from '../config/configuration';
-import { consumerPolicy } from '../../test/support/builders';
+import { consumerPolicy, mockOf } from '../../test/support/builders';
 import { KafkaClient } from '../kafka/kafka-client';
 import { KafkaProducer, OutgoingRecord } from '../kafka/kafka-producer';
 import { KafkaLogging } from '../observability/logging.module';
@@ -27,8 +27,8 @@ describe('DeadLetterPublisher', () => {
       deadLetterTopic: 'orders.dlt',
       timeouts,
     });
-    const logging = doubleOf<KafkaLogging>({ logCreator: () => () => undefined });
-    const tracing = doubleOf<Tracing>({ send: (_topic, work) => work(undefined) });
+    const logging = mockOf(KafkaLogging, { logCreator: () => () => undefined });
+    const tracing = mockOf(Tracing, { send: (_topic, work) => work(undefined) });
     const publisher = new DeadLetterPublisher(config, consumerPolicy({ deadLetterCompression: 'lz4' }), logging, tracing);
 
     await publisher.publish({ key: null, value: Buffer.from('{'), headers: {} }, { topic: 'orders', partition: 0, offset: '7' }, poison());
@@ -42,9 +42,4 @@ describe('DeadLetterPublisher', () => {
 
 function poison(): PoisonMessageError {
   return new PoisonMessageError('invalid_json', 'not JSON');
-}
-
-/** A double of one of the project's classes, with only the members the code under test calls. */
-function doubleOf<T>(members: Partial<T>): T {
-  return members as T;
 }

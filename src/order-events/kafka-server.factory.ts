@@ -1,11 +1,10 @@
 import { KafkaConfig, ORDER_COMPLETED_TOPIC } from '../config/configuration';
 import { GroupConsumer } from '../kafka/group-consumer';
+import { KafkaClient } from '../kafka/kafka-client';
 import { KafkaLogging } from '../observability/logging.module';
-import { BoundedKafka } from '../kafka/bounded-kafka';
-import { kafkaClientOptions } from '../kafka/kafka-client-options';
 import { BillingKafkaServer, DeliveryOptions } from './billing-kafka.server';
 
-export function createKafkaServer(config: KafkaConfig, delivery: DeliveryOptions, kafkaLogging?: KafkaLogging): BillingKafkaServer {
+export function createKafkaServer(config: KafkaConfig, delivery: DeliveryOptions, kafkaLogging: KafkaLogging): BillingKafkaServer {
   return new BillingKafkaServer({
     consumer: () => groupConsumerFor(config, kafkaLogging),
     delivery,
@@ -14,15 +13,17 @@ export function createKafkaServer(config: KafkaConfig, delivery: DeliveryOptions
   });
 }
 
-function groupConsumerFor(config: KafkaConfig, logging?: KafkaLogging): GroupConsumer {
-  const client = {
+/** A member on a client of its own, which drops a silent broker's connections and reports them (BoundedKafka). */
+function groupConsumerFor(config: KafkaConfig, logging: KafkaLogging): GroupConsumer {
+  const client = new KafkaClient(config, {
     clientId: config.clientId,
-    ...kafkaClientOptions(config),
-    retry: { initialRetryTime: 300, retries: 8, maxRetryTime: 30_000 },
-    ...(logging && { logCreator: logging.logCreator }),
-  };
-  return new GroupConsumer({
-    kafka: new BoundedKafka(client, logging?.connectivity),
+    initialRetryTimeMs: 300,
+    retries: 8,
+    maxRetryTimeMs: 30_000,
+    logCreator: logging.logCreator,
+    silence: logging.connectivity,
+  });
+  return client.groupConsumer({
     consumer: {
       groupId: config.groupId,
       sessionTimeout: config.sessionTimeoutMs,

@@ -8,6 +8,7 @@ import { InvoicesService } from '../invoices/invoices.service';
 import { OrderCompletedEvent } from '../invoices/order-completed.event';
 import { EventOutcomeRecorder, OutcomeDetails } from '../observability/event-outcome.recorder';
 import { Tracing } from '../tracing/tracing';
+import { mockOf } from '../../test/support/builders';
 import { InMemoryClaims } from '../../test/support/in-memory-claims';
 import { consumedBatchOf, FetchedMessage } from './consumed-batch';
 import { DeadLetterPublisher } from './dead-letter.publisher';
@@ -70,7 +71,7 @@ describe('OrderCompletedFlow', () => {
     positions = [];
     trail = [];
     transactionFault = undefined;
-    const transactions: Pick<TransactionRunner, 'run'> = {
+    const transactions = mockOf(TransactionRunner, {
       // A refused commit rolls back what the transaction wrote.
       run: async <T>(work: () => Promise<T>) => {
         const [claimRows, orders] = [new Map(claims.rows), new Set(invoices.orders)];
@@ -82,10 +83,10 @@ describe('OrderCompletedFlow', () => {
         orders.forEach((order) => invoices.orders.add(order));
         throw transactionFault;
       },
-    };
-    const recorder: Pick<EventOutcomeRecorder, 'record'> = {
+    });
+    const recorder = mockOf(EventOutcomeRecorder, {
       record: (outcome, details: OutcomeDetails) => void recorded.push({ outcome, offset: details.message.offset, duplicateAgeMs: details.duplicateAgeMs }),
-    };
+    });
     const settledPositions: SettledPositions = {
       record: (messages) => {
         positions.push(messages.map((m) => m.offset));
@@ -93,20 +94,21 @@ describe('OrderCompletedFlow', () => {
         return Promise.resolve();
       },
     };
-    const publisher: Pick<DeadLetterPublisher, 'publish'> = {
+    const publisher = mockOf(DeadLetterPublisher, {
       publish: (_original, source, error: PoisonMessageError) => {
         deadLetters.push({ offset: source.offset, reason: error.reason });
         trail.push(`dead letter ${source.offset}`);
         return Promise.resolve();
       },
-    };
+    });
     flow = new OrderCompletedFlow(
       new OrderEventParser(new BillingConfig({ defaultCurrency: 'USD' })),
-      new IdempotencyService(doubleOf<TransactionRunner>(transactions), claims.asRepository()),
-      doubleOf<InvoicesService>(invoices),
+      new IdempotencyService(transactions, claims.asRepository()),
+      // Through the double's own method, which a test may spy on.
+      mockOf(InvoicesService, { invoiceOrders: (events) => invoices.invoiceOrders(events) }),
       settledPositions,
-      doubleOf<DeadLetterPublisher>(publisher),
-      doubleOf<EventOutcomeRecorder>(recorder),
+      publisher,
+      recorder,
       { now: () => NOW },
       new Tracing(),
     );
@@ -238,11 +240,6 @@ describe('OrderCompletedFlow', () => {
     await expect(run(payload(ID.a), payload(ID.b))).rejects.toThrow(/1 results for 2 events/);
   });
 });
-
-/** A double of one of the project's classes, with only the members the code under test calls. */
-function doubleOf<T>(members: Partial<T>): T {
-  return members as T;
-}
 
 /** The fingerprint the parser gives the default payload of an event id. */
 function flowFingerprint(eventId: string): Promise<string | undefined> {
