@@ -9,8 +9,8 @@ export class OutboxMessage {
   @PrimaryGeneratedColumn('identity', { type: 'bigint', generatedIdentity: 'ALWAYS' })
   id!: string;
 
-  /** Fixed when the row is written, so every publish of this invoice carries the same id. */
-  @Column({ name: 'event_id', type: 'uuid', unique: true })
+  /** Fixed when the row is written, so every publish of this invoice carries the same id; unique as invoice_id is (both derive from the source event). */
+  @Column({ name: 'event_id', type: 'uuid' })
   eventId!: string;
 
   @Column({ name: 'invoice_id', type: 'uuid', unique: true })
