@@ -8,6 +8,7 @@ import { Latency, measureLatency } from './latency';
 import { spawnService, tempLogFile, TestDatabase } from '../test/support/fixture';
 import { BROKERS, uniqueName } from '../test/support/kafka';
 import { freePort, SERVICE_MAIN, ServiceProcess, SHIPPED_NODE_ARGS } from '../test/support/standalone/service-process';
+import { prefillTables, Prefill } from './prefill';
 import { CpuMeter, CpuShare, MeasuredWindow, measureUntilCount, numberOption, PerEvent, perEvent, sleep, Throughput } from './support';
 
 interface Options {
@@ -23,6 +24,8 @@ interface Options {
   dbShapes: DbShape[];
   dbSweepEvents: number;
   scaleOut: number[];
+  /** Invoices, claims and published outbox rows bulk-loaded before the `full` variant starts. */
+  prefill: number;
   cpuProfDir?: string;
   /** Node flags of the service processes: the shipped heap flags unless --service-node-options. */
   serviceNodeArgs: readonly string[];
@@ -45,8 +48,9 @@ interface VariantResult {
   processes?: number;
 }
 
-const ALL_VARIANTS = ['raw', 'db', 'textbook', 'message', 'quiet', 'nooutbox', 'bigheap', 'scaleout', 'service'];
-const DEFAULT_VARIANTS = ALL_VARIANTS.filter((v) => v !== 'scaleout');
+const ALL_VARIANTS = ['raw', 'db', 'textbook', 'message', 'quiet', 'nooutbox', 'bigheap', 'scaleout', 'full', 'service'];
+/** scaleout and full take long (full bulk-loads 5 million rows of each table first): only when asked for. */
+const DEFAULT_VARIANTS = ALL_VARIANTS.filter((v) => v !== 'scaleout' && v !== 'full');
 const MEMORY_PROBE = join(__dirname, 'memory-probe.js');
 const TIMEOUT_MS = 20 * 60_000;
 
@@ -68,6 +72,7 @@ function parseOptions(argv: string[]): Options {
     dbShapes: list('db-shapes', DB_SHAPES.join(',')) as DbShape[],
     dbSweepEvents: value('db-sweep-events', 30_000),
     scaleOut: list('scale-out', '1,2,3').map(Number),
+    prefill: value('prefill', 5_000_000),
     cpuProfDir: text('cpu-prof'),
     serviceNodeArgs: text('service-node-options')?.split(/\s+/).filter(Boolean) ?? SHIPPED_NODE_ARGS,
     variants: list('variants', DEFAULT_VARIANTS.join(',')),
@@ -141,6 +146,8 @@ interface ConsumerRun {
    * count reached and none pending), and the announcement lag of the run's rows is read then.
    */
   drain?: boolean;
+  /** Claims, invoices and published outbox rows bulk-loaded (bench/prefill.ts) before the processes start. */
+  prefill?: number;
   whileRunning?: (db: TestDatabase, child: ServiceProcess) => Promise<void>;
   /** Called with the throughput as soon as it is measured, before whileRunning. */
   onMeasured?: (throughput: Throughput) => void;
@@ -158,6 +165,7 @@ interface ConsumerOutcome {
   /** With drain: when the outbox was drained, and the announcement lag of the rows this run wrote. */
   announced?: string;
   announcement?: AnnouncementLag;
+  prefill?: Prefill;
 }
 
 /** Runs consumer processes against their own database and group, and checks one invoice per distinct event. */
@@ -165,6 +173,12 @@ async function consumerVariant(run: ConsumerRun): Promise<ConsumerOutcome> {
   const { label, expected } = run;
   const db = await TestDatabase.create(`bench_${label}`);
   await run.prepare?.(db);
+  let prefill: Prefill | undefined;
+  if (run.prefill) {
+    log(`${label}: prefilling ${run.prefill} invoices, claims and published outbox rows`);
+    prefill = await prefillTables(db, run.prefill);
+    log(`${label}: prefilled in ${prefill.seconds.toFixed(1)} s (bulk SQL, VACUUM ANALYZE, CHECKPOINT)`);
+  }
   const groupId = uniqueName(`bench-${label}`);
   const memoryFile = join(tmpdir(), `${uniqueName(`billing-bench-memory-${label}`)}.json`);
   const children: ServiceProcess[] = [];
@@ -179,25 +193,28 @@ async function consumerVariant(run: ConsumerRun): Promise<ConsumerOutcome> {
     (sql, params) => db.query(sql, params),
     () => children.map((c) => c.pid ?? 0),
   );
-  const count = () => db.count('invoices');
+  // Above a prefill the run's invoices are counted by their outbox rows (the same statement writes both): counting
+  // millions of invoices every 250 ms would load the machine it measures.
+  const above = prefill?.lastOutboxId ?? '0';
+  const count = prefill ? () => db.count('invoice_outbox', 'id > $1', [above]) : () => db.count('invoices');
   try {
     const window: MeasuredWindow = run.drain ? { start: (n) => cpu.start(n), end: () => Promise.resolve() } : cpu;
     const throughput = await measureUntilCount(count, expected, TIMEOUT_MS, () => children.every((c) => c.running), window);
     let announced: string | undefined;
     let announcement: AnnouncementLag | undefined;
     if (run.drain) {
-      announced = await waitForOutboxDrained(db, expected);
+      announced = await waitForOutboxDrained(db, expected, above);
       await cpu.end(await count());
-      announcement = await announcementLag(db);
+      announcement = await announcementLag(db, above);
     }
     await sleep(2000);
-    const invoices = await db.count('invoices');
-    const claims = await db.count('processed_events');
+    const invoices = (await db.count('invoices')) - (prefill?.rows ?? 0);
+    const claims = (await db.count('processed_events')) - (prefill?.rows ?? 0);
     const [{ n: doubled }] = await db.query<{ n: string }>(
       'SELECT count(*)::text AS n FROM (SELECT 1 FROM invoices GROUP BY tenant_id, order_id HAVING count(*) > 1) d',
     );
     const correct = invoices === expected && claims === expected && doubled === '0' && (announced?.startsWith('ok') ?? true);
-    const check = `${invoices} invoices, ${claims} claims for ${expected} distinct events`;
+    const check = `${invoices} invoices, ${claims} claims for ${expected} distinct events${prefill ? ` (above the ${prefill.rows} prefilled)` : ''}`;
     run.onMeasured?.(throughput);
     if (run.whileRunning) await run.whileRunning(db, child);
     const peakRssMb = Math.max(...children.map((c) => c.peakRssMb()));
@@ -212,6 +229,7 @@ async function consumerVariant(run: ConsumerRun): Promise<ConsumerOutcome> {
       memory: readMemory(memoryFile),
       announced,
       announcement,
+      prefill,
     };
   } catch (error) {
     log(`${label} failed; its output is in ${children.map((c) => c.logFile).join(', ')}`);
@@ -346,6 +364,16 @@ async function main(): Promise<void> {
         extra.scaleOut.push({ name: `${instances} process(es)`, ...run, processes: instances, notes: measuredNote(run) });
       }
     }
+    if (runs('full')) {
+      log(`this service as shipped, on tables prefilled with ${options.prefill} rows each`);
+      const full = await service('service_full', await serviceEnv(), { prefill: options.prefill });
+      const loaded = full.prefill ? `bulk SQL in ${full.prefill.seconds.toFixed(1)} s with VACUUM ANALYZE and CHECKPOINT` : 'nothing loaded';
+      results.push({
+        name: FULL_TABLES,
+        ...full,
+        notes: `as shipped, on tables prefilled with ${options.prefill} invoices, claims and published outbox rows (${loaded}); ${measuredNote(full)}`,
+      });
+    }
     // Last: the latency runs publish more events to the topic, which the variants above must not see.
     if (runs('service')) {
       log('this service as shipped (outbox and relay), child process node dist/src/main.js');
@@ -382,18 +410,23 @@ async function main(): Promise<void> {
 const SHIPPED = 'this service (batch)';
 const NO_OUTBOX = 'this service (batch, no outbox)';
 const BIG_HEAP = 'this service (batch, default V8 heap)';
+const FULL_TABLES = 'this service (batch, full tables)';
 /** The outbox statement still runs, but keeps no row: the cost of the service without its announcements. */
 const DISCARD_OUTBOX_ROWS = `CREATE FUNCTION bench_discard() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$;
   CREATE TRIGGER bench_discard BEFORE INSERT ON invoice_outbox FOR EACH ROW EXECUTE FUNCTION bench_discard()`;
 
-/** Waits until the relay has published every outbox row; says how long after the last invoice that took. */
-async function waitForOutboxDrained(db: TestDatabase, expected: number): Promise<string> {
+/**
+ * Waits until the relay has published every outbox row; says how long after the last invoice that took. The pending
+ * rows are counted by a query the partial index of pending rows answers and the run's own rows by id, so that a
+ * prefill is not scanned.
+ */
+async function waitForOutboxDrained(db: TestDatabase, expected: number, above: string): Promise<string> {
   const started = performance.now();
   for (;;) {
     const pending = await db.count('invoice_outbox', 'published_at IS NULL');
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
     if (pending === 0) {
-      const total = await db.count('invoice_outbox');
+      const total = await db.count('invoice_outbox', 'id > $1', [above]);
       return `${total === expected ? 'ok' : 'WRONG'}: ${total} rows published, the last ${seconds} s after the last invoice`;
     }
     if (performance.now() - started > TIMEOUT_MS) return `WRONG: ${pending} rows still pending after ${seconds} s`;
@@ -410,15 +443,16 @@ interface AnnouncementLag {
 }
 
 /**
- * The announcement lag of the outbox rows, read once all are published. enqueued_at is now() of the
+ * The announcement lag of the outbox rows above `above`, read once all are published. enqueued_at is now() of the
  * invoicing transaction, published_at now() of the relay round's transaction (which locks the rows, publishes them,
  * waits for the broker's acknowledgement, then marks them): both are their transaction's start.
  */
-async function announcementLag(db: TestDatabase): Promise<AnnouncementLag> {
+async function announcementLag(db: TestDatabase, above: string): Promise<AnnouncementLag> {
   const [row] = await db.query<{ rows: number; p50: number; p99: number; max: number }>(
     `SELECT count(*)::int AS rows, percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS p50,
             percentile_cont(0.99) WITHIN GROUP (ORDER BY ms) AS p99, max(ms) AS max
-     FROM (SELECT extract(epoch FROM published_at - enqueued_at)::float8 * 1000 AS ms FROM invoice_outbox WHERE published_at IS NOT NULL) l`,
+     FROM (SELECT extract(epoch FROM published_at - enqueued_at)::float8 * 1000 AS ms FROM invoice_outbox WHERE id > $1 AND published_at IS NOT NULL) l`,
+    [above],
   );
   return { rows: row.rows, p50Ms: row.p50 ?? NaN, p99Ms: row.p99 ?? NaN, maxMs: row.max ?? NaN };
 }
@@ -496,6 +530,8 @@ function benchLine(results: VariantResult[], extra: Extra): Record<string, numbe
     db_pg_us: each(find('database limit'), (e) => e.pgUs),
     p99_ms: extra.latency?.p99Ms ?? NaN,
     rss_mb: extra.peakRssMb,
+    full_tables: rate(FULL_TABLES),
+    ratio_full: rate(FULL_TABLES) / service,
     announce_p99_ms: shipped?.announcement?.p99Ms ?? NaN,
     announce_p50_ms: shipped?.announcement?.p50Ms ?? NaN,
     wal_b: each(shipped, (e) => e.walBytes),
@@ -509,7 +545,7 @@ function benchLine(results: VariantResult[], extra: Extra): Record<string, numbe
   };
 }
 
-const RATES = new Set(['service', 'textbook', 'raw', 'db', 'half_rate', 'big_heap', 'no_outbox']);
+const RATES = new Set(['service', 'textbook', 'raw', 'db', 'full_tables', 'half_rate', 'big_heap', 'no_outbox']);
 const lineValue = (key: string, value: number) =>
   RATES.has(key) ? `${fixed(value, 0)}/s` : key.startsWith('ratio_') ? fixed(value, 2) : key.endsWith('_ms') ? fixed(value, 1) : fixed(value, 0);
 
