@@ -43,12 +43,13 @@ export async function prefillTables(db: TestDatabase, rows: number): Promise<Pre
      SELECT invoice_id, event_id, tenant_id, order_id, amount, 'USD', at FROM (${ROWS}) r`,
     [rows, seed],
   );
-  // Published a little after the invoice, never in the future.
+  // Every prefilled row published: the relay cursor stands past the last one.
   await db.query(
-    `INSERT INTO invoice_outbox (event_id, invoice_id, source_event_id, tenant_id, order_id, amount, currency, invoice_created_at, traceparent, enqueued_at, published_at)
-     SELECT announcement_id, invoice_id, event_id, tenant_id, order_id, amount, 'USD', at, NULL, at, least(now(), at + random() * interval '2 seconds') FROM (${ROWS}) r`,
+    `INSERT INTO invoice_outbox (event_id, invoice_id, source_event_id, tenant_id, order_id, amount, currency, invoice_created_at, traceparent, enqueued_at)
+     SELECT announcement_id, invoice_id, event_id, tenant_id, order_id, amount, 'USD', at, NULL, at FROM (${ROWS}) r`,
     [rows, seed],
   );
+  await db.markAllAnnounced();
   await db.query('VACUUM ANALYZE processed_events, invoices, invoice_outbox');
   await db.query('CHECKPOINT');
   const [{ last }] = await db.query<{ last: string }>('SELECT coalesce(max(id), 0)::text AS last FROM invoice_outbox');

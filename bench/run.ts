@@ -143,9 +143,9 @@ interface ConsumerRun {
   nodeArgs?: readonly string[];
   /**
    * The processes relay the outbox: the CPU window closes only once every outbox row is published (the invoice
-   * count reached and none pending), and the announcement lag of the run's rows is read then.
+   * count reached and none pending), and the announcement lag of the run's rows is read then, from env.OUTBOX_TOPIC.
    */
-  drain?: boolean;
+  announcements?: BenchKafka;
   /** Claims, invoices and published outbox rows bulk-loaded (bench/prefill.ts) before the processes start. */
   prefill?: number;
   whileRunning?: (db: TestDatabase, child: ServiceProcess) => Promise<void>;
@@ -198,14 +198,14 @@ async function consumerVariant(run: ConsumerRun): Promise<ConsumerOutcome> {
   const above = prefill?.lastOutboxId ?? '0';
   const count = prefill ? () => db.count('invoice_outbox', 'id > $1', [above]) : () => db.count('invoices');
   try {
-    const window: MeasuredWindow = run.drain ? { start: (n) => cpu.start(n), end: () => Promise.resolve() } : cpu;
+    const window: MeasuredWindow = run.announcements ? { start: (n) => cpu.start(n), end: () => Promise.resolve() } : cpu;
     const throughput = await measureUntilCount(count, expected, TIMEOUT_MS, () => children.every((c) => c.running), window);
     let announced: string | undefined;
     let announcement: AnnouncementLag | undefined;
-    if (run.drain) {
+    if (run.announcements) {
       announced = await waitForOutboxDrained(db, expected, above);
       await cpu.end(await count());
-      announcement = await announcementLag(db, above);
+      announcement = await announcementLag(db, run.announcements, run.env.OUTBOX_TOPIC, above);
     }
     await sleep(2000);
     const invoices = (await db.count('invoices')) - (prefill?.rows ?? 0);
@@ -295,7 +295,7 @@ async function main(): Promise<void> {
       NODE_OPTIONS: [`--require ${MEMORY_PROBE}`, profile && options.cpuProfDir ? `--cpu-prof --cpu-prof-dir=${options.cpuProfDir}` : ''].join(' '),
     });
     const service = (label: string, env: Record<string, string>, more: Partial<ConsumerRun> = {}) =>
-      consumerVariant({ label, script: SERVICE_MAIN, env, expected, nodeArgs: options.serviceNodeArgs, drain: true, ...more });
+      consumerVariant({ label, script: SERVICE_MAIN, env, expected, nodeArgs: options.serviceNodeArgs, announcements: kafka, ...more });
     if (runs('raw')) {
       log('raw consume limit');
       results.push(await rawConsumer(topic, messages.length, options));
@@ -344,7 +344,7 @@ async function main(): Promise<void> {
       const bare = await service(
         'service_no_outbox',
         { ...(await serviceEnv()), OUTBOX_RELAY_ENABLED: 'false' },
-        { prepare: (db) => db.query(DISCARD_OUTBOX_ROWS), drain: false },
+        { prepare: (db) => db.query(DISCARD_OUTBOX_ROWS), announcements: undefined },
       );
       results.push({
         name: NO_OUTBOX,
@@ -417,13 +417,13 @@ const DISCARD_OUTBOX_ROWS = `CREATE FUNCTION bench_discard() RETURNS trigger LAN
 
 /**
  * Waits until the relay has published every outbox row; says how long after the last invoice that took. The pending
- * rows are counted by a query the partial index of pending rows answers and the run's own rows by id, so that a
- * prefill is not scanned.
+ * rows are counted from the relay cursor on (its index answers) and the run's own rows by id, so that a prefill is
+ * not scanned.
  */
 async function waitForOutboxDrained(db: TestDatabase, expected: number, above: string): Promise<string> {
   const started = performance.now();
   for (;;) {
-    const pending = await db.count('invoice_outbox', 'published_at IS NULL');
+    const pending = await db.count('invoice_outbox_pending');
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
     if (pending === 0) {
       const total = await db.count('invoice_outbox', 'id > $1', [above]);
@@ -434,7 +434,7 @@ async function waitForOutboxDrained(db: TestDatabase, expected: number, above: s
   }
 }
 
-/** Percentiles of published_at - enqueued_at over a run's outbox rows. */
+/** Percentiles of the announcement lag over a run's outbox rows. */
 interface AnnouncementLag {
   rows: number;
   p50Ms: number;
@@ -443,18 +443,19 @@ interface AnnouncementLag {
 }
 
 /**
- * The announcement lag of the outbox rows above `above`, read once all are published. enqueued_at is now() of the
- * invoicing transaction, published_at now() of the relay round's transaction (which locks the rows, publishes them,
- * waits for the broker's acknowledgement, then marks them): both are their transaction's start.
+ * The announcement lag of the outbox rows above `above`, read once all are published: from enqueued_at, now() of the
+ * invoicing transaction (its start), to the record's timestamp on the outbox topic, which the relay's producer sets
+ * when it sends the batch (the broker acknowledges it a round trip later). A row sent more than once counts its first send.
  */
-async function announcementLag(db: TestDatabase, above: string): Promise<AnnouncementLag> {
-  const [row] = await db.query<{ rows: number; p50: number; p99: number; max: number }>(
-    `SELECT count(*)::int AS rows, percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS p50,
-            percentile_cont(0.99) WITHIN GROUP (ORDER BY ms) AS p99, max(ms) AS max
-     FROM (SELECT extract(epoch FROM published_at - enqueued_at)::float8 * 1000 AS ms FROM invoice_outbox WHERE id > $1 AND published_at IS NOT NULL) l`,
+async function announcementLag(db: TestDatabase, kafka: BenchKafka, outboxTopic: string, above: string): Promise<AnnouncementLag> {
+  const rows = await db.query<{ event_id: string; enqueued_ms: number }>(
+    `SELECT event_id::text AS event_id, extract(epoch FROM enqueued_at)::float8 * 1000 AS enqueued_ms FROM invoice_outbox WHERE id > $1`,
     [above],
   );
-  return { rows: row.rows, p50Ms: row.p50 ?? NaN, p99Ms: row.p99 ?? NaN, maxMs: row.max ?? NaN };
+  const sent = await kafka.firstSendTimes(outboxTopic, rows.length);
+  const lags = rows.flatMap(({ event_id, enqueued_ms }) => (sent.has(event_id) ? [sent.get(event_id)! - enqueued_ms] : [])).sort((a, b) => a - b);
+  const at = (q: number) => (lags.length > 0 ? lags[Math.min(lags.length - 1, Math.floor(q * lags.length))] : NaN);
+  return { rows: lags.length, p50Ms: at(0.5), p99Ms: at(0.99), maxMs: lags.at(-1) ?? NaN };
 }
 
 interface Extra {
