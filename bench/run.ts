@@ -280,22 +280,27 @@ async function main(): Promise<void> {
   await kafka.publishAll(topic, messages);
 
   const results: VariantResult[] = [];
+  const outboxTopics: string[] = [];
   const extra: Extra = { latency: undefined, halfRate: undefined, peakRssMb: 0, scaleOut: [], dbSweep: undefined };
   try {
     const runs = (variant: string) => options.variants.includes(variant);
-    // Every service variant relays its outbox to a topic of this run's, deleted at the end.
     const serviceEnv = async (profile = false) => ({
       KAFKA_BROKERS: BROKERS.join(','),
       KAFKA_TOPIC: topic,
       KAFKA_PARTITIONS_CONCURRENCY: String(options.concurrency),
-      OUTBOX_TOPIC: `${topic}.invoice-created`,
       PORT: String(await freePort()),
       AUTH_JWT_SECRET: 'bench-only-secret-0123456789-abcdefghijklmnop',
       NODE_ENV: 'production',
       NODE_OPTIONS: [`--require ${MEMORY_PROBE}`, profile && options.cpuProfDir ? `--cpu-prof --cpu-prof-dir=${options.cpuProfDir}` : ''].join(' '),
     });
-    const service = (label: string, env: Record<string, string>, more: Partial<ConsumerRun> = {}) =>
-      consumerVariant({ label, script: SERVICE_MAIN, env, expected, nodeArgs: options.serviceNodeArgs, announcements: kafka, ...more });
+    // Every service variant relays its outbox to a topic of its own (its announcements are timed by their first send),
+    // deleted at the end.
+    const service = (label: string, env: Record<string, string>, more: Partial<ConsumerRun> = {}) => {
+      const outboxTopic = `${topic}.${label}.invoice-created`;
+      outboxTopics.push(outboxTopic);
+      const withTopic = { ...env, OUTBOX_TOPIC: outboxTopic };
+      return consumerVariant({ label, script: SERVICE_MAIN, env: withTopic, expected, nodeArgs: options.serviceNodeArgs, announcements: kafka, ...more });
+    };
     if (runs('raw')) {
       log('raw consume limit');
       results.push(await rawConsumer(topic, messages.length, options));
@@ -398,7 +403,7 @@ async function main(): Promise<void> {
       });
     }
   } finally {
-    await kafka.deleteTopics([topic, `${topic}.dlt`, `${topic}.invoice-created`]);
+    await kafka.deleteTopics([topic, `${topic}.dlt`, ...outboxTopics]);
     await kafka.disconnect();
   }
 
