@@ -1,7 +1,7 @@
 import { destination as pinoDestination, DestinationStream, Logger, LoggerOptions, pino, stdTimeFunctions } from 'pino';
 import { LoggingConfig } from '../config/configuration';
 import { activeTraceFields } from '../tracing/log-fields';
-import { TurnBatchedDestination } from './turn-batched-destination';
+import { LineBurstDestination } from './line-burst-destination';
 
 /** Injection token of the service's one pino logger: HTTP, Nest, kafkajs and consumer lines all go through it. */
 export const ROOT_LOGGER = Symbol('ROOT_LOGGER');
@@ -44,14 +44,14 @@ export function createRootLogger(config: LoggingConfig, destination?: Destinatio
   return pino(rootLoggerOptions(config), destination ?? defaultDestination(config));
 }
 
-let stdoutDestination: TurnBatchedDestination | undefined;
+let stdoutDestination: LineBurstDestination | undefined;
 
 /**
- * One for the process (it flushes on exit). Synchronous writes, so a crash loses no line, batched per turn of the event
- * loop: a group's outcome lines, written in one burst after its commit, cost one write (BENCHMARKS.md, Logging).
+ * One for the process (it flushes on exit). Synchronous writes, so a crash loses no line, batched per burst of
+ * synchronous code: a group's outcome lines, logged in one burst after its commit, cost one write (BENCHMARKS.md, Logging).
  */
 function jsonStdout(): DestinationStream {
-  stdoutDestination ??= new TurnBatchedDestination(pinoDestination({ fd: 1, sync: true }));
+  stdoutDestination ??= new LineBurstDestination(pinoDestination({ fd: 1, sync: true }));
   return stdoutDestination;
 }
 

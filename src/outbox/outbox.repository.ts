@@ -22,6 +22,8 @@ export interface OutboxBacklog {
 }
 
 export const OUTBOX_CHANNEL = 'invoice_outbox';
+/** First key of the relay's advisory lock (any constant, used only here). */
+const RELAY_LOCK_CLASS = 717_001;
 
 /** Where the relay has published up to: every row at or before it in (insert_xid, id) order went out. */
 export interface RelayCursor {
@@ -34,18 +36,19 @@ export class OutboxRepository {
   constructor(private readonly transactions: TransactionRunner) {}
 
   /**
-   * Inside the caller's READ COMMITTED transaction: takes the relay cursor (null when another replica holds it: one
-   * relays at a time, so several replicas never publish a row at once), then returns up to `limit` rows after it, in
-   * (insert_xid, id) order. Only rows of transactions below the visibility horizon are read, by a second statement
-   * whose snapshot is taken after the horizon: every row that can still commit sorts after the last row returned, so
-   * moving the cursor there (advanceCursor) never passes a row. All rows of an order_id go out in this one order.
+   * Inside the caller's READ COMMITTED transaction: takes the relay lock (null when another replica holds it: one
+   * relays at a time, so several replicas never publish a row at once), reads the cursor and the visibility horizon,
+   * then returns up to `limit` rows after the cursor in (insert_xid, id) order. Each read is a later statement with a
+   * later snapshot: the cursor as the previous holder left it, and only rows of transactions that had ended before
+   * the horizon was read, so every row that can still commit sorts after the last row returned and moving the cursor
+   * there (advanceCursor) never passes a row. An advisory lock, not FOR UPDATE: the round gets no transaction id
+   * while it waits for the broker, so it does not hold back the horizon of the invoice listing or of the next round.
    */
   async takeNextBatch(limit: number): Promise<{ cursor: RelayCursor; rows: PendingOutboxRow[] } | null> {
     const manager = this.transactions.manager();
-    const [cursor]: RelayCursor[] = await manager.query(
-      `SELECT insert_xid::text AS "insertXid", id::text AS id FROM invoice_outbox_cursor FOR UPDATE SKIP LOCKED`,
-    );
-    if (!cursor) return null;
+    const [{ locked }]: { locked: boolean }[] = await manager.query(`SELECT pg_try_advisory_xact_lock($1, 0) AS locked`, [RELAY_LOCK_CLASS]);
+    if (!locked) return null;
+    const [cursor]: RelayCursor[] = await manager.query(`SELECT insert_xid::text AS "insertXid", id::text AS id FROM invoice_outbox_cursor`);
     const horizon = await visibilityHorizon(manager);
     // o.insert_xid, o.id: the bigints; the bare names would sort by the output's text columns.
     const rows: PendingOutboxRow[] = await manager.query(

@@ -1,26 +1,26 @@
-import { TurnBatchedDestination } from './turn-batched-destination';
+import { LineBurstDestination } from './line-burst-destination';
 
-describe('TurnBatchedDestination', () => {
+describe('LineBurstDestination', () => {
   const writes: string[] = [];
   let exit = () => {};
-  const destination = new TurnBatchedDestination({ write: (chunk: string) => writes.push(chunk) }, (listener) => (exit = listener));
-  const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+  const destination = new LineBurstDestination({ write: (chunk: string) => writes.push(chunk) }, (listener) => (exit = listener));
+  const continuation = () => Promise.resolve();
 
   beforeEach(() => (writes.length = 0));
 
-  it('writes the lines of one turn with one write, before the next turn', async () => {
+  it('writes the lines of one burst with one write, before the continuation the logging code goes on to', async () => {
     destination.write('{"a":1}\n');
     destination.write('{"a":2}\n');
     expect(writes).toEqual([]);
-    await nextTurn();
+    await continuation();
     expect(writes).toEqual(['{"a":1}\n{"a":2}\n']);
   });
 
-  it('starts a new write for the lines of a later turn', async () => {
+  it('starts a new write for the lines of a later burst', async () => {
     destination.write('{"a":1}\n');
-    await nextTurn();
+    await continuation();
     destination.write('{"a":2}\n');
-    await nextTurn();
+    await continuation();
     expect(writes).toEqual(['{"a":1}\n', '{"a":2}\n']);
   });
 
