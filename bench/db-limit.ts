@@ -10,13 +10,15 @@ import { ANNOUNCEMENT_ID_NAMESPACE, INVOICE_ID_NAMESPACE, InvoicesRepository, Ne
 import { TransactionRunner } from '../src/database/transaction-runner';
 import { ConsumerOffsetsRepository } from '../src/consumer-offsets/consumer-offsets.repository';
 import { BenchEvent } from './events';
-import { Throughput } from './support';
+import { CpuMeter, CpuShare, Query, Throughput } from './support';
 
 /**
  * The database limit: the rows the service writes per event (the processed_events claim, the invoice and its
  * invoice_outbox row, plus one consumer_offsets upsert per transaction), with the same indexes and triggers and
  * synchronous_commit=on, written the fastest way found. Each worker holds one connection and owns a contiguous
  * slice of the events, as a partition would. Node work per event (fingerprints, ids) is done before the clock starts.
+ * Each run also reads the CPU of the writers' PostgreSQL backends (/proc, as CpuMeter does for the consumers): the
+ * final run's is db_pg_us of the bench line, what PostgreSQL spends per event when nothing but the rows is asked of it.
  *
  * Shapes: unnest = three multi-row INSERT ... SELECT FROM unnest($arrays); copy = COPY into a temporary staging
  * table, then the three INSERT ... SELECT and COMMIT in one round trip; service = the service's own repositories
@@ -30,6 +32,8 @@ export interface DbPoint extends Throughput {
   batchSize: number;
   concurrency: number;
   walBytesPerEvent: number;
+  /** Over the run: the writers' PostgreSQL backends and the bench process (whose Node work is the writers'). */
+  cpu: CpuShare;
   load: string;
 }
 
@@ -62,7 +66,9 @@ export async function measureDbPoint(url: string, rows: readonly Row[], shape: D
     await admin.query('TRUNCATE processed_events, invoices, invoice_outbox, consumer_offsets');
     await admin.query('CHECKPOINT').catch(() => undefined);
     const slice = Math.ceil(rows.length / concurrency);
-    const [{ lsn: before }] = (await admin.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn')).rows;
+    const query: Query = async <T>(sql: string, params?: unknown[]) => (await admin.query(sql, params)).rows as T[];
+    const cpu = new CpuMeter(query, () => [process.pid]);
+    await cpu.start(0);
     const started = performance.now();
     await Promise.all(
       writers.writers.map(async (write, w) => {
@@ -71,7 +77,8 @@ export async function measureDbPoint(url: string, rows: readonly Row[], shape: D
       }),
     );
     const seconds = (performance.now() - started) / 1000;
-    const [{ bytes }] = (await admin.query<{ bytes: string }>('SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), $1)::text AS bytes', [before])).rows;
+    await cpu.end(rows.length);
+    const usage = cpu.result as CpuShare;
     const [{ n }] = (await admin.query<{ n: string }>('SELECT count(*)::text AS n FROM invoice_outbox')).rows;
     if (Number(n) !== rows.length) throw new Error(`db ${shape}: ${n} outbox rows for ${rows.length} events`);
     const load = loadavg()
@@ -84,7 +91,8 @@ export async function measureDbPoint(url: string, rows: readonly Row[], shape: D
       events: rows.length,
       seconds,
       perSecond: rows.length / seconds,
-      walBytesPerEvent: Number(bytes) / rows.length,
+      walBytesPerEvent: usage.walBytes / rows.length,
+      cpu: usage,
       load,
     };
   } finally {

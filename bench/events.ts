@@ -71,6 +71,33 @@ export class BenchKafka {
     }
   }
 
+  /** When each message of the topic was first sent (its record timestamp), by the event_id of its JSON value. */
+  async firstSendTimes(topic: string, atLeast: number): Promise<Map<string, number>> {
+    const consumer = this.kafka.consumer({ groupId: uniqueName('bench-announcements') });
+    const sent = new Map<string, number>();
+    let seen = 0;
+    await consumer.connect();
+    try {
+      await consumer.subscribe({ topic, fromBeginning: true });
+      const done = new Promise<void>((resolve) => {
+        void consumer.run({
+          eachBatch: async ({ batch }) => {
+            for (const message of batch.messages) {
+              const eventId = (JSON.parse(String(message.value)) as { event_id: string }).event_id;
+              if (!sent.has(eventId)) sent.set(eventId, Number(message.timestamp));
+              if (++seen >= atLeast && sent.size >= atLeast) resolve();
+            }
+            await Promise.resolve();
+          },
+        });
+      });
+      await Promise.race([done, new Promise((resolve) => setTimeout(resolve, 60_000))]);
+    } finally {
+      await consumer.disconnect();
+    }
+    return sent;
+  }
+
   async disconnect(): Promise<void> {
     await Promise.all([this.admin.disconnect(), this.producer.disconnect()]);
   }

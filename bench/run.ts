@@ -8,7 +8,8 @@ import { Latency, measureLatency } from './latency';
 import { spawnService, tempLogFile, TestDatabase } from '../test/support/fixture';
 import { BROKERS, uniqueName } from '../test/support/kafka';
 import { freePort, SERVICE_MAIN, ServiceProcess, SHIPPED_NODE_ARGS } from '../test/support/standalone/service-process';
-import { CpuMeter, CpuShare, measureUntilCount, numberOption, sleep, Throughput } from './support';
+import { prefillTables, Prefill } from './prefill';
+import { CpuMeter, CpuShare, MeasuredWindow, measureUntilCount, numberOption, PerEvent, perEvent, sleep, Throughput } from './support';
 
 interface Options {
   events: number;
@@ -23,6 +24,8 @@ interface Options {
   dbShapes: DbShape[];
   dbSweepEvents: number;
   scaleOut: number[];
+  /** Invoices, claims and published outbox rows bulk-loaded before the `full` variant starts. */
+  prefill: number;
   cpuProfDir?: string;
   /** Node flags of the service processes: the shipped heap flags unless --service-node-options. */
   serviceNodeArgs: readonly string[];
@@ -37,12 +40,17 @@ interface VariantResult {
   check?: string;
   notes: string;
   cpu?: CpuShare;
+  /** cpu divided by the invoices of its window: node_us, pg_us, pg_bg_us, wal_b. */
+  perEvent?: PerEvent;
+  /** Of the variants that relay their outbox: published_at - enqueued_at of the run's rows. */
+  announcement?: AnnouncementLag;
   memory?: unknown;
   processes?: number;
 }
 
-const ALL_VARIANTS = ['raw', 'db', 'textbook', 'message', 'quiet', 'nooutbox', 'bigheap', 'scaleout', 'service'];
-const DEFAULT_VARIANTS = ALL_VARIANTS.filter((v) => v !== 'scaleout');
+const ALL_VARIANTS = ['raw', 'db', 'textbook', 'message', 'quiet', 'nooutbox', 'bigheap', 'scaleout', 'full', 'service'];
+/** scaleout and full take long (full bulk-loads 5 million rows of each table first): only when asked for. */
+const DEFAULT_VARIANTS = ALL_VARIANTS.filter((v) => v !== 'scaleout' && v !== 'full');
 const MEMORY_PROBE = join(__dirname, 'memory-probe.js');
 const TIMEOUT_MS = 20 * 60_000;
 
@@ -64,6 +72,7 @@ function parseOptions(argv: string[]): Options {
     dbShapes: list('db-shapes', DB_SHAPES.join(',')) as DbShape[],
     dbSweepEvents: value('db-sweep-events', 30_000),
     scaleOut: list('scale-out', '1,2,3').map(Number),
+    prefill: value('prefill', 5_000_000),
     cpuProfDir: text('cpu-prof'),
     serviceNodeArgs: text('service-node-options')?.split(/\s+/).filter(Boolean) ?? SHIPPED_NODE_ARGS,
     variants: list('variants', DEFAULT_VARIANTS.join(',')),
@@ -115,8 +124,9 @@ async function databaseLimit(events: BenchEvent[], options: Options): Promise<{ 
       (point) => log(`  db ${describe(point)}`),
     );
     const { final } = sweep;
-    const notes = `best of the sweep run on every event: ${final.shape}, ${final.batchSize} events a transaction, ${final.concurrency} connection(s); claim + invoice + outbox row, synchronous_commit=on, no Kafka`;
-    return { result: { name: 'database limit', throughput: final, notes }, sweep };
+    const each = perEvent(final.cpu);
+    const notes = `best of the sweep run on every event: ${final.shape}, ${final.batchSize} events a transaction, ${final.concurrency} connection(s); claim + invoice + outbox row, synchronous_commit=on, no Kafka; per event: PG backends ${us(each.pgUs)} µs, the bench process (the writers) ${us(each.nodeUs)} µs, WAL ${us(each.walBytes)} B`;
+    return { result: { name: 'database limit', throughput: final, notes, cpu: final.cpu, perEvent: each }, sweep };
   } finally {
     await db.drop();
   }
@@ -131,6 +141,13 @@ interface ConsumerRun {
   instances?: number;
   /** Node flags of every process; none by default. */
   nodeArgs?: readonly string[];
+  /**
+   * The processes relay the outbox: the CPU window closes only once every outbox row is published (the invoice
+   * count reached and none pending), and the announcement lag of the run's rows is read then, from env.OUTBOX_TOPIC.
+   */
+  announcements?: BenchKafka;
+  /** Claims, invoices and published outbox rows bulk-loaded (bench/prefill.ts) before the processes start. */
+  prefill?: number;
   whileRunning?: (db: TestDatabase, child: ServiceProcess) => Promise<void>;
   /** Called with the throughput as soon as it is measured, before whileRunning. */
   onMeasured?: (throughput: Throughput) => void;
@@ -143,7 +160,12 @@ interface ConsumerOutcome {
   check: string;
   peakRssMb: number;
   cpu?: CpuShare;
+  perEvent?: PerEvent;
   memory?: unknown;
+  /** With drain: when the outbox was drained, and the announcement lag of the rows this run wrote. */
+  announced?: string;
+  announcement?: AnnouncementLag;
+  prefill?: Prefill;
 }
 
 /** Runs consumer processes against their own database and group, and checks one invoice per distinct event. */
@@ -151,6 +173,12 @@ async function consumerVariant(run: ConsumerRun): Promise<ConsumerOutcome> {
   const { label, expected } = run;
   const db = await TestDatabase.create(`bench_${label}`);
   await run.prepare?.(db);
+  let prefill: Prefill | undefined;
+  if (run.prefill) {
+    log(`${label}: prefilling ${run.prefill} invoices, claims and published outbox rows`);
+    prefill = await prefillTables(db, run.prefill);
+    log(`${label}: prefilled in ${prefill.seconds.toFixed(1)} s (bulk SQL, VACUUM ANALYZE, CHECKPOINT)`);
+  }
   const groupId = uniqueName(`bench-${label}`);
   const memoryFile = join(tmpdir(), `${uniqueName(`billing-bench-memory-${label}`)}.json`);
   const children: ServiceProcess[] = [];
@@ -161,21 +189,48 @@ async function consumerVariant(run: ConsumerRun): Promise<ConsumerOutcome> {
     children.push(spawnService({ script: run.script, env, nodeArgs: run.nodeArgs ?? [], logFile: tempLogFile(`bench-${label}${i}`), inheritEnv: true }));
   }
   const [child] = children;
-  const cpu = new CpuMeter(db, () => children.map((c) => c.pid ?? 0));
+  const cpu = new CpuMeter(
+    (sql, params) => db.query(sql, params),
+    () => children.map((c) => c.pid ?? 0),
+  );
+  // Above a prefill the run's invoices are counted by their outbox rows (the same statement writes both): counting
+  // millions of invoices every 250 ms would load the machine it measures.
+  const above = prefill?.lastOutboxId ?? '0';
+  const count = prefill ? () => db.count('invoice_outbox', 'id > $1', [above]) : () => db.count('invoices');
   try {
-    const throughput = await measureUntilCount(db, expected, TIMEOUT_MS, () => children.every((c) => c.running), cpu);
+    const window: MeasuredWindow = run.announcements ? { start: (n) => cpu.start(n), end: () => Promise.resolve() } : cpu;
+    const throughput = await measureUntilCount(count, expected, TIMEOUT_MS, () => children.every((c) => c.running), window);
+    let announced: string | undefined;
+    let announcement: AnnouncementLag | undefined;
+    if (run.announcements) {
+      announced = await waitForOutboxDrained(db, expected, above);
+      await cpu.end(await count());
+      announcement = await announcementLag(db, run.announcements, run.env.OUTBOX_TOPIC, above);
+    }
     await sleep(2000);
-    const invoices = await db.count('invoices');
-    const claims = await db.count('processed_events');
+    const invoices = (await db.count('invoices')) - (prefill?.rows ?? 0);
+    const claims = (await db.count('processed_events')) - (prefill?.rows ?? 0);
     const [{ n: doubled }] = await db.query<{ n: string }>(
       'SELECT count(*)::text AS n FROM (SELECT 1 FROM invoices GROUP BY tenant_id, order_id HAVING count(*) > 1) d',
     );
-    const correct = invoices === expected && claims === expected && doubled === '0';
-    const check = `${invoices} invoices, ${claims} claims for ${expected} distinct events`;
+    const correct = invoices === expected && claims === expected && doubled === '0' && (announced?.startsWith('ok') ?? true);
+    const check = `${invoices} invoices, ${claims} claims for ${expected} distinct events${prefill ? ` (above the ${prefill.rows} prefilled)` : ''}`;
     run.onMeasured?.(throughput);
     if (run.whileRunning) await run.whileRunning(db, child);
     const peakRssMb = Math.max(...children.map((c) => c.peakRssMb()));
-    return { throughput, correct, check, peakRssMb, cpu: cpu.result, memory: readMemory(memoryFile) };
+    const usage = cpu.result;
+    return {
+      throughput,
+      correct,
+      check,
+      peakRssMb,
+      cpu: usage,
+      perEvent: usage && usage.events > 0 ? perEvent(usage) : undefined,
+      memory: readMemory(memoryFile),
+      announced,
+      announcement,
+      prefill,
+    };
   } catch (error) {
     log(`${label} failed; its output is in ${children.map((c) => c.logFile).join(', ')}`);
     throw error;
@@ -193,10 +248,24 @@ function readMemory(file: string): unknown {
   }
 }
 
-const cpuNote = (cpu?: CpuShare) =>
-  cpu
-    ? `CPU over ${cpu.wallSeconds.toFixed(1)} s: node ${cpu.nodeSeconds.toFixed(1)} s, its PG backends ${cpu.pgBackendSeconds.toFixed(1)} s, PG background ${cpu.pgBackgroundSeconds.toFixed(1)} s, machine ${cpu.machineSeconds.toFixed(1)} s of ${(cpu.wallSeconds * cpus().length).toFixed(1)}`
-    : 'no CPU sample';
+const us = (n: number) => Math.round(n).toLocaleString('en-US');
+
+/** What a consumer run measured besides its rate: the outbox drain, the announcement lag, peak RSS, CPU per event. */
+function measuredNote(outcome: ConsumerOutcome): string {
+  const { announced, announcement: lag, cpu } = outcome;
+  const cpuPart = () => {
+    if (!cpu || cpu.events <= 0) return 'no CPU sample';
+    const each = perEvent(cpu);
+    const until = announced ? 'to the outbox drained' : 'to the last invoice';
+    return `per event over ${cpu.wallSeconds.toFixed(1)} s ${until} (${cpu.events} events): node ${us(each.nodeUs)} µs, PG backends ${us(each.pgUs)} µs, PG background ${us(each.pgBackgroundUs)} µs, WAL ${us(each.walBytes)} B; machine busy ${cpu.machineSeconds.toFixed(1)} of ${(cpu.wallSeconds * cpus().length).toFixed(1)} core-s`;
+  };
+  return [
+    ...(announced ? [`outbox ${announced}`] : []),
+    ...(lag ? [`announcement lag p50 ${lag.p50Ms.toFixed(0)} ms, p99 ${lag.p99Ms.toFixed(0)} ms, max ${lag.maxMs.toFixed(0)} ms`] : []),
+    `peak RSS ${outcome.peakRssMb.toFixed(0)} MB`,
+    cpuPart(),
+  ].join('; ');
+}
 
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
@@ -211,6 +280,7 @@ async function main(): Promise<void> {
   await kafka.publishAll(topic, messages);
 
   const results: VariantResult[] = [];
+  const outboxTopics: string[] = [];
   const extra: Extra = { latency: undefined, halfRate: undefined, peakRssMb: 0, scaleOut: [], dbSweep: undefined };
   try {
     const runs = (variant: string) => options.variants.includes(variant);
@@ -223,8 +293,14 @@ async function main(): Promise<void> {
       NODE_ENV: 'production',
       NODE_OPTIONS: [`--require ${MEMORY_PROBE}`, profile && options.cpuProfDir ? `--cpu-prof --cpu-prof-dir=${options.cpuProfDir}` : ''].join(' '),
     });
-    const service = (label: string, env: Record<string, string>, more: Partial<ConsumerRun> = {}) =>
-      consumerVariant({ label, script: SERVICE_MAIN, env, expected, nodeArgs: options.serviceNodeArgs, ...more });
+    // Every service variant relays its outbox to a topic of its own (its announcements are timed by their first send),
+    // deleted at the end.
+    const service = (label: string, env: Record<string, string>, more: Partial<ConsumerRun> = {}) => {
+      const outboxTopic = `${topic}.${label}.invoice-created`;
+      outboxTopics.push(outboxTopic);
+      const withTopic = { ...env, OUTBOX_TOPIC: outboxTopic };
+      return consumerVariant({ label, script: SERVICE_MAIN, env: withTopic, expected, nodeArgs: options.serviceNodeArgs, announcements: kafka, ...more });
+    };
     if (runs('raw')) {
       log('raw consume limit');
       results.push(await rawConsumer(topic, messages.length, options));
@@ -243,7 +319,11 @@ async function main(): Promise<void> {
         env: { KAFKA_BROKERS: BROKERS.join(','), KAFKA_TOPIC: topic, KAFKA_PARTITIONS_CONCURRENCY: String(options.concurrency) },
         expected,
       });
-      results.push({ name: 'textbook consumer', ...textbook, notes: 'Nest @EventPattern, select-then-insert, one transaction per message' });
+      results.push({
+        name: 'textbook consumer',
+        ...textbook,
+        notes: `Nest @EventPattern, select-then-insert, one transaction per message; ${measuredNote(textbook)}`,
+      });
     }
     if (runs('message')) {
       log('this service, one event per transaction');
@@ -256,77 +336,74 @@ async function main(): Promise<void> {
       results.push({
         name: 'this service (per-message)',
         ...perMessage,
-        notes: `KAFKA_BATCH_MAX_EVENTS=1, KAFKA_BATCH_MAX_TRANSACTIONS=${Math.min(options.concurrency, 16)}; peak RSS ${perMessage.peakRssMb.toFixed(0)} MB`,
+        notes: `KAFKA_BATCH_MAX_EVENTS=1, KAFKA_BATCH_MAX_TRANSACTIONS=${Math.min(options.concurrency, 16)}; ${measuredNote(perMessage)}`,
       });
     }
     if (runs('quiet')) {
       log('this service, LOG_LEVEL=warn');
       const quiet = await service('service_quiet', { ...(await serviceEnv()), LOG_LEVEL: 'warn' });
-      results.push({ name: 'this service (LOG_LEVEL=warn)', ...quiet, notes: `no info line per event; peak RSS ${quiet.peakRssMb.toFixed(0)} MB` });
+      results.push({ name: 'this service (LOG_LEVEL=warn)', ...quiet, notes: `no info line per event; ${measuredNote(quiet)}` });
     }
     if (runs('nooutbox')) {
       log('this service, without the outbox');
       const bare = await service(
         'service_no_outbox',
         { ...(await serviceEnv()), OUTBOX_RELAY_ENABLED: 'false' },
-        { prepare: (db) => db.query(DISCARD_OUTBOX_ROWS) },
+        { prepare: (db) => db.query(DISCARD_OUTBOX_ROWS), announcements: undefined },
       );
       results.push({
         name: NO_OUTBOX,
         ...bare,
-        notes: 'the outbox insert discarded by a BEFORE INSERT trigger, relay off: the service before issue #10',
+        notes: `the outbox insert discarded by a BEFORE INSERT trigger, relay off: the service before issue #10; ${measuredNote(bare)}`,
       });
     }
     if (runs('bigheap')) {
       log("this service, V8's default heap sizing (no heap flags)");
-      const big = await service('service_big_heap', { ...(await serviceEnv()), OUTBOX_TOPIC: `${topic}.invoice-created` }, { nodeArgs: [] });
-      results.push({
-        name: BIG_HEAP,
-        ...big,
-        notes: `as shipped but without ${SHIPPED_NODE_ARGS.join(' ')}; peak RSS ${big.peakRssMb.toFixed(0)} MB; ${cpuNote(big.cpu)}`,
-      });
+      const big = await service('service_big_heap', await serviceEnv(), { nodeArgs: [] });
+      results.push({ name: BIG_HEAP, ...big, notes: `as shipped but without ${SHIPPED_NODE_ARGS.join(' ')}; ${measuredNote(big)}` });
     }
     if (runs('scaleout')) {
       for (const instances of options.scaleOut) {
         log(`scale-out: ${instances} service process(es) in one group`);
-        const env = { ...(await serviceEnv()), OUTBOX_TOPIC: `${topic}.invoice-created` };
-        const run = await service(`scale${instances}`, env, { instances });
-        extra.scaleOut.push({ name: `${instances} process(es)`, ...run, processes: instances, notes: cpuNote(run.cpu) });
+        const run = await service(`scale${instances}`, await serviceEnv(), { instances });
+        extra.scaleOut.push({ name: `${instances} process(es)`, ...run, processes: instances, notes: measuredNote(run) });
       }
+    }
+    if (runs('full')) {
+      log(`this service as shipped, on tables prefilled with ${options.prefill} rows each`);
+      const full = await service('service_full', await serviceEnv(), { prefill: options.prefill });
+      const loaded = full.prefill ? `bulk SQL in ${full.prefill.seconds.toFixed(1)} s with VACUUM ANALYZE and CHECKPOINT` : 'nothing loaded';
+      results.push({
+        name: FULL_TABLES,
+        ...full,
+        notes: `as shipped, on tables prefilled with ${options.prefill} invoices, claims and published outbox rows (${loaded}); ${measuredNote(full)}`,
+      });
     }
     // Last: the latency runs publish more events to the topic, which the variants above must not see.
     if (runs('service')) {
       log('this service as shipped (outbox and relay), child process node dist/src/main.js');
-      let announced = '';
-      const shipped = await service(
-        'service',
-        { ...(await serviceEnv(true)), OUTBOX_TOPIC: `${topic}.invoice-created` },
-        {
-          whileRunning: async (db) => {
-            announced = await waitForOutboxDrained(db, expected);
-            log(`latency at ${options.rate}/s offered for ${options.latencySeconds} s`);
-            extra.latency = await measureLatency(kafka, topic, db.url, options.rate, options.latencySeconds);
-            const serviceRate = results.find((r) => r.name === SHIPPED)?.throughput.perSecond;
-            const half = Math.round((serviceRate ?? 2 * options.rate) / 2);
-            if (options.halfRateSeconds > 0) {
-              log(`latency at half the sustained maximum, ${half}/s offered for ${options.halfRateSeconds} s`);
-              extra.halfRate = await measureLatency(kafka, topic, db.url, half, options.halfRateSeconds, false);
-            }
-          },
-          onMeasured: (throughput) => results.push({ name: SHIPPED, throughput, notes: '' }),
+      const shipped = await service('service', await serviceEnv(true), {
+        whileRunning: async (db) => {
+          log(`latency at ${options.rate}/s offered for ${options.latencySeconds} s`);
+          extra.latency = await measureLatency(kafka, topic, db.url, options.rate, options.latencySeconds);
+          const serviceRate = results.find((r) => r.name === SHIPPED)?.throughput.perSecond;
+          const half = Math.round((serviceRate ?? 2 * options.rate) / 2);
+          if (options.halfRateSeconds > 0) {
+            log(`latency at half the sustained maximum, ${half}/s offered for ${options.halfRateSeconds} s`);
+            extra.halfRate = await measureLatency(kafka, topic, db.url, half, options.halfRateSeconds, false);
+          }
         },
-      );
+        onMeasured: (throughput) => results.push({ name: SHIPPED, throughput, notes: '' }),
+      });
       extra.peakRssMb = shipped.peakRssMb;
-      const correct = shipped.correct && announced.startsWith('ok');
       const shippedResult = results.find((r) => r.name === SHIPPED) as VariantResult;
       Object.assign(shippedResult, {
         ...shipped,
-        correct,
-        notes: `as shipped: outbox written and relayed to invoice.created (${announced}); peak RSS ${extra.peakRssMb.toFixed(0)} MB; ${cpuNote(shipped.cpu)}`,
+        notes: `as shipped: outbox written and relayed to invoice.created; ${measuredNote(shipped)}`,
       });
     }
   } finally {
-    await kafka.deleteTopics([topic, `${topic}.dlt`, `${topic}.invoice-created`]);
+    await kafka.deleteTopics([topic, `${topic}.dlt`, ...outboxTopics]);
     await kafka.disconnect();
   }
 
@@ -338,22 +415,52 @@ async function main(): Promise<void> {
 const SHIPPED = 'this service (batch)';
 const NO_OUTBOX = 'this service (batch, no outbox)';
 const BIG_HEAP = 'this service (batch, default V8 heap)';
+const FULL_TABLES = 'this service (batch, full tables)';
 /** The outbox statement still runs, but keeps no row: the cost of the service without its announcements. */
 const DISCARD_OUTBOX_ROWS = `CREATE FUNCTION bench_discard() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$;
   CREATE TRIGGER bench_discard BEFORE INSERT ON invoice_outbox FOR EACH ROW EXECUTE FUNCTION bench_discard()`;
 
-/** Waits until the relay has published every outbox row; says how long after the last invoice that took. */
-async function waitForOutboxDrained(db: TestDatabase, expected: number): Promise<string> {
+/**
+ * Waits until the relay has published every outbox row; says how long after the last invoice that took. The pending
+ * rows are counted from the relay cursor on (its index answers) and the run's own rows by id, so that a prefill is
+ * not scanned.
+ */
+async function waitForOutboxDrained(db: TestDatabase, expected: number, above: string): Promise<string> {
   const started = performance.now();
   for (;;) {
-    const [{ total, pending }] = await db.query<{ total: string; pending: string }>(
-      'SELECT count(*)::text AS total, count(*) FILTER (WHERE published_at IS NULL)::text AS pending FROM invoice_outbox',
-    );
+    const pending = await db.count('invoice_outbox_pending');
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
-    if (pending === '0') return `${total === String(expected) ? 'ok' : 'WRONG'}: ${total} rows published, the last ${seconds} s after the last invoice`;
+    if (pending === 0) {
+      const total = await db.count('invoice_outbox', 'id > $1', [above]);
+      return `${total === expected ? 'ok' : 'WRONG'}: ${total} rows published, the last ${seconds} s after the last invoice`;
+    }
     if (performance.now() - started > TIMEOUT_MS) return `WRONG: ${pending} rows still pending after ${seconds} s`;
     await sleep(250);
   }
+}
+
+/** Percentiles of the announcement lag over a run's outbox rows. */
+interface AnnouncementLag {
+  rows: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
+/**
+ * The announcement lag of the outbox rows above `above`, read once all are published: from enqueued_at, now() of the
+ * invoicing transaction (its start), to the record's timestamp on the outbox topic, which the relay's producer sets
+ * when it sends the batch (the broker acknowledges it a round trip later). A row sent more than once counts its first send.
+ */
+async function announcementLag(db: TestDatabase, kafka: BenchKafka, outboxTopic: string, above: string): Promise<AnnouncementLag> {
+  const rows = await db.query<{ event_id: string; enqueued_ms: number }>(
+    `SELECT event_id::text AS event_id, extract(epoch FROM enqueued_at)::float8 * 1000 AS enqueued_ms FROM invoice_outbox WHERE id > $1`,
+    [above],
+  );
+  const sent = await kafka.firstSendTimes(outboxTopic, rows.length);
+  const lags = rows.flatMap(({ event_id, enqueued_ms }) => (sent.has(event_id) ? [sent.get(event_id)! - enqueued_ms] : [])).sort((a, b) => a - b);
+  const at = (q: number) => (lags.length > 0 ? lags[Math.min(lags.length - 1, Math.floor(q * lags.length))] : NaN);
+  return { rows: lags.length, p50Ms: at(0.5), p99Ms: at(0.99), maxMs: lags.at(-1) ?? NaN };
 }
 
 interface Extra {
@@ -383,10 +490,10 @@ function variantTable(results: VariantResult[]): string {
 
 function dbSweepTable(sweep: DbSweep): string {
   const row = (p: DbPoint, note = '') =>
-    `| ${p.shape} | ${p.batchSize} | ${p.concurrency} | ${p.events} | ${perSecond(p.perSecond)} | ${Math.round(p.walBytesPerEvent)} | ${p.load} | ${note} |`;
+    `| ${p.shape} | ${p.batchSize} | ${p.concurrency} | ${p.events} | ${perSecond(p.perSecond)} | ${us(perEvent(p.cpu).pgUs)} | ${Math.round(p.walBytesPerEvent)} | ${p.load} | ${note} |`;
   return [
-    '| shape | events a transaction | connections | events | events/s | WAL B/event (cluster) | load average | |',
-    '|---|---:|---:|---:|---:|---:|---|---|',
+    '| shape | events a transaction | connections | events | events/s | PG backend CPU µs/event | WAL B/event (cluster) | load average | |',
+    '|---|---:|---:|---:|---:|---:|---:|---|---|',
     ...sweep.points.map((p) => row(p, p === sweep.best ? 'best of the sweep' : '')),
     row(sweep.final, '**db=**: the best, every event'),
     row(sweep.serviceShape, "the service's own statements at its settings, every event"),
@@ -395,11 +502,10 @@ function dbSweepTable(sweep: DbSweep): string {
 
 function scaleOutTable(rows: VariantResult[]): string {
   const share = (r: VariantResult) => {
-    const cpu = r.cpu;
-    if (!cpu) return '| | | | |';
-    const pg = cpu.pgBackendSeconds + cpu.pgBackgroundSeconds;
-    const perEventUs = (seconds: number) => ((seconds / r.throughput.events) * 1e6).toFixed(0);
-    return `| ${perEventUs(cpu.nodeSeconds)} | ${perEventUs(pg)} | ${((100 * pg) / (pg + cpu.nodeSeconds)).toFixed(0)}% | ${((100 * cpu.machineSeconds) / (cpu.wallSeconds * cpus().length)).toFixed(0)}% |`;
+    const { cpu, perEvent: each } = r;
+    if (!cpu || !each) return '| | | | |';
+    const pg = each.pgUs + each.pgBackgroundUs;
+    return `| ${us(each.nodeUs)} | ${us(pg)} | ${((100 * pg) / (pg + each.nodeUs)).toFixed(0)}% | ${((100 * cpu.machineSeconds) / (cpu.wallSeconds * cpus().length)).toFixed(0)}% |`;
   };
   return [
     '| processes | events/s | correctness | peak RSS (max of processes) | node CPU µs/event | PostgreSQL CPU µs/event | PostgreSQL share of (node + PG) CPU | machine busy |',
@@ -411,15 +517,47 @@ function scaleOutTable(rows: VariantResult[]): string {
   ].join('\n');
 }
 
-function report(options: Options, messageCount: number, expected: number, results: VariantResult[], extra: Extra, loadBefore: string, loadAfter: string): void {
-  const rate = (name: string) => results.find((r) => r.name === name)?.throughput.perSecond ?? NaN;
+/** The fields of the bench line, in its order; the rates in events/s (NaN: the variant did not run). */
+function benchLine(results: VariantResult[], extra: Extra): Record<string, number> {
+  const find = (name: string) => results.find((r) => r.name === name);
+  const rate = (name: string) => find(name)?.throughput.perSecond ?? NaN;
+  const shipped = find(SHIPPED);
+  const each = (r: VariantResult | undefined, pick: (e: PerEvent) => number) => (r?.perEvent ? pick(r.perEvent) : NaN);
   const service = rate(SHIPPED);
-  const noOutbox = rate(NO_OUTBOX);
-  const textbook = rate('textbook consumer');
-  const raw = rate('raw consume limit');
-  const db = rate('database limit');
-  const bigHeap = rate(BIG_HEAP);
-  const { latency, halfRate, peakRssMb } = extra;
+  return {
+    service,
+    textbook: rate('textbook consumer'),
+    raw: rate('raw consume limit'),
+    db: rate('database limit'),
+    ratio_textbook: service / rate('textbook consumer'),
+    ratio_db: service / rate('database limit'),
+    node_us: each(shipped, (e) => e.nodeUs),
+    pg_us: each(shipped, (e) => e.pgUs),
+    db_pg_us: each(find('database limit'), (e) => e.pgUs),
+    p99_ms: extra.latency?.p99Ms ?? NaN,
+    rss_mb: extra.peakRssMb,
+    full_tables: rate(FULL_TABLES),
+    ratio_full: rate(FULL_TABLES) / service,
+    announce_p99_ms: shipped?.announcement?.p99Ms ?? NaN,
+    announce_p50_ms: shipped?.announcement?.p50Ms ?? NaN,
+    wal_b: each(shipped, (e) => e.walBytes),
+    pg_bg_us: each(shipped, (e) => e.pgBackgroundUs),
+    ratio_raw: service / rate('raw consume limit'),
+    p99_half_ms: extra.halfRate?.p99Ms ?? NaN,
+    half_rate: extra.halfRate?.offeredPerSecond ?? NaN,
+    big_heap: rate(BIG_HEAP),
+    no_outbox: rate(NO_OUTBOX),
+    ratio_outbox: service / rate(NO_OUTBOX),
+  };
+}
+
+const RATES = new Set(['service', 'textbook', 'raw', 'db', 'full_tables', 'half_rate', 'big_heap', 'no_outbox']);
+const lineValue = (key: string, value: number) =>
+  RATES.has(key) ? `${fixed(value, 0)}/s` : key.startsWith('ratio_') ? fixed(value, 2) : key.endsWith('_ms') ? fixed(value, 1) : fixed(value, 0);
+
+function report(options: Options, messageCount: number, expected: number, results: VariantResult[], extra: Extra, loadBefore: string, loadAfter: string): void {
+  const { latency, halfRate } = extra;
+  const line = benchLine(results, extra);
   const summary = {
     date: new Date().toISOString(),
     command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
@@ -429,6 +567,8 @@ function report(options: Options, messageCount: number, expected: number, result
     messages: messageCount,
     distinctEvents: expected,
     partitions: options.partitions,
+    // The bench line's fields as numbers (null: the variant did not run).
+    line,
     results,
     ...extra,
   };
@@ -447,9 +587,8 @@ function report(options: Options, messageCount: number, expected: number, result
   ].join('\n\n');
   writeFileSync(join(options.out, 'latest.md'), `${sections}\n`);
   process.stdout.write(`${sections}\n\nload average before: ${loadBefore}; after: ${loadAfter}\n`);
-  process.stdout.write(
-    `bench: service=${fixed(service, 0)}/s textbook=${fixed(textbook, 0)}/s raw=${fixed(raw, 0)}/s db=${fixed(db, 0)}/s ratio_textbook=${fixed(service / textbook, 2)} ratio_raw=${fixed(service / raw, 2)} ratio_db=${fixed(service / db, 2)} p99_ms=${fixed(latency?.p99Ms ?? NaN, 1)} rss_mb=${fixed(peakRssMb, 0)} p99_half_ms=${fixed(halfRate?.p99Ms ?? NaN, 1)} half_rate=${fixed(halfRate?.offeredPerSecond ?? NaN, 0)}/s big_heap=${fixed(bigHeap, 0)}/s no_outbox=${fixed(noOutbox, 0)}/s ratio_outbox=${fixed(service / noOutbox, 2)} load="${loadAfter}"\n`,
-  );
+  const fields = Object.entries(line).map(([key, value]) => `${key}=${lineValue(key, value)}`);
+  process.stdout.write(`bench: ${fields.join(' ')} load="${loadAfter}"\n`);
   if ([...results, ...extra.scaleOut].some((r) => r.correct === false)) process.exitCode = 1;
 }
 

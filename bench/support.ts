@@ -16,11 +16,11 @@ export interface Throughput {
 }
 
 /**
- * Samples the invoice count until it reaches `expected` and measures from the first sample that saw
+ * Samples `count` (the invoices so far) until it reaches `expected` and measures from the first sample that saw
  * progress to the one that saw the end: boot and group join are not counted, only sustained work.
  */
 export async function measureUntilCount(
-  db: TestDatabase,
+  count: () => Promise<number>,
   expected: number,
   timeoutMs: number,
   alive: () => boolean,
@@ -29,14 +29,14 @@ export async function measureUntilCount(
   const deadline = Date.now() + timeoutMs;
   let first: { t: number; n: number } | undefined;
   for (;;) {
-    const n = await db.count('invoices');
+    const n = await count();
     const t = performance.now();
     if (n > 0 && !first) {
       first = { t, n };
-      await window?.start();
+      await window?.start(n);
     }
     if (n >= expected && first) {
-      await window?.end();
+      await window?.end(n);
       const seconds = (t - first.t) / 1000;
       return { events: n - first.n, seconds, perSecond: (n - first.n) / seconds };
     }
@@ -46,10 +46,10 @@ export async function measureUntilCount(
   }
 }
 
-/** Called when the measured window opens (first invoice seen) and closes (all seen). */
+/** Called with the invoice count when the measured window opens (first invoice seen) and closes. */
 export interface MeasuredWindow {
-  start(): Promise<void>;
-  end(): Promise<void>;
+  start(invoices: number): Promise<void>;
+  end(invoices: number): Promise<void>;
 }
 
 const TICKS_PER_SECOND = 100;
@@ -74,11 +74,16 @@ export function machineBusySeconds(): number {
 
 export interface CpuShare {
   wallSeconds: number;
+  /** Invoices written in the window (the count when it closed minus the count when it opened). */
+  events: number;
   /** CPU seconds of the consumer processes. */
   nodeSeconds: number;
-  /** CPU seconds of the PostgreSQL backends connected to the variant's database. */
+  /** CPU seconds of the PostgreSQL client backends connected to the variant's database (the bench's own excluded). */
   pgBackendSeconds: number;
-  /** CPU seconds of PostgreSQL's WAL writer, checkpointer and background writer (shared with other databases). */
+  /**
+   * CPU seconds of PostgreSQL's WAL writer, checkpointer and background writer (shared with other databases) and of
+   * autovacuum workers on the variant's database.
+   */
   pgBackgroundSeconds: number;
   /** CPU seconds of everything on the machine, other users' work included. */
   machineSeconds: number;
@@ -86,52 +91,83 @@ export interface CpuShare {
   walBytes: number;
 }
 
-/** CPU and WAL of one measured window: consumer processes against the database's backends and the machine. */
+/** A CpuShare per event of its window: the node_us, pg_us, pg_bg_us and wal_b of the bench line. */
+export interface PerEvent {
+  nodeUs: number;
+  pgUs: number;
+  pgBackgroundUs: number;
+  walBytes: number;
+}
+
+export function perEvent(cpu: CpuShare): PerEvent {
+  const each = (total: number) => total / cpu.events;
+  return {
+    nodeUs: each(cpu.nodeSeconds) * 1e6,
+    pgUs: each(cpu.pgBackendSeconds) * 1e6,
+    pgBackgroundUs: each(cpu.pgBackgroundSeconds) * 1e6,
+    walBytes: each(cpu.walBytes),
+  };
+}
+
+/** A query on the measured database; its own backend is never counted. */
+export type Query = <T>(sql: string, params?: unknown[]) => Promise<T[]>;
+
+/**
+ * CPU and WAL of one measured window: the given Node processes against the database's client backends and the
+ * machine. Processes are read when the window opens and closes, so one that starts and ends inside it (a parallel
+ * worker, a short-lived connection) is not seen; a backend first seen at the close counts whole.
+ */
 export class CpuMeter implements MeasuredWindow {
-  private started?: { at: number; node: number; pg: Map<number, number>; bg: number; machine: number; lsn: string };
+  private started?: { at: number; events: number; node: number; pg: Map<number, number>; bg: Map<number, number>; machine: number; lsn: string };
   result?: CpuShare;
 
   constructor(
-    private readonly db: TestDatabase,
+    private readonly query: Query,
     private readonly nodePids: () => number[],
   ) {}
 
-  async start(): Promise<void> {
+  async start(invoices: number): Promise<void> {
     const pids = await this.postgresPids();
     this.started = {
       at: performance.now(),
+      events: invoices,
       node: sum(this.nodePids().map(cpuSecondsOf)),
-      pg: new Map(pids.backends.map((pid) => [pid, cpuSecondsOf(pid)])),
-      bg: sum(pids.background.map(cpuSecondsOf)),
+      pg: cpuOf(pids.backends),
+      bg: cpuOf(pids.background),
       machine: machineBusySeconds(),
-      lsn: (await this.db.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn'))[0].lsn,
+      lsn: (await this.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn'))[0].lsn,
     };
   }
 
-  async end(): Promise<void> {
+  async end(invoices: number): Promise<void> {
     const from = this.started;
     if (!from) return;
     const pids = await this.postgresPids();
-    const [{ bytes }] = await this.db.query<{ bytes: string }>('SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), $1)::text AS bytes', [from.lsn]);
+    const [{ bytes }] = await this.query<{ bytes: string }>('SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), $1)::text AS bytes', [from.lsn]);
+    const since = (pids: number[], before: Map<number, number>) => sum(pids.map((pid) => cpuSecondsOf(pid) - (before.get(pid) ?? 0)));
     this.result = {
       wallSeconds: (performance.now() - from.at) / 1000,
+      events: invoices - from.events,
       nodeSeconds: sum(this.nodePids().map(cpuSecondsOf)) - from.node,
-      pgBackendSeconds: sum(pids.backends.map((pid) => cpuSecondsOf(pid) - (from.pg.get(pid) ?? 0))),
-      pgBackgroundSeconds: sum(pids.background.map(cpuSecondsOf)) - from.bg,
+      pgBackendSeconds: since(pids.backends, from.pg),
+      pgBackgroundSeconds: since(pids.background, from.bg),
       machineSeconds: machineBusySeconds() - from.machine,
       walBytes: Number(bytes),
     };
   }
 
-  /** The consumers' backends on the database, without the bench's own pool (it samples the count meanwhile). */
+  /** The database's client backends but the meter's own and the bench's pool (it samples the count meanwhile). */
   private async postgresPids(): Promise<{ backends: number[]; background: number[] }> {
-    const rows = await this.db.query<{ pid: number; kind: string }>(
-      `SELECT pid, CASE WHEN datname = current_database() THEN 'backend' ELSE 'background' END AS kind FROM pg_stat_activity
-       WHERE (datname = current_database() AND application_name <> $1) OR backend_type IN ('walwriter', 'checkpointer', 'background writer')`,
+    const rows = await this.query<{ pid: number; kind: string }>(
+      `SELECT pid, CASE WHEN backend_type = 'client backend' THEN 'backend' ELSE 'background' END AS kind FROM pg_stat_activity
+       WHERE (datname = current_database() AND backend_type = 'client backend' AND application_name <> $1 AND pid <> pg_backend_pid())
+          OR (datname = current_database() AND backend_type = 'autovacuum worker')
+          OR backend_type IN ('walwriter', 'checkpointer', 'background writer')`,
       [TestDatabase.APPLICATION_NAME],
     );
     return { backends: rows.filter((r) => r.kind === 'backend').map((r) => r.pid), background: rows.filter((r) => r.kind === 'background').map((r) => r.pid) };
   }
 }
 
+const cpuOf = (pids: number[]) => new Map(pids.map((pid) => [pid, cpuSecondsOf(pid)]));
 const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);

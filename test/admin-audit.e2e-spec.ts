@@ -36,10 +36,11 @@ describe('audit trail of admin actions (real PostgreSQL)', () => {
   async function publishedOutboxRow(): Promise<string> {
     const invoiceId = randomUUID();
     await db.query(
-      `INSERT INTO invoice_outbox (event_id, invoice_id, source_event_id, tenant_id, order_id, amount, currency, invoice_created_at, published_at)
-       VALUES ($1, $2, $3, 'acme', $4, '10.00', 'USD', now(), now())`,
+      `INSERT INTO invoice_outbox (event_id, invoice_id, source_event_id, tenant_id, order_id, amount, currency, invoice_created_at)
+       VALUES ($1, $2, $3, 'acme', $4, '10.00', 'USD', now())`,
       [randomUUID(), invoiceId, randomUUID(), `order-${invoiceId}`],
     );
+    await db.markAllAnnounced();
     return invoiceId;
   }
 
@@ -93,7 +94,7 @@ describe('audit trail of admin actions (real PostgreSQL)', () => {
       }),
     ]);
     expect(auditLines()).toEqual([expect.objectContaining({ action: 'outbox.reannounce', outcome: 'succeeded', parameters: { invoice_id: invoiceId } })]);
-    expect(await db.count('invoice_outbox', 'invoice_id = $1 AND published_at IS NULL', [invoiceId])).toBe(1);
+    expect(await db.count('invoice_outbox_pending', 'invoice_id = $1', [invoiceId])).toBe(1);
   });
 
   it('undoes a re-announcement whose audit row cannot be written (one transaction), and records the failure', async () => {
@@ -107,7 +108,7 @@ describe('audit trail of admin actions (real PostgreSQL)', () => {
     } finally {
       await db.query('DROP TRIGGER refuse_audit ON admin_audit; DROP FUNCTION refuse_audit()');
     }
-    expect(await db.count('invoice_outbox', 'invoice_id = $1 AND published_at IS NOT NULL', [invoiceId])).toBe(1);
+    expect(await db.countPublished('invoice_id = $1', [invoiceId])).toBe(1);
     expect(await auditRows()).toEqual([expect.objectContaining({ action: 'outbox.reannounce', outcome: 'failed', error_code: 'internal' })]);
     expect(auditLines()).toEqual([expect.objectContaining({ action: 'outbox.reannounce', outcome: 'failed' })]);
   });

@@ -75,7 +75,7 @@ describe('a broker connection that goes silent (private broker behind a fault pr
       topic,
       Array.from({ length: BEFORE }, () => asMessage(orderCompleted())),
     );
-    await waitFor(async () => (await db.count('invoice_outbox', 'published_at IS NOT NULL')) === BEFORE, 60_000, 'the first invoices announced');
+    await waitFor(async () => (await db.countPublished()) === BEFORE, 60_000, 'the first invoices announced');
     expect(proxy.connections()).toBeGreaterThan(0);
 
     proxy.silenceExisting();
@@ -85,7 +85,7 @@ describe('a broker connection that goes silent (private broker behind a fault pr
         topic,
         Array.from({ length: AFTER }, () => asMessage(orderCompleted())),
       );
-      await waitFor(async () => (await db.count('invoice_outbox', 'published_at IS NOT NULL')) === BEFORE + AFTER, 60_000, 'every invoice announced');
+      await waitFor(async () => (await db.countPublished()) === BEFORE + AFTER, 60_000, 'every invoice announced');
       await waitFor(() => health.samples.at(-1)?.status === 200, 60_000, '/health to answer 200 again');
     } finally {
       await health.stop();

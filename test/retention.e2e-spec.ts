@@ -65,7 +65,8 @@ describe('retention purge (real Kafka, real PostgreSQL)', () => {
     ({ app } = await startTestApp({
       databaseUrl: db.url,
       topic,
-      env: { RETENTION_DAYS: '30', CLEANUP_BATCH_SIZE: '3', CLEANUP_CRON: '17 4 * * *' },
+      // No relay: the outbox rows these tests write stay as written (published or pending).
+      env: { RETENTION_DAYS: '30', CLEANUP_BATCH_SIZE: '3', CLEANUP_CRON: '17 4 * * *', OUTBOX_RELAY_ENABLED: 'false' },
       overrides: [{ provide: Clock, useClass: FixedClock }],
     }));
   });
@@ -96,24 +97,26 @@ describe('retention purge (real Kafka, real PostgreSQL)', () => {
     expect(await staleCount()).toBe(staleBefore + old.length);
   });
 
-  it('purges outbox rows published before the cutoff, in the same run; a pending row stays however old', async () => {
-    const row = async (publishedDaysAgo: number | null, enqueuedDaysAgo: number) => {
+  it('purges outbox rows published and written before the cutoff, in the same run; a newer row stays, and a pending row however old', async () => {
+    const row = async (enqueuedDaysAgo: number) => {
       const invoiceId = randomUUID();
       await db.query(
-        `INSERT INTO invoice_outbox (event_id, invoice_id, source_event_id, tenant_id, order_id, amount, currency, invoice_created_at, enqueued_at, published_at)
-         VALUES ($1, $2, $3, 'acme', $4, 1, 'USD', $5, $5, $6)`,
-        [randomUUID(), invoiceId, randomUUID(), `order-${invoiceId}`, daysAgo(enqueuedDaysAgo), publishedDaysAgo === null ? null : daysAgo(publishedDaysAgo)],
+        `INSERT INTO invoice_outbox (event_id, invoice_id, source_event_id, tenant_id, order_id, amount, currency, invoice_created_at, enqueued_at)
+         VALUES ($1, $2, $3, 'acme', $4, 1, 'USD', $5, $5)`,
+        [randomUUID(), invoiceId, randomUUID(), `order-${invoiceId}`, daysAgo(enqueuedDaysAgo)],
       );
       return invoiceId;
     };
-    const expired = [await row(40, 41), await row(31, 41), await row(35, 35), await row(40, 40)];
-    const kept = [await row(29, 41), await row(null, 41)];
+    const expired = [await row(41), await row(31), await row(35), await row(40)];
+    const recent = await row(29);
+    await db.markAllAnnounced();
+    const pending = await row(41);
     await processedDaysAgo(orderCompleted(), 40);
 
     const response = await cleanup().expect(200);
     expect(response.body).toMatchObject({ deleted: 1, outbox_deleted: expired.length });
     const left = await db.query<{ invoice_id: string }>('SELECT invoice_id::text FROM invoice_outbox ORDER BY invoice_id');
-    expect(left.map((r) => r.invoice_id)).toEqual([...kept].sort());
+    expect(left.map((r) => r.invoice_id)).toEqual([recent, pending].sort());
   });
 
   it('counts an event whose occurred_at is beyond the retention as stale, and still invoices it once', async () => {
@@ -147,7 +150,7 @@ describe('retention purge (real Kafka, real PostgreSQL)', () => {
 
   it('answers 409 and the cron tick skips while another replica holds the purge lock', async () => {
     await db.query(`INSERT INTO processed_events (event_id, fingerprint, processed_at) VALUES ($1, repeat('0', 64), $2)`, [randomUUID(), daysAgo(40)]);
-    const otherReplica = await startTestApp({ databaseUrl: db.url, topic, consume: false });
+    const otherReplica = await startTestApp({ databaseUrl: db.url, topic, consume: false, env: { OUTBOX_RELAY_ENABLED: 'false' } });
     try {
       const held = await otherReplica.app.get(RetentionRepository).runExclusive(async () => {
         const response = await cleanup();

@@ -59,6 +59,7 @@ export const DLT_COMPRESSION_CODECS = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] 
 /** Variables the service read once and no longer does: a deployment that still sets one is refused, with what to do instead. */
 export const REMOVED_VARIABLES: Readonly<Record<string, string>> = {
   KAFKA_CONSUME_MODE: 'was removed: every consumer takes batches; for a transaction per message set KAFKA_BATCH_MAX_EVENTS=1',
+  OUTBOX_RELAY_SHARDS: 'was removed: one replica at a time relays, following a commit-safe cursor; unset it',
 };
 
 export const CONFIG_TABLE = {
@@ -300,14 +301,6 @@ export const CONFIG_TABLE = {
     description: 'where the relay announces invoices (created with `KAFKA_TOPIC_PARTITIONS` partitions if missing)',
   },
   OUTBOX_RELAY_ENABLED: { type: 'bool', default: true, description: '`false`: this replica writes outbox rows but does not relay them' },
-  OUTBOX_RELAY_SHARDS: {
-    type: 'int',
-    default: 16,
-    min: 1,
-    max: 1024,
-    description:
-      'shards of the outbox (by `order_id`); a replica takes at most half of them per round. Change it only with every replica stopped: two replicas with different values would not exclude each other',
-  },
   OUTBOX_BATCH_SIZE: { type: 'int', default: 500, min: 1, max: 10_000, description: 'rows per relay transaction and producer send' },
   OUTBOX_POLL_INTERVAL_MS: { type: 'int', default: 1_000, min: 10, max: 600_000, description: 'the polling fallback when no NOTIFY arrives' },
   OUTBOX_RETRY_INITIAL_MS: { type: 'int', default: 200, min: 1, max: 60_000, description: 'relay backoff after a failed round: doubles per round' },
@@ -325,7 +318,7 @@ export const CONFIG_TABLE = {
     min: 100,
     max: 600_000,
     description:
-      "the longest a relay round holds its shards' advisory locks (and its transaction) waiting for the broker to acknowledge a batch; past it the round rolls back and is retried",
+      'the longest a relay round holds the relay cursor (and its transaction) waiting for the broker to acknowledge a batch; past it the round rolls back and is retried',
   },
   OTEL_EXPORTER_OTLP_ENDPOINT: {
     type: 'url',

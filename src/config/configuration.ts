@@ -143,8 +143,6 @@ export class OutboxConfig {
   declare readonly topic: string;
   /** false: rows are written but not published here (another deployment relays them). */
   declare readonly relayEnabled: boolean;
-  /** Rows of one order_id always fall in the same shard; one replica at a time relays a shard, so each order stays in order. */
-  declare readonly shards: number;
   declare readonly batchSize: number;
   /** The fallback when a NOTIFY is missed (e.g. the listening connection was down). */
   declare readonly pollIntervalMs: number;
@@ -152,7 +150,7 @@ export class OutboxConfig {
   declare readonly retryMaxMs: number;
   /** A relay whose oldest pending row is older than this, or that has failed for this long, is down in /health. */
   declare readonly unhealthyAfterMs: number;
-  /** The longest a relay round holds its shards' locks (and its transaction open) waiting for the broker's acknowledgement. */
+  /** The longest a relay round holds the relay cursor (and its transaction open) waiting for the broker's acknowledgement. */
   declare readonly publishTimeoutMs: number;
 
   constructor(fields: Fields<OutboxConfig>) {
@@ -359,7 +357,6 @@ function readOutbox(env: EnvReader): OutboxConfig {
   return new OutboxConfig({
     topic: env.string('OUTBOX_TOPIC'),
     relayEnabled: env.boolean('OUTBOX_RELAY_ENABLED'),
-    shards: env.integer('OUTBOX_RELAY_SHARDS'),
     batchSize: env.integer('OUTBOX_BATCH_SIZE'),
     pollIntervalMs: env.integer('OUTBOX_POLL_INTERVAL_MS'),
     retryInitialMs,

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /** What the idempotency layer needs from any event: its id, and a fingerprint of the fields that bill. */
 export interface IdempotentEvent {
@@ -9,5 +9,5 @@ export interface IdempotentEvent {
 }
 
 export function fingerprintOf(fields: readonly string[]): string {
-  return createHash('sha256').update(fields.join('\u0000')).digest('hex');
+  return hash('sha256', fields.join('\u0000'), 'hex');
 }

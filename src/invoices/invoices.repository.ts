@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { uuidV5 } from '../common/uuid-v5';
+import { visibilityHorizon } from '../database/visibility-horizon';
 import { TransactionRunner } from '../database/transaction-runner';
 import { InvoicePosition } from './invoice-cursor';
 
@@ -111,7 +112,7 @@ export class InvoicesRepository {
    * still running has an id at or above the horizon, so nothing can ever commit behind a cursor.
    */
   async listPage(filter: InvoiceListFilter): Promise<InvoiceRow[]> {
-    const horizon = await this.visibilityHorizon();
+    const horizon = await visibilityHorizon(this.transactions.manager());
     const params: unknown[] = [filter.tenantId, horizon];
     const where = ['tenant_id = $1', 'insert_xid < $2'];
     const add = (sql: (n: string) => string, ...values: unknown[]) => {
@@ -126,25 +127,6 @@ export class InvoicesRepository {
     return this.transactions
       .manager()
       .query(`SELECT ${COLUMNS} FROM invoices WHERE ${where.join(' AND ')} ORDER BY insert_xid, id LIMIT $${params.length}`, params);
-  }
-
-  /**
-   * The lowest transaction id of this database that may still commit: any id below it had finished when
-   * this ran, hence before the page query's later snapshot. Per database rather than the cluster-wide
-   * snapshot xmin, so a long writer in another database does not hold the listing back. A 32-bit backend_xid
-   * becomes 64-bit by its age; age() counts from a next-xid read after the snapshot, so the result errs low.
-   * Needs to see the writers' sessions in pg_stat_activity: the same role, or pg_read_all_stats.
-   */
-  private async visibilityHorizon(): Promise<string> {
-    const [{ horizon }]: { horizon: string }[] = await this.transactions.manager().query(
-      `WITH snapshot AS (SELECT txid_snapshot_xmax(txid_current_snapshot()) AS next_xid),
-            running AS (
-              SELECT backend_xid AS xid FROM pg_stat_activity WHERE datname = current_database() AND backend_xid IS NOT NULL
-              UNION ALL
-              SELECT transaction FROM pg_prepared_xacts WHERE database = current_database())
-       SELECT least(next_xid, (SELECT min(next_xid - age(xid)) FROM running))::text AS horizon FROM snapshot`,
-    );
-    return horizon;
   }
 
   async findForTenant(tenantId: string, id: string): Promise<InvoiceRow | null> {

@@ -1,6 +1,7 @@
 import { destination as pinoDestination, DestinationStream, Logger, LoggerOptions, pino, stdTimeFunctions } from 'pino';
 import { LoggingConfig } from '../config/configuration';
 import { activeTraceFields } from '../tracing/log-fields';
+import { LineBurstDestination } from './line-burst-destination';
 
 /** Injection token of the service's one pino logger: HTTP, Nest, kafkajs and consumer lines all go through it. */
 export const ROOT_LOGGER = Symbol('ROOT_LOGGER');
@@ -43,10 +44,19 @@ export function createRootLogger(config: LoggingConfig, destination?: Destinatio
   return pino(rootLoggerOptions(config), destination ?? defaultDestination(config));
 }
 
+let stdoutDestination: LineBurstDestination | undefined;
+
+/**
+ * One for the process (it flushes on exit). Synchronous writes, so a crash loses no line, batched per burst of
+ * synchronous code: a group's outcome lines, logged in one burst after its commit, cost one write (BENCHMARKS.md, Logging).
+ */
+function jsonStdout(): DestinationStream {
+  stdoutDestination ??= new LineBurstDestination(pinoDestination({ fd: 1, sync: true }));
+  return stdoutDestination;
+}
+
 function defaultDestination(config: LoggingConfig): DestinationStream {
-  // Synchronous: a crash loses no line. Measured cheaper per line than pino's buffered destination when stdout is a
-  // file (BENCHMARKS.md, Logging), since the outcome lines of a batch are written in one burst after its commit.
-  if (config.format === 'json') return pinoDestination({ fd: 1, sync: true });
+  if (config.format === 'json') return jsonStdout();
   // pino-pretty is a dev dependency: required only when asked for, so a production image without it still boots with json.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const pretty = require('pino-pretty') as typeof import('pino-pretty');

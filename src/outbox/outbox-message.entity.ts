@@ -1,16 +1,18 @@
 import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 
-/** One invoice.created announcement, written in the transaction that creates the invoice and relayed to Kafka later. */
+/**
+ * One invoice.created announcement, written in the transaction that creates the invoice and relayed to Kafka later.
+ * Published when the relay's cursor (invoice_outbox_cursor) has passed it; the view invoice_outbox_pending lists the rest.
+ */
 @Entity({ name: 'invoice_outbox' })
-@Index('invoice_outbox_pending_idx', ['id'], { where: 'published_at IS NULL' })
-@Index('invoice_outbox_published_at_idx', ['publishedAt'], { where: 'published_at IS NOT NULL' })
+@Index('invoice_outbox_relay_order_idx', ['insertXid', 'id'])
 export class OutboxMessage {
-  /** Insert order: the relay publishes the rows of one order in this order. */
+  /** Insert order within one transaction; the relay publishes in (insert_xid, id) order. */
   @PrimaryGeneratedColumn('identity', { type: 'bigint', generatedIdentity: 'ALWAYS' })
   id!: string;
 
-  /** Fixed when the row is written, so every publish of this invoice carries the same id. */
-  @Column({ name: 'event_id', type: 'uuid', unique: true })
+  /** Fixed when the row is written, so every publish of this invoice carries the same id; unique as invoice_id is (both derive from the source event). */
+  @Column({ name: 'event_id', type: 'uuid' })
   eventId!: string;
 
   @Column({ name: 'invoice_id', type: 'uuid', unique: true })
@@ -41,6 +43,7 @@ export class OutboxMessage {
   @Column({ name: 'enqueued_at', type: 'timestamptz', default: () => 'now()' })
   enqueuedAt!: Date;
 
-  @Column({ name: 'published_at', type: 'timestamptz', nullable: true })
-  publishedAt!: Date | null;
+  /** Id of the inserting transaction: with id, the commit-safe order the relay's cursor follows (OutboxRepository). */
+  @Column({ name: 'insert_xid', type: 'bigint', default: () => 'txid_current()' })
+  insertXid!: string;
 }

@@ -8,6 +8,7 @@ import { PendingOutboxRow } from './outbox.repository';
 
 const ROW: PendingOutboxRow = {
   id: '7',
+  insert_xid: '1234',
   event_id: '0b0a4b6e-6f2a-4d2c-9a34-1d9c1e7f0a11',
   invoice_id: '5c1f7f3e-2b7d-4f51-8a3e-7d2f4b9c8e22',
   source_event_id: '9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c33',

@@ -24,7 +24,7 @@ export class OutboxPublisher implements OnApplicationShutdown {
     kafkaLogging: KafkaLogging,
     private readonly tracing: Tracing,
   ) {
-    // Few retries: a relay round must end (and release its shards) while the broker is down; the relay retries it.
+    // Few retries: a relay round must end (and release the relay cursor) while the broker is down; the relay retries it.
     this.client = new KafkaClient(kafka, {
       clientId: `${kafka.clientId}-outbox`,
       logCreator: kafkaLogging.logCreator,

@@ -14,6 +14,7 @@ const metrics = new BillingMetrics();
 
 const pendingRow = (id: string): PendingOutboxRow => ({
   id,
+  insert_xid: '100',
   event_id: `e-${id}`,
   invoice_id: `i-${id}`,
   source_event_id: `s-${id}`,
@@ -25,17 +26,20 @@ const pendingRow = (id: string): PendingOutboxRow => ({
   traceparent: null,
 });
 const ROW = pendingRow('1');
+const CURSOR = { insertXid: '99', id: '0' };
+const batchOf = (rows: PendingOutboxRow[]) => ({ cursor: CURSOR, rows });
+const cursorAt = (id: string) => ({ insertXid: '100', id });
 
 type Publish = (rows: readonly PendingOutboxRow[], abandoned?: AbortSignal) => Promise<void>;
 
 /** A relay whose rounds find `rounds` (one batch of rows each), then nothing. */
 function relayWith(publish: Publish = () => Promise.resolve(), config: Partial<OutboxConfig> = {}, rounds: PendingOutboxRow[][] = [[ROW]]) {
   const db = inlineDatabase();
-  const lockPendingBatch = jest.fn<Promise<PendingOutboxRow[]>, [number, number, number]>().mockResolvedValue([]);
-  rounds.forEach((rows) => lockPendingBatch.mockResolvedValueOnce(rows));
+  const takeNextBatch = jest.fn<ReturnType<OutboxRepository['takeNextBatch']>, [number]>().mockResolvedValue(batchOf([]));
+  rounds.forEach((rows) => takeNextBatch.mockResolvedValueOnce(batchOf(rows)));
   const repository = mockOf(OutboxRepository, {
-    lockPendingBatch,
-    markPublished: jest.fn().mockResolvedValue(undefined),
+    takeNextBatch,
+    advanceCursor: jest.fn().mockResolvedValue(undefined),
     backlog: jest.fn().mockResolvedValue({ pending: 0, oldestAgeSeconds: 0 }),
   });
   const publisher = mockOf(OutboxPublisher, { publish });
@@ -56,7 +60,7 @@ function relayWith(publish: Publish = () => Promise.resolve(), config: Partial<O
 }
 
 describe('OutboxRelay round', () => {
-  it('gives up on a publish the broker never acknowledges after OUTBOX_PUBLISH_TIMEOUT_MS: the transaction ends (its shard locks go) and nothing is marked', async () => {
+  it('gives up on a publish the broker never acknowledges after OUTBOX_PUBLISH_TIMEOUT_MS: the transaction ends (the cursor is freed) and the cursor stays', async () => {
     let abandoned: AbortSignal | undefined;
     const { relay, repository, ended } = relayWith((_, signal) => {
       abandoned = signal;
@@ -65,13 +69,22 @@ describe('OutboxRelay round', () => {
     await expect(relay['relayBatch']()).rejects.toBeInstanceOf(OutboxPublishTimeoutError);
     expect(abandoned?.reason).toBeInstanceOf(OutboxPublishTimeoutError); // the late send leaves the shared producer to the next round
     expect(ended).toEqual(['rollback']);
-    expect(repository.markPublished).not.toHaveBeenCalled();
+    expect(repository.advanceCursor).not.toHaveBeenCalled();
   });
 
-  it('marks the rows once the broker acknowledged them in time', async () => {
+  it('moves the cursor to the last row once the broker acknowledged the batch in time', async () => {
     const { relay, repository } = relayWith(() => Promise.resolve());
     await expect(relay['relayBatch']()).resolves.toBe(1);
-    expect(repository.markPublished).toHaveBeenCalledWith(['1']);
+    expect(repository.advanceCursor).toHaveBeenCalledWith(cursorAt('1'));
+  });
+
+  it('publishes nothing while another replica holds the cursor', async () => {
+    const { relay, repository, publisher, ended } = relayWith();
+    repository.takeNextBatch.mockReset().mockResolvedValue(null);
+    await expect(relay['relayBatch']()).resolves.toBe(0);
+    expect(publisher.publish).not.toHaveBeenCalled();
+    expect(repository.advanceCursor).not.toHaveBeenCalled();
+    expect(ended).toEqual(['commit']);
   });
 
   it('a publish that fails after the timeout leaves no unhandled rejection behind', async () => {
@@ -106,31 +119,31 @@ describe('OutboxRelay loop', () => {
     return double;
   }
 
-  it('relays full batches back to back, at most half the shards per round, and then polls', async () => {
+  it('relays full batches of OUTBOX_BATCH_SIZE back to back, and then polls', async () => {
     const double = relayWith(undefined, {}, [[pendingRow('1'), pendingRow('2')], [pendingRow('3')]]);
     const { repository, publisher, ended, published } = await started(double);
 
-    expect(repository.markPublished.mock.calls).toEqual([[['1', '2']], [['3']]]);
+    expect(repository.advanceCursor.mock.calls).toEqual([[cursorAt('2')], [cursorAt('3')]]);
     expect(publisher.publish).toHaveBeenCalledTimes(2);
-    expect(repository.lockPendingBatch).toHaveBeenCalledWith(16, 8, 500);
+    expect(repository.takeNextBatch).toHaveBeenCalledWith(500);
     expect(ended.every((end) => end === 'commit')).toBe(true);
     expect(await published()).toBe(3);
 
     // A drain that published goes round again at once; only the one that found nothing sleeps for the poll interval.
-    expect(repository.lockPendingBatch).toHaveBeenCalledTimes(4);
+    expect(repository.takeNextBatch).toHaveBeenCalledTimes(4);
     await jest.advanceTimersByTimeAsync(999);
-    expect(repository.lockPendingBatch).toHaveBeenCalledTimes(4);
+    expect(repository.takeNextBatch).toHaveBeenCalledTimes(4);
     await jest.advanceTimersByTimeAsync(1);
-    expect(repository.lockPendingBatch).toHaveBeenCalledTimes(5);
+    expect(repository.takeNextBatch).toHaveBeenCalledTimes(5);
   });
 
   it('wakes from the poll sleep on a NOTIFY', async () => {
     const double = relayWith(undefined, {}, []);
     const { repository, notify } = await started(double);
-    repository.lockPendingBatch.mockResolvedValueOnce([pendingRow('4')]);
+    repository.takeNextBatch.mockResolvedValueOnce(batchOf([pendingRow('4')]));
     notify();
     await jest.advanceTimersByTimeAsync(0);
-    expect(repository.markPublished).toHaveBeenCalledWith(['4']);
+    expect(repository.advanceCursor).toHaveBeenCalledWith(cursorAt('4'));
   });
 
   it('reports the backlog it read after each round', async () => {
@@ -145,12 +158,12 @@ describe('OutboxRelay loop', () => {
     double.listener.ensureListening.mockRejectedValue(new Error('too many connections'));
     const { repository, lines } = await started(double);
     expect(lines.warn).toHaveBeenCalledWith({ error: 'Error: too many connections' }, 'outbox LISTEN failed; polling');
-    expect(repository.markPublished).toHaveBeenCalledWith(['1']);
+    expect(repository.advanceCursor).toHaveBeenCalledWith(cursorAt('1'));
   });
 
   it('backs off a failing round, doubling from OUTBOX_RETRY_INITIAL_MS, reports failing, and recovers', async () => {
     const double = relayWith(undefined, {}, []);
-    double.repository.lockPendingBatch.mockRejectedValue(new Error('connection refused'));
+    double.repository.takeNextBatch.mockRejectedValue(new Error('connection refused'));
     const { relay, repository, failures, lines } = await started(double);
     expect(relay.status()).toEqual({
       state: 'failing',
@@ -162,16 +175,16 @@ describe('OutboxRelay loop', () => {
     expect(await failures()).toBe(1);
 
     await jest.advanceTimersByTimeAsync(199);
-    expect(repository.lockPendingBatch).toHaveBeenCalledTimes(1);
+    expect(repository.takeNextBatch).toHaveBeenCalledTimes(1);
     await jest.advanceTimersByTimeAsync(1);
-    expect(repository.lockPendingBatch).toHaveBeenCalledTimes(2);
+    expect(repository.takeNextBatch).toHaveBeenCalledTimes(2);
     await jest.advanceTimersByTimeAsync(399);
-    expect(repository.lockPendingBatch).toHaveBeenCalledTimes(2);
+    expect(repository.takeNextBatch).toHaveBeenCalledTimes(2);
     await jest.advanceTimersByTimeAsync(1);
-    expect(repository.lockPendingBatch).toHaveBeenCalledTimes(3);
+    expect(repository.takeNextBatch).toHaveBeenCalledTimes(3);
     expect(await failures()).toBe(3);
 
-    repository.lockPendingBatch.mockResolvedValue([]);
+    repository.takeNextBatch.mockResolvedValue(batchOf([]));
     await jest.advanceTimersByTimeAsync(800);
     expect(relay.status()).toEqual({ state: 'running', pending: 0, oldest_pending_age_seconds: 0 });
     expect(lines.info).toHaveBeenCalledWith({ failing_since: STARTED.toISOString() }, 'outbox relay recovered');
@@ -179,19 +192,19 @@ describe('OutboxRelay loop', () => {
 
   it('caps the backoff at OUTBOX_RETRY_MAX_MS', async () => {
     const double = relayWith(undefined, { retryInitialMs: 200, retryMaxMs: 500 }, []);
-    double.repository.lockPendingBatch.mockRejectedValue(new Error('connection refused'));
+    double.repository.takeNextBatch.mockRejectedValue(new Error('connection refused'));
     const { repository } = await started(double);
     await jest.advanceTimersByTimeAsync(200 + 400 + 500);
-    expect(repository.lockPendingBatch).toHaveBeenCalledTimes(4);
+    expect(repository.takeNextBatch).toHaveBeenCalledTimes(4);
     await jest.advanceTimersByTimeAsync(499);
-    expect(repository.lockPendingBatch).toHaveBeenCalledTimes(4);
+    expect(repository.takeNextBatch).toHaveBeenCalledTimes(4);
     await jest.advanceTimersByTimeAsync(1);
-    expect(repository.lockPendingBatch).toHaveBeenCalledTimes(5);
+    expect(repository.takeNextBatch).toHaveBeenCalledTimes(5);
   });
 
   it('is unhealthy once it has failed for longer than OUTBOX_UNHEALTHY_AFTER_MS', async () => {
     const double = relayWith(undefined, {}, []);
-    double.repository.lockPendingBatch.mockRejectedValue(new Error('connection refused'));
+    double.repository.takeNextBatch.mockRejectedValue(new Error('connection refused'));
     const { relay, now } = await started(double);
     now.at = new Date(STARTED.getTime() + 120_000);
     expect(relay.isHealthy()).toBe(true);
@@ -208,20 +221,20 @@ describe('OutboxRelay loop', () => {
 
   it('stops at shutdown without waiting out its sleep, and closes the listener', async () => {
     const double = relayWith(undefined, {}, []);
-    double.repository.lockPendingBatch.mockRejectedValue(new Error('connection refused'));
+    double.repository.takeNextBatch.mockRejectedValue(new Error('connection refused'));
     const { relay: running, listener, repository } = await started(double);
     running.beforeApplicationShutdown();
     expect(running.status().state).toBe('stopped');
     await running.onApplicationShutdown();
     expect(listener.close).toHaveBeenCalledTimes(1);
-    expect(repository.lockPendingBatch).toHaveBeenCalledTimes(1);
+    expect(repository.takeNextBatch).toHaveBeenCalledTimes(1);
     relay = undefined;
   });
 
   it('neither counts nor warns about a round that shutdown cut short', async () => {
     const double = relayWith(undefined, {}, []);
     let failRound: (error: Error) => void = () => undefined;
-    double.repository.lockPendingBatch.mockReturnValue(new Promise((_, reject) => (failRound = reject)));
+    double.repository.takeNextBatch.mockReturnValue(new Promise((_, reject) => (failRound = reject)));
     const { relay: running, failures, lines } = await started(double);
     running.beforeApplicationShutdown();
     failRound(new Error('Connection terminated'));
@@ -238,7 +251,7 @@ describe('OutboxRelay loop', () => {
     const { relay, repository, listener } = await started(double);
     expect(relay.status().state).toBe('disabled');
     expect(relay.isHealthy()).toBe(true);
-    expect(repository.lockPendingBatch).not.toHaveBeenCalled();
+    expect(repository.takeNextBatch).not.toHaveBeenCalled();
     expect(listener.ensureListening).not.toHaveBeenCalled();
   });
 });

@@ -29,8 +29,8 @@ export interface RelayStatus {
 }
 
 /**
- * Publishes pending outbox rows and marks them published only after the broker acknowledged them, in the
- * transaction that holds their shards' locks. Wakes on the outbox NOTIFY, polls as a fallback, and backs off
+ * Publishes pending outbox rows and moves the relay cursor past them only after the broker acknowledged them, in the
+ * transaction that holds the cursor. Wakes on the outbox NOTIFY, polls as a fallback, and backs off
  * (doubling up to OUTBOX_RETRY_MAX_MS) while the broker or the database fails: the rows simply stay pending.
  */
 @Injectable()
@@ -120,25 +120,24 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     return total;
   }
 
-  /** Counted once committed: a mark that rolls back is published again, and counted again, later. */
+  /** Counted once committed: a cursor move that rolls back is published again, and counted again, later. */
   private async relayBatch(): Promise<number> {
-    // At most half the shards per round, so a second replica finds shards of its own.
-    const maxShards = Math.max(1, Math.ceil(this.config.shards / 2));
     const published = await this.transactions.run(async () => {
-      const rows = await this.repository.lockPendingBatch(this.config.shards, maxShards, this.config.batchSize);
-      if (rows.length === 0) return 0;
-      await this.publishWithin(rows, this.config.publishTimeoutMs);
+      const batch = await this.repository.takeNextBatch(this.config.batchSize);
+      if (!batch || batch.rows.length === 0) return 0;
+      await this.publishWithin(batch.rows, this.config.publishTimeoutMs);
       await this.faults.afterPublish();
-      await this.repository.markPublished(rows.map((r) => r.id));
-      return rows.length;
+      const last = batch.rows[batch.rows.length - 1];
+      await this.repository.advanceCursor({ insertXid: last.insert_xid, id: last.id });
+      return batch.rows.length;
     });
     this.metrics.outboxPublished.inc(published);
     return published;
   }
 
   /**
-   * The round's transaction holds its shards' locks while the broker is asked, so the wait is bounded: past it the
-   * round fails and rolls back, freeing the shards; the rows stay pending and go out again under the same event_id.
+   * The round's transaction holds the relay cursor while the broker is asked, so the wait is bounded: past it the
+   * round fails and rolls back, freeing the cursor; the rows stay pending and go out again under the same event_id.
    */
   private async publishWithin(rows: readonly PendingOutboxRow[], timeoutMs: number): Promise<void> {
     let timer: NodeJS.Timeout | undefined;

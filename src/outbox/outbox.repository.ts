@@ -1,8 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { TransactionRunner } from '../database/transaction-runner';
+import { visibilityHorizon } from '../database/visibility-horizon';
 
 export interface PendingOutboxRow {
   id: string;
+  insert_xid: string;
   event_id: string;
   invoice_id: string;
   source_event_id: string;
@@ -19,58 +21,66 @@ export interface OutboxBacklog {
   oldestAgeSeconds: number;
 }
 
-/** First key of the relay's two-key advisory locks (the second is the shard); any constant, used only here. */
-const SHARD_LOCK_CLASS = 717_001;
 export const OUTBOX_CHANNEL = 'invoice_outbox';
-const SHARD_OF = (column: string, shards: string) => `(abs(hashtext(${column})::bigint) % ${shards})::int`;
+/** First key of the relay's advisory lock (any constant, used only here). */
+const RELAY_LOCK_CLASS = 717_001;
+
+/** Where the relay has published up to: every row at or before it in (insert_xid, id) order went out. */
+export interface RelayCursor {
+  insertXid: string;
+  id: string;
+}
 
 @Injectable()
 export class OutboxRepository {
   constructor(private readonly transactions: TransactionRunner) {}
 
   /**
-   * Inside the caller's transaction: locks up to maxShards shards that have pending rows and that no other
-   * replica holds (a transaction-level advisory lock, released by commit, rollback or a dead session), then
-   * returns their oldest pending rows in insert order. All rows of an order_id share a shard, so while one
-   * replica relays a row no other replica can publish a later row of the same order. The rows are read by a
-   * second statement, whose snapshot is taken after the locks: it sees what the previous holder marked.
+   * Inside the caller's READ COMMITTED transaction: takes the relay lock (null when another replica holds it: one
+   * relays at a time, so several replicas never publish a row at once), reads the cursor and the visibility horizon,
+   * then returns up to `limit` rows after the cursor in (insert_xid, id) order. Each read is a later statement with a
+   * later snapshot: the cursor as the previous holder left it, and only rows of transactions that had ended before
+   * the horizon was read, so every row that can still commit sorts after the last row returned and moving the cursor
+   * there (advanceCursor) never passes a row. An advisory lock, not FOR UPDATE: the round gets no transaction id
+   * while it waits for the broker, so it does not hold back the horizon of the invoice listing or of the next round.
    */
-  async lockPendingBatch(shards: number, maxShards: number, limit: number): Promise<PendingOutboxRow[]> {
+  async takeNextBatch(limit: number): Promise<{ cursor: RelayCursor; rows: PendingOutboxRow[] } | null> {
     const manager = this.transactions.manager();
-    const locked: { shard: number }[] = await manager.query(
-      `WITH head AS (SELECT DISTINCT ${SHARD_OF('order_id', '$1')} AS shard FROM
-                      (SELECT order_id FROM invoice_outbox WHERE published_at IS NULL ORDER BY id LIMIT $2) p),
-            candidates AS MATERIALIZED (SELECT shard FROM head ORDER BY random())
-       SELECT shard FROM candidates WHERE pg_try_advisory_xact_lock(${SHARD_LOCK_CLASS}, shard) LIMIT $3`,
-      [shards, limit, maxShards],
+    const [{ locked }]: { locked: boolean }[] = await manager.query(`SELECT pg_try_advisory_xact_lock($1, 0) AS locked`, [RELAY_LOCK_CLASS]);
+    if (!locked) return null;
+    const [cursor]: RelayCursor[] = await manager.query(`SELECT insert_xid::text AS "insertXid", id::text AS id FROM invoice_outbox_cursor`);
+    const horizon = await visibilityHorizon(manager);
+    // o.insert_xid, o.id: the bigints; the bare names would sort by the output's text columns.
+    const rows: PendingOutboxRow[] = await manager.query(
+      `SELECT id::text AS id, insert_xid::text AS insert_xid, event_id::text AS event_id, invoice_id::text AS invoice_id,
+              source_event_id::text AS source_event_id, tenant_id, order_id, amount::text AS amount, currency, invoice_created_at, traceparent
+       FROM invoice_outbox o WHERE (o.insert_xid, o.id) > ($1::bigint, $2::bigint) AND o.insert_xid < $3::bigint
+       ORDER BY o.insert_xid, o.id LIMIT $4`,
+      [cursor.insertXid, cursor.id, horizon, limit],
     );
-    if (locked.length === 0) return [];
-    // o.id, the bigint: a bare "id" would sort by the text column of the output.
-    return manager.query(
-      `SELECT id::text AS id, event_id::text AS event_id, invoice_id::text AS invoice_id, source_event_id::text AS source_event_id,
-              tenant_id, order_id, amount::text AS amount, currency, invoice_created_at, traceparent
-       FROM invoice_outbox o WHERE published_at IS NULL AND ${SHARD_OF('order_id', '$1')} = ANY($2::int[])
-       ORDER BY o.id LIMIT $3`,
-      [shards, locked.map((l) => l.shard), limit],
-    );
+    return { cursor, rows };
   }
 
-  async markPublished(ids: readonly string[]): Promise<void> {
-    await this.transactions.manager().query(`UPDATE invoice_outbox SET published_at = now() WHERE id = ANY($1::bigint[])`, [ids]);
+  /** Publishing costs one small write per batch, not one per row: the rows stay as they were written. */
+  async advanceCursor(to: RelayCursor): Promise<void> {
+    await this.transactions.manager().query(`UPDATE invoice_outbox_cursor SET insert_xid = $1, id = $2`, [to.insertXid, to.id]);
   }
 
   async backlog(): Promise<OutboxBacklog> {
     const [row]: { pending: string; oldest: number | null }[] = await this.transactions.manager().query(
       `SELECT count(*)::text AS pending, extract(epoch FROM now() - min(enqueued_at))::float8 AS oldest
-       FROM invoice_outbox WHERE published_at IS NULL`,
+       FROM invoice_outbox_pending`,
     );
     return { pending: Number(row.pending), oldestAgeSeconds: Math.max(0, row.oldest ?? 0) };
   }
 
-  /** Puts the invoice's row back in the queue, same event_id, and wakes the relays; null when the invoice has no row. */
+  /**
+   * Puts the invoice's row back in the queue, same event_id, and wakes the relays; null when the invoice has no row.
+   * The row moves to this transaction's id, after the cursor: the relay reaches it once this commits.
+   */
   async requeue(invoiceId: string): Promise<{ event_id: string; order_id: string } | null> {
     const rows: { event_id: string; order_id: string }[] = await this.transactions.manager().query(
-      `WITH requeued AS (UPDATE invoice_outbox SET published_at = NULL WHERE invoice_id = $1 RETURNING event_id::text, order_id)
+      `WITH requeued AS (UPDATE invoice_outbox SET insert_xid = txid_current() WHERE invoice_id = $1 RETURNING event_id::text, order_id)
        SELECT r.*, pg_notify('${OUTBOX_CHANNEL}', '') IS NULL AS notified FROM requeued r`,
       [invoiceId],
     );

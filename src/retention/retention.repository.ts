@@ -15,19 +15,33 @@ export class PurgeSession {
     return this.deleteOldest('processed_events', 'event_id', 'processed_at', cutoff, limit);
   }
 
-  /** Outbox rows go once published before the cutoff; a pending row is never purged, however old. */
+  /**
+   * Outbox rows go once published (the relay cursor has passed them) and written before the cutoff; a pending row is
+   * never purged, however old. Oldest first, in the relay's order, which its index serves.
+   */
   deleteExpiredOutboxBatch(cutoff: Date, limit: number): Promise<number> {
-    return this.deleteOldest('invoice_outbox', 'id', 'published_at', cutoff, limit);
+    return this.deleted(
+      `DELETE FROM invoice_outbox WHERE id IN (
+         SELECT o.id FROM invoice_outbox o, invoice_outbox_cursor c
+         WHERE (o.insert_xid, o.id) <= (c.insert_xid, c.id) AND o.enqueued_at < $1
+         ORDER BY o.insert_xid, o.id LIMIT $2 FOR UPDATE OF o SKIP LOCKED)`,
+      cutoff,
+      limit,
+    );
   }
 
-  private async deleteOldest(table: string, key: string, column: string, cutoff: Date, limit: number): Promise<number> {
-    const result = await this.runner.query(
+  private deleteOldest(table: string, key: string, column: string, cutoff: Date, limit: number): Promise<number> {
+    return this.deleted(
       `DELETE FROM ${table} WHERE ${key} IN (
          SELECT ${key} FROM ${table} WHERE ${column} < $1
          ORDER BY ${column} LIMIT $2 FOR UPDATE SKIP LOCKED)`,
-      [cutoff, limit],
-      true,
+      cutoff,
+      limit,
     );
+  }
+
+  private async deleted(sql: string, cutoff: Date, limit: number): Promise<number> {
+    const result = await this.runner.query(sql, [cutoff, limit], true);
     return (result as { affected?: number }).affected ?? 0;
   }
 }

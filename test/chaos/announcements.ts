@@ -36,7 +36,7 @@ export interface AnnouncementVerdict {
 async function waitForOutboxDrained(db: pg.Client, timeoutMs: number): Promise<number> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const { rows } = await db.query<{ n: number }>('select count(*)::int as n from invoice_outbox where published_at is null');
+    const { rows } = await db.query<{ n: number }>('select count(*)::int as n from invoice_outbox_pending');
     if (rows[0].n === 0) return 0;
     if (Date.now() > deadline) return rows[0].n;
     await sleep(1_000);

@@ -32,8 +32,8 @@ export async function startProxies(lifetimeMs: number): Promise<Proxies> {
 async function progress(db: pg.Pool): Promise<Progress> {
   const { rows } = await db.query<Progress>(
     `select (select count(*) from invoices)::int as invoices,
-            (select count(*) from invoice_outbox where published_at is not null)::int as announced,
-            (select count(*) from invoice_outbox where published_at is null)::int as pending`,
+            ((select count(*) from invoice_outbox) - (select count(*) from invoice_outbox_pending))::int as announced,
+            (select count(*) from invoice_outbox_pending)::int as pending`,
   );
   return rows[0];
 }

@@ -75,7 +75,6 @@ export function outboxConfig(overrides: Partial<OutboxConfig> = {}): OutboxConfi
   return new OutboxConfig({
     topic: 'invoice.created',
     relayEnabled: true,
-    shards: 16,
     batchSize: 500,
     pollIntervalMs: 1_000,
     retryInitialMs: 200,

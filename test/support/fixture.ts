@@ -55,9 +55,21 @@ export class TestDatabase {
     return this.dataSource.query(sql, params);
   }
 
-  async count(table: 'invoices' | 'processed_events' | 'invoice_outbox', where = 'true', params: unknown[] = []): Promise<number> {
+  /** invoice_outbox_pending: the outbox rows the relay's cursor has not passed yet. */
+  async count(table: 'invoices' | 'processed_events' | 'invoice_outbox' | 'invoice_outbox_pending', where = 'true', params: unknown[] = []): Promise<number> {
     const rows = await this.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${table} WHERE ${where}`, params);
     return Number(rows[0].n);
+  }
+
+  /** Outbox rows the relay has published (its cursor has passed them). */
+  countPublished(where = 'true', params: unknown[] = []): Promise<number> {
+    return this.count('invoice_outbox', `NOT EXISTS (SELECT 1 FROM invoice_outbox_pending p WHERE p.id = invoice_outbox.id) AND (${where})`, params);
+  }
+
+  /** Moves the relay cursor past every outbox row, as a relay that published them all would. */
+  async markAllAnnounced(): Promise<void> {
+    await this.query(`UPDATE invoice_outbox_cursor SET (insert_xid, id) = (SELECT insert_xid, id FROM invoice_outbox ORDER BY insert_xid DESC, id DESC LIMIT 1)
+                      WHERE EXISTS (SELECT 1 FROM invoice_outbox)`);
   }
 
   async truncate(): Promise<void> {
