@@ -55,6 +55,14 @@ describe('PostgreSQL connections that go silent', () => {
       silenceCheckAfterMs: overrides.silenceCheckAfterMs ?? 0,
     });
 
+  it("the service's sessions carry its bounds and run without JIT", async () => {
+    dataSource = await serviceDataSource(bounded({ queryTimeoutMs: 1_500 }));
+    const [settings] = await dataSource.query<{ jit: string; statement_timeout: string; lock_timeout: string }[]>(
+      `SELECT current_setting('jit') AS jit, current_setting('statement_timeout') AS statement_timeout, current_setting('lock_timeout') AS lock_timeout`,
+    );
+    expect(settings).toEqual({ jit: 'off', statement_timeout: '1s', lock_timeout: '500ms' });
+  });
+
   it('a statement unanswered past the query timeout fails, and its connection is dropped rather than pooled again', async () => {
     dataSource = await serviceDataSource(bounded({ queryTimeoutMs: 1_500 }));
     await dataSource.query('SELECT 1');

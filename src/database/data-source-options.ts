@@ -10,7 +10,10 @@ const CONNECTION_DEFAULTS = defaultDatabaseConfig('');
 /**
  * The service's own sessions: the server cuts slow statements and lock waits, and ends a session left idle inside a
  * transaction (a client gone silent), which rolls it back and frees its locks; the client gives up on a statement
- * unanswered for longer than the server would let it run, and drops that connection (BoundedPgClient).
+ * unanswered for longer than the server would let it run, and drops that connection (BoundedPgClient). No JIT: the
+ * service's statements are short, and the relay's backlog count (a range from its cursor, which the planner cannot
+ * see is near the end) was estimated at millions of rows and compiled for 20-220 ms each time it ran (issue #25).
+ * A DATABASE_URL that sets `options` itself keeps its own.
  */
 export function serviceSessionOptions(config: DatabaseConfig) {
   return {
@@ -18,6 +21,7 @@ export function serviceSessionOptions(config: DatabaseConfig) {
     lock_timeout: config.lockTimeoutMs,
     idle_in_transaction_session_timeout: config.idleInTransactionTimeoutMs,
     query_timeout: config.queryTimeoutMs,
+    options: '-c jit=off',
   };
 }
 
