@@ -26,8 +26,6 @@ const pendingRow = (id: string): PendingOutboxRow => ({
   traceparent: null,
 });
 const ROW = pendingRow('1');
-const CURSOR = { insertXid: '99', id: '0' };
-const batchOf = (rows: PendingOutboxRow[]) => ({ cursor: CURSOR, rows });
 const cursorAt = (id: string) => ({ insertXid: '100', id });
 
 type Publish = (rows: readonly PendingOutboxRow[], abandoned?: AbortSignal) => Promise<void>;
@@ -35,8 +33,8 @@ type Publish = (rows: readonly PendingOutboxRow[], abandoned?: AbortSignal) => P
 /** A relay whose rounds find `rounds` (one batch of rows each), then nothing. */
 function relayWith(publish: Publish = () => Promise.resolve(), config: Partial<OutboxConfig> = {}, rounds: PendingOutboxRow[][] = [[ROW]]) {
   const db = inlineDatabase();
-  const takeNextBatch = jest.fn<ReturnType<OutboxRepository['takeNextBatch']>, [number]>().mockResolvedValue(batchOf([]));
-  rounds.forEach((rows) => takeNextBatch.mockResolvedValueOnce(batchOf(rows)));
+  const takeNextBatch = jest.fn<ReturnType<OutboxRepository['takeNextBatch']>, [number]>().mockResolvedValue([]);
+  rounds.forEach((rows) => takeNextBatch.mockResolvedValueOnce(rows));
   const repository = mockOf(OutboxRepository, {
     takeNextBatch,
     advanceCursor: jest.fn().mockResolvedValue(undefined),
@@ -140,7 +138,7 @@ describe('OutboxRelay loop', () => {
   it('wakes from the poll sleep on a NOTIFY', async () => {
     const double = relayWith(undefined, {}, []);
     const { repository, notify } = await started(double);
-    repository.takeNextBatch.mockResolvedValueOnce(batchOf([pendingRow('4')]));
+    repository.takeNextBatch.mockResolvedValueOnce([pendingRow('4')]);
     notify();
     await jest.advanceTimersByTimeAsync(0);
     expect(repository.advanceCursor).toHaveBeenCalledWith(cursorAt('4'));
@@ -184,7 +182,7 @@ describe('OutboxRelay loop', () => {
     expect(repository.takeNextBatch).toHaveBeenCalledTimes(3);
     expect(await failures()).toBe(3);
 
-    repository.takeNextBatch.mockResolvedValue(batchOf([]));
+    repository.takeNextBatch.mockResolvedValue([]);
     await jest.advanceTimersByTimeAsync(800);
     expect(relay.status()).toEqual({ state: 'running', pending: 0, oldest_pending_age_seconds: 0 });
     expect(lines.info).toHaveBeenCalledWith({ failing_since: STARTED.toISOString() }, 'outbox relay recovered');

@@ -123,13 +123,13 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
   /** Counted once committed: a cursor move that rolls back is published again, and counted again, later. */
   private async relayBatch(): Promise<number> {
     const published = await this.transactions.run(async () => {
-      const batch = await this.repository.takeNextBatch(this.config.batchSize);
-      if (!batch || batch.rows.length === 0) return 0;
-      await this.publishWithin(batch.rows, this.config.publishTimeoutMs);
+      const rows = await this.repository.takeNextBatch(this.config.batchSize);
+      if (!rows || rows.length === 0) return 0;
+      await this.publishWithin(rows, this.config.publishTimeoutMs);
       await this.faults.afterPublish();
-      const last = batch.rows[batch.rows.length - 1];
+      const last = rows[rows.length - 1];
       await this.repository.advanceCursor({ insertXid: last.insert_xid, id: last.id });
-      return batch.rows.length;
+      return rows.length;
     });
     this.metrics.outboxPublished.inc(published);
     return published;

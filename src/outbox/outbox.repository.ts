@@ -44,21 +44,20 @@ export class OutboxRepository {
    * there (advanceCursor) never passes a row. An advisory lock, not FOR UPDATE: the round gets no transaction id
    * while it waits for the broker, so it does not hold back the horizon of the invoice listing or of the next round.
    */
-  async takeNextBatch(limit: number): Promise<{ cursor: RelayCursor; rows: PendingOutboxRow[] } | null> {
+  async takeNextBatch(limit: number): Promise<PendingOutboxRow[] | null> {
     const manager = this.transactions.manager();
     const [{ locked }]: { locked: boolean }[] = await manager.query(`SELECT pg_try_advisory_xact_lock($1, 0) AS locked`, [RELAY_LOCK_CLASS]);
     if (!locked) return null;
     const [cursor]: RelayCursor[] = await manager.query(`SELECT insert_xid::text AS "insertXid", id::text AS id FROM invoice_outbox_cursor`);
     const horizon = await visibilityHorizon(manager);
     // o.insert_xid, o.id: the bigints; the bare names would sort by the output's text columns.
-    const rows: PendingOutboxRow[] = await manager.query(
+    return manager.query(
       `SELECT id::text AS id, insert_xid::text AS insert_xid, event_id::text AS event_id, invoice_id::text AS invoice_id,
               source_event_id::text AS source_event_id, tenant_id, order_id, amount::text AS amount, currency, invoice_created_at, traceparent
        FROM invoice_outbox o WHERE (o.insert_xid, o.id) > ($1::bigint, $2::bigint) AND o.insert_xid < $3::bigint
        ORDER BY o.insert_xid, o.id LIMIT $4`,
       [cursor.insertXid, cursor.id, horizon, limit],
     );
-    return { cursor, rows };
   }
 
   /** Publishing costs one small write per batch, not one per row: the rows stay as they were written. */
