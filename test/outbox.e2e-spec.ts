@@ -179,4 +179,20 @@ describe('invoice.created outbox (real Kafka, real PostgreSQL)', () => {
       expect(ids).toHaveLength(tenants.length);
     }
   });
+
+  it('relays a round larger than the outbox topic allows in one record batch in several sends, in row order, and never fails a round', async () => {
+    const outboxTopic = uniqueName('invoice.created.small-batches');
+    await kafka.createTopic(outboxTopic, 1, { 'max.message.bytes': '8192' });
+    const { db, app } = await setUp('outbox_send_bytes', { OUTBOX_TOPIC: outboxTopic, OUTBOX_SEND_MAX_BYTES: '4096' }, [], false);
+    await db.query(
+      `INSERT INTO invoice_outbox (event_id, invoice_id, source_event_id, tenant_id, order_id, amount, currency, invoice_created_at)
+       SELECT gen_random_uuid(), gen_random_uuid(), gen_random_uuid(), 'tenant', 'order-' || g, 1, 'USD', now() FROM generate_series(1, 300) g ORDER BY g`,
+    );
+    await allPublished(db);
+
+    const messages = announcements(await kafka.readAll(outboxTopic, 300));
+    expect(messages.map((m) => m.key)).toEqual(Array.from({ length: 300 }, (_, i) => `order-${i + 1}`));
+    const failures = (await app.get(BillingMetrics).registry.getSingleMetricAsString('billing_outbox_publish_failures_total')).split('\n').at(-1);
+    expect(failures).toBe('billing_outbox_publish_failures_total 0');
+  });
 });

@@ -301,7 +301,21 @@ export const CONFIG_TABLE = {
     description: 'where the relay announces invoices (created with `KAFKA_TOPIC_PARTITIONS` partitions if missing)',
   },
   OUTBOX_RELAY_ENABLED: { type: 'bool', default: true, description: '`false`: this replica writes outbox rows but does not relay them' },
-  OUTBOX_BATCH_SIZE: { type: 'int', default: 500, min: 1, max: 10_000, description: 'rows per relay transaction and producer send' },
+  OUTBOX_BATCH_SIZE: {
+    type: 'int',
+    default: 500,
+    min: 1,
+    max: 10_000,
+    description: 'rows per relay transaction, sent in as few producer sends as `OUTBOX_SEND_MAX_BYTES` allows',
+  },
+  OUTBOX_SEND_MAX_BYTES: {
+    type: 'int',
+    default: 900_000,
+    min: 1_024,
+    max: 100_000_000,
+    description:
+      "bytes of keys, values and headers in one relay send; below the outbox topic's `max.message.bytes` (the broker's default is 1048588); a larger row goes alone",
+  },
   OUTBOX_POLL_INTERVAL_MS: { type: 'int', default: 1_000, min: 10, max: 600_000, description: 'the polling fallback when no NOTIFY arrives' },
   OUTBOX_RETRY_INITIAL_MS: { type: 'int', default: 200, min: 1, max: 60_000, description: 'relay backoff after a failed round: doubles per round' },
   OUTBOX_RETRY_MAX_MS: { type: 'int', default: 30_000, min: 1, max: 600_000, description: 'relay backoff cap; at least `OUTBOX_RETRY_INITIAL_MS`' },

@@ -111,7 +111,12 @@ describe('loadConfig', () => {
   });
 
   it('relays the outbox to invoice.created by default, and refuses a retry ceiling below its start', () => {
-    expect(loadConfig({ AUTH_JWT_SECRET: SECRET }).outbox).toMatchObject({ topic: 'invoice.created', relayEnabled: true, batchSize: 500 });
+    expect(loadConfig({ AUTH_JWT_SECRET: SECRET }).outbox).toMatchObject({
+      topic: 'invoice.created',
+      relayEnabled: true,
+      batchSize: 500,
+      sendMaxBytes: 900_000,
+    });
     expect(loadConfig({ AUTH_JWT_SECRET: SECRET, OUTBOX_TOPIC: 'billing.invoices' }).outbox.topic).toBe('billing.invoices');
     expect(problemsOf({ AUTH_JWT_SECRET: SECRET, OUTBOX_RETRY_INITIAL_MS: '500', OUTBOX_RETRY_MAX_MS: '100', OUTBOX_BATCH_SIZE: '0' }).sort()).toEqual([
       'OUTBOX_BATCH_SIZE must be an integer from 1 to 10000, got "0"',

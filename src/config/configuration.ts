@@ -144,6 +144,8 @@ export class OutboxConfig {
   /** false: rows are written but not published here (another deployment relays them). */
   declare readonly relayEnabled: boolean;
   declare readonly batchSize: number;
+  /** A round's rows go out in sends of at most this many bytes: one record batch above the topic's limit is refused whole. */
+  declare readonly sendMaxBytes: number;
   /** The fallback when a NOTIFY is missed (e.g. the listening connection was down). */
   declare readonly pollIntervalMs: number;
   declare readonly retryInitialMs: number;
@@ -358,6 +360,7 @@ function readOutbox(env: EnvReader): OutboxConfig {
     topic: env.string('OUTBOX_TOPIC'),
     relayEnabled: env.boolean('OUTBOX_RELAY_ENABLED'),
     batchSize: env.integer('OUTBOX_BATCH_SIZE'),
+    sendMaxBytes: env.integer('OUTBOX_SEND_MAX_BYTES'),
     pollIntervalMs: env.integer('OUTBOX_POLL_INTERVAL_MS'),
     retryInitialMs,
     retryMaxMs,

@@ -3,7 +3,7 @@ import { LazyConnection } from '../common/lazy-connection';
 import { loadConfig } from '../config/configuration';
 import { KafkaLogging } from '../observability/logging.module';
 import { Tracing } from '../tracing/tracing';
-import { OutboxPublisher, toMessage } from './outbox.publisher';
+import { OutboxPublisher, sendsWithin, toMessage } from './outbox.publisher';
 import { PendingOutboxRow } from './outbox.repository';
 
 const ROW: PendingOutboxRow = {
@@ -50,8 +50,27 @@ describe('toMessage', () => {
   });
 });
 
+describe('sendsWithin', () => {
+  const message = (key: string, valueBytes: number, headers = {}) => ({ key, value: 'v'.repeat(valueBytes), headers });
+  const keys = (sends: { key?: unknown }[][]) => sends.map((send) => send.map((m) => m.key));
+
+  it('cuts the messages, in order, into sends of at most the limit, counting keys, values, headers and framing', () => {
+    const messages = ['a', 'b', 'c', 'd', 'e'].map((key) => message(key, 100 - 32 - 1));
+    expect(keys(sendsWithin(messages, 200))).toEqual([['a', 'b'], ['c', 'd'], ['e']]);
+    expect(keys(sendsWithin(messages, 199))).toEqual([['a'], ['b'], ['c'], ['d'], ['e']]);
+    expect(keys(sendsWithin([message('a', 10, { h: ['x'.repeat(100), null] })], 150))).toEqual([['a']]);
+    expect(keys(sendsWithin([message('a', 10, { h: ['x'.repeat(100), null] }), message('b', 1)], 240))).toEqual([['a'], ['b']]);
+  });
+
+  it('sends a message larger than the limit alone, and nothing for no messages', () => {
+    expect(keys(sendsWithin([message('a', 10), message('b', 5_000), message('c', 10)], 1_024))).toEqual([['a'], ['b'], ['c']]);
+    expect(sendsWithin([], 1_024)).toEqual([]);
+  });
+});
+
 interface Send {
   producer: ScriptedProducer;
+  messages: number;
   resolve: () => void;
   reject: (error: Error) => void;
 }
@@ -67,9 +86,9 @@ class ScriptedProducer {
     this.disconnected = true;
     return Promise.resolve();
   }
-  send({ topic }: { topic: string }): Promise<unknown> {
+  send({ topic, messages }: { topic: string; messages: unknown[] }): Promise<unknown> {
     return new Promise((resolve, reject) =>
-      this.sent.push({ producer: this, resolve: () => resolve([{ topicName: topic, partition: 0, errorCode: 0 }]), reject }),
+      this.sent.push({ producer: this, messages: messages.length, resolve: () => resolve([{ topicName: topic, partition: 0, errorCode: 0 }]), reject }),
     );
   }
 }
@@ -79,7 +98,7 @@ describe('OutboxPublisher', () => {
   let publisher: OutboxPublisher;
 
   beforeEach(() => {
-    const config = loadConfig({ AUTH_JWT_SECRET: 'a-secret-of-at-least-thirty-two-characters!' });
+    const config = loadConfig({ AUTH_JWT_SECRET: 'a-secret-of-at-least-thirty-two-characters!', OUTBOX_SEND_MAX_BYTES: '1024' });
     publisher = new OutboxPublisher(config.kafka, config.outbox, new KafkaLogging(pino({ enabled: false }), config.kafka), new Tracing());
     sent = [];
     Object.assign(publisher, { producer: new LazyConnection(() => new ScriptedProducer(sent)), topicCreated: Promise.resolve(1) });
@@ -115,5 +134,26 @@ describe('OutboxPublisher', () => {
     expect(sent[1].producer).not.toBe(sent[0].producer);
     sent[1].resolve();
     await expect(next).resolves.toBeUndefined();
+  });
+
+  it('sends a batch larger than OUTBOX_SEND_MAX_BYTES in several sends, each started once the one before was acknowledged', async () => {
+    const rows = Array.from({ length: 10 }, (_, i) => ({ ...ROW, id: String(i), order_id: `order-${i}` }));
+    const publishing = publisher.publish(rows);
+    const messagesSent = () => sent.reduce((n, send) => n + send.messages, 0);
+    let next = 0;
+    do {
+      await sendsStarted(next + 1);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(sent).toHaveLength(next + 1);
+      sent[next++].resolve();
+    } while (messagesSent() < rows.length);
+    await expect(publishing).resolves.toBeUndefined();
+    expect(sent.map((send) => send.messages)).toEqual(
+      sendsWithin(
+        rows.map((row) => toMessage(row)),
+        1024,
+      ).map((send) => send.length),
+    );
+    expect(sent.length).toBeGreaterThan(2);
   });
 });

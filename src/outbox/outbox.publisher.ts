@@ -61,8 +61,11 @@ export class OutboxPublisher implements OnApplicationShutdown {
       const shared = await this.producer.get();
       abandoned?.throwIfAborted(); // nothing sent yet: the shared producer stays as it is
       producer = shared;
-      // A send kafkajs reports done may have skipped a partition whose leader moved: such a round fails and is retried.
-      await sendCompletely(producer, message, partitions);
+      // In order, one send at a time: a key's messages never overtake each other across sends either.
+      for (const messages of sendsWithin(message.messages, this.config.sendMaxBytes)) {
+        // A send kafkajs reports done may have skipped a partition whose leader moved: such a round fails and is retried.
+        await sendCompletely(producer, { ...message, messages }, partitions);
+      }
       endAll(spans);
     } catch (error) {
       failed = true;
@@ -101,6 +104,44 @@ export class OutboxPublisher implements OnApplicationShutdown {
 
 function endAll(spans: readonly OpenSpan[], error?: unknown): void {
   for (const span of spans) span.end(error);
+}
+
+/** Kafka's per-record framing (lengths, attributes, timestamp and offset deltas), at most. */
+const RECORD_OVERHEAD_BYTES = 32;
+
+function byteSize(data: Buffer | string | null | undefined): number {
+  if (data == null) return 0;
+  return typeof data === 'string' ? Buffer.byteLength(data) : data.length;
+}
+
+function messageBytes(message: OutgoingMessage): number {
+  let bytes = RECORD_OVERHEAD_BYTES + byteSize(message.key) + byteSize(message.value);
+  for (const [name, value] of Object.entries(message.headers ?? {})) {
+    for (const one of Array.isArray(value) ? value : [value]) bytes += RECORD_OVERHEAD_BYTES + Buffer.byteLength(name) + byteSize(one);
+  }
+  return bytes;
+}
+
+/**
+ * The messages cut, in order, into sends of at most `maxBytes`, so no partition's record batch exceeds the topic's
+ * limit, which would be refused on every retry and stop the relay. A message larger than the limit goes alone.
+ */
+export function sendsWithin(messages: readonly OutgoingMessage[], maxBytes: number): OutgoingMessage[][] {
+  const sends: OutgoingMessage[][] = [];
+  let current: OutgoingMessage[] = [];
+  let bytes = 0;
+  for (const message of messages) {
+    const size = messageBytes(message);
+    if (current.length > 0 && bytes + size > maxBytes) {
+      sends.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(message);
+    bytes += size;
+  }
+  if (current.length > 0) sends.push(current);
+  return sends;
 }
 
 /** traceparent: the header to send, by default the source event's (the publish span's when tracing is on). */

@@ -76,6 +76,7 @@ export function outboxConfig(overrides: Partial<OutboxConfig> = {}): OutboxConfi
     topic: 'invoice.created',
     relayEnabled: true,
     batchSize: 500,
+    sendMaxBytes: 900_000,
     pollIntervalMs: 1_000,
     retryInitialMs: 200,
     retryMaxMs: 30_000,
