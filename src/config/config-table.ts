@@ -303,7 +303,7 @@ export const CONFIG_TABLE = {
   OUTBOX_RELAY_ENABLED: { type: 'bool', default: true, description: '`false`: this replica writes outbox rows but does not relay them' },
   OUTBOX_BATCH_SIZE: {
     type: 'int',
-    default: 500,
+    default: 2_000,
     min: 1,
     max: 10_000,
     description: 'rows per relay transaction, sent in as few producer sends as `OUTBOX_SEND_MAX_BYTES` allows',

@@ -114,7 +114,7 @@ describe('loadConfig', () => {
     expect(loadConfig({ AUTH_JWT_SECRET: SECRET }).outbox).toMatchObject({
       topic: 'invoice.created',
       relayEnabled: true,
-      batchSize: 500,
+      batchSize: 2000,
       sendMaxBytes: 900_000,
     });
     expect(loadConfig({ AUTH_JWT_SECRET: SECRET, OUTBOX_TOPIC: 'billing.invoices' }).outbox.topic).toBe('billing.invoices');
