@@ -9,7 +9,7 @@ import { spawnService, tempLogFile, TestDatabase } from '../test/support/fixture
 import { BROKERS, uniqueName } from '../test/support/kafka';
 import { freePort, SERVICE_MAIN, ServiceProcess, SHIPPED_NODE_ARGS } from '../test/support/standalone/service-process';
 import { prefillTables, Prefill } from './prefill';
-import { CpuMeter, CpuShare, MeasuredWindow, measureUntilCount, numberOption, PerEvent, perEvent, sleep, Throughput } from './support';
+import { AnnouncementLag, CpuMeter, CpuShare, MeasuredWindow, measureUntilCount, numberOption, PerEvent, perEvent, sleep, Throughput } from './support';
 
 interface Options {
   events: number;
@@ -149,6 +149,12 @@ interface ConsumerRun {
   /** Claims, invoices and published outbox rows bulk-loaded (bench/prefill.ts) before the processes start. */
   prefill?: number;
   whileRunning?: (db: TestDatabase, child: ServiceProcess) => Promise<void>;
+  /** Counts the run's invoices while it runs; by default count(*) of invoices, or of the outbox rows above a prefill. */
+  counter?: (db: TestDatabase) => () => Promise<number>;
+  /** Reads the announcement lag once the outbox is drained; by default announcementLag, every row in memory. */
+  readAnnouncementLag?: (db: TestDatabase, outboxTopic: string) => Promise<AnnouncementLag>;
+  /** For measureUntilCount; TIMEOUT_MS by default. */
+  timeoutMs?: number;
   /** Called with the throughput as soon as it is measured, before whileRunning. */
   onMeasured?: (throughput: Throughput) => void;
   prepare?: (db: TestDatabase) => Promise<unknown>;
@@ -196,16 +202,19 @@ async function consumerVariant(run: ConsumerRun): Promise<ConsumerOutcome> {
   // Above a prefill the run's invoices are counted by their outbox rows (the same statement writes both): counting
   // millions of invoices every 250 ms would load the machine it measures.
   const above = prefill?.lastOutboxId ?? '0';
-  const count = prefill ? () => db.count('invoice_outbox', 'id > $1', [above]) : () => db.count('invoices');
+  const count = run.counter?.(db) ?? (prefill ? () => db.count('invoice_outbox', 'id > $1', [above]) : () => db.count('invoices'));
   try {
     const window: MeasuredWindow = run.announcements ? { start: (n) => cpu.start(n), end: () => Promise.resolve() } : cpu;
-    const throughput = await measureUntilCount(count, expected, TIMEOUT_MS, () => children.every((c) => c.running), window);
+    const alive = () => children.every((c) => c.running);
+    const throughput = await measureUntilCount(count, expected, run.timeoutMs ?? TIMEOUT_MS, alive, window);
     let announced: string | undefined;
     let announcement: AnnouncementLag | undefined;
-    if (run.announcements) {
+    const { announcements } = run;
+    if (announcements) {
       announced = await waitForOutboxDrained(db, expected, above);
       await cpu.end(await count());
-      announcement = await announcementLag(db, run.announcements, run.env.OUTBOX_TOPIC, above);
+      const read = run.readAnnouncementLag ?? ((db: TestDatabase, topic: string) => announcementLag(db, announcements, topic, above));
+      announcement = await read(db, run.env.OUTBOX_TOPIC);
     }
     await sleep(2000);
     const invoices = (await db.count('invoices')) - (prefill?.rows ?? 0);
@@ -439,14 +448,6 @@ async function waitForOutboxDrained(db: TestDatabase, expected: number, above: s
     if (performance.now() - started > TIMEOUT_MS) return `WRONG: ${pending} rows still pending after ${seconds} s`;
     await sleep(250);
   }
-}
-
-/** Percentiles of the announcement lag over a run's outbox rows. */
-interface AnnouncementLag {
-  rows: number;
-  p50Ms: number;
-  p99Ms: number;
-  maxMs: number;
 }
 
 /**
