@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { Kafka, logLevel, Message, Producer } from 'kafkajs';
+import { Kafka, KafkaMessage, logLevel, Message, Producer } from 'kafkajs';
 import { BROKERS, uniqueName } from '../test/support/kafka';
+import { sleep } from './support';
 
 export interface BenchEvent {
   event_id: string;
@@ -69,6 +70,40 @@ export class BenchKafka {
     for (let i = 0; i < messages.length; i += chunk) {
       await this.producer.send({ topic, acks: -1, messages: messages.slice(i, i + chunk) });
     }
+  }
+
+  /** Publishes `count` distinct events, made a chunk at a time so that millions never sit in memory at once. */
+  async publishDistinct(topic: string, count: number, chunk = 2000): Promise<void> {
+    for (let i = 0; i < count; i += chunk) {
+      const messages = Array.from({ length: Math.min(chunk, count - i) }, (_, j) => toMessage(benchEvent(i + j)));
+      await this.producer.send({ topic, acks: -1, messages });
+    }
+  }
+
+  /**
+   * Hands the topic's records, from its beginning to its end as of the call, to `each` one batch at a time (the next
+   * is fetched once `each` is done), and returns how many were read; stops early when nothing arrives for `idleMs`.
+   */
+  async readToEnd(topic: string, each: (records: KafkaMessage[]) => Promise<void>, idleMs = 60_000): Promise<number> {
+    const end = (await this.admin.fetchTopicOffsets(topic)).reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0);
+    const consumer = this.kafka.consumer({ groupId: uniqueName('bench-read') });
+    let read = 0;
+    let lastBatch = Date.now();
+    await consumer.connect();
+    try {
+      await consumer.subscribe({ topic, fromBeginning: true });
+      await consumer.run({
+        eachBatch: async ({ batch }) => {
+          await each(batch.messages);
+          read += batch.messages.length;
+          lastBatch = Date.now();
+        },
+      });
+      while (read < end && Date.now() - lastBatch < idleMs) await sleep(100);
+    } finally {
+      await consumer.disconnect();
+    }
+    return read;
   }
 
   /** When each message of the topic was first sent (its record timestamp), by the event_id of its JSON value. */

@@ -9,7 +9,8 @@ import { spawnService, tempLogFile, TestDatabase } from '../test/support/fixture
 import { BROKERS, uniqueName } from '../test/support/kafka';
 import { freePort, SERVICE_MAIN, ServiceProcess, SHIPPED_NODE_ARGS } from '../test/support/standalone/service-process';
 import { prefillTables, Prefill } from './prefill';
-import { CpuMeter, CpuShare, MeasuredWindow, measureUntilCount, numberOption, PerEvent, perEvent, sleep, Throughput } from './support';
+import { Sustained, SustainedRecorder, SustainedWindow } from './sustained';
+import { AnnouncementLag, CpuMeter, CpuShare, MeasuredWindow, measureUntilCount, numberOption, PerEvent, perEvent, sleep, Throughput } from './support';
 
 interface Options {
   events: number;
@@ -26,6 +27,10 @@ interface Options {
   scaleOut: number[];
   /** Invoices, claims and published outbox rows bulk-loaded before the `full` variant starts. */
   prefill: number;
+  /** The `sustained` variant: how long its events keep the service busy, at what rate if `service` did not run first. */
+  sustainedSeconds: number;
+  sustainedRate: number;
+  sustainedWindowSeconds: number;
   cpuProfDir?: string;
   /** Node flags of the service processes: the shipped heap flags unless --service-node-options. */
   serviceNodeArgs: readonly string[];
@@ -48,9 +53,10 @@ interface VariantResult {
   processes?: number;
 }
 
-const ALL_VARIANTS = ['raw', 'db', 'textbook', 'message', 'quiet', 'nooutbox', 'bigheap', 'scaleout', 'full', 'service'];
-/** scaleout and full take long (full bulk-loads 5 million rows of each table first): only when asked for. */
-const DEFAULT_VARIANTS = ALL_VARIANTS.filter((v) => v !== 'scaleout' && v !== 'full');
+const ALL_VARIANTS = ['raw', 'db', 'textbook', 'message', 'quiet', 'nooutbox', 'bigheap', 'scaleout', 'full', 'service', 'sustained'];
+/** scaleout, full and sustained take long (full bulk-loads 5 million rows of each table first, sustained runs 5 minutes): only when asked for. */
+const OPT_IN = ['scaleout', 'full', 'sustained'];
+const DEFAULT_VARIANTS = ALL_VARIANTS.filter((v) => !OPT_IN.includes(v));
 const MEMORY_PROBE = join(__dirname, 'memory-probe.js');
 const TIMEOUT_MS = 20 * 60_000;
 
@@ -73,6 +79,9 @@ function parseOptions(argv: string[]): Options {
     dbSweepEvents: value('db-sweep-events', 30_000),
     scaleOut: list('scale-out', '1,2,3').map(Number),
     prefill: value('prefill', 5_000_000),
+    sustainedSeconds: value('sustained-seconds', 300),
+    sustainedRate: value('sustained-rate', 10_000),
+    sustainedWindowSeconds: value('sustained-window-seconds', 30),
     cpuProfDir: text('cpu-prof'),
     serviceNodeArgs: text('service-node-options')?.split(/\s+/).filter(Boolean) ?? SHIPPED_NODE_ARGS,
     variants: list('variants', DEFAULT_VARIANTS.join(',')),
@@ -149,6 +158,12 @@ interface ConsumerRun {
   /** Claims, invoices and published outbox rows bulk-loaded (bench/prefill.ts) before the processes start. */
   prefill?: number;
   whileRunning?: (db: TestDatabase, child: ServiceProcess) => Promise<void>;
+  /** Counts the run's invoices while it runs; by default count(*) of invoices, or of the outbox rows above a prefill. */
+  counter?: (db: TestDatabase) => () => Promise<number>;
+  /** Reads the announcement lag once the outbox is drained; by default announcementLag, every row in memory. */
+  readAnnouncementLag?: (db: TestDatabase, outboxTopic: string) => Promise<AnnouncementLag>;
+  /** For measureUntilCount; TIMEOUT_MS by default. */
+  timeoutMs?: number;
   /** Called with the throughput as soon as it is measured, before whileRunning. */
   onMeasured?: (throughput: Throughput) => void;
   prepare?: (db: TestDatabase) => Promise<unknown>;
@@ -196,16 +211,19 @@ async function consumerVariant(run: ConsumerRun): Promise<ConsumerOutcome> {
   // Above a prefill the run's invoices are counted by their outbox rows (the same statement writes both): counting
   // millions of invoices every 250 ms would load the machine it measures.
   const above = prefill?.lastOutboxId ?? '0';
-  const count = prefill ? () => db.count('invoice_outbox', 'id > $1', [above]) : () => db.count('invoices');
+  const count = run.counter?.(db) ?? (prefill ? () => db.count('invoice_outbox', 'id > $1', [above]) : () => db.count('invoices'));
   try {
     const window: MeasuredWindow = run.announcements ? { start: (n) => cpu.start(n), end: () => Promise.resolve() } : cpu;
-    const throughput = await measureUntilCount(count, expected, TIMEOUT_MS, () => children.every((c) => c.running), window);
+    const alive = () => children.every((c) => c.running);
+    const throughput = await measureUntilCount(count, expected, run.timeoutMs ?? TIMEOUT_MS, alive, window);
     let announced: string | undefined;
     let announcement: AnnouncementLag | undefined;
-    if (run.announcements) {
+    const { announcements } = run;
+    if (announcements) {
       announced = await waitForOutboxDrained(db, expected, above);
       await cpu.end(await count());
-      announcement = await announcementLag(db, run.announcements, run.env.OUTBOX_TOPIC, above);
+      const read = run.readAnnouncementLag ?? ((db: TestDatabase, topic: string) => announcementLag(db, announcements, topic, above));
+      announcement = await read(db, run.env.OUTBOX_TOPIC);
     }
     await sleep(2000);
     const invoices = (await db.count('invoices')) - (prefill?.rows ?? 0);
@@ -280,8 +298,8 @@ async function main(): Promise<void> {
   await kafka.publishAll(topic, messages);
 
   const results: VariantResult[] = [];
-  const outboxTopics: string[] = [];
-  const extra: Extra = { latency: undefined, halfRate: undefined, peakRssMb: 0, scaleOut: [], dbSweep: undefined };
+  const topicsOfVariants: string[] = [];
+  const extra: Extra = { latency: undefined, halfRate: undefined, peakRssMb: 0, scaleOut: [], dbSweep: undefined, sustained: undefined };
   try {
     const runs = (variant: string) => options.variants.includes(variant);
     const serviceEnv = async (profile = false) => ({
@@ -297,7 +315,7 @@ async function main(): Promise<void> {
     // deleted at the end.
     const service = (label: string, env: Record<string, string>, more: Partial<ConsumerRun> = {}) => {
       const outboxTopic = `${topic}.${label}.invoice-created`;
-      outboxTopics.push(outboxTopic);
+      topicsOfVariants.push(outboxTopic);
       const withTopic = { ...env, OUTBOX_TOPIC: outboxTopic };
       return consumerVariant({ label, script: SERVICE_MAIN, env: withTopic, expected, nodeArgs: options.serviceNodeArgs, announcements: kafka, ...more });
     };
@@ -404,8 +422,42 @@ async function main(): Promise<void> {
         notes: `as shipped: outbox written and relayed to invoice.created; ${measuredNote(shipped)}`,
       });
     }
+    // After `service`, whose rate sizes it: its events go to a topic of their own, which no other variant reads.
+    if (runs('sustained')) {
+      const rate = results.find((r) => r.name === SHIPPED)?.throughput.perSecond ?? options.sustainedRate;
+      const events = Math.round(options.sustainedSeconds * rate);
+      const sustainedTopic = `${topic}.sustained`;
+      topicsOfVariants.push(sustainedTopic, `${sustainedTopic}.dlt`);
+      await kafka.createTopic(sustainedTopic, options.partitions);
+      log(`sustained: publishing ${events} distinct events (${options.sustainedSeconds} s at ${Math.round(rate)}/s) to ${sustainedTopic}`);
+      await kafka.publishDistinct(sustainedTopic, events);
+      log('sustained: this service as shipped, consuming them flat out');
+      const recorder = new SustainedRecorder(kafka, options.sustainedWindowSeconds);
+      const run = await service(
+        'service_sustained',
+        { ...(await serviceEnv()), KAFKA_TOPIC: sustainedTopic },
+        {
+          expected: events,
+          counter: (db) => recorder.counter(db),
+          readAnnouncementLag: (db, outboxTopic) => {
+            log('sustained: outbox drained; reading the announcements back');
+            return recorder.announcementLag(db, outboxTopic);
+          },
+          timeoutMs: Math.max(TIMEOUT_MS, 4 * options.sustainedSeconds * 1000),
+        },
+      );
+      const sustained = recorder.summary(events);
+      extra.sustained = sustained;
+      results.push({
+        name: SUSTAINED,
+        ...run,
+        correct: run.correct && sustained.lag.rows === events,
+        check: `${run.check}; ${sustained.lag.rows} of them on the outbox topic (${sustained.records} records)`,
+        notes: `as shipped, ${events} distinct events (${options.sustainedSeconds} s at ${Math.round(rate)}/s) on a topic of their own, windows below; ${measuredNote(run)}`,
+      });
+    }
   } finally {
-    await kafka.deleteTopics([topic, `${topic}.dlt`, ...outboxTopics]);
+    await kafka.deleteTopics([topic, `${topic}.dlt`, ...topicsOfVariants]);
     await kafka.disconnect();
   }
 
@@ -418,6 +470,7 @@ const SHIPPED = 'this service (batch)';
 const NO_OUTBOX = 'this service (batch, no outbox)';
 const BIG_HEAP = 'this service (batch, default V8 heap)';
 const FULL_TABLES = 'this service (batch, full tables)';
+const SUSTAINED = 'this service (batch, sustained)';
 /** The outbox statement still runs, but keeps no row: the cost of the service without its announcements. */
 const DISCARD_OUTBOX_ROWS = `CREATE FUNCTION bench_discard() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$;
   CREATE TRIGGER bench_discard BEFORE INSERT ON invoice_outbox FOR EACH ROW EXECUTE FUNCTION bench_discard()`;
@@ -439,14 +492,6 @@ async function waitForOutboxDrained(db: TestDatabase, expected: number, above: s
     if (performance.now() - started > TIMEOUT_MS) return `WRONG: ${pending} rows still pending after ${seconds} s`;
     await sleep(250);
   }
-}
-
-/** Percentiles of the announcement lag over a run's outbox rows. */
-interface AnnouncementLag {
-  rows: number;
-  p50Ms: number;
-  p99Ms: number;
-  maxMs: number;
 }
 
 /**
@@ -472,6 +517,7 @@ interface Extra {
   peakRssMb: number;
   scaleOut: VariantResult[];
   dbSweep?: DbSweep;
+  sustained?: Sustained;
 }
 
 const fixed = (n: number, digits: number) => (Number.isFinite(n) ? n.toFixed(digits) : 'NaN');
@@ -519,6 +565,16 @@ function scaleOutTable(rows: VariantResult[]): string {
   ].join('\n');
 }
 
+function sustainedTable(sustained: Sustained): string {
+  const row = (w: SustainedWindow) =>
+    `| ${w.fromSeconds.toFixed(0)}-${w.toSeconds.toFixed(0)}${w.full ? '' : ' (partial)'} | ${w.invoicesCommitted} | ${perSecond(w.perSecond)} | ${w.lag.rows} | ${fixed(w.lag.p50Ms, 0)} | ${fixed(w.lag.p99Ms, 0)} | ${fixed(w.lag.maxMs, 0)} |`;
+  return [
+    '| window (s from the first invoice) | invoices committed | invoices/s | rows announced (transaction started in the window) | lag p50 ms | lag p99 ms | lag max ms |',
+    '|---|---:|---:|---:|---:|---:|---:|',
+    ...sustained.windows.map(row),
+  ].join('\n');
+}
+
 /** The fields of the bench line, in its order; the rates in events/s (NaN: the variant did not run). */
 function benchLine(results: VariantResult[], extra: Extra): Record<string, number> {
   const find = (name: string) => results.find((r) => r.name === name);
@@ -526,6 +582,7 @@ function benchLine(results: VariantResult[], extra: Extra): Record<string, numbe
   const shipped = find(SHIPPED);
   const each = (r: VariantResult | undefined, pick: (e: PerEvent) => number) => (r?.perEvent ? pick(r.perEvent) : NaN);
   const service = rate(SHIPPED);
+  const sustained = find(SUSTAINED);
   return {
     service,
     textbook: rate('textbook consumer'),
@@ -550,12 +607,31 @@ function benchLine(results: VariantResult[], extra: Extra): Record<string, numbe
     big_heap: rate(BIG_HEAP),
     no_outbox: rate(NO_OUTBOX),
     ratio_outbox: service / rate(NO_OUTBOX),
+    sustained: rate(SUSTAINED),
+    sustained_announce_p50_ms: sustained?.announcement?.p50Ms ?? NaN,
+    sustained_announce_p99_ms: sustained?.announcement?.p99Ms ?? NaN,
+    sustained_first_rate: extra.sustained?.firstFull?.perSecond ?? NaN,
+    sustained_last_rate: extra.sustained?.lastFull?.perSecond ?? NaN,
+    sustained_lag_growth: extra.sustained?.lagGrowth ?? NaN,
   };
 }
 
-const RATES = new Set(['service', 'textbook', 'raw', 'db', 'full_tables', 'half_rate', 'big_heap', 'no_outbox']);
+const RATES = new Set([
+  'service',
+  'textbook',
+  'raw',
+  'db',
+  'full_tables',
+  'half_rate',
+  'big_heap',
+  'no_outbox',
+  'sustained',
+  'sustained_first_rate',
+  'sustained_last_rate',
+]);
+const isRatio = (key: string) => key.startsWith('ratio_') || key.endsWith('_growth');
 const lineValue = (key: string, value: number) =>
-  RATES.has(key) ? `${fixed(value, 0)}/s` : key.startsWith('ratio_') ? fixed(value, 2) : key.endsWith('_ms') ? fixed(value, 1) : fixed(value, 0);
+  RATES.has(key) ? `${fixed(value, 0)}/s` : isRatio(key) ? fixed(value, 2) : key.endsWith('_ms') ? fixed(value, 1) : fixed(value, 0);
 
 function report(options: Options, messageCount: number, expected: number, results: VariantResult[], extra: Extra, loadBefore: string, loadAfter: string): void {
   const { latency, halfRate } = extra;
@@ -585,6 +661,7 @@ function report(options: Options, messageCount: number, expected: number, result
     variantTable(results),
     ...(extra.dbSweep ? [`Database limit sweep:\n\n${dbSweepTable(extra.dbSweep)}`] : []),
     ...(extra.scaleOut.length > 0 ? [`Scale-out (one group, ${options.partitions} partitions):\n\n${scaleOutTable(extra.scaleOut)}`] : []),
+    ...(extra.sustained ? [`Sustained, by ${extra.sustained.windowSeconds} s window:\n\n${sustainedTable(extra.sustained)}`] : []),
     ...[latency, halfRate].flatMap((l) => (l ? [latencyLine(l)] : [])),
   ].join('\n\n');
   writeFileSync(join(options.out, 'latest.md'), `${sections}\n`);

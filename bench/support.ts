@@ -9,6 +9,14 @@ export function numberOption(argv: string[], name: string, fallback: number): nu
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Percentiles of the announcement lag over a run's outbox rows. */
+export interface AnnouncementLag {
+  rows: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
 export interface Throughput {
   events: number;
   seconds: number;
