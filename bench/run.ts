@@ -299,7 +299,7 @@ async function main(): Promise<void> {
 
   const results: VariantResult[] = [];
   const topicsOfVariants: string[] = [];
-  const extra: Extra = { latency: undefined, halfRate: undefined, peakRssMb: 0, scaleOut: [], dbSweep: undefined, sustained: undefined };
+  const extra: Extra = { latency: undefined, halfRate: undefined, peakRssMb: NaN, scaleOut: [], dbSweep: undefined, sustained: undefined };
   try {
     const runs = (variant: string) => options.variants.includes(variant);
     const serviceEnv = async (profile = false) => ({
