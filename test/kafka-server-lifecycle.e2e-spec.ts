@@ -6,15 +6,22 @@ import { TransientFaultRetrier } from '../src/order-events/transient-fault.retri
 import { PartitionOffset } from '../src/consumer-offsets/consumer-offsets.repository';
 import { Tracing } from '../src/tracing/tracing';
 import { UndecodablePartitions } from '../src/observability/undecodable-partitions';
-import { BROKERS, TestKafka, uniqueName, waitFor } from './support/kafka';
+import { asMessage, BROKERS, orderCompleted, TestKafka, uniqueName, waitFor } from './support/kafka';
+import { ConsumedBatch } from '../src/order-events/consumed-batch';
 
 /** The transport alone on the real broker, with the stored positions handed over when the test says so. */
-function transportWithHeldPositions(topic: string) {
+function transportWithHeldPositions(topic: string, commitIntervalMs?: number) {
   let release: (positions: PartitionOffset[]) => void = () => undefined;
   const positionsAsked = { count: 0 };
   const deadConsumers: unknown[] = [];
   const delivery: DeliveryOptions = {
-    retrier: { assigned: () => undefined } as unknown as TransientFaultRetrier,
+    retrier: {
+      assigned: () => undefined,
+      deliver: async (_from: unknown, work: (isRetry: boolean) => Promise<void>) => {
+        await work(false);
+        return true;
+      },
+    } as unknown as TransientFaultRetrier,
     resumePositions: () => {
       positionsAsked.count += 1;
       return new Promise((resolve) => (release = resolve));
@@ -32,12 +39,21 @@ function transportWithHeldPositions(topic: string) {
         kafka: new BoundedKafka({ brokers: BROKERS, logLevel: logLevel.NOTHING }),
         consumer: { groupId, sessionTimeout: 6_000 },
         subscribe: { fromBeginning: true },
+        commitIntervalMs,
       }),
     delivery,
     patternByTopic: new Map([[topic, 'order.completed']]),
   });
-  server.addHandler('order.completed', () => Promise.resolve(undefined), true);
-  return { server, positionsAsked, deadConsumers, release: (positions: PartitionOffset[]) => release(positions) };
+  const handled = { messages: 0 };
+  server.addHandler(
+    'order.completed',
+    (batch: ConsumedBatch) => {
+      handled.messages += batch.messages.length;
+      return Promise.resolve(undefined);
+    },
+    true,
+  );
+  return { server, groupId, handled, positionsAsked, deadConsumers, release: (positions: PartitionOffset[]) => release(positions) };
 }
 
 describe('the Kafka transport on the real broker', () => {
@@ -68,5 +84,43 @@ describe('the Kafka transport on the real broker', () => {
 
     expect(unhandled).toEqual([]);
     expect(transport.deadConsumers).toEqual([]);
+  });
+
+  it('commits the handled offsets to Kafka on its interval and at shutdown, not after every batch', async () => {
+    const topic = uniqueName('order.completed.commits');
+    await kafka.createTopic(topic, 3);
+    const transport = transportWithHeldPositions(topic, 60_000);
+    await new Promise<unknown>((resolve) => void transport.server.listen(resolve));
+    await waitFor(() => transport.positionsAsked.count > 0, 30_000, 'the group join to ask for stored positions');
+    transport.release([]);
+    for (let round = 0; round < 3; round++) {
+      await kafka.publish(
+        topic,
+        Array.from({ length: 10 }, () => asMessage(orderCompleted())),
+      );
+      await waitFor(() => transport.handled.messages === 10 * (round + 1), 30_000, `batch ${round + 1} handled`);
+    }
+    // Handled in several fetches, and nothing committed yet: the interval (60 s) has not come round.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(await kafka.committedOffsets(transport.groupId, topic)).toBe(0);
+
+    await transport.server.close();
+    expect(await kafka.committedOffsets(transport.groupId, topic)).toBe(30);
+  });
+
+  it('commits on its interval while it runs', async () => {
+    const topic = uniqueName('order.completed.commit-interval');
+    await kafka.createTopic(topic, 3);
+    const transport = transportWithHeldPositions(topic, 200);
+    await new Promise<unknown>((resolve) => void transport.server.listen(resolve));
+    await waitFor(() => transport.positionsAsked.count > 0, 30_000, 'the group join to ask for stored positions');
+    transport.release([]);
+    await kafka.publish(
+      topic,
+      Array.from({ length: 20 }, () => asMessage(orderCompleted())),
+    );
+    await waitFor(async () => (await kafka.committedOffsets(transport.groupId, topic)) === 20, 30_000, 'the offsets committed');
+    expect(transport.handled.messages).toBe(20);
+    await transport.server.close();
   });
 });

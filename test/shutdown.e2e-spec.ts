@@ -27,15 +27,20 @@ describe('graceful shutdown of the built service on SIGTERM (real Kafka, real Po
     const events: OrderCompletedFields[] = Array.from({ length: EVENTS }, () => orderCompleted());
 
     const first = await startService(topic, groupId);
-    // A third of the events before SIGTERM (in flight when it arrives), the rest after it: a batch consumer can
-    // finish 3,000 events before the signal takes effect, which would leave the successor nothing to prove.
-    const beforeSignal = EVENTS / 3;
-    for (let i = 0; i < beforeSignal; i += 500) await kafka.publish(topic, events.slice(i, i + 500).map(asMessage));
+    // A third of the events before SIGTERM (in flight when it arrives), a third while it shuts down, and a third once
+    // it has exited: a batch consumer can finish the second third before the signal takes effect, and the successor
+    // must always have something to prove.
+    const third = EVENTS / 3;
+    const publish = async (from: number, to: number) => {
+      for (let i = from; i < to; i += 500) await kafka.publish(topic, events.slice(i, Math.min(i + 500, to)).map(asMessage));
+    };
+    await publish(0, third);
     await waitFor(async () => (await db.count('invoices')) >= 300, 60_000, 'the first invoices');
     first.terminate();
-    for (let i = beforeSignal; i < EVENTS; i += 500) await kafka.publish(topic, events.slice(i, Math.min(i + 500, EVENTS)).map(asMessage));
+    await publish(third, 2 * third);
 
     expect(await first.exited).toEqual({ code: 0, signal: null });
+    await publish(2 * third, EVENTS);
     const processed = await db.count('processed_events');
     expect(processed).toBeLessThan(EVENTS);
     // Everything the first process finished is committed, and nothing it committed is unfinished.

@@ -124,6 +124,14 @@ export const CONFIG_TABLE = {
   },
   KAFKA_BATCH_MAX_EVENTS: { type: 'int', default: 2_000, min: 1, max: 50_000, description: 'events one transaction takes; `1`: a transaction per message' },
   KAFKA_BATCH_MAX_TRANSACTIONS: { type: 'int', default: 2, min: 1, max: 16, description: 'transactions in flight at once' },
+  KAFKA_COMMIT_INTERVAL_MS: {
+    type: 'int',
+    default: 1_000,
+    min: 100,
+    max: 60_000,
+    description:
+      "how often the consumer commits its handled offsets to Kafka, and at shutdown; for lag tools only: a partition resumes where the database's stored offset says",
+  },
   KAFKA_SSL: { type: 'bool', default: false, description: '`true`: TLS to every broker; the certificate is always verified' },
   KAFKA_SSL_CA_FILE: {
     type: 'pem-file',

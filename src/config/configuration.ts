@@ -87,6 +87,8 @@ export class KafkaConfig {
   declare readonly topic: string;
   declare readonly deadLetterTopic: string;
   declare readonly partitionsConsumedConcurrently: number;
+  /** Handled offsets go to Kafka this often, not after every partition's batch. */
+  declare readonly commitIntervalMs: number;
   /** Used only when the service creates a missing input topic. */
   declare readonly topicPartitions: number;
   /** How long a consumer that died silently keeps its partitions before the group moves them. */
@@ -244,6 +246,7 @@ function readKafka(env: EnvReader): KafkaConfig {
     topic,
     deadLetterTopic: env.string('KAFKA_DLT_TOPIC', `${topic}.dlt`),
     partitionsConsumedConcurrently: env.integer('KAFKA_PARTITIONS_CONCURRENCY'),
+    commitIntervalMs: env.integer('KAFKA_COMMIT_INTERVAL_MS'),
     topicPartitions: env.integer('KAFKA_TOPIC_PARTITIONS'),
     sessionTimeoutMs,
     security: readKafkaSecurity(env),

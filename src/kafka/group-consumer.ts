@@ -1,6 +1,7 @@
 import { Consumer, ConsumerConfig, ConsumerRunConfig, EachBatchPayload, ITopicConfig, Kafka, KafkaMessage } from 'kafkajs';
 import { createTopicsWithLeaders } from './kafka-topics';
 import { onUndecodableBatch, UndecodableBatch } from './fetch-decoding';
+import { PartitionPosition, PendingOffsets } from './pending-offsets';
 
 /** One fetched message with its original bytes: a rejected one goes to the dead-letter topic untouched. */
 export interface FetchedMessage {
@@ -54,7 +55,9 @@ export interface GroupConsumerOptions {
   /** The group id is used as given. */
   consumer: ConsumerConfig;
   subscribe?: { fromBeginning?: boolean };
-  run?: Omit<ConsumerRunConfig, 'eachMessage' | 'eachBatch' | 'eachBatchAutoResolve'>;
+  run?: Omit<ConsumerRunConfig, 'eachMessage' | 'eachBatch' | 'eachBatchAutoResolve' | 'autoCommit' | 'autoCommitInterval' | 'autoCommitThreshold'>;
+  /** How often the handled positions are committed to Kafka (for lag tools; where a partition resumes is the owner's call). */
+  commitIntervalMs?: number;
   /** Created when missing, before subscribing: a consumer cannot subscribe to a missing topic, and a DLT must exist before poison arrives. */
   topicsToCreate?: readonly ITopicConfig[];
 }
@@ -68,6 +71,13 @@ export class GroupConsumer {
   private readonly kafka: Kafka;
   private readonly consumer: Consumer;
   private stopTakingUndecodable = (): void => undefined;
+  private readonly handled = new PendingOffsets();
+  private commitTimer?: NodeJS.Timeout;
+  /**
+   * Commits through the group session of the latest batch: kafkajs' `consumer.commitOffsets` does nothing, and
+   * reports success, once its runner is stopping, which is when the last batches in flight end.
+   */
+  private commitInSession?: EachBatchPayload['commitOffsetsIfNecessary'];
   readonly groupId: string;
 
   constructor(private readonly options: GroupConsumerOptions) {
@@ -81,18 +91,27 @@ export class GroupConsumer {
     this.listen(listener);
     await this.consumer.connect();
     await this.consumer.subscribe({ ...this.options.subscribe, topics: [...topics] });
-    await this.consumer.run({ ...this.options.run, eachBatchAutoResolve: false, eachBatch: (payload) => eachBatch(this.partitionBatchOf(payload)) });
+    // kafkajs would commit after every partition's batch: an OffsetCommit round trip inside every fetch cycle.
+    await this.consumer.run({
+      ...this.options.run,
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      eachBatch: (payload) => this.takeBatch(payload, eachBatch),
+    });
+    this.commitTimer = setInterval(() => void this.commitHandled(), this.options.commitIntervalMs ?? DEFAULT_COMMIT_INTERVAL_MS).unref();
   }
 
   /** Stops fetching, waits for the batches in flight, commits and leaves the group. */
   async stop(): Promise<void> {
     this.detach();
+    await this.commitHandled();
     await this.consumer.disconnect();
   }
 
   /** Tells the listener nothing more (a consumer kafkajs gave up on, replaced by a new one). */
   detach(): void {
     this.stopTakingUndecodable();
+    clearInterval(this.commitTimer);
   }
 
   pause(assignment: PartitionAssignment): void {
@@ -103,9 +122,10 @@ export class GroupConsumer {
     this.consumer.resume(topicPartitions(assignment));
   }
 
-  /** The next fetch of the partition starts at `offset`. */
+  /** The next fetch of the partition starts at `offset`, and Kafka's committed offset follows it there. */
   seek(topic: string, partition: number, offset: string): void {
     this.consumer.seek({ topic, partition, offset });
+    this.handled.record(topic, partition, offset);
   }
 
   /** Per partition of the topic, the first offset the broker still holds. */
@@ -119,6 +139,23 @@ export class GroupConsumer {
     }
   }
 
+  /** A batch that ends once the consumer is stopping commits at once: the group is left right after the last one. */
+  private async takeBatch(payload: EachBatchPayload, eachBatch: (batch: PartitionBatch) => Promise<void>): Promise<void> {
+    this.commitInSession = (offsets) => payload.commitOffsetsIfNecessary(offsets);
+    await eachBatch(this.partitionBatchOf(payload));
+    if (!payload.isRunning()) await this.commitHandled();
+  }
+
+  /** A failed commit is retried at the next interval: a rebalance in progress refuses commits for a moment. */
+  private async commitHandled(): Promise<void> {
+    await this.handled
+      .commit((positions) => (this.commitInSession ? this.commitInSession(byTopic(positions)) : this.consumer.commitOffsets([...positions])))
+      .catch((error: unknown) => {
+        const retriable = (error as { retriable?: boolean }).retriable === true;
+        this.consumer.logger()[retriable ? 'debug' : 'warn']('offset commit failed; retried at the next interval', { error: String(error) });
+      });
+  }
+
   private partitionBatchOf(payload: EachBatchPayload): PartitionBatch {
     const { batch } = payload;
     const { topic, partition } = batch;
@@ -129,7 +166,11 @@ export class GroupConsumer {
       partition,
       messages,
       isCurrent: () => payload.isRunning() && !payload.isStale(),
-      resolveThrough: (message) => payload.resolveOffset(message === last ? batch.lastOffset() : message.offset),
+      resolveThrough: (message) => {
+        const through = message === last ? batch.lastOffset() : message.offset;
+        payload.resolveOffset(through);
+        this.handled.record(topic, partition, nextOffset(through));
+      },
       heartbeat: () => payload.heartbeat(),
       pause: () => payload.pause(),
       // kafkajs refuses a seek on a consumer that stopped.
@@ -151,9 +192,14 @@ export class GroupConsumer {
     });
     this.consumer.on(END_BATCH_PROCESS, (event) => {
       const passed = passedOverBy(event);
-      if (passed) listener.passedOver(passed.topic, passed.partition, passed.lastOffset);
+      if (!passed) return;
+      this.handled.record(passed.topic, passed.partition, nextOffset(passed.lastOffset));
+      listener.passedOver(passed.topic, passed.partition, passed.lastOffset);
     });
-    this.consumer.on(GROUP_JOIN, ({ payload }) => listener.assigned(payload.memberAssignment));
+    this.consumer.on(GROUP_JOIN, ({ payload }) => {
+      this.handled.keepOnly(payload.memberAssignment);
+      listener.assigned(payload.memberAssignment);
+    });
     // Paused synchronously while the fetch response is decoded, so kafkajs drops the batch from this fetch.
     const stopTaking = onUndecodableBatch((batch) => {
       const parked = listener.undecodable(batch);
@@ -174,6 +220,15 @@ export class GroupConsumer {
       await admin.disconnect();
     }
   }
+}
+
+const DEFAULT_COMMIT_INTERVAL_MS = 1_000;
+
+const nextOffset = (offset: string) => String(BigInt(offset) + 1n);
+
+function byTopic(positions: readonly PartitionPosition[]): { topics: { topic: string; partitions: { partition: number; offset: string }[] }[] } {
+  const topics = Map.groupBy(positions, (p) => p.topic);
+  return { topics: [...topics].map(([topic, ofTopic]) => ({ topic, partitions: ofTopic.map(({ partition, offset }) => ({ partition, offset })) })) };
 }
 
 function topicPartitions(assignment: PartitionAssignment): { topic: string; partitions: number[] }[] {

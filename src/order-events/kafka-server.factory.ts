@@ -39,6 +39,7 @@ function groupConsumerFor(config: KafkaConfig, logging: KafkaLogging): GroupCons
     // A new group must bill what was published before it first started.
     subscribe: { fromBeginning: true },
     run: { partitionsConsumedConcurrently: config.partitionsConsumedConcurrently },
+    commitIntervalMs: config.commitIntervalMs,
     topicsToCreate: [
       { topic: config.topic, numPartitions: config.topicPartitions },
       { topic: config.deadLetterTopic, numPartitions: 1 },
