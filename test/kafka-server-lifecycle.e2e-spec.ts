@@ -10,7 +10,7 @@ import { asMessage, BROKERS, orderCompleted, TestKafka, uniqueName, waitFor } fr
 import { ConsumedBatch } from '../src/order-events/consumed-batch';
 
 /** The transport alone on the real broker, with the stored positions handed over when the test says so. */
-function transportWithHeldPositions(topic: string, commitIntervalMs?: number) {
+function transportWithHeldPositions(topic: string, commitIntervalMs?: number, handlerGate: Promise<void> = Promise.resolve()) {
   let release: (positions: PartitionOffset[]) => void = () => undefined;
   const positionsAsked = { count: 0 };
   const deadConsumers: unknown[] = [];
@@ -44,12 +44,14 @@ function transportWithHeldPositions(topic: string, commitIntervalMs?: number) {
     delivery,
     patternByTopic: new Map([[topic, 'order.completed']]),
   });
-  const handled = { messages: 0 };
+  const handled = { started: 0, messages: 0 };
   server.addHandler(
     'order.completed',
-    (batch: ConsumedBatch) => {
+    async (batch: ConsumedBatch) => {
+      handled.started += 1;
+      await handlerGate;
       handled.messages += batch.messages.length;
-      return Promise.resolve(undefined);
+      return undefined;
     },
     true,
   );
@@ -122,5 +124,27 @@ describe('the Kafka transport on the real broker', () => {
     await waitFor(async () => (await kafka.committedOffsets(transport.groupId, topic)) === 20, 30_000, 'the offsets committed');
     expect(transport.handled.messages).toBe(20);
     await transport.server.close();
+  });
+
+  it('commits a batch still in flight when it stops, once that batch is handled, before leaving the group', async () => {
+    const topic = uniqueName('order.completed.commit-at-stop');
+    await kafka.createTopic(topic, 1);
+    let open = () => undefined as void;
+    const transport = transportWithHeldPositions(topic, 60_000, new Promise<void>((resolve) => (open = resolve)));
+    await new Promise<unknown>((resolve) => void transport.server.listen(resolve));
+    await waitFor(() => transport.positionsAsked.count > 0, 30_000, 'the group join to ask for stored positions');
+    transport.release([]);
+    await kafka.publish(
+      topic,
+      Array.from({ length: 10 }, () => asMessage(orderCompleted())),
+    );
+    await waitFor(() => transport.handled.started > 0, 30_000, 'the batch to reach the handler');
+
+    const closing = transport.server.close();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    open();
+    await closing;
+    expect(transport.handled.messages).toBe(10);
+    expect(await kafka.committedOffsets(transport.groupId, topic)).toBe(10);
   });
 });

@@ -78,6 +78,7 @@ export class GroupConsumer {
    * reports success, once its runner is stopping, which is when the last batches in flight end.
    */
   private commitInSession?: EachBatchPayload['commitOffsetsIfNecessary'];
+  private stopping = false;
   readonly groupId: string;
 
   constructor(private readonly options: GroupConsumerOptions) {
@@ -98,11 +99,13 @@ export class GroupConsumer {
       eachBatchAutoResolve: false,
       eachBatch: (payload) => this.takeBatch(payload, eachBatch),
     });
+    if (this.stopping) return;
     this.commitTimer = setInterval(() => void this.commitHandled(), this.options.commitIntervalMs ?? DEFAULT_COMMIT_INTERVAL_MS).unref();
   }
 
   /** Stops fetching, waits for the batches in flight, commits and leaves the group. */
   async stop(): Promise<void> {
+    this.stopping = true;
     this.detach();
     await this.commitHandled();
     await this.consumer.disconnect();
@@ -143,7 +146,8 @@ export class GroupConsumer {
   private async takeBatch(payload: EachBatchPayload, eachBatch: (batch: PartitionBatch) => Promise<void>): Promise<void> {
     this.commitInSession = (offsets) => payload.commitOffsetsIfNecessary(offsets);
     await eachBatch(this.partitionBatchOf(payload));
-    if (!payload.isRunning()) await this.commitHandled();
+    // Also a batch that ends during stop()'s own commit: the runner still runs then, and stops right after.
+    if (this.stopping || !payload.isRunning()) await this.commitHandled();
   }
 
   /** A failed commit is retried at the next interval: a rebalance in progress refuses commits for a moment. */
@@ -152,7 +156,8 @@ export class GroupConsumer {
       .commit((positions) => (this.commitInSession ? this.commitInSession(byTopic(positions)) : this.consumer.commitOffsets([...positions])))
       .catch((error: unknown) => {
         const retriable = (error as { retriable?: boolean }).retriable === true;
-        this.consumer.logger()[retriable ? 'debug' : 'warn']('offset commit failed; retried at the next interval', { error: String(error) });
+        const retry = this.stopping ? 'the successor commits from its stored offsets' : 'retried at the next interval';
+        this.consumer.logger()[retriable ? 'debug' : 'warn'](`offset commit failed; ${retry}`, { error: String(error) });
       });
   }
 
@@ -187,6 +192,8 @@ export class GroupConsumer {
     this.consumer.on(REBALANCING, () => listener.status('rebalancing'));
     this.consumer.on(STOP, () => listener.status('stopped'));
     this.consumer.on(CRASH, ({ payload }) => {
+      // kafkajs restarts with a new group session: the last batch's one would be refused until a batch comes.
+      this.commitInSession = undefined;
       listener.status('crashed');
       listener.crashed(payload.error, payload.restart);
     });
@@ -197,6 +204,7 @@ export class GroupConsumer {
       listener.passedOver(passed.topic, passed.partition, passed.lastOffset);
     });
     this.consumer.on(GROUP_JOIN, ({ payload }) => {
+      this.commitInSession = undefined;
       this.handled.keepOnly(payload.memberAssignment);
       listener.assigned(payload.memberAssignment);
     });

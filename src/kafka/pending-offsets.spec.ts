@@ -65,12 +65,13 @@ describe('PendingOffsets', () => {
     expect(order).toEqual(['start 5', 'end 5', 'start 8', 'end 8']);
   });
 
-  it('forgets the partitions the group took away', async () => {
+  it('forgets the partitions the group took away, and ignores a late position of one', async () => {
     const pending = new PendingOffsets();
     pending.record('t', 0, '5');
     pending.record('t', 1, '6');
     pending.record('u', 0, '7');
     pending.keepOnly({ t: [1], u: [] });
+    pending.record('t', 0, '2');
     await pending.commit(send);
     expect(sent).toEqual([[{ topic: 't', partition: 1, offset: '6' }]]);
   });

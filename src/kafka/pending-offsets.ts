@@ -14,16 +14,21 @@ const keyOf = (topic: string, partition: number) => `${topic}\u0000${partition}`
  */
 export class PendingOffsets {
   private readonly pending = new Map<string, PartitionPosition>();
+  /** The partitions of the latest assignment; none known yet: every position is taken. */
+  private assigned?: ReadonlySet<string>;
   private committing: Promise<void> = Promise.resolve();
 
+  /** A partition the group has taken away is ignored: a late seek must not move its new owner's committed offset. */
   record(topic: string, partition: number, offset: string): void {
-    this.pending.set(keyOf(topic, partition), { topic, partition, offset });
+    const key = keyOf(topic, partition);
+    if (this.assigned && !this.assigned.has(key)) return;
+    this.pending.set(key, { topic, partition, offset });
   }
 
   /** Drops the positions of partitions the group took away: their new owner commits them. */
   keepOnly(assigned: Readonly<Record<string, readonly number[]>>): void {
-    const kept = new Set(Object.entries(assigned).flatMap(([topic, partitions]) => partitions.map((p) => keyOf(topic, p))));
-    for (const key of this.pending.keys()) if (!kept.has(key)) this.pending.delete(key);
+    this.assigned = new Set(Object.entries(assigned).flatMap(([topic, partitions]) => partitions.map((p) => keyOf(topic, p))));
+    for (const key of this.pending.keys()) if (!this.assigned.has(key)) this.pending.delete(key);
   }
 
   get size(): number {
