@@ -63,6 +63,7 @@ export class OutboxPublisher implements OnApplicationShutdown {
       producer = shared;
       // In order, one send at a time: a key's messages never overtake each other across sends either.
       for (const messages of sendsWithin(message.messages, this.config.sendMaxBytes)) {
+        abandoned?.throwIfAborted(); // the retried round sends these rows again
         // A send kafkajs reports done may have skipped a partition whose leader moved: such a round fails and is retried.
         await sendCompletely(producer, { ...message, messages }, partitions);
       }
