@@ -31,6 +31,8 @@ const GROUP = 'billing-chaos';
 const PARTITIONS = 8;
 const WINDOW_MS = 70_000;
 const KILLS = 5;
+/** A planned kill that finds every consumer down (crashed by the hook, or restarting) waits this long for one. */
+const KILL_WAIT_MS = 20_000;
 const HARD_TIMEOUT_MS = 12 * 60_000;
 const CONVERGE_TIMEOUT_MS = 4 * 60_000;
 const MAX_RESTARTS_PER_SLOT = 12;
@@ -283,12 +285,24 @@ class Chaos {
     }
   }
 
+  /** The running consumers once one is (the supervisor restarts crashed ones), or none after KILL_WAIT_MS. */
+  private async someConsumerRunning(): Promise<number[]> {
+    const deadline = Date.now() + KILL_WAIT_MS;
+    while (Date.now() < deadline) {
+      await sleep(100);
+      const running = this.fleet.running();
+      if (running.length > 0) return running;
+    }
+    return [];
+  }
+
   async fault(step: Step): Promise<void> {
     const running = this.fleet.running();
     switch (step.action) {
       case 'kill': {
-        if (running.length === 0) return log('kill: no consumer running, skipped');
-        const slot = this.rng.pick(running);
+        const alive = running.length > 0 ? running : await this.someConsumerRunning();
+        if (alive.length === 0) return log(`kill: no consumer running for ${KILL_WAIT_MS} ms, skipped`);
+        const slot = this.rng.pick(alive);
         log(`fault: SIGKILL consumer slot ${slot}`);
         return this.fleet.kill(slot);
       }
