@@ -130,7 +130,7 @@ export const CONFIG_TABLE = {
     min: 100,
     max: 60_000,
     description:
-      "how often the consumer commits its handled offsets to Kafka, and at shutdown; for lag tools only: a partition resumes where the database's stored offset says",
+      "how often the consumer commits its handled offsets to Kafka, and at shutdown; lag tools, autoscaling and the stuck-consumer alert see offsets up to this late; a partition resumes where the database's stored offset says",
   },
   KAFKA_SSL: { type: 'bool', default: false, description: '`true`: TLS to every broker; the certificate is always verified' },
   KAFKA_SSL_CA_FILE: {
