@@ -10,7 +10,7 @@ import { asMessage, BROKERS, orderCompleted, TestKafka, uniqueName, waitFor } fr
 import { ConsumedBatch } from '../src/order-events/consumed-batch';
 
 /** The transport alone on the real broker, with the stored positions handed over when the test says so. */
-function transportWithHeldPositions(topic: string, commitIntervalMs?: number, handlerGate: Promise<void> = Promise.resolve()) {
+function transportWithHeldPositions(topic: string, commitIntervalMs = 1_000, handlerGate: Promise<void> = Promise.resolve()) {
   let release: (positions: PartitionOffset[]) => void = () => undefined;
   const positionsAsked = { count: 0 };
   const deadConsumers: unknown[] = [];
@@ -58,6 +58,13 @@ function transportWithHeldPositions(topic: string, commitIntervalMs?: number, ha
   return { server, groupId, handled, positionsAsked, deadConsumers, release: (positions: PartitionOffset[]) => release(positions) };
 }
 
+/** Started, joined, and told no stored positions: every partition consumes from Kafka's committed offset. */
+async function consumingFromKafkasOffsets(transport: ReturnType<typeof transportWithHeldPositions>): Promise<void> {
+  await new Promise<unknown>((resolve) => void transport.server.listen(resolve));
+  await waitFor(() => transport.positionsAsked.count > 0, 30_000, 'the group join to ask for stored positions');
+  transport.release([]);
+}
+
 describe('the Kafka transport on the real broker', () => {
   let kafka: TestKafka;
   const unhandled: unknown[] = [];
@@ -67,6 +74,12 @@ describe('the Kafka transport on the real broker', () => {
     kafka = await new TestKafka().connect();
     process.on('unhandledRejection', recordUnhandled);
   });
+
+  const publishOrders = (topic: string, count: number) =>
+    kafka.publish(
+      topic,
+      Array.from({ length: count }, () => asMessage(orderCompleted())),
+    );
 
   afterAll(async () => {
     process.off('unhandledRejection', recordUnhandled);
@@ -92,14 +105,9 @@ describe('the Kafka transport on the real broker', () => {
     const topic = uniqueName('order.completed.commits');
     await kafka.createTopic(topic, 3);
     const transport = transportWithHeldPositions(topic, 60_000);
-    await new Promise<unknown>((resolve) => void transport.server.listen(resolve));
-    await waitFor(() => transport.positionsAsked.count > 0, 30_000, 'the group join to ask for stored positions');
-    transport.release([]);
+    await consumingFromKafkasOffsets(transport);
     for (let round = 0; round < 3; round++) {
-      await kafka.publish(
-        topic,
-        Array.from({ length: 10 }, () => asMessage(orderCompleted())),
-      );
+      await publishOrders(topic, 10);
       await waitFor(() => transport.handled.messages === 10 * (round + 1), 30_000, `batch ${round + 1} handled`);
     }
     // Handled in several fetches, and nothing committed yet: the interval (60 s) has not come round.
@@ -114,13 +122,8 @@ describe('the Kafka transport on the real broker', () => {
     const topic = uniqueName('order.completed.commit-interval');
     await kafka.createTopic(topic, 3);
     const transport = transportWithHeldPositions(topic, 200);
-    await new Promise<unknown>((resolve) => void transport.server.listen(resolve));
-    await waitFor(() => transport.positionsAsked.count > 0, 30_000, 'the group join to ask for stored positions');
-    transport.release([]);
-    await kafka.publish(
-      topic,
-      Array.from({ length: 20 }, () => asMessage(orderCompleted())),
-    );
+    await consumingFromKafkasOffsets(transport);
+    await publishOrders(topic, 20);
     await waitFor(async () => (await kafka.committedOffsets(transport.groupId, topic)) === 20, 30_000, 'the offsets committed');
     expect(transport.handled.messages).toBe(20);
     await transport.server.close();
@@ -131,13 +134,8 @@ describe('the Kafka transport on the real broker', () => {
     await kafka.createTopic(topic, 1);
     let open = () => undefined as void;
     const transport = transportWithHeldPositions(topic, 60_000, new Promise<void>((resolve) => (open = resolve)));
-    await new Promise<unknown>((resolve) => void transport.server.listen(resolve));
-    await waitFor(() => transport.positionsAsked.count > 0, 30_000, 'the group join to ask for stored positions');
-    transport.release([]);
-    await kafka.publish(
-      topic,
-      Array.from({ length: 10 }, () => asMessage(orderCompleted())),
-    );
+    await consumingFromKafkasOffsets(transport);
+    await publishOrders(topic, 10);
     await waitFor(() => transport.handled.started > 0, 30_000, 'the batch to reach the handler');
 
     const closing = transport.server.close();
