@@ -57,7 +57,7 @@ export interface GroupConsumerOptions {
   subscribe?: { fromBeginning?: boolean };
   run?: Omit<ConsumerRunConfig, 'eachMessage' | 'eachBatch' | 'eachBatchAutoResolve' | 'autoCommit' | 'autoCommitInterval' | 'autoCommitThreshold'>;
   /** How often the handled positions are committed to Kafka (for lag tools; where a partition resumes is the owner's call). */
-  commitIntervalMs?: number;
+  commitIntervalMs: number;
   /** Created when missing, before subscribing: a consumer cannot subscribe to a missing topic, and a DLT must exist before poison arrives. */
   topicsToCreate?: readonly ITopicConfig[];
 }
@@ -100,7 +100,7 @@ export class GroupConsumer {
       eachBatch: (payload) => this.takeBatch(payload, eachBatch),
     });
     if (this.stopping) return;
-    this.commitTimer = setInterval(() => void this.commitHandled(), this.options.commitIntervalMs ?? DEFAULT_COMMIT_INTERVAL_MS).unref();
+    this.commitTimer = setInterval(() => void this.commitHandled(), this.options.commitIntervalMs).unref();
   }
 
   /** Stops fetching, waits for the batches in flight, commits and leaves the group. */
@@ -229,8 +229,6 @@ export class GroupConsumer {
     }
   }
 }
-
-const DEFAULT_COMMIT_INTERVAL_MS = 1_000;
 
 const nextOffset = (offset: string) => String(BigInt(offset) + 1n);
 

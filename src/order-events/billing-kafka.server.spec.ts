@@ -11,7 +11,7 @@ function serverFor(topic: string): BillingKafkaServer {
   // Port 1: any attempt to reach a broker would fail, so the refusal must come before connecting.
   const delivery = { ...serverDelivery(), retrier: mockOf(TransientFaultRetrier) };
   return new BillingKafkaServer({
-    consumer: () => new GroupConsumer({ kafka: new BoundedKafka({ brokers: ['127.0.0.1:1'] }), consumer: { groupId: 'g' } }),
+    consumer: () => new GroupConsumer({ kafka: new BoundedKafka({ brokers: ['127.0.0.1:1'] }), consumer: { groupId: 'g' }, commitIntervalMs: 1_000 }),
     delivery,
     patternByTopic: new Map([[topic, 'order.completed']]),
   });
