@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { HeaderValue, MessageHeaders } from '../kafka/kafka-headers';
+import { MessageHeaders } from '../kafka/kafka-headers';
+import { recordBytes } from '../kafka/record-size';
 
 export interface DeadLetterMessage {
   key: Buffer | string | null;
@@ -7,7 +8,8 @@ export interface DeadLetterMessage {
   headers: MessageHeaders;
 }
 
-const RECORD_OVERHEAD_BYTES = 512;
+/** A dead letter goes alone: its record batch's header and the record's own framing, generously. */
+const FRAMING = { perRecord: 512, perHeader: 8 };
 const MAX_CUT_KEY_BYTES = 1024;
 
 /**
@@ -43,9 +45,5 @@ function truncationHeaders(part: 'key' | 'value', original: Buffer | string | nu
 }
 
 function sizeOf(letter: DeadLetterMessage): number {
-  const length = (bytes: HeaderValue) => (bytes === null ? 0 : Buffer.byteLength(bytes));
-  const headers = Object.entries(letter.headers)
-    .flatMap(([name, value]) => (Array.isArray(value) ? value : [value]).map((one) => Buffer.byteLength(name) + length(one) + 8))
-    .reduce((sum, size) => sum + size, 0);
-  return length(letter.key) + length(letter.value) + headers + RECORD_OVERHEAD_BYTES;
+  return recordBytes(letter, FRAMING);
 }

@@ -6,6 +6,7 @@ import { KafkaClient } from '../kafka/kafka-client';
 import { KafkaProducer, OutgoingMessage } from '../kafka/kafka-producer';
 import { KafkaLogging } from '../observability/logging.module';
 import { PendingOutboxRow } from './outbox.repository';
+import { RecordFraming, recordBytes } from '../kafka/record-size';
 import { OpenSpan, Tracing } from '../tracing/tracing';
 
 export const INVOICE_CREATED = 'invoice.created';
@@ -107,21 +108,8 @@ function endAll(spans: readonly OpenSpan[], error?: unknown): void {
   for (const span of spans) span.end(error);
 }
 
-/** Kafka's per-record framing (lengths, attributes, timestamp and offset deltas), at most. */
-const RECORD_OVERHEAD_BYTES = 32;
-
-function byteSize(data: Buffer | string | null | undefined): number {
-  if (data == null) return 0;
-  return typeof data === 'string' ? Buffer.byteLength(data) : data.length;
-}
-
-function messageBytes(message: OutgoingMessage): number {
-  let bytes = RECORD_OVERHEAD_BYTES + byteSize(message.key) + byteSize(message.value);
-  for (const [name, value] of Object.entries(message.headers ?? {})) {
-    for (const one of Array.isArray(value) ? value : [value]) bytes += RECORD_OVERHEAD_BYTES + Buffer.byteLength(name) + byteSize(one);
-  }
-  return bytes;
-}
+/** Kafka's framing of a record and of each header (lengths, attributes, timestamp and offset deltas), at most. */
+const RECORD_FRAMING: RecordFraming = { perRecord: 32, perHeader: 32 };
 
 /**
  * The messages cut, in order, into sends of at most `maxBytes`, so no partition's record batch exceeds the topic's
@@ -132,7 +120,7 @@ export function sendsWithin(messages: readonly OutgoingMessage[], maxBytes: numb
   let current: OutgoingMessage[] = [];
   let bytes = 0;
   for (const message of messages) {
-    const size = messageBytes(message);
+    const size = recordBytes(message, RECORD_FRAMING);
     if (current.length > 0 && bytes + size > maxBytes) {
       sends.push(current);
       current = [];
