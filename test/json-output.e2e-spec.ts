@@ -40,8 +40,10 @@ describe('the built service writes only JSON lines to stdout and stderr (real Ka
     await publish(0, EVENTS / 4);
     await waitFor(async () => (await db.count('invoices')) >= CHUNK, 60_000, 'the first invoices');
     first.terminate();
-    await publish(EVENTS / 4, EVENTS);
+    await publish(EVENTS / 4, EVENTS / 2);
     expect(await first.exited).toEqual({ code: 0, signal: null });
+    // The rest once the first has exited: it can finish what arrives during its shutdown, and the second must have work.
+    await publish(EVENTS / 2, EVENTS);
 
     const second = await fixture.startService(env);
     await waitFor(async () => (await kafka.committedOffsets(groupId, topic)) === EVENTS, 120_000, 'every offset committed');
