@@ -4,6 +4,7 @@ import pg from 'pg';
 import { DATABASE_URL, KAFKA_NODES, PG_PORT, PG_PROXY_PORT } from '../../infra/chaos.ts';
 import { errorMessage, sleep } from '../../infra/common.ts';
 import { FaultProxy } from '../support/standalone/fault-proxy.ts';
+import { type Progress, ProgressSince } from '../support/standalone/recovery-progress.ts';
 
 /** A recovery slower than this after its fault cleared fails the suite. */
 export const MAX_RECOVERY_MS = 30_000;
@@ -12,12 +13,6 @@ export interface Proxies {
   brokers: Map<number, FaultProxy>;
   postgres: FaultProxy;
   closeAll(): Promise<unknown>;
-}
-
-interface Progress {
-  invoices: number;
-  announced: number;
-  pending: number;
 }
 
 export async function startProxies(lifetimeMs: number): Promise<Proxies> {
@@ -77,14 +72,13 @@ export class RecoveryClock {
   async watch(fault: string, clearedAt: number): Promise<void> {
     let base: Progress | undefined;
     while (!base) base = await progress(this.db).catch(() => sleep(500).then(() => undefined));
+    const since = new ProgressSince(base, this.expectedInvoices);
     for (;;) {
       await sleep(500);
       const now = await progress(this.db).catch(() => undefined);
       if (!now) continue;
-      const invoicing = now.invoices > base.invoices || now.invoices === this.expectedInvoices;
-      const announcing = now.announced > base.announced || now.pending === 0;
       const seconds = this.active > 0 ? 0 : (Date.now() - Math.max(clearedAt, this.lastQuietAt)) / 1000;
-      if ((invoicing && announcing) || (Date.now() - clearedAt) / 1000 > 180) {
+      if (since.movedOn(now) || (Date.now() - clearedAt) / 1000 > 180) {
         this.recoveries.push({ fault, seconds });
         this.log(`recovered from ${fault} in ${seconds.toFixed(1)} s`);
         return;
