@@ -1,4 +1,7 @@
 import { TestKafka, uniqueName } from './support/kafka';
+import { PrivateKafka, startPrivateKafka } from './support/private-kafka';
+import { FaultProxy } from './support/standalone/fault-proxy';
+import { freePort } from './support/standalone/service-process';
 
 describe('creating topics on the real broker', () => {
   let kafka: TestKafka;
@@ -26,5 +29,43 @@ describe('creating topics on the real broker', () => {
     await kafka.publish(topic, [{ partition: 1, value: 'kept' }]);
     await kafka.createTopic(topic, 2);
     expect(await kafka.endOffsets(topic)).toBe(1);
+  });
+});
+
+describe('creating topics while the broker refuses connections (private broker behind a fault proxy)', () => {
+  let proxy: FaultProxy;
+  let broker: PrivateKafka;
+  let kafka: TestKafka;
+
+  beforeAll(async () => {
+    const brokerPort = await freePort();
+    proxy = await FaultProxy.start({ target: { host: '127.0.0.1', port: brokerPort }, maxLifetimeMs: 600_000 });
+    broker = await startPrivateKafka(brokerPort, proxy.port);
+    kafka = await new TestKafka({ brokers: [`127.0.0.1:${proxy.port}`] }).connect();
+  }, 300_000);
+
+  afterAll(async () => {
+    await kafka?.disconnect();
+    await broker?.stop();
+    await proxy?.close();
+  });
+
+  it('waits for the broker to take connections again instead of failing at the first refused one', async () => {
+    const topic = uniqueName('topic-creation');
+    proxy.resetAll();
+    proxy.refuseNew(true);
+    const refusedFor = 2_000;
+    const healed = setTimeout(() => proxy.heal(), refusedFor);
+    const startedAt = Date.now();
+    try {
+      await kafka.createTopic(topic, 3);
+    } finally {
+      clearTimeout(healed);
+      proxy.heal();
+    }
+    expect(Date.now() - startedAt).toBeGreaterThanOrEqual(refusedFor);
+    const leaders = await kafka.partitionLeaders([topic]);
+    expect(leaders).toHaveLength(3);
+    expect(leaders.filter((leader) => leader < 0)).toEqual([]);
   });
 });

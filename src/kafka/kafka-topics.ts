@@ -1,29 +1,39 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { Admin, ITopicConfig, KafkaJSError } from 'kafkajs';
 
-const LEADER_POLL_MS = 100;
+const RETRY_MS = 100;
 
 /**
- * Creates the topics that do not exist yet and waits until every partition has a leader. kafkajs' own
- * `waitForLeaders` gives up at once on UNKNOWN_TOPIC_OR_PARTITION, which a KRaft broker still answers until it has
- * applied the new topic to its metadata: on a loaded machine that failed boots and tests.
+ * Creates the topics that do not exist yet and waits until every partition has a leader, retrying what can clear
+ * until `timeoutMs`. kafkajs gives up at once on two faults that do clear: `createTopics` on a connection error (the
+ * metadata still names a broker that just died as the controller: boots failed during a rolling restart), and
+ * `waitForLeaders` on UNKNOWN_TOPIC_OR_PARTITION, which a KRaft broker answers until it has applied the new topic.
  */
 export async function createTopicsWithLeaders(admin: Admin, topics: ITopicConfig[], timeoutMs = 30_000): Promise<void> {
-  await admin.createTopics({ topics, waitForLeaders: false });
-  const names = topics.map(({ topic }) => topic);
+  const names = topics.map(({ topic }) => topic).join(', ');
   const deadline = Date.now() + timeoutMs;
-  while (!(await everyPartitionLed(admin, names))) {
-    if (Date.now() > deadline) throw new Error(`no leader for every partition of ${names.join(', ')} after ${timeoutMs} ms`);
-    await delay(LEADER_POLL_MS);
+  await retryUntil(deadline, `${names} not created after ${timeoutMs} ms`, async () => {
+    await admin.createTopics({ topics, waitForLeaders: false });
+    return true;
+  });
+  await retryUntil(deadline, `no leader for every partition of ${names} after ${timeoutMs} ms`, () => everyPartitionLed(admin, topics));
+}
+
+async function retryUntil(deadline: number, timedOut: string, attempt: () => Promise<boolean>): Promise<void> {
+  for (;;) {
+    let lastFault = '';
+    try {
+      if (await attempt()) return;
+    } catch (error) {
+      if (!(error instanceof KafkaJSError && error.retriable)) throw error;
+      lastFault = `: ${error.message}`;
+    }
+    if (Date.now() > deadline) throw new Error(`${timedOut}${lastFault}`);
+    await delay(RETRY_MS);
   }
 }
 
-async function everyPartitionLed(admin: Admin, names: string[]): Promise<boolean> {
-  try {
-    const { topics } = await admin.fetchTopicMetadata({ topics: names });
-    return topics.every(({ partitions }) => partitions.length > 0 && partitions.every(({ leader }) => leader >= 0));
-  } catch (error) {
-    if (error instanceof KafkaJSError && error.retriable) return false;
-    throw error;
-  }
+async function everyPartitionLed(admin: Admin, topics: ITopicConfig[]): Promise<boolean> {
+  const metadata = await admin.fetchTopicMetadata({ topics: topics.map(({ topic }) => topic) });
+  return metadata.topics.every(({ partitions }) => partitions.length > 0 && partitions.every(({ leader }) => leader >= 0));
 }
