@@ -15,14 +15,20 @@ import { DeliveryOptions } from './order-events/billing-kafka.server';
 import { ConsumerSupervisor } from './order-events/consumer-supervisor';
 import { createKafkaServer } from './order-events/kafka-server.factory';
 import { TransientFaultRetrier } from './order-events/transient-fault.retrier';
-import { maskDatabaseUrl, ROOT_LOGGER } from './observability/root-logger';
+import { BootNestLogger } from './observability/boot-nest-logger';
+import { createRootLogger, maskDatabaseUrl, ROOT_LOGGER } from './observability/root-logger';
 import { Tracing } from './tracing/tracing';
 import { UndecodablePartitions } from './observability/undecodable-partitions';
 import { TracingSdk } from './tracing/tracing-sdk';
 import { checkConnections } from './transport-security/connection-preflight';
 
 export async function createApp(config: AppConfig, tracingSdk?: TracingSdk, extensions?: ExtensionPoints): Promise<INestApplication> {
-  const app = await NestFactory.create(AppModule.forRoot(config, tracingSdk, extensions), { bufferLogs: true });
+  // A failed start is rethrown to main.ts, which logs it as the fatal line; Nest would exit with text of its own.
+  const app = await NestFactory.create(AppModule.forRoot(config, tracingSdk, extensions), {
+    bufferLogs: true,
+    abortOnError: false,
+    logger: new BootNestLogger(createRootLogger(config.logging)),
+  });
   return configureApp(app, config);
 }
 

@@ -67,4 +67,16 @@ describe('the built service writes only JSON lines to stdout and stderr (real Ka
       expect.objectContaining({ level: 'fatal', msg: 'billing-service cannot start: invalid configuration', problems: [expect.stringMatching(/^PORT\b/)] }),
     ]);
   });
+
+  it("reports a database that does not answer at boot in JSON lines only, Nest's own included, and exits 1", async () => {
+    const service = await fixture.startService({ DATABASE_URL: 'postgres://postgres@127.0.0.1:1/billing' }, { waitUntilReady: false });
+    expect(await service.exited).toEqual({ code: 1, signal: null });
+    expect(offendingOutput(service)).toEqual([]);
+    expect(service.lines).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ level: 'error', context: 'TypeOrmModule', msg: expect.stringMatching(/^Unable to connect to the database/) }),
+        expect.objectContaining({ level: 'fatal', msg: 'billing-service cannot start', err: expect.objectContaining({ code: 'ECONNREFUSED' }) }),
+      ]),
+    );
+  });
 });
