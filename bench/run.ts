@@ -20,6 +20,7 @@ interface Options {
   rate: number;
   latencySeconds: number;
   halfRateSeconds: number;
+  latencyWarmupSeconds: number;
   dbBatchSizes: number[];
   dbConcurrencies: number[];
   dbShapes: DbShape[];
@@ -73,6 +74,7 @@ function parseOptions(argv: string[]): Options {
     rate: value('rate', 1000),
     latencySeconds: value('latency-seconds', 20),
     halfRateSeconds: value('half-rate-seconds', 10),
+    latencyWarmupSeconds: value('latency-warmup-seconds', 3),
     dbBatchSizes: list('db-batches', '500,1000,2000,5000').map(Number),
     dbConcurrencies: list('db-concurrency', '1,2,4').map(Number),
     dbShapes: list('db-shapes', DB_SHAPES.join(',')) as DbShape[],
@@ -403,14 +405,21 @@ async function main(): Promise<void> {
       const shipped = await service('service', await serviceEnv(true), {
         whileRunning: async (db) => {
           if (options.latencySeconds > 0) {
-            log(`latency at ${options.rate}/s offered for ${options.latencySeconds} s`);
-            extra.latency = await measureLatency(kafka, topic, db.url, options.rate, options.latencySeconds);
+            log(`latency at ${options.rate}/s offered for ${options.latencySeconds} s after ${options.latencyWarmupSeconds} s of warm-up`);
+            const run = { ratePerSecond: options.rate, seconds: options.latencySeconds, warmupSeconds: options.latencyWarmupSeconds, install: true };
+            extra.latency = await measureLatency(kafka, topic, db.url, run);
           }
           const serviceRate = results.find((r) => r.name === SHIPPED)?.throughput.perSecond;
           const half = Math.round((serviceRate ?? 2 * options.rate) / 2);
           if (options.halfRateSeconds > 0) {
-            log(`latency at half the sustained maximum, ${half}/s offered for ${options.halfRateSeconds} s`);
-            extra.halfRate = await measureLatency(kafka, topic, db.url, half, options.halfRateSeconds, extra.latency === undefined);
+            log(`latency at half the sustained maximum, ${half}/s offered for ${options.halfRateSeconds} s after ${options.latencyWarmupSeconds} s of warm-up`);
+            const run = {
+              ratePerSecond: half,
+              seconds: options.halfRateSeconds,
+              warmupSeconds: options.latencyWarmupSeconds,
+              install: extra.latency === undefined,
+            };
+            extra.halfRate = await measureLatency(kafka, topic, db.url, run);
           }
         },
         onMeasured: (throughput) => results.push({ name: SHIPPED, throughput, notes: '' }),
@@ -523,7 +532,7 @@ interface Extra {
 const fixed = (n: number, digits: number) => (Number.isFinite(n) ? n.toFixed(digits) : 'NaN');
 const perSecond = (n: number) => Math.round(n).toLocaleString('en-US');
 const latencyLine = (l: Latency) =>
-  `Latency at ${l.offeredPerSecond}/s offered (${l.events} events): p50 ${l.p50Ms.toFixed(1)} ms, p99 ${l.p99Ms.toFixed(1)} ms, max ${l.maxMs.toFixed(1)} ms`;
+  `Latency at ${l.offeredPerSecond}/s offered (${l.events} events after ${l.warmupSeconds} s of warm-up): p50 ${l.p50Ms.toFixed(1)} ms, p99 ${l.p99Ms.toFixed(1)} ms, max ${l.maxMs.toFixed(1)} ms`;
 
 function variantTable(results: VariantResult[]): string {
   return [
