@@ -22,28 +22,37 @@ export abstract class SettledPositions {
  */
 export class PartitionFrontier<M extends MessageCoordinates> {
   private readonly settled = new Set<M>();
-  private readonly partitions: M[][];
+  /** Each partition's messages in offset order, and how many of them from the first are settled. */
+  private readonly partitions: { messages: M[]; settledPrefix: number }[];
 
   constructor(messages: readonly M[]) {
     const byPartition = new Map<string, M[]>();
     for (const message of messages) {
       const key = `${message.topic}/${message.partition}`;
-      byPartition.set(key, [...(byPartition.get(key) ?? []), message]);
+      const ofPartition = byPartition.get(key);
+      if (ofPartition) ofPartition.push(message);
+      else byPartition.set(key, [message]);
     }
-    this.partitions = [...byPartition.values()];
+    this.partitions = [...byPartition.values()].map((ofPartition) => ({ messages: ofPartition, settledPrefix: 0 }));
   }
 
   /** The last message of each partition up to which everything would be settled, were `more` settled too. */
   lastSettledWith(more: readonly M[]): M[] {
-    const settled = new Set([...this.settled, ...more]);
-    return this.partitions.flatMap((messages) => {
-      const firstOpen = messages.findIndex((m) => !settled.has(m));
-      const last = firstOpen === -1 ? messages[messages.length - 1] : messages[firstOpen - 1];
-      return last ? [last] : [];
+    const alsoSettled = new Set(more);
+    return this.partitions.flatMap(({ messages, settledPrefix }) => {
+      const end = this.prefixEnd(messages, settledPrefix, (m) => alsoSettled.has(m));
+      return end > 0 ? [messages[end - 1]] : [];
     });
   }
 
   markSettled(messages: readonly M[]): void {
-    messages.forEach((m) => this.settled.add(m));
+    for (const message of messages) this.settled.add(message);
+    for (const partition of this.partitions) partition.settledPrefix = this.prefixEnd(partition.messages, partition.settledPrefix, () => false);
+  }
+
+  private prefixEnd(messages: readonly M[], from: number, alsoSettled: (message: M) => boolean): number {
+    let end = from;
+    while (end < messages.length && (this.settled.has(messages[end]) || alsoSettled(messages[end]))) end++;
+    return end;
   }
 }
