@@ -23,7 +23,8 @@ import { TracingSdk } from './tracing/tracing-sdk';
 import { checkConnections } from './transport-security/connection-preflight';
 
 export async function createApp(config: AppConfig, tracingSdk?: TracingSdk, extensions?: ExtensionPoints): Promise<INestApplication> {
-  // A failed start is rethrown to main.ts, which logs it as the fatal line; Nest would exit with text of its own.
+  // A failed start is rethrown to main.ts for its fatal line (Nest logs the error once before, as JSON too); by default
+  // Nest would print text and exit by itself.
   const app = await NestFactory.create(AppModule.forRoot(config, tracingSdk, extensions), {
     bufferLogs: true,
     abortOnError: false,

@@ -1,10 +1,15 @@
+import { inspect } from 'node:util';
 import { LoggerService } from '@nestjs/common';
 import { Level, Logger } from 'pino';
+
+/** Nest's ConsoleLogger tells a stack from a context by this shape. */
+const STACK = /\n[ \t]+at .+:\d+:\d+/;
 
 /**
  * Nest's own lines until the app's logger takes over: the buffered boot lines, and the ones Nest writes when the app
  * fails to start (a database that does not answer), which would otherwise reach stdout as coloured text.
- * Nest passes the context last; an error's stack, when it gives one, before it.
+ * Read as Nest's ConsoleLogger reads its arguments: a trailing string is the context, an error's stack comes
+ * before it, plain objects are fields of the line.
  */
 export class BootNestLogger implements LoggerService {
   constructor(private readonly root: Logger) {}
@@ -34,10 +39,18 @@ export class BootNestLogger implements LoggerService {
   }
 
   private write(level: Level, message: unknown, rest: unknown[]): void {
-    const context = typeof rest[rest.length - 1] === 'string' ? (rest[rest.length - 1] as string) : undefined;
+    const params = [...rest];
+    const last = params[params.length - 1];
+    const context = typeof last === 'string' && !STACK.test(last) ? (params.pop() as string) : undefined;
+    const stack = (level === 'error' || level === 'fatal') && (typeof params[0] === 'string' || params[0] === undefined) ? params.shift() : undefined;
+    const fields = Object.assign({}, ...params.filter(isPlainObject), stack === undefined ? {} : { stack }) as Record<string, unknown>;
     const logger = context ? this.root.child({ context }) : this.root;
-    if (message instanceof Error) return logger[level]({ err: message }, message.message);
-    const stack = rest.length > 1 && typeof rest[0] === 'string' ? rest[0] : undefined;
-    logger[level](stack ? { stack } : {}, String(message));
+    if (message instanceof Error) return logger[level]({ ...fields, err: message }, message.message);
+    const text = typeof message === 'function' ? (message as () => unknown)() : message;
+    logger[level](fields, typeof text === 'string' ? text : inspect(text, { depth: 4, breakLength: Infinity }));
   }
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype;
 }
