@@ -17,7 +17,7 @@ export interface LatencyRun {
   seconds: number;
   /**
    * The first seconds after the service sat idle run slower than the rest (JIT and heap growth in both processes:
-   * measured at 20-100 ms for 1.7 s, then 6-10 ms, BENCHMARKS.md): offered but not counted.
+   * measured at 12-104 ms for 1.7 s, then 5-10 ms, BENCHMARKS.md): offered but not counted.
    */
   warmupSeconds: number;
   /** Create the notifying trigger (false when an earlier measurement on this database did). */
@@ -46,8 +46,8 @@ export async function measureLatency(kafka: BenchKafka, topic: string, databaseU
   });
   await listener.query('LISTEN bench_invoice');
   try {
-    const total = ratePerSecond * seconds;
-    const warmup = ratePerSecond * warmupSeconds;
+    const total = Math.round(ratePerSecond * seconds);
+    const warmup = Math.round(ratePerSecond * warmupSeconds);
     await offerAtRate(kafka, topic, ratePerSecond, warmup + total, (event) => event >= warmup, publishedAt);
     const deadline = Date.now() + 60_000;
     while (latencies.length < total && Date.now() < deadline) await sleep(100);
