@@ -11,7 +11,7 @@ export interface Progress {
  * that moment: a database restore later in the plan moves the counts back, and growth from there is progress.
  */
 export class ProgressSince {
-  private baseline: Progress;
+  private baseline: Pick<Progress, 'invoices' | 'announced'>;
   private readonly expectedInvoices: number;
 
   constructor(clearedAt: Progress, expectedInvoices: number) {
@@ -25,7 +25,6 @@ export class ProgressSince {
     this.baseline = {
       invoices: Math.min(this.baseline.invoices, now.invoices),
       announced: Math.min(this.baseline.announced, now.announced),
-      pending: now.pending,
     };
     return invoicing && announcing;
   }
