@@ -23,4 +23,11 @@ describe('PartitionFrontier', () => {
     frontier.markSettled([a2]);
     expect(frontier.lastSettledWith([a1])).toEqual([a2]);
   });
+
+  it('ignores messages that are not in the batch', () => {
+    const frontier = new PartitionFrontier([a0, a1]);
+    frontier.markSettled([b0]);
+    expect(frontier.lastSettledWith([message(0, 10), b1])).toEqual([]);
+    expect(frontier.lastSettledWith([a0])).toEqual([a0]);
+  });
 });
