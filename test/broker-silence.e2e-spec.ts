@@ -1,7 +1,7 @@
 import { Fixture } from './support/fixture';
 import { asMessage, orderCompleted, TestKafka, uniqueName, waitFor } from './support/kafka';
 import { announcements, checkAnnouncements } from './support/outbox';
-import { bypassing, PrivateKafka, startPrivateKafka } from './support/private-kafka';
+import { bypassing, ProxiedKafka, startPrivateKafkaBehindProxy } from './support/private-kafka';
 import { FaultProxy } from './support/standalone/fault-proxy';
 import { freePort } from './support/standalone/service-process';
 
@@ -36,23 +36,21 @@ function watchHealth(port: number): { samples: HealthSample[]; stop(): Promise<v
 describe('a broker connection that goes silent (private broker behind a fault proxy, the built service)', () => {
   let fixture: Fixture;
   let proxy: FaultProxy;
-  let broker: PrivateKafka;
+  let broker: ProxiedKafka;
   let direct: TestKafka;
 
   beforeAll(async () => {
     fixture = await Fixture.create('broker_silence', { build: true });
-    const brokerPort = await freePort();
-    proxy = await FaultProxy.start({ target: { host: '127.0.0.1', port: brokerPort }, maxLifetimeMs: 600_000 });
-    broker = await startPrivateKafka(brokerPort, proxy.port);
+    broker = await startPrivateKafkaBehindProxy();
+    proxy = broker.proxy;
     // The test's own client reaches the broker's real port: the faults are the service's alone.
-    direct = await new TestKafka({ brokers: broker.brokers, socketFactory: bypassing(proxy.port, brokerPort) }).connect();
+    direct = await new TestKafka({ brokers: broker.broker.brokers, socketFactory: bypassing(proxy.port, broker.brokerPort) }).connect();
   }, 300_000);
 
   afterAll(async () => {
     await fixture?.close();
     await direct?.disconnect();
     await broker?.stop();
-    await proxy?.close();
   });
 
   it('drops the silent connections and invoices and announces everything published after, once each; /health is 503 meanwhile and 200 after', async () => {

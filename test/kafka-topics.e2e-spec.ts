@@ -1,9 +1,8 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { createTopicsWithLeaders } from '../src/kafka/kafka-topics';
 import { TestKafka, uniqueName } from './support/kafka';
-import { PrivateKafka, startPrivateKafka } from './support/private-kafka';
+import { ProxiedKafka, startPrivateKafkaBehindProxy } from './support/private-kafka';
 import { FaultProxy } from './support/standalone/fault-proxy';
-import { freePort } from './support/standalone/service-process';
 
 describe('creating topics on the real broker', () => {
   let kafka: TestKafka;
@@ -36,20 +35,18 @@ describe('creating topics on the real broker', () => {
 
 describe('creating topics while the broker refuses connections (private broker behind a fault proxy)', () => {
   let proxy: FaultProxy;
-  let broker: PrivateKafka;
+  let broker: ProxiedKafka;
   let kafka: TestKafka;
 
   beforeAll(async () => {
-    const brokerPort = await freePort();
-    proxy = await FaultProxy.start({ target: { host: '127.0.0.1', port: brokerPort }, maxLifetimeMs: 600_000 });
-    broker = await startPrivateKafka(brokerPort, proxy.port);
+    broker = await startPrivateKafkaBehindProxy();
+    proxy = broker.proxy;
     kafka = await new TestKafka({ brokers: [`127.0.0.1:${proxy.port}`] }).connect();
   }, 300_000);
 
   afterAll(async () => {
     await kafka?.disconnect();
     await broker?.stop();
-    await proxy?.close();
   });
 
   it('waits for the broker to take connections again instead of failing at the first refused one', async () => {

@@ -3,6 +3,8 @@ import net from 'node:net';
 import { join } from 'node:path';
 import { ISocketFactory } from 'kafkajs';
 import { readLines } from './secured-infra';
+import { FaultProxy } from './standalone/fault-proxy';
+import { freePort } from './standalone/service-process';
 
 export interface PrivateKafka {
   /** The broker's own listener (what it advertises is another port). */
@@ -25,6 +27,28 @@ export async function startPrivateKafka(brokerPort: number, advertisedPort: numb
   } catch (error) {
     child.kill('SIGTERM');
     await exited;
+    throw error;
+  }
+}
+
+export interface ProxiedKafka {
+  broker: PrivateKafka;
+  /** What the broker advertises: every client that follows its metadata goes through it. */
+  proxy: FaultProxy;
+  /** The broker's own port, behind the proxy. */
+  brokerPort: number;
+  stop(): Promise<void>;
+}
+
+/** A private broker behind a FaultProxy, which is the address it advertises. */
+export async function startPrivateKafkaBehindProxy(): Promise<ProxiedKafka> {
+  const brokerPort = await freePort();
+  const proxy = await FaultProxy.start({ target: { host: '127.0.0.1', port: brokerPort }, maxLifetimeMs: 600_000 });
+  try {
+    const broker = await startPrivateKafka(brokerPort, proxy.port);
+    return { broker, proxy, brokerPort, stop: () => broker.stop().finally(() => proxy.close()) };
+  } catch (error) {
+    await proxy.close();
     throw error;
   }
 }
