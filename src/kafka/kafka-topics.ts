@@ -5,9 +5,10 @@ const RETRY_MS = 100;
 
 /**
  * Creates the topics that do not exist yet and waits until every partition has a leader, retrying what can clear
- * for about `timeoutMs` (an attempt under way finishes). kafkajs gives up at once on two faults that do clear: `createTopics` on a connection error (the
- * metadata still names a broker that just died as the controller: boots failed during a rolling restart), and
- * `waitForLeaders` on UNKNOWN_TOPIC_OR_PARTITION, which a KRaft broker answers until it has applied the new topic.
+ * for about `timeoutMs` (an attempt under way finishes). kafkajs gives up at once on two faults that do clear:
+ * `createTopics` on a connection error (the metadata still names a broker that just died as the controller: boots
+ * failed during a rolling restart), and `waitForLeaders` on UNKNOWN_TOPIC_OR_PARTITION, which a KRaft broker answers
+ * until it has applied the new topic.
  */
 export async function createTopicsWithLeaders(admin: Admin, topics: ITopicConfig[], timeoutMs = 30_000): Promise<void> {
   const names = topics.map(({ topic }) => topic).join(', ');
