@@ -20,9 +20,7 @@ EXPOSE 3000
 # The slim image has no curl; Node has fetch.
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/health', { signal: AbortSignal.timeout(4000) }).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-# The heap flags bound the resident set (about 185 MB at full speed instead of 365): without them V8 lets promoted
-# garbage pile up in old space. They cost about 20% more Node CPU per event and, measured, no throughput (BENCHMARKS.md, Memory).
-# Under that cap V8 lets the old space grow only about a fifth between mark-compacts (one every 1.5 s at 1,000 events/s),
-# and each one delays the events around it; growth of 100% spaces them 2.5 s apart (BENCHMARKS.md, fourth round).
-# On the command line: NODE_OPTIONS refuses --heap-growing-percent.
+# The heap flags bound the resident set (about 200 MB at full speed instead of 365; BENCHMARKS.md, Memory). Under that
+# cap V8 grew the old space only a fifth between mark-compacts, whose pauses set the latency tail: 100% growth spaces
+# them 2.5 s apart instead of 1.5 at 1,000 events/s (fourth round). On the command line: NODE_OPTIONS refuses it.
 CMD ["node", "--max-old-space-size=96", "--max-semi-space-size=4", "--heap-growing-percent=100", "dist/src/main.js"]

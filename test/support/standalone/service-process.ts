@@ -9,7 +9,7 @@ export const SERVICE_MAIN = 'dist/src/main.js';
 /** The built service with the tests' crash hooks (BILLING_CHAOS_CRASH_AFTER_*_EVERY), relative to the repository root. */
 export const FAULTY_SERVICE = 'test/support/standalone/faulty-service.ts';
 /**
- * The heap flags production starts the service with (npm run start:prod, the Dockerfile's NODE_OPTIONS; the
+ * The heap flags production starts the service with (npm run start:prod, the Dockerfile's CMD; the
  * deploy-manifests test holds them equal): they bound its resident set, BENCHMARKS.md (Memory), and space its
  * mark-compacts further apart, which set the latency tail (BENCHMARKS.md, fourth round).
  */
