@@ -9,6 +9,8 @@ import { type Exit, FAULTY_SERVICE, ServiceProcess } from '../support/standalone
 /** `single`: a transaction per message (KAFKA_BATCH_MAX_EVENTS=1); `groups`: the default groups of fetched batches. */
 export type TransactionSize = 'single' | 'groups';
 
+const CONSUMER_BASE_PORT = 29130;
+
 /** One running (or ended) service process in a slot of the group. */
 export interface Consumer {
   slot: number;
@@ -72,7 +74,9 @@ export class ConsumerFleet {
     slot: number,
     { crashAfterCommitEvery = 0, mode = 'groups' }: { crashAfterCommitEvery?: number; mode?: TransactionSize } = {},
   ): Promise<Consumer> {
-    const port = 38100 + slot;
+    // Below Linux's ephemeral range (32768-60999), like the suite's broker and database ports: a slot keeps its
+    // port across restarts, and a port in that range can be held by any outgoing connection while the slot is down.
+    const port = CONSUMER_BASE_PORT + slot;
     const env = {
       DATABASE_URL: SERVICE_DATABASE_URL,
       KAFKA_BROKERS: BROKERS.join(','),
