@@ -9,9 +9,16 @@ import { UndecodablePartitions } from '../src/observability/undecodable-partitio
 import { asMessage, BROKERS, orderCompleted, TestKafka, uniqueName, waitFor } from './support/kafka';
 import { ConsumedBatch } from '../src/order-events/consumed-batch';
 
-/** The transport alone on the real broker, with the stored positions handed over when the test says so. */
+/** Closed after each test, also one that failed: a consumer left running would outlive the test's environment. */
+const runningServers: BillingKafkaServer[] = [];
+
+/**
+ * The transport alone on the real broker, with the stored positions handed over when the test says so. Every
+ * assignment asks for them (a rebalance asks again): each ask, before or after the release, gets the released ones.
+ */
 function transportWithHeldPositions(topic: string, commitIntervalMs = 1_000, handlerGate: Promise<void> = Promise.resolve()) {
   let release: (positions: PartitionOffset[]) => void = () => undefined;
+  const storedPositions = new Promise<PartitionOffset[]>((resolve) => (release = resolve));
   const positionsAsked = { count: 0 };
   const deadConsumers: unknown[] = [];
   const delivery: DeliveryOptions = {
@@ -24,7 +31,7 @@ function transportWithHeldPositions(topic: string, commitIntervalMs = 1_000, han
     } as unknown as TransientFaultRetrier,
     resumePositions: () => {
       positionsAsked.count += 1;
-      return new Promise((resolve) => (release = resolve));
+      return storedPositions;
     },
     onConsumerDead: (error) => deadConsumers.push(error),
     tracing: new Tracing(),
@@ -37,7 +44,8 @@ function transportWithHeldPositions(topic: string, commitIntervalMs = 1_000, han
     consumer: () =>
       new GroupConsumer({
         kafka: new BoundedKafka({ brokers: BROKERS, logLevel: logLevel.NOTHING }),
-        consumer: { groupId, sessionTimeout: 6_000 },
+        // Short long polls and heartbeats: the member notices a rebalance, and a stop, within a second.
+        consumer: { groupId, sessionTimeout: 6_000, heartbeatInterval: 1_000, maxWaitTimeInMs: 500 },
         subscribe: { fromBeginning: true },
         commitIntervalMs,
       }),
@@ -55,7 +63,8 @@ function transportWithHeldPositions(topic: string, commitIntervalMs = 1_000, han
     },
     true,
   );
-  return { server, groupId, handled, positionsAsked, deadConsumers, release: (positions: PartitionOffset[]) => release(positions) };
+  runningServers.push(server);
+  return { server, groupId, handled, positionsAsked, deadConsumers, release };
 }
 
 /** Started, joined, and told no stored positions: every partition consumes from Kafka's committed offset. */
@@ -80,6 +89,10 @@ describe('the Kafka transport on the real broker', () => {
       topic,
       Array.from({ length: count }, () => asMessage(orderCompleted())),
     );
+
+  afterEach(async () => {
+    await Promise.all(runningServers.splice(0).map((server) => server.close()));
+  });
 
   afterAll(async () => {
     process.off('unhandledRejection', recordUnhandled);
@@ -126,6 +139,19 @@ describe('the Kafka transport on the real broker', () => {
     await publishOrders(topic, 20);
     await waitFor(async () => (await kafka.committedOffsets(transport.groupId, topic)) === 20, 30_000, 'the offsets committed');
     expect(transport.handled.messages).toBe(20);
+    await transport.server.close();
+  });
+
+  it('consumes again after a rebalance, which holds the partitions until the stored positions are read again', async () => {
+    const topic = uniqueName('order.completed.rebalance');
+    await kafka.createTopic(topic, 3);
+    const transport = transportWithHeldPositions(topic, 200);
+    await consumingFromKafkasOffsets(transport);
+    await kafka.joinGroupBriefly(transport.groupId, topic);
+    await publishOrders(topic, 20);
+    await waitFor(async () => (await kafka.committedOffsets(transport.groupId, topic)) === 20, 30_000, 'the offsets committed');
+    expect(transport.handled.messages).toBe(20);
+    expect(transport.positionsAsked.count).toBeGreaterThanOrEqual(3);
     await transport.server.close();
   });
 

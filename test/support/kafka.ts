@@ -107,6 +107,21 @@ export class TestKafka {
     return offsets.reduce((sum, p) => sum + Number(p.high), 0);
   }
 
+  /** Another member joins the group and leaves once it holds partitions of `topic`: the group rebalances twice. */
+  async joinGroupBriefly(groupId: string, topic: string, timeoutMs = 30_000): Promise<void> {
+    const member = this.kafka.consumer({ groupId });
+    let joined = false;
+    member.on(member.events.GROUP_JOIN, () => (joined = true));
+    try {
+      await member.connect();
+      await member.subscribe({ topic });
+      await member.run({ eachMessage: () => Promise.resolve() });
+      await waitFor(() => joined, timeoutMs, `a second member to join ${groupId}`);
+    } finally {
+      await member.disconnect();
+    }
+  }
+
   /** Reads every message on a topic from the beginning, waiting until at least `expected` arrived. */
   async readAll(topic: string, expected: number, timeoutMs = 30_000): Promise<DeadLetter[]> {
     const consumer = this.kafka.consumer({ groupId: uniqueName('reader') });
