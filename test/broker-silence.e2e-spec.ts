@@ -98,4 +98,33 @@ describe('a broker connection that goes silent (private broker behind a fault pr
     expect(messages).toHaveLength(BEFORE + AFTER);
     expect(service.running).toBe(true);
   }, 240_000);
+
+  it('keeps its partitions, with no rebalance, while every answer of an idle broker comes 0.5 s late (6-second session)', async () => {
+    proxy.heal();
+    const topic = uniqueName('order.completed.late');
+    await direct.createTopic(topic, 3);
+    await direct.createTopic(`${topic}.dlt`, 1);
+    const service = await fixture.startService({
+      KAFKA_BROKERS: `127.0.0.1:${proxy.port}`,
+      KAFKA_TOPIC: topic,
+      KAFKA_GROUP_ID: uniqueName('billing'),
+      KAFKA_SESSION_TIMEOUT_MS: '6000',
+      OUTBOX_TOPIC: `${topic}.invoice-created`,
+      PORT: String(await freePort()),
+    });
+    const joins = () => service.lines.filter((l) => l.msg === 'Consumer has joined the group').length;
+    await waitFor(() => joins() > 0, 60_000, 'the group join');
+
+    // A 2-second heartbeat sent only between 5-second long polls, each way of each exchange late: 7 s apart (4 s
+    // with polls no longer than the interval).
+    const before = service.lines.length;
+    proxy.delay(500);
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 20_000));
+    } finally {
+      proxy.heal();
+    }
+    expect(service.lines.slice(before).filter((l) => l.level !== 'info')).toEqual([]);
+    expect(joins()).toBe(1);
+  }, 120_000);
 });

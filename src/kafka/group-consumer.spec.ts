@@ -1,5 +1,5 @@
 import { KafkaMessage } from 'kafkajs';
-import { passedOverBy, settlesThroughOf } from './group-consumer';
+import { passedOverBy, settlesThroughOf, withPollsWithinHeartbeat } from './group-consumer';
 
 describe('positions past transaction markers and aborted messages', () => {
   const message = (offset: string) => ({ offset }) as KafkaMessage;
@@ -26,5 +26,18 @@ describe('positions past transaction markers and aborted messages', () => {
     expect(passedOverBy(event(3, '10'))).toBeUndefined();
     // Emptied by compaction: no record at or after the fetch offset, so nothing is known to have been passed.
     expect(passedOverBy(event(0, null))).toBeUndefined();
+  });
+});
+
+describe('the long poll of a fetch', () => {
+  it('waits no longer than the heartbeat interval, which kafkajs can only keep between fetches', () => {
+    expect(withPollsWithinHeartbeat({ groupId: 'g', heartbeatInterval: 2_000 }).maxWaitTimeInMs).toBe(2_000);
+    // kafkajs' defaults: a 5-second poll against a 3-second interval.
+    expect(withPollsWithinHeartbeat({ groupId: 'g' }).maxWaitTimeInMs).toBe(3_000);
+  });
+
+  it('keeps a shorter poll, and every other option, as given', () => {
+    const consumer = { groupId: 'g', heartbeatInterval: 3_000, maxWaitTimeInMs: 500, sessionTimeout: 9_000 };
+    expect(withPollsWithinHeartbeat(consumer)).toEqual(consumer);
   });
 });

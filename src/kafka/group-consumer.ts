@@ -83,7 +83,7 @@ export class GroupConsumer {
 
   constructor(private readonly options: GroupConsumerOptions) {
     this.kafka = options.kafka;
-    this.consumer = this.kafka.consumer(options.consumer);
+    this.consumer = this.kafka.consumer(withPollsWithinHeartbeat(options.consumer));
     this.groupId = options.consumer.groupId;
   }
 
@@ -228,6 +228,20 @@ export class GroupConsumer {
       await admin.disconnect();
     }
   }
+}
+
+/** kafkajs' defaults, which the options leave in force when unset. */
+const KAFKAJS_MAX_WAIT_MS = 5_000;
+const KAFKAJS_HEARTBEAT_INTERVAL_MS = 3_000;
+
+/**
+ * A fetch's long poll no longer than the heartbeat interval: kafkajs sends a heartbeat only between fetches, so a
+ * 5-second poll stretches a 2-second interval to 5 s or more, and with a 6-second session a slow answer costs the
+ * member its partitions (a rebalance with nothing wrong).
+ */
+export function withPollsWithinHeartbeat(consumer: ConsumerConfig): ConsumerConfig {
+  const heartbeatInterval = consumer.heartbeatInterval ?? KAFKAJS_HEARTBEAT_INTERVAL_MS;
+  return { ...consumer, maxWaitTimeInMs: Math.min(consumer.maxWaitTimeInMs ?? KAFKAJS_MAX_WAIT_MS, heartbeatInterval) };
 }
 
 const nextOffset = (offset: string) => String(BigInt(offset) + 1n);
