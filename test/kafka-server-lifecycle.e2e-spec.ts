@@ -52,13 +52,20 @@ function transportWithHeldPositions(topic: string, commitIntervalMs = 1_000, han
     delivery,
     patternByTopic: new Map([[topic, 'order.completed']]),
   });
-  const handled = { started: 0, messages: 0 };
+  // Distinct messages: a rebalance restarts a partition at Kafka's committed offset, so one may come again.
+  const handledOffsets = new Set<string>();
+  const handled = {
+    started: 0,
+    get messages() {
+      return handledOffsets.size;
+    },
+  };
   server.addHandler(
     'order.completed',
     async (batch: ConsumedBatch) => {
       handled.started += 1;
       await handlerGate;
-      handled.messages += batch.messages.length;
+      for (const { partition, offset } of batch.messages) handledOffsets.add(`${partition}/${offset}`);
       return undefined;
     },
     true,
