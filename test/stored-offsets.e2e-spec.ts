@@ -177,7 +177,9 @@ describe('offsets stored with the invoices (real Kafka, real PostgreSQL)', () =>
     expect(health.status).toBe(503);
     expect(health.body.error.stored_offsets).toMatchObject({ status: 'down', gaps: [{ topic, partition: 0, stored_offset: '2', log_start_offset: '5' }] });
     const gaps = await app.get(BillingMetrics).storedOffsetGaps.get();
-    expect(gaps.values).toEqual([expect.objectContaining({ value: 1, labels: { topic, partition: 0 } })]);
+    expect(gaps.values).toEqual([expect.objectContaining({ labels: { topic, partition: 0 } })]);
+    // At least once: a rebalance before events 5-9 are stored checks the partition again.
+    expect(gaps.values[0].value).toBeGreaterThanOrEqual(1);
     await publish(1, 1);
     await waitFor(async () => (await storedOffsets()) === '11', 30_000, 'consumption to go on from the log start');
     expect(await invoices()).toBe(11);
