@@ -64,7 +64,8 @@ export class TestIdentityProvider {
       AUTH_ISSUER: this.issuer,
       AUTH_AUDIENCE: AUDIENCE,
       ...(mode === 'jwks-url' && { AUTH_JWKS_URL: this.jwksUrl }),
-      AUTH_IDP_TIMEOUT_MS: '1000',
+      // Long enough for this in-process provider on a loaded machine; a hanging one still costs a test only this.
+      AUTH_IDP_TIMEOUT_MS: '3000',
       ...extra,
     };
   }
