@@ -51,13 +51,17 @@ describe('retention purge under consumer load (real Kafka, real PostgreSQL)', ()
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
     })();
-    await waitFor(() => commits.length >= 20, 30_000, 'the consumer to be processing');
-
-    const started = performance.now();
-    const result = await app.get(RetentionService).purge('admin');
-    const finished = performance.now();
-    producing = false;
-    await producer;
+    let started: number, finished: number, result: Awaited<ReturnType<RetentionService['purge']>>;
+    try {
+      await waitFor(() => commits.length >= 20, 30_000, 'the consumer to be processing');
+      started = performance.now();
+      result = await app.get(RetentionService).purge('admin');
+      finished = performance.now();
+    } finally {
+      // Also when the test fails: a producer left running would publish past the app's and the client's close.
+      producing = false;
+      await producer;
+    }
 
     expect(result.deleted).toBe(EXPIRED_ROWS);
     expect(await db.count('processed_events', `processed_at < now() - interval '30 days'`)).toBe(0);
