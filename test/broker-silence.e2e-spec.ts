@@ -97,6 +97,7 @@ describe('a broker connection that goes silent (private broker behind a fault pr
     expect(await checkAnnouncements(db, messages)).toEqual([]);
     expect(messages).toHaveLength(BEFORE + AFTER);
     expect(service.running).toBe(true);
+    await service.stop();
   }, 240_000);
 
   it('keeps its partitions, with no rebalance, while every answer of an idle broker comes 0.5 s late (6-second session)', async () => {
@@ -109,14 +110,15 @@ describe('a broker connection that goes silent (private broker behind a fault pr
       KAFKA_TOPIC: topic,
       KAFKA_GROUP_ID: uniqueName('billing'),
       KAFKA_SESSION_TIMEOUT_MS: '6000',
+      KAFKA_HEARTBEAT_INTERVAL_MS: '1500',
       OUTBOX_TOPIC: `${topic}.invoice-created`,
       PORT: String(await freePort()),
     });
     const joins = () => service.lines.filter((l) => l.msg === 'Consumer has joined the group').length;
     await waitFor(() => joins() > 0, 60_000, 'the group join');
 
-    // A 2-second heartbeat sent only between 5-second long polls, each way of each exchange late: 7 s apart (4 s
-    // with polls no longer than the interval).
+    // Heartbeats sent only between 5-second long polls, each way of each exchange late, reach the broker 7 s apart;
+    // with polls no longer than the 1.5-second interval, 3.5 s apart.
     const before = service.lines.length;
     proxy.delay(500);
     try {
@@ -126,5 +128,6 @@ describe('a broker connection that goes silent (private broker behind a fault pr
     }
     expect(service.lines.slice(before).filter((l) => l.level !== 'info')).toEqual([]);
     expect(joins()).toBe(1);
+    await service.stop();
   }, 120_000);
 });

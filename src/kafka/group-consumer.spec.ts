@@ -1,5 +1,5 @@
-import { KafkaMessage } from 'kafkajs';
-import { passedOverBy, settlesThroughOf, withPollsWithinHeartbeat } from './group-consumer';
+import { ConsumerConfig, Kafka, KafkaMessage } from 'kafkajs';
+import { GroupConsumer, passedOverBy, settlesThroughOf, withPollsWithinHeartbeat } from './group-consumer';
 
 describe('positions past transaction markers and aborted messages', () => {
   const message = (offset: string) => ({ offset }) as KafkaMessage;
@@ -31,7 +31,10 @@ describe('positions past transaction markers and aborted messages', () => {
 
 describe('the long poll of a fetch', () => {
   it('waits no longer than the heartbeat interval, which kafkajs can only keep between fetches', () => {
-    expect(withPollsWithinHeartbeat({ groupId: 'g', heartbeatInterval: 2_000 }).maxWaitTimeInMs).toBe(2_000);
+    const made: ConsumerConfig[] = [];
+    const kafka = { consumer: (config: ConsumerConfig) => made.push(config) } as unknown as Kafka;
+    new GroupConsumer({ kafka, consumer: { groupId: 'g', heartbeatInterval: 2_000 }, commitIntervalMs: 1_000 });
+    expect(made).toEqual([{ groupId: 'g', heartbeatInterval: 2_000, maxWaitTimeInMs: 2_000 }]);
     // kafkajs' defaults: a 5-second poll against a 3-second interval.
     expect(withPollsWithinHeartbeat({ groupId: 'g' }).maxWaitTimeInMs).toBe(3_000);
   });

@@ -107,7 +107,7 @@ export class TestKafka {
     return offsets.reduce((sum, p) => sum + Number(p.high), 0);
   }
 
-  /** Another member joins the group and leaves once it holds partitions of `topic`: the group rebalances twice. */
+  /** Another member joins the group on `topic` and leaves once it has joined: the group rebalances twice. */
   async joinGroupBriefly(groupId: string, topic: string, timeoutMs = 30_000): Promise<void> {
     const member = this.kafka.consumer({ groupId });
     let joined = false;
