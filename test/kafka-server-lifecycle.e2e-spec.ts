@@ -17,7 +17,7 @@ const runningServers: BillingKafkaServer[] = [];
  * assignment asks for them (a rebalance asks again): each ask, before or after the release, gets the released ones.
  */
 function transportWithHeldPositions(topic: string, commitIntervalMs = 1_000, handlerGate: Promise<void> = Promise.resolve()) {
-  let release: (positions: PartitionOffset[]) => void = () => undefined;
+  let release!: (positions: PartitionOffset[]) => void;
   const storedPositions = new Promise<PartitionOffset[]>((resolve) => (release = resolve));
   const positionsAsked = { count: 0 };
   const deadConsumers: unknown[] = [];
