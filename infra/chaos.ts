@@ -3,7 +3,8 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import kafkajs, { type ISocketFactory, type KafkaConfig } from 'kafkajs';
+import type { ISocketFactory, KafkaConfig } from 'kafkajs';
+import kafkajs from './kafkajs.ts';
 import { cmdlineOf, errorMessage, InfraError, portInUse, sleep, STATE_DIR } from './common.ts';
 import { type KafkaNodePorts, PrivateKafkaCluster } from './kafka.ts';
 import { PrivatePostgres } from './postgres.ts';

@@ -4,7 +4,8 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import kafkajs, { type Admin, type KafkaConfig } from 'kafkajs';
+import type { Admin, KafkaConfig } from 'kafkajs';
+import kafkajs from './kafkajs.ts';
 import { checkTool, InfraError, KAFKA_CONFIG, log, runAsync, sleep, STATE_DIR, tail } from './common.ts';
 
 const CLASSPATH_DIR = path.join(STATE_DIR, 'kafka');
