@@ -56,6 +56,16 @@ export function kafkaAnswers(client: KafkaConfig): Promise<boolean> {
   return withProbeAdmin(client, async (admin) => (await admin.describeCluster()).brokers.length > 0).catch(() => false);
 }
 
+/**
+ * True when the brokers answer and a consumer group has a coordinator (one short attempt). On a fresh broker the
+ * coordinator appears only once the offsets topic exists; until then the first group to join gets a retried error.
+ */
+export function kafkaServesGroups(client: KafkaConfig): Promise<boolean> {
+  return withProbeAdmin(client, async (admin) => (await admin.describeCluster(), await admin.fetchOffsets({ groupId: 'infra-warm-up' }), true)).catch(
+    () => false,
+  );
+}
+
 /** One broker's files: its server.properties, data and logs under `dir`. */
 export class KafkaBroker {
   readonly dir: string;

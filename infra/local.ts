@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { errorCode, InfraError, isAlive, log, cmdlineOf, portInUse, sleep, STATE_DIR } from './common.ts';
-import { KafkaBroker, kafkaAnswers } from './kafka.ts';
+import { KafkaBroker, kafkaServesGroups } from './kafka.ts';
 import { ensurePostgres } from './postgres.ts';
 
 const RUN = path.join(STATE_DIR, 'kafka');
@@ -21,7 +21,7 @@ function brokers(): string[] {
     .filter(Boolean);
 }
 
-const isKafkaReady = () => kafkaAnswers({ brokers: brokers() });
+const isKafkaReady = () => kafkaServesGroups({ brokers: brokers() });
 
 function readPid(): number | null {
   const pid = fs.existsSync(PID_FILE) ? Number(fs.readFileSync(PID_FILE, 'utf8').trim()) : 0;

@@ -9,7 +9,7 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { chownToPostgres, PrivatePostgres } from './postgres.ts';
 import { freePort, InfraError, run, runAsync, sleep, STATE_DIR } from './common.ts';
-import { KafkaBroker, stopChild, withProbeAdmin } from './kafka.ts';
+import { KafkaBroker, kafkaServesGroups, stopChild } from './kafka.ts';
 
 export const DATABASE = 'billing';
 /** Hosts the server certificates name; 127.0.0.2 reaches the same PostgreSQL under a name its certificate lacks. */
@@ -158,13 +158,8 @@ export class SecuredKafka {
       ssl: { ca: fs.readFileSync(this.certs.ca, 'utf8'), rejectUnauthorized: true },
       sasl: { mechanism: 'scram-sha-512' as const, username, password },
     };
-    // Ready means a group coordinator too: on a fresh broker it appears only once the offsets topic exists.
-    const ready = () =>
-      withProbeAdmin(client, async (admin) => (await admin.describeCluster(), await admin.fetchOffsets({ groupId: 'secured-infra-warm-up' }), true)).catch(
-        () => false,
-      );
     const deadline = Date.now() + READY_TIMEOUT_MS;
-    while (!(await ready())) {
+    while (!(await kafkaServesGroups(client))) {
       if (child.exitCode !== null) throw new InfraError(`secured Kafka exited during startup:\n${this.broker.logTail()}`);
       if (Date.now() > deadline) throw new InfraError(`secured Kafka not ready within ${READY_TIMEOUT_MS / 1000} s`);
       await sleep(250);
