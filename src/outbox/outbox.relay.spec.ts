@@ -117,22 +117,51 @@ describe('OutboxRelay loop', () => {
     return double;
   }
 
-  it('relays full batches of OUTBOX_BATCH_SIZE back to back, and then polls', async () => {
-    const double = relayWith(undefined, {}, [[pendingRow('1'), pendingRow('2')], [pendingRow('3')]]);
+  it('relays full batches of OUTBOX_BATCH_SIZE back to back; a shorter one has caught up, and it sleeps until the next poll', async () => {
+    const double = relayWith(undefined, { batchSize: 2 }, [[pendingRow('1'), pendingRow('2')], [pendingRow('3')]]);
     const { repository, publisher, ended, published } = await started(double);
 
     expect(repository.advanceCursor.mock.calls).toEqual([[cursorAt('2')], [cursorAt('3')]]);
     expect(publisher.publish).toHaveBeenCalledTimes(2);
-    expect(repository.takeNextBatch).toHaveBeenCalledWith(500);
+    expect(repository.takeNextBatch).toHaveBeenCalledWith(2);
     expect(ended.every((end) => end === 'commit')).toBe(true);
     expect(await published()).toBe(3);
 
-    // A drain that published goes round again at once; only the one that found nothing sleeps for the poll interval.
-    expect(repository.takeNextBatch).toHaveBeenCalledTimes(4);
+    // No round that finds nothing: the short batch ended the drain.
+    expect(repository.takeNextBatch).toHaveBeenCalledTimes(2);
     await jest.advanceTimersByTimeAsync(999);
-    expect(repository.takeNextBatch).toHaveBeenCalledTimes(4);
+    expect(repository.takeNextBatch).toHaveBeenCalledTimes(2);
     await jest.advanceTimersByTimeAsync(1);
-    expect(repository.takeNextBatch).toHaveBeenCalledTimes(5);
+    expect(repository.takeNextBatch).toHaveBeenCalledTimes(3);
+  });
+
+  it('goes round again at once when a NOTIFY came while a round ran', async () => {
+    const double = relayWith(undefined, {}, []);
+    let notifyMidRound = () => {};
+    double.publisher.publish.mockImplementation(() => Promise.resolve(notifyMidRound()));
+    const { repository, notify } = await started(double);
+    notifyMidRound = () => notify();
+    repository.takeNextBatch.mockResolvedValueOnce([pendingRow('5')]).mockResolvedValueOnce([pendingRow('6')]);
+    notify();
+    await jest.advanceTimersByTimeAsync(0);
+    expect(repository.advanceCursor.mock.calls).toEqual([[cursorAt('5')], [cursorAt('6')]]);
+  });
+
+  it('reads the backlog after a round that found nothing, and at most once a second while rows keep coming', async () => {
+    const double = relayWith(undefined, {}, []);
+    const { repository, notify, now } = await started(double);
+    expect(repository.backlog).toHaveBeenCalledTimes(1);
+    const busyRound = async (afterMs: number) => {
+      now.at = new Date(now.at.getTime() + afterMs);
+      repository.takeNextBatch.mockResolvedValueOnce([pendingRow('7')]);
+      notify();
+      await jest.advanceTimersByTimeAsync(0);
+    };
+    await busyRound(400);
+    await busyRound(500);
+    expect(repository.backlog).toHaveBeenCalledTimes(1);
+    await busyRound(100);
+    expect(repository.backlog).toHaveBeenCalledTimes(2);
   });
 
   it('wakes from the poll sleep on a NOTIFY', async () => {

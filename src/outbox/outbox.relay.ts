@@ -28,6 +28,9 @@ export interface RelayStatus {
   last_error?: string;
 }
 
+/** While rows keep coming, the backlog (a count over the pending rows) is read at most this often. */
+const BACKLOG_REFRESH_MS = 1_000;
+
 /**
  * Publishes pending outbox rows and moves the relay cursor past them only after the broker acknowledged them, in the
  * transaction that holds the cursor. Wakes on the outbox NOTIFY, polls as a fallback, and backs off
@@ -44,6 +47,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
   private failingSince?: Date;
   private lastError?: string;
   private backlog = { pending: 0, oldestAgeSeconds: 0 };
+  private backlogReadAt = -Infinity;
 
   constructor(
     private readonly config: OutboxConfig,
@@ -101,10 +105,11 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
           .catch((error: unknown) => this.logger.warn({ error: String(error) }, 'outbox LISTEN failed; polling'));
         this.notified = false;
         const published = await this.drain();
-        await this.refreshBacklog();
+        if (published === 0 || this.clock.now().getTime() - this.backlogReadAt >= BACKLOG_REFRESH_MS) await this.refreshBacklog();
         this.recovered();
         backoffMs = this.config.retryInitialMs;
-        if (published === 0) await this.sleep(this.config.pollIntervalMs, true);
+        // A commit that came during the round has notified: the sleep returns at once.
+        await this.sleep(this.config.pollIntervalMs, true);
       } catch (error) {
         this.failed(error);
         await this.sleep(backoffMs, false);
@@ -113,11 +118,14 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     }
   }
 
-  /** Relays full batches back to back; returns how many rows went out. */
+  /** Relays batches back to back while they come full (a shorter one has caught up); returns how many rows went out. */
   private async drain(): Promise<number> {
     let total = 0;
-    for (let batch = await this.relayBatch(); batch > 0 && !this.stopped; batch = await this.relayBatch()) total += batch;
-    return total;
+    for (;;) {
+      const batch = await this.relayBatch();
+      total += batch;
+      if (batch < this.config.batchSize || this.stopped) return total;
+    }
   }
 
   /** Counted once committed: a cursor move that rolls back is published again, and counted again, later. */
@@ -160,6 +168,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
 
   private async refreshBacklog(): Promise<void> {
     this.backlog = await this.repository.backlog();
+    this.backlogReadAt = this.clock.now().getTime();
     this.metrics.outboxPendingRows.set(this.backlog.pending);
     this.metrics.outboxOldestPendingAgeSeconds.set(this.backlog.oldestAgeSeconds);
   }
