@@ -325,6 +325,14 @@ export const CONFIG_TABLE = {
       "bytes of keys, values and headers in one relay send; below the outbox topic's `max.message.bytes` (the broker's default is 1048588); a larger row goes alone",
   },
   OUTBOX_POLL_INTERVAL_MS: { type: 'int', default: 1_000, min: 10, max: 600_000, description: 'the polling fallback when no NOTIFY arrives' },
+  OUTBOX_LINGER_MS: {
+    type: 'int',
+    default: 20,
+    min: 0,
+    max: 1_000,
+    description:
+      'after a NOTIFY, the relay waits this long before its round, so the commits that follow go out with it: fewer rounds for this much later an announcement',
+  },
   OUTBOX_RETRY_INITIAL_MS: { type: 'int', default: 200, min: 1, max: 60_000, description: 'relay backoff after a failed round: doubles per round' },
   OUTBOX_RETRY_MAX_MS: { type: 'int', default: 30_000, min: 1, max: 600_000, description: 'relay backoff cap; at least `OUTBOX_RETRY_INITIAL_MS`' },
   OUTBOX_UNHEALTHY_AFTER_MS: {

@@ -150,6 +150,8 @@ export class OutboxConfig {
   declare readonly sendMaxBytes: number;
   /** The fallback when a NOTIFY is missed (e.g. the listening connection was down). */
   declare readonly pollIntervalMs: number;
+  /** Between a wake-up and the round: one round for the commits of this span, not one each. */
+  declare readonly lingerMs: number;
   declare readonly retryInitialMs: number;
   declare readonly retryMaxMs: number;
   /** A relay whose oldest pending row is older than this, or that has failed for this long, is down in /health. */
@@ -365,6 +367,7 @@ function readOutbox(env: EnvReader): OutboxConfig {
     batchSize: env.integer('OUTBOX_BATCH_SIZE'),
     sendMaxBytes: env.integer('OUTBOX_SEND_MAX_BYTES'),
     pollIntervalMs: env.integer('OUTBOX_POLL_INTERVAL_MS'),
+    lingerMs: env.integer('OUTBOX_LINGER_MS'),
     retryInitialMs,
     retryMaxMs,
     unhealthyAfterMs: env.integer('OUTBOX_UNHEALTHY_AFTER_MS'),

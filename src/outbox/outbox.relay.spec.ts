@@ -173,6 +173,20 @@ describe('OutboxRelay loop', () => {
     expect(repository.advanceCursor).toHaveBeenCalledWith(cursorAt('4'));
   });
 
+  it('waits OUTBOX_LINGER_MS after a NOTIFY, so the commits of that span go out in one round', async () => {
+    const double = relayWith(undefined, { lingerMs: 20 }, []);
+    const { repository, notify } = await started(double);
+    await jest.advanceTimersByTimeAsync(20);
+    repository.takeNextBatch.mockClear().mockResolvedValueOnce([pendingRow('8')]);
+    notify();
+    notify();
+    await jest.advanceTimersByTimeAsync(19);
+    expect(repository.takeNextBatch).not.toHaveBeenCalled();
+    await jest.advanceTimersByTimeAsync(1);
+    expect(repository.takeNextBatch).toHaveBeenCalledTimes(1);
+    expect(repository.advanceCursor).toHaveBeenCalledWith(cursorAt('8'));
+  });
+
   it('reports the backlog it read after each round', async () => {
     const double = relayWith(undefined, {}, []);
     double.repository.backlog.mockResolvedValue({ pending: 7, oldestAgeSeconds: 12.4 });

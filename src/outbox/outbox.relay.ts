@@ -110,6 +110,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
         backoffMs = this.config.retryInitialMs;
         // A commit that came during the round has notified: the sleep returns at once.
         await this.sleep(this.config.pollIntervalMs, true);
+        if (this.config.lingerMs > 0) await this.sleep(this.config.lingerMs, false);
       } catch (error) {
         this.failed(error);
         await this.sleep(backoffMs, false);
@@ -196,9 +197,9 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     this.wake?.();
   }
 
-  /** A poll sleep ends early on a NOTIFY; a backoff sleep ends early only on shutdown. */
+  /** A poll sleep ends early on a NOTIFY; a backoff or linger sleep ends early only on shutdown. */
   private sleep(ms: number, wakeOnNotify: boolean): Promise<void> {
-    if (wakeOnNotify && this.notified) return Promise.resolve();
+    if (this.stopped || (wakeOnNotify && this.notified)) return Promise.resolve();
     return new Promise((resolve) => {
       const timer = setTimeout(done, ms);
       function done() {

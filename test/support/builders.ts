@@ -78,6 +78,7 @@ export function outboxConfig(overrides: Partial<OutboxConfig> = {}): OutboxConfi
     batchSize: 500,
     sendMaxBytes: 900_000,
     pollIntervalMs: 1_000,
+    lingerMs: 0,
     retryInitialMs: 200,
     retryMaxMs: 30_000,
     unhealthyAfterMs: 120_000,
