@@ -176,7 +176,6 @@ describe('OutboxRelay loop', () => {
   it('waits OUTBOX_LINGER_MS after a NOTIFY, so the commits of that span go out in one round', async () => {
     const double = relayWith(undefined, { lingerMs: 20 }, []);
     const { repository, notify } = await started(double);
-    await jest.advanceTimersByTimeAsync(20);
     repository.takeNextBatch.mockClear().mockResolvedValueOnce([pendingRow('8')]);
     notify();
     notify();
