@@ -128,6 +128,8 @@ describe('invoices REST API (real PostgreSQL)', () => {
     ['a non-integer limit', '/invoices?limit=ten', 'limit must be an integer'],
     ['a bad date', '/invoices?created_from=yesterday', 'created_from must be an ISO 8601'],
     ['an impossible date', '/invoices?created_to=2026-02-30', 'created_to must be an ISO 8601'],
+    ['a timestamp without its zone', '/invoices?created_from=2026-01-01T00:00', 'created_from must be an ISO 8601'],
+    ['a repeated limit', '/invoices?limit=5&limit=6', 'limit must be an integer'],
     ['an inverted range', '/invoices?created_from=2026-02-01&created_to=2026-01-01', 'created_from must not be after created_to'],
     ['a bad cursor', '/invoices?cursor=bm90LWEtY3Vyc29y', 'cursor is not valid'],
     ['a repeated order_id', '/invoices?order_id=a&order_id=b', 'order_id must be given once'],

@@ -1,9 +1,8 @@
+import { TENANT_ID, TENANT_ID_RULE } from '../common/stored-fields';
 import { ClaimMapping } from '../config/configuration';
 import { InvalidTokenError } from './auth.errors';
 import { Principal } from './principal';
 
-/** The contract's tenant_id rule: a claim outside it could not name any tenant's data. */
-const TENANT_ID = /^[A-Za-z0-9._-]{1,64}$/;
 /** OAuth's scope claims hold one space-separated string (RFC 8693 section 4.2, Entra ID's scp). */
 const SPACE_SEPARATED_CLAIMS = new Set(['scope', 'scp']);
 
@@ -23,8 +22,7 @@ export function claimAt(claims: Claims, path: string): unknown {
 /** A verified token's claims as the service's principal; a claim of the wrong shape makes the token invalid. */
 export function principalFromClaims(claims: Claims, mapping: ClaimMapping): Principal {
   const tenantId = claimAt(claims, mapping.tenantClaim);
-  if (typeof tenantId !== 'string' || !TENANT_ID.test(tenantId))
-    throw new InvalidTokenError(`token claim ${mapping.tenantClaim} must be 1-64 characters of [A-Za-z0-9._-]`);
+  if (typeof tenantId !== 'string' || !TENANT_ID.test(tenantId)) throw new InvalidTokenError(`token claim ${mapping.tenantClaim} must be ${TENANT_ID_RULE}`);
   const roles = rolesAt(claims, mapping.rolesClaim);
   return {
     tenantId,

@@ -2,9 +2,10 @@ import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiBearerAuth, ApiNotFoundResponse, ApiOkResponse, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import { BEARER_SCHEME } from '../auth/auth.decorators';
 import { CurrentPrincipal, Principal } from '../auth/principal';
-import { strictQuery, uuidParam } from '../common/strict-query.pipe';
+import { uuidParam } from '../common/uuid-param.pipe';
 import { InvoiceDto, InvoicePageDto, ListInvoicesQuery } from './invoice.dto';
 import { InvoiceQueriesService } from './invoice-queries.service';
+import { ListInvoicesQueryPipe } from './list-invoices.query';
 
 @ApiTags('invoices')
 @ApiBearerAuth(BEARER_SCHEME)
@@ -16,7 +17,7 @@ export class InvoicesController {
   @Get()
   @ApiOkResponse({ type: InvoicePageDto })
   @ApiBadRequestResponse({ description: 'Unknown or invalid query parameter, or a bad cursor' })
-  list(@CurrentPrincipal() principal: Principal, @Query(strictQuery()) query: ListInvoicesQuery): Promise<InvoicePageDto> {
+  list(@CurrentPrincipal() principal: Principal, @Query(ListInvoicesQueryPipe) query: ListInvoicesQuery): Promise<InvoicePageDto> {
     return this.queries.list(principal, query);
   }
 

@@ -1,4 +1,5 @@
 import { isIsoCurrency } from '../config/configuration';
+import { orderIdProblem, realInstant, TENANT_ID, TENANT_ID_RULE } from '../common/stored-fields';
 import { toCanonicalAmount } from '../invoices/money';
 
 /** The wire format of order.completed (see contract.md); unknown fields are ignored. */
@@ -17,8 +18,6 @@ export type PayloadCheck = { payload: OrderCompletedPayload; problems?: undefine
 
 /** Any UUID version, including nil and max, in its canonical 8-4-4-4-12 form (what PostgreSQL's uuid type prints). */
 const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
-const TENANT_ID = /^[A-Za-z0-9._-]{1,64}$/;
-const MAX_ORDER_ID_CODE_POINTS = 128;
 const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
 
 /**
@@ -31,7 +30,7 @@ export function checkOrderCompleted(json: Record<string, unknown>): PayloadCheck
   if (typeof eventId !== 'string' || !UUID.test(eventId)) problems.push('event_id must be a UUID');
   const orderIdProblem = checkOrderId(json.order_id);
   if (orderIdProblem) problems.push(orderIdProblem);
-  if (typeof json.tenant_id !== 'string' || !TENANT_ID.test(json.tenant_id)) problems.push('tenant_id must be 1-64 characters of [A-Za-z0-9._-]');
+  if (typeof json.tenant_id !== 'string' || !TENANT_ID.test(json.tenant_id)) problems.push(`tenant_id must be ${TENANT_ID_RULE}`);
   const total = toCanonicalAmount(json.total);
   if (total === null) problems.push('total must be a decimal string or JSON number >= 0 with at most 18 integer and 2 fraction digits, as written');
   const currency = json.currency ?? undefined;
@@ -54,41 +53,9 @@ export function checkOrderCompleted(json: Record<string, unknown>): PayloadCheck
 }
 
 function checkOrderId(value: unknown): string | undefined {
-  if (typeof value !== 'string') return 'order_id must be a string';
-  if (!value.isWellFormed()) return 'order_id must be well-formed Unicode (no lone surrogate)';
-  if (value.includes('\u0000')) return 'order_id must not contain NUL';
-  const codePoints = countCodePoints(value);
-  if (codePoints < 1 || codePoints > MAX_ORDER_ID_CODE_POINTS)
-    return `order_id must be 1-${MAX_ORDER_ID_CODE_POINTS} characters (Unicode code points), got ${codePoints}`;
-  return undefined;
+  return typeof value === 'string' ? orderIdProblem(value) : 'order_id must be a string';
 }
 
-function countCodePoints(text: string): number {
-  let count = 0;
-  for (let i = 0; i < text.length; i += 1) {
-    const unit = text.charCodeAt(i);
-    if (unit < 0xdc00 || unit > 0xdfff) count += 1;
-  }
-  return count;
-}
-
-/** The instant a timestamp denotes, or null when it names none (Feb 30, 24:00, a leap second, out of range). */
 function toInstant(value: unknown): Date | null {
-  if (typeof value !== 'string') return null;
-  const match = TIMESTAMP.exec(value);
-  if (!match) return null;
-  const [year, month, day, hour, minute, second] = match.slice(1, 7).map((part) => Number(part ?? 0));
-  // Date rolls Feb 30 over into March; the fields read back tell a real date from a rolled one.
-  const wallClock = new Date(0);
-  wallClock.setUTCFullYear(year, month - 1, day);
-  wallClock.setUTCHours(hour, minute, second);
-  const sameFields =
-    wallClock.getUTCFullYear() === year &&
-    wallClock.getUTCMonth() === month - 1 &&
-    wallClock.getUTCDate() === day &&
-    wallClock.getUTCHours() === hour &&
-    wallClock.getUTCMinutes() === minute &&
-    wallClock.getUTCSeconds() === second;
-  const instant = new Date(value);
-  return sameFields && !Number.isNaN(instant.getTime()) ? instant : null;
+  return typeof value === 'string' ? realInstant(value, TIMESTAMP) : null;
 }

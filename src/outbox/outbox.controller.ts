@@ -1,7 +1,7 @@
 import { Controller, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiUnauthorizedResponse, ApiForbiddenResponse, ApiNotFoundResponse, ApiOkResponse, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { AdminAction, BEARER_SCHEME } from '../auth/auth.decorators';
-import { uuidParam } from '../common/strict-query.pipe';
+import { uuidParam } from '../common/uuid-param.pipe';
 import { Reannouncement, OutboxService } from './outbox.service';
 
 class ReannouncementDto implements Reannouncement {
