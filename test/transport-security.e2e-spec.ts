@@ -28,6 +28,13 @@ describe('transport security (private SASL_SSL broker, TLS-only PostgreSQL)', ()
 
   const configWith = (overrides: Record<string, string>): AppConfig => testConfig({ databaseUrl: infra.databaseUrl(), topic, env: { ...env, ...overrides } });
   const invoices = async () => Number((await database.query<{ n: string }[]>('SELECT count(*)::text AS n FROM invoices'))[0].n);
+  /** What the listing's horizon waits for: the transactions of this database that hold a transaction id. */
+  const runningWriters = () =>
+    database.query(
+      `SELECT pid, backend_type, application_name, backend_xid::text AS xid, state, xact_start, left(query, 200) AS query,
+              (SELECT array_agg(insert_xid::text) FROM invoices) AS invoice_xids
+       FROM pg_stat_activity WHERE datname = current_database() AND backend_xid IS NOT NULL`,
+    );
 
   beforeAll(async () => {
     infra = await startSecuredInfra();
@@ -108,7 +115,9 @@ describe('transport security (private SASL_SSL broker, TLS-only PostgreSQL)', ()
     };
     // The listing shows a row once every transaction of the database that took its id earlier has ended (its
     // commit-safe cursor), so it may lag the count above for a moment; once in CI (2026-12-05) it showed none at first.
-    await waitFor(async () => (await listed()).length === 3, 30_000, 'the 3 invoices in the listing');
+    await waitFor(async () => (await listed()).length === 3, 30_000, 'the 3 invoices in the listing').catch(async (error: Error) => {
+      throw new Error(`${error.message}; the writers holding the horizon back: ${JSON.stringify(await runningWriters())}`);
+    });
     const health = await request(server).get('/health').expect(200);
     for (const secret of [...Object.values(infra.users), 'sslrootcert', 'postgres://']) expect(JSON.stringify(health.body)).not.toContain(secret);
   });
