@@ -28,8 +28,8 @@ export function checkOrderCompleted(json: Record<string, unknown>): PayloadCheck
   const problems: string[] = [];
   const eventId = json.event_id;
   if (typeof eventId !== 'string' || !UUID.test(eventId)) problems.push('event_id must be a UUID');
-  const orderIdProblem = checkOrderId(json.order_id);
-  if (orderIdProblem) problems.push(orderIdProblem);
+  const badOrderId = checkOrderId(json.order_id);
+  if (badOrderId) problems.push(badOrderId);
   if (typeof json.tenant_id !== 'string' || !TENANT_ID.test(json.tenant_id)) problems.push(`tenant_id must be ${TENANT_ID_RULE}`);
   const total = toCanonicalAmount(json.total);
   if (total === null) problems.push('total must be a decimal string or JSON number >= 0 with at most 18 integer and 2 fraction digits, as written');
